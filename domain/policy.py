@@ -1,0 +1,33 @@
+"""Every date and default of DOMAIN.md §4 that the public texts leave to the project ([choix]) is a policy value."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    first_year: int = 2024
+    last_year: int = 2027
+    programme_start: date = date(2024, 1, 1)  # [texte] in force from 1 January 2024, retroactively
+    programme_end: date = date(2027, 12, 31)  # [texte]
+    metropole_signature_deadline: date = date(2024, 3, 31)  # [texte]
+    mid_term_evaluation_deadline: date = date(2026, 6, 30)  # [texte]
+    # [choix] deadlines, expressed relative to programme year N.
+    review_deadline_month_day: tuple[int, int] = (12, 31)  # committee review of N by 31 Dec N
+    review_reminder_days: int = 60
+    renewal_deadline_month_day: tuple[int, int] = (12, 31)  # renewal for N+1 signed by 31 Dec N
+    report_deadline_month_day: tuple[int, int] = (3, 31)  # execution report of N by 31 Mar N+1
+    final_report_deadline: date = date(2028, 3, 31)
+    # [choix] DOMAIN.md §7: moving money between actions needs an amendment signed by both parties.
+    amendment_requires_both_parties: bool = True
+
+    @property
+    def years(self) -> range:
+        return range(self.first_year, self.last_year + 1)
+
+
+DEFAULT_POLICY = Policy()

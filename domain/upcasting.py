@@ -1,0 +1,35 @@
+"""The one registry every reader goes through: stored payloads of old schema versions become current events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.events import EVENT_ADAPTER, Event
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+
+# (event type, from version) -> function returning the payload at from version + 1.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def register(fn: Upcaster) -> Upcaster:
+        UPCASTERS[(event_type, from_version)] = fn
+        return fn
+
+    return register
+
+
+def upcast(payload: Payload) -> Payload:
+    """Apply every registered step until no upcaster matches the payload's (type, schema_version)."""
+    current = dict(payload)
+    current.setdefault("schema_version", 1)
+    while (step := UPCASTERS.get((current["type"], current["schema_version"]))) is not None:
+        current = step(current)
+    return current
+
+
+def parse_event(payload: Payload) -> Event:
+    return EVENT_ADAPTER.validate_python(upcast(payload))

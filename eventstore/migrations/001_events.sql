@@ -1,0 +1,43 @@
+-- The event store: append-only, hash-chained, globally ordered.
+CREATE TABLE IF NOT EXISTS streams (
+    stream_id    text PRIMARY KEY,
+    category     text NOT NULL,
+    version      integer NOT NULL,
+    head_hash    bytea NOT NULL,
+    updated_at   timestamptz NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS events_position_seq;
+
+CREATE TABLE IF NOT EXISTS events (
+    global_position bigint PRIMARY KEY DEFAULT nextval('events_position_seq'),
+    stream_id       text NOT NULL,
+    version         integer NOT NULL CHECK (version >= 1),
+    event_id        uuid NOT NULL UNIQUE,
+    event_type      text NOT NULL,
+    schema_version  integer NOT NULL,
+    payload         jsonb NOT NULL,
+    metadata        jsonb NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL,
+    prev_hash       bytea NOT NULL,
+    hash            bytea NOT NULL,
+    CONSTRAINT events_stream_version UNIQUE (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_occurred_at ON events (occurred_at);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
+CREATE INDEX IF NOT EXISTS events_type ON events (event_type, global_position);
+
+-- Append-only, enforced by the database itself.
+CREATE OR REPLACE FUNCTION events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'events are append-only: % refused on %', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+DROP TRIGGER IF EXISTS events_append_only ON events;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change();
+DROP TRIGGER IF EXISTS events_no_truncate ON events;
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change();

@@ -1,0 +1,53 @@
+"""What goes into the store and what comes out of it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Event ids are uuid5(stream, version) under this namespace: a retried append re-sends identical ids.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4e8f-9c0d-1a2b3c4d5e6f")
+
+
+def event_id_for(stream_id: str, version: int) -> uuid.UUID:
+    return uuid.uuid5(EVENT_ID_NAMESPACE, f"{stream_id}/{version}")
+
+
+class NewEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: uuid.UUID
+    event_type: str = Field(min_length=1)
+    schema_version: int = 1
+    payload: dict[str, Any]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: datetime
+
+
+class RecordedEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    global_position: int
+    stream_id: str
+    version: int
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+
+class AppendResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    version: int = Field(description="The stream's version after the append")
+    first_position: int | None = Field(description="Global position of the first event written, None if none")
+    already_appended: bool = Field(description="True when the same events were already stored (a retry)")
