@@ -1,6 +1,5 @@
-"""The PostgreSQL event store: the auditors' system of record (Temporal's history is deleted after retention)."""
+"""The PostgreSQL event store: the auditors' system of record (Temporal deletes closed histories).
 
-from eventstore.records import AppendResult, NewEvent, RecordedEvent
-from eventstore.store import ConcurrencyError, EventStore
-
-__all__ = ["AppendResult", "ConcurrencyError", "EventStore", "NewEvent", "RecordedEvent"]
+Import ``eventstore.store`` for the asyncpg-backed store; ``eventstore.records`` holds plain models that workflow code
+may import without pulling in a database driver.
+"""

@@ -1,0 +1,37 @@
+"""Activities that write to the event store."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contracts import APPEND_EVENTS, AppendRequest
+from eventstore.records import AppendResult
+from eventstore.store import ConcurrencyError, EventStore
+
+log = structlog.stdlib.get_logger("pacte.activities")
+
+
+class EventStoreActivities:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    @activity.defn(name=APPEND_EVENTS)
+    async def append_events(self, request: AppendRequest) -> AppendResult:
+        info = activity.info()
+        try:
+            result = await self.store.append(request.stream_id, request.expected_version, request.events)
+        except ConcurrencyError as exc:
+            # Not retryable: another writer owns that version; retrying would never succeed.
+            raise ApplicationError(str(exc), type="ConcurrencyError", non_retryable=True) from exc
+        log.info(
+            "events appended",
+            contract_id=request.stream_id,
+            workflow_id=info.workflow_id,
+            event_types=[e.event_type for e in request.events],
+            version=result.version,
+            already_appended=result.already_appended,
+            attempt=info.attempt,
+        )
+        return result

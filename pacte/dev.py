@@ -1,0 +1,95 @@
+"""`pacte dev`: the whole service on one machine, from PyPI packages only.
+
+Temporal dev server (persisting to .pacte/temporal.db, Web UI), embedded PostgreSQL (.pacte/pgdata), migrations,
+then a worker and the HTTP API in this process. Ctrl-C stops everything in order; a second run finds the first's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+from collections.abc import Iterator
+
+import structlog
+import uvicorn
+from rich.console import Console
+
+from pacte.api import create_app
+from pacte.embedded import check_port_free, start_temporal_dev_server
+from pacte.runtime import build_worker, connect_temporal, open_store
+from pacte.settings import Settings
+
+log = structlog.stdlib.get_logger("pacte.dev")
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `pacte dev` owns Ctrl-C and stops the parts in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def run_dev(settings: Settings, console: Console) -> None:
+    temporal: subprocess.Popen[bytes] | None = None
+    if settings.temporal_address is None:
+        check_port_free("127.0.0.1", settings.dev_temporal_port, "Temporal dev server")
+        check_port_free("127.0.0.1", settings.dev_ui_port, "Temporal Web UI")
+    check_port_free(settings.api_host, settings.api_port, "HTTP API")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    try:
+        if settings.temporal_address is None:
+            temporal = start_temporal_dev_server(
+                settings.data_dir, settings.dev_temporal_port, settings.dev_ui_port, settings.temporal_namespace
+            )
+            log.info("temporal dev server starting", pid=temporal.pid, db=str(settings.data_dir / "temporal.db"))
+        async with open_store(settings) as store:
+            log.info("event store ready (migrations applied)")
+            client = await connect_temporal(settings, attempts=120)
+            worker = build_worker(client, store, settings.task_queue)
+            app = create_app(settings, client=client, store=store)
+            server = _QuietServer(
+                uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, lifespan="on")
+            )
+            async with worker:
+                serving = asyncio.create_task(server.serve())
+                while not server.started and not serving.done():
+                    await asyncio.sleep(0.05)
+                if serving.done():
+                    await serving
+                    raise RuntimeError("the HTTP API could not start")
+                api = f"http://{settings.api_host}:{settings.api_port}"
+                console.print(f"[bold green]Pacte is running.[/]  Task queue [cyan]{settings.task_queue}[/]")
+                if temporal is not None:
+                    console.print(f"  Temporal Web UI  http://127.0.0.1:{settings.dev_ui_port}")
+                console.print(f"  Temporal         {settings.temporal_target()}")
+                console.print(f"  API docs         {api}/docs")
+                console.print("  Press Ctrl-C to stop.")
+                await stop.wait()
+                console.print("Stopping: API, worker, Temporal, PostgreSQL…")
+                server.should_exit = True
+                await serving
+    finally:
+        if temporal is not None:
+            await asyncio.to_thread(_stop_process, temporal)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    console.print("Stopped.")

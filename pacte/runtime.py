@@ -1,0 +1,67 @@
+"""Connections to the real parts, built from Settings: the event store, the Temporal client, the worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.eventstore_activities import EventStoreActivities
+from eventstore.store import EventStore
+from pacte.embedded import ensure_database, start_embedded_postgres
+from pacte.settings import Settings
+from workflows.contract import ContractWorkflow
+
+log = structlog.stdlib.get_logger("pacte")
+
+# Held for the life of the process: the embedded server stops when its last user exits.
+_embedded_servers: list[object] = []
+
+
+async def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    server = start_embedded_postgres(settings.data_dir)
+    _embedded_servers.append(server)
+    return await ensure_database(server.get_uri())  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def open_store(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[EventStore]:
+    url = await resolve_database_url(settings)
+    store = await EventStore.connect(url, apply_migrations=apply_migrations)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def connect_temporal(settings: Settings, *, attempts: int = 1) -> Client:
+    last: Exception | None = None
+    for attempt in range(attempts):
+        try:
+            return await Client.connect(
+                settings.temporal_target(),
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+            )
+        except RuntimeError as exc:  # the core SDK raises RuntimeError when it cannot connect
+            last = exc
+            if attempt + 1 < attempts:
+                await asyncio.sleep(0.5)
+    raise ConnectionError(f"cannot reach Temporal at {settings.temporal_target()}: {last}") from last
+
+
+def build_worker(client: Client, store: EventStore, task_queue: str) -> Worker:
+    activities = EventStoreActivities(store)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ContractWorkflow],
+        activities=[activities.append_events],
+    )

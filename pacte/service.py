@@ -1,0 +1,96 @@
+"""Operations shared by the CLI and the HTTP API: each validates first, so a refusal starts and writes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.commands import Command, ProposeContract
+from domain.decider import decide
+from domain.errors import DomainError
+from domain.policy import DEFAULT_POLICY
+from domain.state import INITIAL_STATE, ContractState
+from eventstore.records import RecordedEvent
+from eventstore.store import EventStore
+from workflows.contract import ContractWorkflow
+from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput
+
+
+class ContractNotFound(LookupError):
+    def __init__(self, contract_id: str) -> None:
+        super().__init__(f"no contract {contract_id!r}")
+        self.contract_id = contract_id
+
+
+@dataclass(frozen=True)
+class ProposeOutcome:
+    contract_id: str
+    created: bool  # False: the contract already existed, nothing was written
+    result: CommandResult | None
+
+
+def handle(client: Client, contract_id: str) -> WorkflowHandle[ContractWorkflow, ContractState]:
+    return client.get_workflow_handle_for(ContractWorkflow.run, contract_id)
+
+
+async def send_command(client: Client, command: Command) -> CommandResult:
+    """Send a command as an update whose id is the request id: the same request twice gets the same answer."""
+    try:
+        return await handle(client, command.contract_id).execute_update(
+            ContractWorkflow.execute, CommandRequest(command=command), id=command.request_id
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.details:
+            detail = cause.details[0]
+            raise DomainError(detail["message"], field=detail.get("field"), code=detail["code"]) from None
+        raise
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise ContractNotFound(command.contract_id) from exc
+        raise
+
+
+async def propose(client: Client, task_queue: str, command: ProposeContract) -> ProposeOutcome:
+    # Dry run first: an unknown territory or a bad ceiling must not even start a workflow.
+    decide(command, INITIAL_STATE, DEFAULT_POLICY)
+    try:
+        await client.start_workflow(
+            ContractWorkflow.run,
+            ContractWorkflowInput(contract_id=command.contract_id),
+            id=command.contract_id,
+            task_queue=task_queue,
+            # Starting twice is harmless: the second start joins the running workflow, whose domain refuses a second
+            # proposal. A closed contract's id is never reused: its history stays its own.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:  # the contract ran to its end already
+        return ProposeOutcome(contract_id=command.contract_id, created=False, result=None)
+    try:
+        result = await send_command(client, command)
+    except DomainError as error:
+        if error.code == "already_exists":
+            return ProposeOutcome(contract_id=command.contract_id, created=False, result=None)
+        raise
+    return ProposeOutcome(contract_id=command.contract_id, created=True, result=result)
+
+
+async def current_state(client: Client, contract_id: str) -> ContractState:
+    try:
+        return await handle(client, contract_id).query(ContractWorkflow.state)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise ContractNotFound(contract_id) from exc
+        raise
+
+
+async def history(store: EventStore, contract_id: str, as_of: datetime | None = None) -> list[RecordedEvent]:
+    if await store.stream_version(contract_id) == 0:
+        raise ContractNotFound(contract_id)
+    return await store.read_stream(contract_id, as_of=as_of)

@@ -1,0 +1,40 @@
+"""The one place that reads configuration: environment variables prefixed ``PACTE_`` (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PACTE_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL of the event store; unset: an embedded PostgreSQL under data_dir"
+    )
+    temporal_address: str | None = Field(
+        default=None, description="host:port of Temporal; unset: `pacte dev` starts a dev server, others use 127.0.0.1"
+    )
+    temporal_namespace: str = Field(default="default", description="Temporal namespace")
+    task_queue: str = Field(default="pacte", description="Temporal task queue of the worker")
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on")
+    api_port: int = Field(default=8000, description="Port of the HTTP API")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
+    log_format: Literal["json", "console"] | None = Field(
+        default=None, description="json or console; unset: console under `pacte dev`, JSON otherwise"
+    )
+    data_dir: Path = Field(default=Path(".pacte"), description="Embedded PostgreSQL data and Temporal dev database")
+    dev_temporal_port: int = Field(default=7233, description="gRPC port of the dev Temporal server")
+    dev_ui_port: int = Field(default=8233, description="Web UI port of the dev Temporal server")
+
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Temporal workflows: one ContractWorkflow per contract."""

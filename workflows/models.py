@@ -1,0 +1,33 @@
+"""Inputs and outputs of the workflows (pydantic, through the pydantic data converter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.commands import Command
+from domain.policy import DEFAULT_POLICY, Policy
+from domain.state import ContractState
+
+
+class ContractWorkflowInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contract_id: str
+    state: ContractState | None = None  # carried across continue-as-new
+    policy: Policy = DEFAULT_POLICY
+
+
+class CommandRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    command: Command
+
+
+class CommandResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    events: list[dict[str, Any]]
+    state: ContractState
