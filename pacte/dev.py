@@ -71,7 +71,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
             )
             async with worker:
                 serving = asyncio.create_task(server.serve())
-                while not server.started and not serving.done():
+                while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn exposes a flag only)
                     await asyncio.sleep(0.05)
                 if serving.done():
                     await serving
