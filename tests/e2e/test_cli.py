@@ -18,9 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cli_env(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, temporal_address: str, task_queue: str
-) -> CliRunner:
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, temporal_address: str, task_queue: str) -> CliRunner:
     monkeypatch.setenv("PACTE_DATABASE_URL", database_url)
     monkeypatch.setenv("PACTE_TEMPORAL_ADDRESS", temporal_address)
     monkeypatch.setenv("PACTE_TASK_QUEUE", task_queue)

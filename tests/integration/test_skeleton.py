@@ -83,7 +83,7 @@ async def test_the_same_request_twice_gives_the_same_answer_and_one_event(
     ("territory", "ceiling", "code", "field"),
     [
         ("999999999", 150_000_000, "unknown_territory", "territory"),
-        ("243500139", 0, "invalid_value", "ceiling"),
+        ("200040715", 0, "invalid_value", "ceiling"),
     ],
 )
 async def test_refused_proposals_start_nothing_and_write_nothing(
