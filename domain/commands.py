@@ -1,21 +1,206 @@
-"""Commands: what an operator (or the system) asks of a contract. One class per kind."""
+"""Commands: what an operator (or the system) asks of a contract. One frozen class per kind, discriminated by type."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
 from domain.messages import CommandBase
 from domain.money import Cents
+from domain.values import (
+    ACTION_ID,
+    Action,
+    Decision,
+    Deliberation,
+    Party,
+    ShortText,
+    Text,
+    YearAmounts,
+)
+
+Year = Annotated[int, Field(ge=2000, le=2100)]
 
 
 class ProposeContract(CommandBase):
+    """The préfet proposes a contract to a territory, with its annual ceiling and optionally a first draft."""
+
     type: Literal["ProposeContract"] = "ProposeContract"
     territory_id: str = Field(min_length=1, max_length=20)
     annual_ceiling: Cents
+    draft_actions: tuple[Action, ...] = ()
 
 
-Command = Annotated[ProposeContract, Field(discriminator="type")]
+class AddAction(CommandBase):
+    type: Literal["AddAction"] = "AddAction"
+    action: Action
+
+
+class ChangeAction(CommandBase):
+    type: Literal["ChangeAction"] = "ChangeAction"
+    action: Action
+
+
+class RemoveAction(CommandBase):
+    type: Literal["RemoveAction"] = "RemoveAction"
+    action_id: str = Field(pattern=ACTION_ID)
+
+
+class RecordDeliberation(CommandBase):
+    type: Literal["RecordDeliberation"] = "RecordDeliberation"
+    deliberation: Deliberation
+
+
+class SignContract(CommandBase):
+    type: Literal["SignContract"] = "SignContract"
+    party: Party
+    signatory: str = ShortText
+
+
+class SetAnnualProgramme(CommandBase):
+    """The annual programme (avenant financier) of the current year: amounts per action."""
+
+    type: Literal["SetAnnualProgramme"] = "SetAnnualProgramme"
+    year: Year
+    amounts: dict[str, YearAmounts]
+
+
+class RecordCommitteeReview(CommandBase):
+    type: Literal["RecordCommitteeReview"] = "RecordCommitteeReview"
+    year: Year
+    review_date: date
+    indicator_values: dict[str, dict[str, int]] = Field(default_factory=dict)
+    spending: dict[str, Cents] = Field(default_factory=dict)
+    findings: str = Text
+    decision: Decision
+
+
+class Renew(CommandBase):
+    """The préfet proposes the renewal avenant for year N+1; both parties then sign it."""
+
+    type: Literal["Renew"] = "Renew"
+    year: Year
+    amounts: dict[str, YearAmounts]
+
+
+class Amend(CommandBase):
+    """Either party proposes an amendment (e.g. moving money between actions); both parties then sign it."""
+
+    type: Literal["Amend"] = "Amend"
+    amendment_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    year: Year
+    amounts: dict[str, YearAmounts]
+    reason: str = Text
+
+
+class SignAvenant(CommandBase):
+    type: Literal["SignAvenant"] = "SignAvenant"
+    avenant_id: str = Field(min_length=1, max_length=60)
+    party: Party
+
+
+class SubmitExecutionReport(CommandBase):
+    type: Literal["SubmitExecutionReport"] = "SubmitExecutionReport"
+    year: Year
+    etat_spent: dict[str, Cents]
+    collectivite_spent: dict[str, Cents]
+
+
+class RecordMidTermEvaluation(CommandBase):
+    type: Literal["RecordMidTermEvaluation"] = "RecordMidTermEvaluation"
+    evaluations: dict[str, str] = Field(description="Evaluation of every action, by action id")
+
+
+class Suspend(CommandBase):
+    type: Literal["Suspend"] = "Suspend"
+    reason: str = Text
+
+
+class Resume(CommandBase):
+    type: Literal["Resume"] = "Resume"
+    reason: str = Text
+
+
+class Terminate(CommandBase):
+    type: Literal["Terminate"] = "Terminate"
+    reason: str = Text
+
+
+class BeginClosing(CommandBase):
+    """System: the programme has ended (after 31 December of the last year); the contract enters CLOSING."""
+
+    type: Literal["BeginClosing"] = "BeginClosing"
+
+
+class CloseContract(CommandBase):
+    """The préfet closes the contract; the balance is computed, and must equal the declared reversement if given."""
+
+    type: Literal["CloseContract"] = "CloseContract"
+    declared_reversement: Cents | None = None
+
+
+class OpenProgrammeYear(CommandBase):
+    type: Literal["OpenProgrammeYear"] = "OpenProgrammeYear"
+    year: Year
+
+
+class RecordMissedDeadline(CommandBase):
+    type: Literal["RecordMissedDeadline"] = "RecordMissedDeadline"
+    deadline: Literal[
+        "signature", "committee_review", "renewal", "execution_report", "mid_term_evaluation", "final_report"
+    ]
+    year: Year | None = None
+    due: date
+
+
+Command = Annotated[
+    ProposeContract
+    | AddAction
+    | ChangeAction
+    | RemoveAction
+    | RecordDeliberation
+    | SignContract
+    | SetAnnualProgramme
+    | RecordCommitteeReview
+    | Renew
+    | Amend
+    | SignAvenant
+    | SubmitExecutionReport
+    | RecordMidTermEvaluation
+    | Suspend
+    | Resume
+    | Terminate
+    | BeginClosing
+    | CloseContract
+    | OpenProgrammeYear
+    | RecordMissedDeadline,
+    Field(discriminator="type"),
+]
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+COMMAND_TYPES: tuple[str, ...] = tuple(
+    cls.model_fields["type"].default
+    for cls in (
+        ProposeContract,
+        AddAction,
+        ChangeAction,
+        RemoveAction,
+        RecordDeliberation,
+        SignContract,
+        SetAnnualProgramme,
+        RecordCommitteeReview,
+        Renew,
+        Amend,
+        SignAvenant,
+        SubmitExecutionReport,
+        RecordMidTermEvaluation,
+        Suspend,
+        Resume,
+        Terminate,
+        BeginClosing,
+        CloseContract,
+        OpenProgrammeYear,
+        RecordMissedDeadline,
+    )
+)

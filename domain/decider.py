@@ -1,21 +1,79 @@
-"""decide(command, state, policy) -> events: every business rule lives here. It never reads a clock."""
+"""decide(command, state, policy) -> events: every business rule lives here. It never reads a clock.
+
+A refusal raises a DomainError whose code is stable and whose sentence names the field and the rule; a refused
+command yields no event at all. A repeated request id yields no new event.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
 from domain.actors import Actor, Role
-from domain.commands import Command, ProposeContract
-from domain.errors import (
-    DomainError,
-    Forbidden,
-    LifecycleViolation,
-    OutOfScope,
-    UnknownTerritory,
-    ValidationRefused,
+from domain.authorization import check_role, check_scope
+from domain.balance import closing_balance, recoverable_for_year
+from domain.commands import (
+    AddAction,
+    Amend,
+    BeginClosing,
+    ChangeAction,
+    CloseContract,
+    Command,
+    OpenProgrammeYear,
+    ProposeContract,
+    RecordCommitteeReview,
+    RecordDeliberation,
+    RecordMidTermEvaluation,
+    RecordMissedDeadline,
+    RemoveAction,
+    Renew,
+    Resume,
+    SetAnnualProgramme,
+    SignAvenant,
+    SignContract,
+    SubmitExecutionReport,
+    Suspend,
+    Terminate,
 )
-from domain.events import ContractProposed, Event
+from domain.errors import DateViolation, DomainError, LifecycleViolation, UnknownTerritory, ValidationRefused
+from domain.events import (
+    ActionAdded,
+    ActionChanged,
+    ActionRemoved,
+    AnnualProgrammeSet,
+    AvenantConcluded,
+    AvenantProposed,
+    AvenantSigned,
+    ClosingBegun,
+    CommitteeReviewRecorded,
+    ContractClosed,
+    ContractProposed,
+    ContractResumed,
+    ContractSigned,
+    ContractSuspended,
+    ContractTerminated,
+    DeadlineMissed,
+    DeliberationRecorded,
+    Event,
+    ExecutionReportSubmitted,
+    MidTermEvaluationRecorded,
+    PartySigned,
+    ProgrammeYearOpened,
+    RefactionApplied,
+)
+from domain.money import format_euros
+from domain.money_rules import (
+    apply_amounts,
+    check_action,
+    check_amounts_for_year,
+    check_axes_covered,
+    check_ceiling,
+)
 from domain.policy import Policy
-from domain.state import ContractState, Status
-from domain.territories import Territory, TerritoryCatalogue, contract_id_for
+from domain.state import FINAL_STATUSES, NEGOTIABLE_STATUSES, RUNNING_STATUSES, ContractState, Status
+from domain.territories import TerritoryCatalogue, contract_id_for
+from domain.values import Avenant, AvenantKind, CommitteeReview, Decision, ExecutionReport, Party
 
 _CATALOGUE = TerritoryCatalogue()
 
@@ -29,15 +87,42 @@ def decide(
     """Return the events the command causes, or raise a DomainError. Pure: same inputs, same events."""
     if command.request_id in state.request_ids:
         return []  # a repeated request yields no new event
-    if command.actor.role is Role.AUDITOR:
-        raise Forbidden("actor.role: an auditor reads and verifies; an auditor changes nothing", field="actor.role")
-    match command:
-        case ProposeContract():
-            return _propose(command, state, policy, catalogue)
-    raise DomainError(f"type: unknown command {command.type!r}", field="type")  # pragma: no cover
+    check_role(command.type, command.actor)
+    if isinstance(command, ProposeContract):
+        return _propose(command, state, policy, catalogue)
+    if state.status is Status.NONE:
+        raise LifecycleViolation(
+            f"contract_id: there is no contract {command.contract_id}; the préfet proposes it first",
+            field="contract_id",
+            code="not_found",
+        )
+    if command.contract_id != state.contract_id:
+        raise ValidationRefused(
+            f"contract_id: this is {state.contract_id}, not {command.contract_id}", field="contract_id"
+        )
+    if state.status in FINAL_STATUSES:
+        raise LifecycleViolation(
+            f"status: {state.contract_id} is {state.status.value}; nothing can be done after closing or termination",
+            field="status",
+        )
+    check_scope(
+        command.actor,
+        territory_id=state.territory_id,
+        departements=state.departements,
+        region=state.region,
+        name=state.territory_name,
+    )
+    if state.last_at is not None and command.at < state.last_at:
+        raise DateViolation(
+            f"at: {command.at.isoformat()} is before the contract's last recorded event ({state.last_at.isoformat()}); "
+            "history cannot be back-dated",
+            field="at",
+        )
+    handler = _HANDLERS[command.type]
+    return handler(command, state, policy)
 
 
-def _base(command: Command) -> dict[str, object]:
+def _base(command: Command) -> dict[str, Any]:
     return {
         "contract_id": command.contract_id,
         "actor": command.actor,
@@ -46,12 +131,23 @@ def _base(command: Command) -> dict[str, object]:
     }
 
 
-def _check_prefet_scope(actor: Actor, territory: Territory) -> None:
-    if not any(actor.covers(dep) for dep in territory.departements):
-        raise OutOfScope(
-            f"actor.scope: préfet {actor.identity!r} acts for départements {list(actor.scope)}, "
-            f"not for {territory.name} ({', '.join(territory.departements)})",
-            field="actor.scope",
+def _require(state: ContractState, allowed: frozenset[Status] | set[Status], doing: str) -> None:
+    if state.status not in allowed:
+        expected = ", ".join(sorted(s.value for s in allowed))
+        raise LifecycleViolation(
+            f"status: cannot {doing} while the contract is {state.status.value} (possible when {expected})",
+            field="status",
+        )
+
+
+def _party_of(actor: Actor) -> Party:
+    return Party.ETAT if actor.role is Role.PREFET else Party.COLLECTIVITE
+
+
+def _check_party(party: Party, actor: Actor) -> None:
+    if party is not _party_of(actor):
+        raise ValidationRefused(
+            f"party: a {actor.role.value} signs for {_party_of(actor).value}, not for {party.value}", field="party"
         )
 
 
@@ -60,41 +156,424 @@ def _propose(
 ) -> list[Event]:
     if state.status is not Status.NONE:
         raise LifecycleViolation(
-            f"contract_id: {command.contract_id} already exists (status {state.status}); it cannot be proposed twice",
+            f"contract_id: {command.contract_id} already exists ({state.status.value}); it cannot be proposed twice",
             field="contract_id",
             code="already_exists",
-        )
-    if command.actor.role is not Role.PREFET:
-        raise Forbidden(
-            f"actor.role: only a préfet proposes a contract, not a {command.actor.role}", field="actor.role"
         )
     territory = catalogue.get(command.territory_id)
     if territory is None:
         raise UnknownTerritory(
-            f"territory: {command.territory_id!r} is not a known territory (a métropole's SIREN, a département "
-            "code such as D33, or an intercommunalité registered by an operator)",
+            f"territory: {command.territory_id!r} is not a known territory (a métropole's SIREN, a département code "
+            "such as D33, or an intercommunalité registered by an operator)",
             field="territory",
         )
     if command.contract_id != contract_id_for(territory.id):
         raise ValidationRefused(
-            f"contract_id: the contract of {territory.id} is {contract_id_for(territory.id)}, "
-            f"not {command.contract_id}",
+            f"contract_id: the contract of {territory.id} is {contract_id_for(territory.id)}, not {command.contract_id}",
             field="contract_id",
         )
     if command.annual_ceiling <= 0:
         raise ValidationRefused("ceiling: the annual ceiling must be a positive amount", field="ceiling")
-    if command.at.date() > policy.programme_end:
-        raise ValidationRefused(
-            f"at: a contract cannot be proposed after the programme's end ({policy.programme_end})",
+    if not policy.earliest_date <= command.at.date() <= policy.programme_end:
+        raise DateViolation(
+            f"at: a contract is proposed between {policy.earliest_date} and the programme's end ({policy.programme_end})",
             field="at",
         )
-    _check_prefet_scope(command.actor, territory)
+    check_scope(
+        command.actor,
+        territory_id=territory.id,
+        departements=territory.departements,
+        region=territory.region,
+        name=territory.name,
+    )
+    actions = {}
+    for index, action in enumerate(command.draft_actions):
+        if action.action_id in actions:
+            raise ValidationRefused(
+                f"draft_actions[{index}].action_id: {action.action_id} appears twice", field="draft_actions"
+            )
+        check_action(action, territory.axes, policy, f"draft_actions[{index}]")
+        actions[action.action_id] = action
+    check_ceiling(actions, command.annual_ceiling, policy, "draft_actions")
+    base = _base(command)
     return [
         ContractProposed(
-            **_base(command),
+            **base,
             territory_id=territory.id,
             territory_name=territory.name,
             kind=territory.kind,
+            region=territory.region,
+            departements=territory.departements,
             annual_ceiling=command.annual_ceiling,
+        ),
+        *(ActionAdded(**base, action=action) for action in command.draft_actions),
+    ]
+
+
+def _add_action(command: AddAction, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, NEGOTIABLE_STATUSES, "add an action")
+    action = command.action
+    if action.action_id in state.actions:
+        raise ValidationRefused(f"action.action_id: {action.action_id} already exists", field="action.action_id")
+    check_action(action, state.axes, policy)
+    check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
+    return [ActionAdded(**_base(command), action=action)]
+
+
+def _change_action(command: ChangeAction, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, NEGOTIABLE_STATUSES, "change an action (after the deliberation, amend the signed contract)")
+    action = command.action
+    if action.action_id not in state.actions:
+        raise ValidationRefused(f"action.action_id: there is no action {action.action_id}", field="action.action_id")
+    check_action(action, state.axes, policy)
+    check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
+    return [ActionChanged(**_base(command), action=action)]
+
+
+def _remove_action(command: RemoveAction, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, NEGOTIABLE_STATUSES, "remove an action")
+    if command.action_id not in state.actions:
+        raise ValidationRefused(f"action_id: there is no action {command.action_id}", field="action_id")
+    return [ActionRemoved(**_base(command), action_id=command.action_id)]
+
+
+def _record_deliberation(command: RecordDeliberation, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, NEGOTIABLE_STATUSES, "record the deliberation")
+    if not state.actions:
+        raise ValidationRefused("actions: the assembly cannot vote on a contract without actions", field="actions")
+    if command.deliberation.voted_on > command.at.date():
+        raise DateViolation("deliberation.voted_on: a vote cannot be recorded before it happens", field="deliberation")
+    if command.deliberation.voted_on < policy.earliest_date:
+        raise DateViolation(
+            f"deliberation.voted_on: the vote cannot precede the instruction ({policy.earliest_date})",
+            field="deliberation",
+        )
+    return [DeliberationRecorded(**_base(command), deliberation=command.deliberation)]
+
+
+def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[Event]:
+    if state.status in NEGOTIABLE_STATUSES:
+        raise LifecycleViolation(
+            "status: the contract cannot be signed before the collectivité's assembly has deliberated", field="status"
+        )
+    _require(state, {Status.DELIBERATED}, "sign the contract")
+    _check_party(command.party, command.actor)
+    if command.party in state.signatures:
+        raise LifecycleViolation(f"party: {command.party.value} has already signed", field="party")
+    if command.at.date() > policy.programme_end:
+        raise DateViolation(f"at: the programme ended on {policy.programme_end}", field="at")
+    check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
+    base = _base(command)
+    events: list[Event] = [PartySigned(**base, party=command.party, signatory=command.signatory)]
+    if len(state.signatures) + 1 == len(Party):
+        year = min(max(command.at.year, policy.first_year), policy.last_year)
+        events += [
+            ContractSigned(**base, in_force_from=policy.programme_start),
+            ProgrammeYearOpened(**base, year=year),
+        ]
+    return events
+
+
+def _set_annual_programme(command: SetAnnualProgramme, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, {Status.IN_EXECUTION}, "set the annual programme")
+    if command.year != state.current_year:
+        raise ValidationRefused(
+            f"year: the annual programme is set for the current year ({state.current_year}), not {command.year}; "
+            "next year's amounts come with the renewal",
+            field="year",
+        )
+    if state.year(command.year).report is not None:
+        raise LifecycleViolation(f"year: the execution report of {command.year} is already in", field="year")
+    check_amounts_for_year(state.actions, command.year, command.amounts, policy, "amounts")
+    check_ceiling(apply_amounts(state.actions, command.year, command.amounts), state.annual_ceiling, policy, "amounts")
+    return [AnnualProgrammeSet(**_base(command), year=command.year, amounts=command.amounts)]
+
+
+def _record_review(command: RecordCommitteeReview, state: ContractState, policy: Policy) -> list[Event]:
+    if state.status in NEGOTIABLE_STATUSES | {Status.DELIBERATED, Status.SIGNED}:
+        raise LifecycleViolation(
+            "status: no committee review before the contract is signed and in execution", field="status"
+        )
+    _require(state, RUNNING_STATUSES, "record a committee review")
+    assert state.current_year is not None
+    if not state.year(command.year).opened or command.year > state.current_year:
+        raise ValidationRefused(
+            f"year: {command.year} is not an opened programme year (current year {state.current_year})", field="year"
+        )
+    if command.review_date.year != command.year or command.review_date > command.at.date():
+        raise DateViolation(
+            f"review_date: the review of {command.year} takes place in {command.year}, and not after it is recorded",
+            field="review_date",
+        )
+    for action_id in {*command.indicator_values, *command.spending}:
+        if action_id not in state.actions:
+            raise ValidationRefused(f"spending: {action_id} is not an action of this contract", field="spending")
+    for action_id, indicators in command.indicator_values.items():
+        known = {i.code for i in state.actions[action_id].indicators}
+        for code in indicators:
+            if code not in known:
+                raise ValidationRefused(
+                    f"indicator_values: {action_id} has no indicator {code!r} ({', '.join(sorted(known))})",
+                    field="indicator_values",
+                )
+    for action_id, spent in command.spending.items():
+        amounts = state.actions[action_id].amounts.get(command.year)
+        programmed = amounts.etat if amounts else 0
+        if spent > programmed:
+            raise ValidationRefused(
+                f"spending: {action_id} reports {format_euros(spent)} of État credits spent in {command.year}, more than "
+                f"the {format_euros(programmed)} programmed",
+                field="spending",
+            )
+    review = CommitteeReview(
+        year=command.year,
+        review_date=command.review_date,
+        indicator_values=command.indicator_values,
+        spending=command.spending,
+        findings=command.findings,
+        decision=command.decision,
+    )
+    base = _base(command)
+    events: list[Event] = [CommitteeReviewRecorded(**base, review=review)]
+    if command.decision is Decision.SUSPEND and state.status is Status.IN_EXECUTION:
+        events.append(ContractSuspended(**base, reason=f"committee review of {command.year}: {command.findings}"))
+    return events
+
+
+def _check_avenant_amounts(
+    state: ContractState, year: int, amounts: dict[str, Any], policy: Policy, *, renewal: bool
+) -> None:
+    check_amounts_for_year(state.actions, year, amounts, policy, "amounts")
+    after = apply_amounts(state.actions, year, amounts)
+    check_ceiling(after, state.annual_ceiling, policy, "amounts")
+    if renewal:
+        funded = {k: a for k, a in after.items() if year in a.amounts and a.amounts[year].etat > 0}
+        check_axes_covered(funded, state.kind, state.axes, f"when renewed for {year}")  # type: ignore[arg-type]
+
+
+def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
+    if state.status is Status.SUSPENDED:
+        raise LifecycleViolation("status: a suspended contract is resumed before it is renewed", field="status")
+    _require(state, {Status.IN_EXECUTION}, "renew the contract")
+    assert state.current_year is not None
+    if command.year != state.current_year + 1 or command.year > policy.last_year:
+        raise ValidationRefused(
+            f"year: the renewal is for the year after the current one ({state.current_year + 1}), within "
+            f"{policy.first_year}–{policy.last_year}; not {command.year}",
+            field="year",
+        )
+    if not state.year(state.current_year).reviews:
+        raise LifecycleViolation(
+            f"year: no renewal for {command.year} before the committee has reviewed {state.current_year}", field="year"
+        )
+    avenant_id = f"renewal-{command.year}"
+    if avenant_id in state.avenants:
+        raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
+    _check_avenant_amounts(state, command.year, command.amounts, policy, renewal=True)
+    return [
+        AvenantProposed(
+            **_base(command),
+            avenant_id=avenant_id,
+            kind=AvenantKind.RENEWAL,
+            year=command.year,
+            amounts=command.amounts,
+            reason=f"renouvellement pour {command.year}",
         )
     ]
+
+
+def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, {Status.IN_EXECUTION}, "amend the contract")
+    assert state.current_year is not None
+    if not state.current_year <= command.year <= policy.last_year:
+        raise ValidationRefused(
+            f"year: an amendment concerns the current year or a later one ({state.current_year}–{policy.last_year})",
+            field="year",
+        )
+    if command.amendment_id in state.avenants:
+        raise ValidationRefused(f"amendment_id: {command.amendment_id} is already used", field="amendment_id")
+    _check_avenant_amounts(state, command.year, command.amounts, policy, renewal=False)
+    base = _base(command)
+    events: list[Event] = [
+        AvenantProposed(
+            **base,
+            avenant_id=command.amendment_id,
+            kind=AvenantKind.AMENDMENT,
+            year=command.year,
+            amounts=command.amounts,
+            reason=command.reason,
+        )
+    ]
+    if not policy.amendment_requires_both_parties:
+        events.append(AvenantConcluded(**base, avenant_id=command.amendment_id))
+    return events
+
+
+def _sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, {Status.IN_EXECUTION}, "sign an avenant")
+    avenant: Avenant | None = state.avenants.get(command.avenant_id)
+    if avenant is None:
+        raise ValidationRefused(f"avenant_id: there is no avenant {command.avenant_id}", field="avenant_id")
+    _check_party(command.party, command.actor)
+    if avenant.concluded:
+        raise LifecycleViolation(f"avenant_id: {command.avenant_id} is already concluded", field="avenant_id")
+    if command.party in avenant.signatures:
+        raise LifecycleViolation(f"party: {command.party.value} has already signed {command.avenant_id}", field="party")
+    if avenant.kind is AvenantKind.RENEWAL and state.current_year is not None and avenant.year <= state.current_year:
+        raise LifecycleViolation(
+            f"avenant_id: the renewal for {avenant.year} was not signed before that year opened", field="avenant_id"
+        )
+    base = _base(command)
+    events: list[Event] = [AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party)]
+    if len(avenant.signatures) + 1 == len(Party):
+        # Re-checked at conclusion: other changes may have been made since the avenant was proposed.
+        _check_avenant_amounts(
+            state, avenant.year, avenant.amounts, policy, renewal=avenant.kind is AvenantKind.RENEWAL
+        )
+        events.append(AvenantConcluded(**base, avenant_id=command.avenant_id))
+    return events
+
+
+def _submit_report(command: SubmitExecutionReport, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, RUNNING_STATUSES | {Status.CLOSING}, "submit an execution report")
+    assert state.current_year is not None
+    ended = command.year < state.current_year or (state.status is Status.CLOSING and command.year == policy.last_year)
+    if not state.year(command.year).opened and command.year >= state.current_year:
+        ended = False
+    if not ended or command.at.date() <= date(command.year, 12, 31):
+        raise LifecycleViolation(
+            f"year: the execution report of {command.year} is submitted once that year is over", field="year"
+        )
+    if command.year not in policy.years:
+        raise DateViolation(f"year: {command.year} is outside the programme", field="year")
+    if state.year(command.year).report is not None:
+        raise LifecycleViolation(f"year: the execution report of {command.year} is already submitted", field="year")
+    for field, spent in (("etat_spent", command.etat_spent), ("collectivite_spent", command.collectivite_spent)):
+        for action_id in spent:
+            if action_id not in state.actions:
+                raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
+    for action_id, spent_etat in command.etat_spent.items():
+        amounts = state.actions[action_id].amounts.get(command.year)
+        programmed = amounts.etat if amounts else 0
+        if spent_etat > programmed:
+            raise ValidationRefused(
+                f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
+                f"{command.year}: {format_euros(programmed)} were programmed",
+                field="etat_spent",
+            )
+    recoverable = recoverable_for_year(state.actions, command.year, command.etat_spent, command.collectivite_spent)
+    base = _base(command)
+    report = ExecutionReport(
+        year=command.year,
+        etat_spent=command.etat_spent,
+        collectivite_spent=command.collectivite_spent,
+        submitted_at=command.at,
+    )
+    events: list[Event] = [ExecutionReportSubmitted(**base, report=report, recoverable_etat=recoverable)]
+    if recoverable and command.year < policy.last_year:
+        events.append(RefactionApplied(**base, from_year=command.year, to_year=command.year + 1, amount=recoverable))
+    return events
+
+
+def _record_mid_term(command: RecordMidTermEvaluation, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, RUNNING_STATUSES, "record the mid-term evaluation")
+    if state.mid_term_evaluation is not None:
+        raise LifecycleViolation("evaluations: the mid-term evaluation is already recorded", field="evaluations")
+    missing = sorted(set(state.actions) - set(command.evaluations))
+    unknown = sorted(set(command.evaluations) - set(state.actions))
+    if missing or unknown:
+        raise ValidationRefused(
+            "evaluations: every action is evaluated, and only those"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            field="evaluations",
+        )
+    if any(not text.strip() for text in command.evaluations.values()):
+        raise ValidationRefused("evaluations: an evaluation cannot be empty", field="evaluations")
+    return [MidTermEvaluationRecorded(**_base(command), evaluations=command.evaluations)]
+
+
+def _suspend(command: Suspend, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, {Status.IN_EXECUTION}, "suspend the contract")
+    return [ContractSuspended(**_base(command), reason=command.reason)]
+
+
+def _resume(command: Resume, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, {Status.SUSPENDED}, "resume the contract")
+    return [ContractResumed(**_base(command), reason=command.reason)]
+
+
+def _terminate(command: Terminate, state: ContractState, policy: Policy) -> list[Event]:
+    return [ContractTerminated(**_base(command), reason=command.reason, party=_party_of(command.actor))]
+
+
+def _begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, RUNNING_STATUSES, "begin closing")
+    if command.at.date() <= policy.programme_end:
+        raise DateViolation(f"at: closing begins after the programme's end ({policy.programme_end})", field="at")
+    return [ClosingBegun(**_base(command))]
+
+
+def _close(command: CloseContract, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, {Status.CLOSING}, "close the contract")
+    missing = [y for y in policy.years if state.etat_total(y) > 0 and state.year(y).report is None]
+    if missing:
+        raise LifecycleViolation(
+            f"reports: the execution reports of {', '.join(map(str, missing))} are still missing", field="reports"
+        )
+    balance = closing_balance(state, policy)
+    if command.declared_reversement is not None and command.declared_reversement != balance.reversement:
+        raise ValidationRefused(
+            f"declared_reversement: {format_euros(command.declared_reversement)} declared, but the balance gives "
+            f"{format_euros(balance.reversement)} to reimburse",
+            field="declared_reversement",
+            code="balance_mismatch",
+        )
+    return [ContractClosed(**_base(command), balance=balance)]
+
+
+def _open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) -> list[Event]:
+    _require(state, RUNNING_STATUSES, "open a programme year")
+    assert state.current_year is not None
+    if command.year != state.current_year + 1 or command.year > policy.last_year:
+        raise ValidationRefused(
+            f"year: the next programme year is {state.current_year + 1}, not {command.year}", field="year"
+        )
+    if command.at.date() < date(command.year, 1, 1):
+        raise DateViolation(f"at: {command.year} cannot be opened before 1 January {command.year}", field="at")
+    return [ProgrammeYearOpened(**_base(command), year=command.year)]
+
+
+def _record_missed(command: RecordMissedDeadline, state: ContractState, policy: Policy) -> list[Event]:
+    if any(m.deadline == command.deadline and m.year == command.year for m in state.missed_deadlines):
+        raise LifecycleViolation(
+            f"deadline: the missed {command.deadline} deadline of {command.year} is already recorded", field="deadline"
+        )
+    if command.at.date() <= command.due:
+        raise DateViolation(f"due: {command.due} is not past yet", field="due")
+    return [DeadlineMissed(**_base(command), deadline=command.deadline, year=command.year, due=command.due)]
+
+
+_HANDLERS: dict[str, Callable[[Any, ContractState, Policy], list[Event]]] = {
+    "AddAction": _add_action,
+    "ChangeAction": _change_action,
+    "RemoveAction": _remove_action,
+    "RecordDeliberation": _record_deliberation,
+    "SignContract": _sign,
+    "SetAnnualProgramme": _set_annual_programme,
+    "RecordCommitteeReview": _record_review,
+    "Renew": _renew,
+    "Amend": _amend,
+    "SignAvenant": _sign_avenant,
+    "SubmitExecutionReport": _submit_report,
+    "RecordMidTermEvaluation": _record_mid_term,
+    "Suspend": _suspend,
+    "Resume": _resume,
+    "Terminate": _terminate,
+    "BeginClosing": _begin_closing,
+    "CloseContract": _close,
+    "OpenProgrammeYear": _open_year,
+    "RecordMissedDeadline": _record_missed,
+}
+
+__all__ = ["DomainError", "decide"]

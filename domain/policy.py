@@ -12,6 +12,7 @@ class Policy(BaseModel):
 
     first_year: int = 2024
     last_year: int = 2027
+    earliest_date: date = date(2023, 10, 27)  # [texte] instruction DGCS/SD1B/2023/168: nothing happens before
     programme_start: date = date(2024, 1, 1)  # [texte] in force from 1 January 2024, retroactively
     programme_end: date = date(2027, 12, 31)  # [texte]
     metropole_signature_deadline: date = date(2024, 3, 31)  # [texte]
@@ -28,6 +29,15 @@ class Policy(BaseModel):
     @property
     def years(self) -> range:
         return range(self.first_year, self.last_year + 1)
+
+    def review_deadline(self, year: int) -> date:
+        return date(year, *self.review_deadline_month_day)
+
+    def renewal_deadline(self, next_year: int) -> date:
+        return date(next_year - 1, *self.renewal_deadline_month_day)
+
+    def report_deadline(self, year: int) -> date:
+        return date(year + 1, *self.report_deadline_month_day)
 
 
 DEFAULT_POLICY = Policy()

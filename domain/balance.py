@@ -1,0 +1,39 @@
+"""Recovery of État credits (DOMAIN.md §3.4): réfaction on the next year, reversement at closing — to the cent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from domain.policy import Policy
+from domain.state import ContractState
+from domain.values import Action, Balance
+
+
+def recoverable_for_year(
+    actions: Mapping[str, Action], year: int, etat_spent: Mapping[str, int], collectivite_spent: Mapping[str, int]
+) -> int:
+    """État credits of ``year`` not spent, or not matched by the collectivité's own spending, action by action."""
+    total = 0
+    for action_id, action in actions.items():
+        programmed = action.amounts[year].etat if year in action.amounts else 0
+        used = min(programmed, etat_spent.get(action_id, 0), collectivite_spent.get(action_id, 0))
+        total += programmed - used
+    return total
+
+
+def closing_balance(state: ContractState, policy: Policy) -> Balance:
+    """programmed = used + recoverable; paid = programmed − réfaction; reversement = paid − used."""
+    programmed = sum(state.etat_total(year) for year in policy.years)
+    recoverable = sum(state.year(year).recoverable_etat for year in policy.years)
+    # A deduction cannot exceed the État amount of the year it is taken from; what it cannot absorb is reimbursed.
+    refaction = sum(min(state.year(year).refaction, state.etat_total(year)) for year in policy.years)
+    used = programmed - recoverable
+    paid = programmed - refaction
+    return Balance(
+        programmed_etat=programmed,
+        used_etat=used,
+        recoverable_etat=recoverable,
+        refaction_applied=refaction,
+        paid_etat=paid,
+        reversement=paid - used,
+    )

@@ -1,0 +1,91 @@
+"""The money rules of DOMAIN.md §3, as checks that raise a DomainError naming the field and the rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from domain.axes import Axis, TerritoryKind
+from domain.errors import AxisViolation, CeilingExceeded, CoFinancingViolation, DateViolation, ValidationRefused
+from domain.money import format_euros
+from domain.policy import Policy
+from domain.values import Action, YearAmounts
+
+
+def check_years(amounts: Mapping[int, YearAmounts], policy: Policy, field: str) -> None:
+    for year in amounts:
+        if year not in policy.years:
+            raise DateViolation(
+                f"{field}: year {year} is outside the programme ({policy.first_year}–{policy.last_year})", field=field
+            )
+
+
+def check_co_financing(action_id: str, year: int, amounts: YearAmounts, field: str) -> None:
+    if amounts.etat != amounts.collectivite:
+        raise CoFinancingViolation(
+            f"{field}: action {action_id}, year {year}: the État amount ({format_euros(amounts.etat)}) must equal the "
+            f"collectivité amount ({format_euros(amounts.collectivite)}) — every action is financed 50/50",
+            field=field,
+        )
+
+
+def check_action(action: Action, axes: tuple[Axis, ...], policy: Policy, field: str = "action") -> None:
+    if action.axis not in axes:
+        raise AxisViolation(
+            f"{field}.axis: {action.axis.value} is not an axis of this contract ({', '.join(a.value for a in axes)}); "
+            "a département's employment actions go into its France Travail convention",
+            field=f"{field}.axis",
+        )
+    check_years(action.amounts, policy, f"{field}.amounts")
+    for year, amounts in sorted(action.amounts.items()):
+        check_co_financing(action.action_id, year, amounts, f"{field}.amounts")
+    for indicator in action.indicators:
+        check_years({y: YearAmounts(etat=0, collectivite=0) for y in indicator.targets}, policy, f"{field}.indicators")
+
+
+def check_ceiling(actions: Mapping[str, Action], ceiling: int, policy: Policy, field: str) -> None:
+    for year in policy.years:
+        total = sum(a.amounts[year].etat for a in actions.values() if year in a.amounts)
+        if total > ceiling:
+            raise CeilingExceeded(
+                f"{field}: in {year} the État amounts add up to {format_euros(total)}, above the annual ceiling of "
+                f"{format_euros(ceiling)}",
+                field=field,
+            )
+
+
+def check_axes_covered(actions: Mapping[str, Action], kind: TerritoryKind, axes: tuple[Axis, ...], when: str) -> None:
+    """A métropole's contract holds at least one action on each of its four axes."""
+    if kind is not TerritoryKind.METROPOLE:
+        return
+    present = {a.axis for a in actions.values()}
+    missing = [axis.value for axis in axes if axis not in present]
+    if missing:
+        raise AxisViolation(
+            f"actions: a métropole's contract needs at least one action on each of the 4 axes {when}; "
+            f"missing: {', '.join(missing)}",
+            field="actions",
+        )
+
+
+def apply_amounts(actions: Mapping[str, Action], year: int, amounts: Mapping[str, YearAmounts]) -> dict[str, Action]:
+    """The actions as they would be with ``amounts`` for ``year`` (actions not named keep theirs)."""
+    out = dict(actions)
+    for action_id, value in amounts.items():
+        action = out[action_id]
+        out[action_id] = action.model_copy(update={"amounts": {**action.amounts, year: value}})
+    return out
+
+
+def check_amounts_for_year(
+    actions: Mapping[str, Action], year: int, amounts: Mapping[str, YearAmounts], policy: Policy, field: str
+) -> None:
+    if year not in policy.years:
+        raise DateViolation(
+            f"year: {year} is outside the programme ({policy.first_year}–{policy.last_year})", field="year"
+        )
+    if not amounts:
+        raise ValidationRefused(f"{field}: give the amounts of at least one action", field=field)
+    for action_id, value in amounts.items():
+        if action_id not in actions:
+            raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
+        check_co_financing(action_id, year, value, field)

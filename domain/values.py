@@ -1,0 +1,143 @@
+"""Value objects of a contract: fiches actions, yearly amounts, indicators, reviews, reports, avenants."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.axes import Axis
+from domain.money import Cents
+
+ACTION_ID = r"^[A-Z0-9][A-Z0-9_-]{0,19}$"
+Text = Field(min_length=1, max_length=2000)
+ShortText = Field(min_length=1, max_length=300)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Party(StrEnum):
+    ETAT = "etat"
+    COLLECTIVITE = "collectivite"
+
+
+class Nature(StrEnum):
+    NEW = "new"
+    REINFORCED = "reinforced"
+
+
+class Reinforcement(StrEnum):
+    """How an existing action is reinforced (DOMAIN.md §3.3)."""
+
+    LARGER_FILE_ACTIVE = "larger_file_active"
+    NEW_PUBLICS = "new_publics"
+    NEW_AREAS = "new_areas"
+
+
+class Decision(StrEnum):
+    CONTINUE = "CONTINUE"
+    ADJUST = "ADJUST"
+    SUSPEND = "SUSPEND"
+
+
+class YearAmounts(Frozen):
+    """One action's money for one year. The 50/50 rule (État == collectivité) is checked by decide."""
+
+    etat: Cents
+    collectivite: Cents
+    partenaires: Cents = 0  # other partners may add money on top of both
+
+
+class Indicator(Frozen):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    label: str = ShortText
+    baseline: int = Field(ge=0)
+    targets: dict[int, int] = Field(description="Yearly target by programme year")
+
+
+class Action(Frozen):
+    """A fiche action: what is funded, for whom, where, measured how, with which yearly amounts."""
+
+    action_id: str = Field(pattern=ACTION_ID)
+    axis: Axis
+    objective: str = ShortText
+    title: str = ShortText
+    nature: Nature
+    reinforcement: Reinforcement | None = None
+    public: str = ShortText
+    zone: str = ShortText
+    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    amounts: dict[int, YearAmounts] = Field(description="Amounts by programme year")
+
+    @model_validator(mode="after")
+    def _reinforced_says_how(self) -> Action:
+        if self.nature is Nature.REINFORCED and self.reinforcement is None:
+            raise ValueError(
+                "reinforcement: a reinforced action must say how (larger file active, new publics, new areas)"
+            )
+        if self.nature is Nature.NEW and self.reinforcement is not None:
+            raise ValueError("reinforcement: only a reinforced action has a reinforcement")
+        return self
+
+
+class Deliberation(Frozen):
+    body: Literal["assemblee", "commission_permanente"]
+    voted_on: date
+    reference: str = ShortText
+
+
+class Signature(Frozen):
+    party: Party
+    signatory: str
+    signed_at: datetime
+
+
+class CommitteeReview(Frozen):
+    year: int
+    review_date: date
+    indicator_values: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="action -> indicator -> value"
+    )
+    spending: dict[str, Cents] = Field(default_factory=dict, description="État credits spent to date, by action")
+    findings: str = Text
+    decision: Decision
+
+
+class ExecutionReport(Frozen):
+    year: int
+    etat_spent: dict[str, Cents]
+    collectivite_spent: dict[str, Cents]
+    submitted_at: datetime
+
+
+class AvenantKind(StrEnum):
+    RENEWAL = "renewal"
+    AMENDMENT = "amendment"
+
+
+class Avenant(Frozen):
+    avenant_id: str
+    kind: AvenantKind
+    year: int
+    amounts: dict[str, YearAmounts]
+    reason: str
+    signatures: tuple[Party, ...] = ()
+
+    @property
+    def concluded(self) -> bool:
+        return set(self.signatures) == {Party.ETAT, Party.COLLECTIVITE}
+
+
+class Balance(Frozen):
+    """The closing balance, to the cent: programmed = used + recovered (réfaction + reversement)."""
+
+    programmed_etat: int
+    used_etat: int
+    recoverable_etat: int
+    refaction_applied: int
+    paid_etat: int
+    reversement: int
