@@ -1,0 +1,74 @@
+"""Time travel in the core: a contract's state as of any business date, and what changed between two dates.
+
+Both are plain folds over the events (business time ``occurred_at``), the same fold the workflow uses; the auditors'
+replay builds on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.events import Event
+from domain.evolve import fold
+from domain.state import INITIAL_STATE, ContractState
+
+
+def _cutoff(moment: date | datetime) -> datetime:
+    """A date means the end of that day (UTC): "as of 30 June 2025" includes what happened on 30 June."""
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.combine(moment, time.max, tzinfo=UTC)
+
+
+def events_until(events: Sequence[Event], moment: date | datetime) -> list[Event]:
+    limit = _cutoff(moment)
+    return [e for e in events if e.occurred_at <= limit]
+
+
+def state_as_of(events: Sequence[Event], moment: date | datetime) -> ContractState:
+    return fold(events_until(events, moment), INITIAL_STATE)
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    before: Any
+    after: Any
+
+
+class Explanation(BaseModel):
+    """Why the state at ``end`` differs from the state at ``start``: the events in between and the fields changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime
+    before: ContractState
+    after: ContractState
+    events: list[Event]
+    changes: list[Change]
+
+
+_IGNORED = {"request_ids", "last_at", "version"}
+
+
+def explain(events: Sequence[Event], start: date | datetime, end: date | datetime) -> Explanation:
+    lo, hi = _cutoff(start), _cutoff(end)
+    if hi < lo:
+        lo, hi = hi, lo
+    before = state_as_of(events, lo)
+    after = state_as_of(events, hi)
+    between = [e for e in events if lo < e.occurred_at <= hi]
+    dumped_before = before.model_dump(mode="json")
+    dumped_after = after.model_dump(mode="json")
+    changes = [
+        Change(field=name, before=dumped_before[name], after=dumped_after[name])
+        for name in ContractState.model_fields
+        if name not in _IGNORED and dumped_before[name] != dumped_after[name]
+    ]
+    return Explanation(start=lo, end=hi, before=before, after=after, events=between, changes=changes)

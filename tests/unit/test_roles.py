@@ -1,0 +1,169 @@
+"""Every role × every command: only the roles of DOMAIN.md §5 may send each command; an auditor changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from domain.actors import Actor, Role
+from domain.authorization import ALLOWED_ROLES
+from domain.axes import Axis
+from domain.commands import COMMAND_TYPES
+from domain.errors import Forbidden
+from tests.unit.builders import (
+    AUDITOR,
+    BORDEAUX,
+    BORDEAUX_ACTIONS,
+    BORDEAUX_COLL,
+    COMMISSAIRE_75,
+    EUR,
+    PREFET_33,
+    SYSTEM,
+    Contract,
+    action,
+    at,
+    bordeaux_in_execution,
+)
+
+ACTORS: dict[Role, Actor] = {
+    Role.PREFET: PREFET_33,
+    Role.COLLECTIVITE: BORDEAUX_COLL,
+    Role.COMMISSAIRE: COMMISSAIRE_75,
+    Role.AUDITOR: AUDITOR,
+    Role.SYSTEM: SYSTEM,
+}
+SAME = {"etat": 400_000 * EUR, "collectivite": 400_000 * EUR}
+
+
+def party(role: Role) -> str:
+    return "etat" if role is Role.PREFET else "collectivite"
+
+
+def with_renewal() -> Contract:
+    c = bordeaux_in_execution("reviewed")
+    c.do("Renew", PREFET_33, at(2024, 12, 1), year=2025, amounts={"A1": SAME})
+    return c
+
+
+def opened_2025() -> Contract:
+    c = bordeaux_in_execution("reviewed")
+    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
+    return c
+
+
+def suspended() -> Contract:
+    c = bordeaux_in_execution()
+    c.do("Suspend", COMMISSAIRE_75, at(2024, 6, 1), reason="Contrôle")
+    return c
+
+
+def closing_ready() -> Contract:
+    c = bordeaux_in_execution()
+    for year in (2025, 2026, 2027):
+        c.do("OpenProgrammeYear", SYSTEM, at(year, 1, 1), year=year)
+    c.do("BeginClosing", SYSTEM, at(2028, 1, 1))
+    for year in (2024, 2025, 2026, 2027):
+        full = {k: a.amounts[year].etat for k, a in c.state.actions.items()}
+        c.do(
+            "SubmitExecutionReport", BORDEAUX_COLL, at(2028, 2, 1), year=year, etat_spent=full, collectivite_spent=full
+        )
+    return c
+
+
+Scenario = tuple[Callable[[], Contract], Any, Callable[[Role], dict[str, Any]]]
+REVIEW = {"year": 2024, "review_date": date(2024, 5, 30), "findings": "x", "decision": "CONTINUE"}
+
+SCENARIOS: dict[str, Scenario] = {
+    "ProposeContract": (
+        lambda: Contract("cls-243300316"),
+        at(2023, 12, 1),
+        lambda r: {"territory_id": BORDEAUX, "annual_ceiling": 1_500_000 * EUR},
+    ),
+    "AddAction": (
+        lambda: bordeaux_in_execution("proposed"),
+        at(2024, 1, 2),
+        lambda r: {"action": action("A9", Axis.ENFANCE, 1)},
+    ),
+    "ChangeAction": (
+        lambda: bordeaux_in_execution("proposed"),
+        at(2024, 1, 2),
+        lambda r: {"action": BORDEAUX_ACTIONS[0].model_copy(update={"title": "Nouveau titre"})},
+    ),
+    "RemoveAction": (lambda: bordeaux_in_execution("proposed"), at(2024, 1, 2), lambda r: {"action_id": "A4"}),
+    "RecordDeliberation": (
+        lambda: bordeaux_in_execution("proposed"),
+        at(2024, 2, 1),
+        lambda r: {"deliberation": {"body": "assemblee", "voted_on": date(2024, 1, 30), "reference": "D"}},
+    ),
+    "SignContract": (
+        lambda: bordeaux_in_execution("deliberated"),
+        at(2024, 3, 1),
+        lambda r: {"party": party(r), "signatory": "X"},
+    ),
+    "SetAnnualProgramme": (
+        bordeaux_in_execution,
+        at(2024, 4, 1),
+        lambda r: {"year": 2024, "amounts": {"A1": SAME}},
+    ),
+    "RecordCommitteeReview": (bordeaux_in_execution, at(2024, 6, 1), lambda r: REVIEW),
+    "Renew": (
+        lambda: bordeaux_in_execution("reviewed"),
+        at(2024, 12, 1),
+        lambda r: {"year": 2025, "amounts": {"A1": SAME}},
+    ),
+    "Amend": (
+        bordeaux_in_execution,
+        at(2024, 6, 1),
+        lambda r: {"amendment_id": "AV1", "year": 2024, "amounts": {"A1": SAME}, "reason": "r"},
+    ),
+    "SignAvenant": (with_renewal, at(2024, 12, 2), lambda r: {"avenant_id": "renewal-2025", "party": party(r)}),
+    "SubmitExecutionReport": (
+        opened_2025,
+        at(2025, 2, 1),
+        lambda r: {"year": 2024, "etat_spent": {"A1": 1}, "collectivite_spent": {"A1": 1}},
+    ),
+    "RecordMidTermEvaluation": (
+        bordeaux_in_execution,
+        at(2024, 6, 1),
+        lambda r: {"evaluations": {a.action_id: "ok" for a in BORDEAUX_ACTIONS}},
+    ),
+    "Suspend": (bordeaux_in_execution, at(2024, 6, 1), lambda r: {"reason": "r"}),
+    "Resume": (suspended, at(2024, 7, 1), lambda r: {"reason": "r"}),
+    "Terminate": (bordeaux_in_execution, at(2024, 6, 1), lambda r: {"reason": "r"}),
+    "BeginClosing": (bordeaux_in_execution, at(2028, 1, 1), lambda r: {}),
+    "CloseContract": (closing_ready, at(2028, 3, 1), lambda r: {}),
+    "OpenProgrammeYear": (bordeaux_in_execution, at(2025, 1, 1), lambda r: {"year": 2025}),
+    "RecordMissedDeadline": (
+        bordeaux_in_execution,
+        at(2025, 1, 2),
+        lambda r: {"deadline": "committee_review", "year": 2024, "due": date(2024, 12, 31)},
+    ),
+}
+
+
+def test_every_command_has_a_scenario_and_a_role_table() -> None:
+    assert set(SCENARIOS) == set(COMMAND_TYPES) == set(ALLOWED_ROLES)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
+@pytest.mark.parametrize("kind", COMMAND_TYPES)
+def test_role_walk(kind: str, role: Role) -> None:
+    stage, when, fields = SCENARIOS[kind]
+    contract = stage()
+    before = contract.state
+    if role in ALLOWED_ROLES[kind]:
+        events = contract.decide(kind, ACTORS[role], when, **fields(role))
+        assert events, f"{role.value} may {kind}"
+        assert all(e.actor == ACTORS[role] for e in events)  # every event records who did it
+    else:
+        with pytest.raises(Forbidden) as info:
+            contract.decide(kind, ACTORS[role], when, **fields(role))
+        assert info.value.field == "actor.role"
+        assert contract.state == before
+
+
+def test_auditors_may_do_nothing_at_all() -> None:
+    assert all(Role.AUDITOR not in roles for roles in ALLOWED_ROLES.values())
