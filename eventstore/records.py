@@ -8,12 +8,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.messages import EventBase
+
 # Event ids are uuid5(stream, version) under this namespace: a retried append re-sends identical ids.
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4e8f-9c0d-1a2b3c4d5e6f")
 
 
 def event_id_for(stream_id: str, version: int) -> uuid.UUID:
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"{stream_id}/{version}")
+
+
+def new_event_from(stream_id: str, version: int, event: EventBase, **metadata: Any) -> NewEvent:
+    """The stored form of a domain event at ``version``: its id derives from stream and version (deterministic)."""
+    return NewEvent(
+        event_id=event_id_for(stream_id, version),
+        event_type=event.type,  # type: ignore[attr-defined]
+        schema_version=event.schema_version,
+        payload=event.model_dump(mode="json"),
+        metadata={"actor": event.actor.model_dump(mode="json"), "request_id": event.request_id, **metadata},
+        occurred_at=event.occurred_at,
+    )
 
 
 class NewEvent(BaseModel):

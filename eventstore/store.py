@@ -13,9 +13,12 @@ from typing import Any
 
 import asyncpg
 
+from domain.state import ContractState
 from eventstore.hashing import GENESIS, canonical_bytes, chain
 from eventstore.migrate import Conn, migrate
+from eventstore.projections import ContractProjector
 from eventstore.records import AppendResult, NewEvent, RecordedEvent
+from eventstore.resilience import retry_transient
 
 APPEND_LOCK = 0x5041_4345  # "PACE": serialises appends so positions commit in order
 
@@ -40,6 +43,7 @@ def category_of(stream_id: str) -> str:
 class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.projector = ContractProjector()
 
     @classmethod
     async def connect(
@@ -65,6 +69,20 @@ class EventStore:
             return AppendResult(
                 stream_id=stream_id, version=expected_version, first_position=None, already_appended=False
             )
+        projected: list[ContractState] = []
+        try:
+            result = await retry_transient(lambda: self._append_once(stream_id, expected_version, events, projected))
+        except BaseException:
+            self.projector.forget(stream_id)
+            raise
+        if projected:
+            self.projector.committed(projected[-1])  # only once the transaction has committed
+        return result
+
+    async def _append_once(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent], projected: list[ContractState]
+    ) -> AppendResult:
+        projected.clear()
         async with self.pool.acquire() as conn, conn.transaction():
             recorded_at: datetime = await conn.fetchval(
                 "SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock($1)) AS locked", APPEND_LOCK
@@ -116,6 +134,10 @@ class EventStore:
                 *[list(column) for column in zip(*rows, strict=True)],
             )
             new_version = expected_version + len(events)
+            if self.projector.handles(stream_id):
+                projected.append(
+                    await self.projector.apply(conn, stream_id, expected_version, [e.payload for e in events])
+                )
             await conn.execute(
                 """INSERT INTO streams (stream_id, category, version, head_hash, updated_at)
                    VALUES ($1, $2, $3, $4, $5)
@@ -170,34 +192,49 @@ class EventStore:
         self, stream_id: str, *, up_to_version: int | None = None, as_of: datetime | None = None
     ) -> list[RecordedEvent]:
         """A stream in version order: whole, up to a version, or as known at a business time (``occurred_at``)."""
-        rows = await self.pool.fetch(
-            """SELECT * FROM events WHERE stream_id = $1
+        rows = await retry_transient(
+            lambda: self.pool.fetch(
+                """SELECT * FROM events WHERE stream_id = $1
                  AND ($2::int IS NULL OR version <= $2) AND ($3::timestamptz IS NULL OR occurred_at <= $3)
                ORDER BY version""",
-            stream_id,
-            up_to_version,
-            as_of,
+                stream_id,
+                up_to_version,
+                as_of,
+            )
         )
         return [_record(row) for row in rows]
 
-    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        """Events after ``from_position`` in global order."""
-        rows = await self.pool.fetch(
-            "SELECT * FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2",
-            from_position,
-            limit,
-        )
-        return [_record(row) for row in rows]
+    async def read_all(
+        self,
+        from_position: int = 0,
+        limit: int = 1000,
+        *,
+        categories: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """Events after ``from_position`` in global order, optionally of some categories or event types.
 
-    async def iter_all(self, batch: int = 1000) -> AsyncIterator[RecordedEvent]:
+        Appends are serialised, so positions become visible in order: a follower that remembers the last position it
+        saw never skips an event that commits later.
+        """
+        return await retry_transient(
+            lambda: fetch_after(self.pool, from_position, limit, categories=categories, event_types=event_types)
+        )
+
+    async def iter_all(
+        self, batch: int = 1000, *, categories: Sequence[str] | None = None, event_types: Sequence[str] | None = None
+    ) -> AsyncIterator[RecordedEvent]:
+        """Every event in global order, fetched page by page: memory stays bounded whatever the store's size."""
         position = 0
-        while page := await self.read_all(position, batch):
+        while page := await self.read_all(position, batch, categories=categories, event_types=event_types):
             for event in page:
                 yield event
             position = page[-1].global_position
 
     async def stream_version(self, stream_id: str) -> int:
-        version: int | None = await self.pool.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
+        version: int | None = await retry_transient(
+            lambda: self.pool.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
+        )
         return version or 0
 
     async def list_streams(self, category: str | None = None) -> list[tuple[str, int]]:
@@ -210,3 +247,25 @@ class EventStore:
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent(**dict(row))
+
+
+async def fetch_after(
+    conn: Conn | asyncpg.Pool,
+    position: int,
+    limit: int,
+    *,
+    categories: Sequence[str] | None = None,
+    event_types: Sequence[str] | None = None,
+) -> list[RecordedEvent]:
+    rows = await conn.fetch(
+        """SELECT * FROM events
+           WHERE global_position > $1
+             AND ($3::text[] IS NULL OR split_part(stream_id, '-', 1) = ANY($3))
+             AND ($4::text[] IS NULL OR event_type = ANY($4))
+           ORDER BY global_position LIMIT $2""",
+        position,
+        limit,
+        list(categories) if categories is not None else None,
+        list(event_types) if event_types is not None else None,
+    )
+    return [_record(row) for row in rows]

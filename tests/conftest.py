@@ -20,17 +20,39 @@ from eventstore.store import EventStore
 from pacte.embedded import binary_path, start_embedded_postgres, with_database
 from pacte.runtime import build_worker
 
+EXTERNAL_URL = os.environ.get("PACTE_TEST_DATABASE_URL")
+# The event store's own tests run on every server we have: the embedded one always, PACTE_TEST_DATABASE_URL's too.
+SERVERS = ["embedded", *(["external"] if EXTERNAL_URL else [])]
+
 
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL server URL: PACTE_TEST_DATABASE_URL when set (CI's server), else an embedded server."""
-    configured = os.environ.get("PACTE_TEST_DATABASE_URL")
-    if configured:
-        yield configured
-        return
+def embedded_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = start_embedded_postgres(tmp_path_factory.mktemp("pg"))
     yield server.get_uri()  # type: ignore[attr-defined]
     server.cleanup()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(request: pytest.FixtureRequest) -> str:
+    """The server most tests use: PACTE_TEST_DATABASE_URL when set (CI's server), else an embedded server."""
+    if EXTERNAL_URL:
+        return EXTERNAL_URL
+    return str(request.getfixturevalue("embedded_server_url"))
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def any_server_url(request: pytest.FixtureRequest) -> str:
+    return EXTERNAL_URL if request.param == "external" else str(request.getfixturevalue("embedded_server_url"))  # type: ignore[return-value]
+
+
+@pytest.fixture
+async def fresh_store(any_server_url: str) -> AsyncIterator[EventStore]:
+    """An event store in a database of its own, for tests that must see nothing else (tampering, rebuilds)."""
+    url = await create_fresh_database(any_server_url)
+    opened = await EventStore.connect(url)
+    yield opened
+    await opened.close()
+    await drop_database(any_server_url, url)
 
 
 async def create_fresh_database(server_url: str) -> str:

@@ -14,14 +14,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResult, NewEvent
+    from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResult
     from domain.commands import Command
     from domain.decider import decide
     from domain.errors import DomainError
-    from domain.events import Event
     from domain.evolve import evolve
     from domain.state import INITIAL_STATE, ContractState, Status
-    from eventstore.records import event_id_for
+    from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput
 
 APPEND_RETRY = RetryPolicy(
@@ -79,7 +78,8 @@ class ContractWorkflow:
         info = workflow.info()
         stream = self._state.contract_id or command.contract_id
         new_events = [
-            self._to_new_event(stream, self._state.version + i, event, info) for i, event in enumerate(events, 1)
+            new_event_from(stream, self._state.version + i, event, workflow_id=info.workflow_id, run_id=info.run_id)
+            for i, event in enumerate(events, 1)
         ]
         await workflow.execute_activity(
             APPEND_EVENTS,
@@ -96,20 +96,4 @@ class ContractWorkflow:
             )
         return CommandResult(
             version=self._state.version, events=[e.model_dump(mode="json") for e in events], state=self._state
-        )
-
-    @staticmethod
-    def _to_new_event(stream: str, version: int, event: Event, info: workflow.Info) -> NewEvent:
-        return NewEvent(
-            event_id=event_id_for(stream, version),
-            event_type=event.type,
-            schema_version=event.schema_version,
-            payload=event.model_dump(mode="json"),
-            metadata={
-                "actor": event.actor.model_dump(mode="json"),
-                "request_id": event.request_id,
-                "workflow_id": info.workflow_id,
-                "run_id": info.run_id,
-            },
-            occurred_at=event.occurred_at,
         )

@@ -1,0 +1,171 @@
+"""Tamper evidence: recompute every hash and chain, and check exported anchors of all stream heads.
+
+``verify`` walks every stream in version order and names the first bad event: a changed payload or timestamp (hash
+mismatch), a deleted or swapped event (broken chain or version gap), a stream head that does not match its last
+event (cut tail). A stream deleted whole, with its head, leaves no trace inside the database: an ``anchor`` exported
+earlier (a digest of all stream heads, kept elsewhere) catches it, and a tail cut back consistently too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from eventstore.hashing import GENESIS, canonical_bytes, chain
+from eventstore.migrate import Conn
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    version: int | None
+    reason: str
+
+
+class VerifyReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    streams: int
+    events: int
+    first_problem: Finding | None = None
+
+
+class StreamHead(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    hash: str  # hex
+
+
+class Anchor(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    taken_at: datetime
+    streams: dict[str, StreamHead]
+    digest: str
+
+    @staticmethod
+    def digest_of(streams: dict[str, StreamHead]) -> str:
+        canonical = json.dumps(
+            {k: [v.version, v.hash] for k, v in sorted(streams.items())}, sort_keys=True, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _events(conn: Conn) -> AsyncIterator[Any]:
+    # A cursor, in stream then version order: the whole store is verified in bounded memory.
+    async for row in conn.cursor(
+        """SELECT stream_id, version, event_id, event_type, schema_version, payload, metadata, occurred_at,
+                  recorded_at, prev_hash, hash
+           FROM events ORDER BY stream_id, version"""
+    ):
+        yield row
+
+
+async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
+    heads = {r["stream_id"]: (r["version"], bytes(r["head_hash"])) for r in await conn.fetch("SELECT * FROM streams")}
+    seen: dict[str, tuple[int, bytes]] = {}
+    count = 0
+
+    def bad(stream: str, version: int | None, reason: str) -> VerifyReport:
+        return VerifyReport(
+            ok=False,
+            streams=len(seen),
+            events=count,
+            first_problem=Finding(stream_id=stream, version=version, reason=reason),
+        )
+
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        current: str | None = None
+        expected_version, prev = 0, GENESIS
+        async for row in _events(conn):
+            count += 1
+            stream = row["stream_id"]
+            if stream != current:
+                if current is not None:
+                    seen[current] = (expected_version, prev)
+                current, expected_version, prev = stream, 0, GENESIS
+            expected_version += 1
+            if row["version"] != expected_version:
+                return bad(
+                    stream,
+                    expected_version,
+                    f"event missing: found version {row['version']} where {expected_version} was expected",
+                )
+            if bytes(row["prev_hash"]) != prev:
+                return bad(
+                    stream,
+                    row["version"],
+                    "chain broken: prev_hash is not the hash of the previous event (deleted or swapped event)",
+                )
+            digest = chain(
+                prev,
+                canonical_bytes(
+                    stream_id=stream,
+                    version=row["version"],
+                    event_id=row["event_id"],
+                    event_type=row["event_type"],
+                    schema_version=row["schema_version"],
+                    payload=row["payload"],
+                    metadata=row["metadata"],
+                    occurred_at=row["occurred_at"],
+                    recorded_at=row["recorded_at"],
+                ),
+            )
+            if digest != bytes(row["hash"]):
+                return bad(
+                    stream, row["version"], "content altered: the stored hash does not match the event's content"
+                )
+            prev = digest
+        if current is not None:
+            seen[current] = (expected_version, prev)
+
+        for stream, (version, head_hash) in sorted(seen.items()):
+            recorded = heads.get(stream)
+            if recorded is None:
+                return bad(stream, None, "stream head missing from the streams table")
+            if recorded != (version, head_hash):
+                return bad(
+                    stream,
+                    recorded[0],
+                    f"stream head says version {recorded[0]}, its events end at {version} (cut tail)",
+                )
+        for stream in sorted(set(heads) - set(seen)):
+            return bad(stream, None, "stream head present but its events are gone")
+
+        if anchor is not None:
+            if Anchor.digest_of(anchor.streams) != anchor.digest:
+                return bad("(anchor)", None, "the anchor file itself was altered: its digest does not match its heads")
+            for stream, head in sorted(anchor.streams.items()):
+                if stream not in seen:
+                    return bad(stream, head.version, "stream deleted: the anchor knows it, the store does not")
+                version_now = seen[stream][0]
+                if version_now < head.version:
+                    return bad(
+                        stream,
+                        head.version,
+                        f"tail cut: the anchor saw version {head.version}, the store ends at {version_now}",
+                    )
+                stored = await conn.fetchval(
+                    "SELECT hash FROM events WHERE stream_id = $1 AND version = $2", stream, head.version
+                )
+                if stored is None or bytes(stored).hex() != head.hash:
+                    return bad(
+                        stream, head.version, "history rewritten since the anchor: the head it saw has another hash"
+                    )
+    return VerifyReport(ok=True, streams=len(seen), events=count)
+
+
+async def take_anchor(conn: Conn) -> Anchor:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = await conn.fetch("SELECT stream_id, version, head_hash FROM streams ORDER BY stream_id")
+        taken_at = await conn.fetchval("SELECT now()")
+    streams = {r["stream_id"]: StreamHead(version=r["version"], hash=bytes(r["head_hash"]).hex()) for r in rows}
+    return Anchor(taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams))
