@@ -173,18 +173,22 @@ class EventStore:
                 f"expected version {expected_version}, but the stream is at version {current}",
             )
         stored = await conn.fetch(
-            """SELECT version, event_id FROM events
+            """SELECT version, event_id, event_type, payload FROM events
                WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version""",
             stream_id,
             expected_version,
             last,
         )
         for row, event in zip(stored, events, strict=True):
-            if row["event_id"] != event.event_id:
+            # Ids derive from (stream, version), so the content decides: only the very same event is a retry.
+            same = (row["event_id"], row["event_type"], row["payload"]) == (
+                event.event_id,
+                event.event_type,
+                event.payload,
+            )
+            if not same:
                 raise ConcurrencyError(
-                    stream_id,
-                    row["version"],
-                    f"another event ({row['event_id']}) is already stored at this version",
+                    stream_id, row["version"], f"another event ({row['event_type']}) is already stored at this version"
                 )
         return AppendResult(stream_id=stream_id, version=last, first_position=None, already_appended=True)
 

@@ -85,3 +85,20 @@ async def test_unknown_contract_exits_1(cli_env: CliRunner) -> None:
 
 async def test_usage_errors_exit_2(cli_env: CliRunner) -> None:
     assert (await invoke(cli_env, "contract", "propose", "--territory", "243400017")).exit_code == 2
+
+
+async def test_verify_and_anchor(cli_env: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    await invoke(cli_env, "contract", "propose", "--territory", "245400676", "--ceiling", "700000")
+    verified = await invoke(cli_env, "audit", "verify")
+    assert verified.exit_code == 0 and "intact" in verified.output
+    anchor = tmp_path / "anchor.json"
+    assert (await invoke(cli_env, "audit", "anchor", "-o", str(anchor))).exit_code == 0
+    assert json.loads(anchor.read_text())["streams"]["cls-245400676"]["version"] == 1
+    with_anchor = await invoke(cli_env, "audit", "verify", "--anchor", str(anchor), "--json")
+    assert with_anchor.exit_code == 0 and json.loads(with_anchor.output)["ok"] is True
+    forged = json.loads(anchor.read_text())
+    forged["streams"]["cls-999999999"] = {"version": 1, "hash": "00" * 32}
+    anchor.write_text(json.dumps(forged))
+    refused = await invoke(cli_env, "audit", "verify", "--anchor", str(anchor))
+    assert refused.exit_code == 1 and "anchor file itself" in " ".join(refused.output.split())
+    assert (await invoke(cli_env, "projections", "rebuild")).exit_code == 0

@@ -1,0 +1,163 @@
+"""Tamper evidence: a superuser who bypasses the append-only trigger is still caught, and the first bad event named."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from eventstore.integrity import Anchor, take_anchor, verify
+from eventstore.migrate import Conn
+from eventstore.store import EventStore
+from tests.integration.helpers import append_by_request
+from tests.unit.builders import bordeaux_in_execution
+
+pytestmark = pytest.mark.integration
+
+
+async def seed(store: EventStore) -> None:
+    """Two real contract histories (Bordeaux twice, under two stream names) and a third stream."""
+    events = bordeaux_in_execution("reviewed").events
+    await append_by_request(store, "cls-243300316", events)
+    await append_by_request(store, "cls-zz-copy", events)
+    await append_by_request(store, "cls-zz-third", events[:3])
+
+
+async def as_superuser(store: EventStore, *statements: str) -> None:
+    async with store.pool.acquire() as conn, conn.transaction():
+        # Replica mode skips ordinary triggers: what an attacker with superuser rights would do.
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        for statement in statements:
+            await conn.execute(statement)
+
+
+async def test_an_intact_store_verifies(fresh_store: EventStore) -> None:
+    await seed(fresh_store)
+    async with fresh_store.pool.acquire() as conn:
+        report = await verify(conn)
+        anchor = await take_anchor(conn)
+        assert report.ok and report.streams == 3 and report.events == 2 * 11 + 3
+        assert (await verify(conn, anchor)).ok
+    # The store may grow after an anchor: still intact.
+    await append_by_request(fresh_store, "cls-zz-third", bordeaux_in_execution("reviewed").events[3:5])
+    async with fresh_store.pool.acquire() as conn:
+        assert (await verify(conn, anchor)).ok
+
+
+Tamper = Callable[[EventStore], Awaitable[None]]
+
+CASES: list[tuple[str, list[str], str, int | None, str]] = [
+    (
+        "changed payload",
+        [
+            "UPDATE events SET payload = jsonb_set(payload, '{annual_ceiling}', '999999999') WHERE stream_id = 'cls-zz-copy' AND version = 1"
+        ],
+        "cls-zz-copy",
+        1,
+        "content altered",
+    ),
+    (
+        "changed business timestamp",
+        [
+            "UPDATE events SET occurred_at = occurred_at - interval '1 day' WHERE stream_id = 'cls-243300316' AND version = 4"
+        ],
+        "cls-243300316",
+        4,
+        "content altered",
+    ),
+    (
+        "changed record timestamp",
+        [
+            "UPDATE events SET recorded_at = recorded_at + interval '1 second' WHERE stream_id = 'cls-zz-third' AND version = 2"
+        ],
+        "cls-zz-third",
+        2,
+        "content altered",
+    ),
+    (
+        "deleted event",
+        ["DELETE FROM events WHERE stream_id = 'cls-zz-copy' AND version = 3"],
+        "cls-zz-copy",
+        3,
+        "event missing",
+    ),
+    (
+        "two swapped events",
+        [
+            "UPDATE events SET version = 1000 WHERE stream_id = 'cls-243300316' AND version = 5",
+            "UPDATE events SET version = 5 WHERE stream_id = 'cls-243300316' AND version = 6",
+            "UPDATE events SET version = 6 WHERE stream_id = 'cls-243300316' AND version = 1000",
+        ],
+        "cls-243300316",
+        5,
+        "chain broken",
+    ),
+    (
+        "cut tail, head left alone",
+        ["DELETE FROM events WHERE stream_id = 'cls-zz-copy' AND version = 11"],
+        "cls-zz-copy",
+        11,
+        "cut tail",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("statements", "stream", "version", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+async def test_tampering_is_caught_and_named(
+    fresh_store: EventStore, statements: list[str], stream: str, version: int | None, reason: str
+) -> None:
+    await seed(fresh_store)
+    await as_superuser(fresh_store, *statements)
+    async with fresh_store.pool.acquire() as conn:
+        report = await verify(conn)
+    assert not report.ok and report.first_problem is not None
+    assert (report.first_problem.stream_id, report.first_problem.version) == (stream, version)
+    assert reason in report.first_problem.reason
+
+
+async def anchored_then(store: EventStore, *statements: str) -> tuple[Conn, Anchor]:
+    await seed(store)
+    async with store.pool.acquire() as conn:
+        anchor = await take_anchor(conn)
+    await as_superuser(store, *statements)
+    return conn, anchor
+
+
+async def test_a_deleted_stream_is_caught_by_the_anchor(fresh_store: EventStore) -> None:
+    _, anchor = await anchored_then(
+        fresh_store,
+        "DELETE FROM events WHERE stream_id = 'cls-zz-third'",
+        "DELETE FROM streams WHERE stream_id = 'cls-zz-third'",
+    )
+    async with fresh_store.pool.acquire() as conn:
+        assert (await verify(conn)).ok  # nothing inside the database shows it...
+        report = await verify(conn, anchor)  # ...the anchor does
+    assert not report.ok and report.first_problem is not None
+    assert report.first_problem.stream_id == "cls-zz-third" and "stream deleted" in report.first_problem.reason
+
+
+async def test_a_consistently_cut_tail_is_caught_by_the_anchor(fresh_store: EventStore) -> None:
+    _, anchor = await anchored_then(fresh_store, "DELETE FROM events WHERE stream_id = 'cls-zz-copy' AND version = 11")
+    async with fresh_store.pool.acquire() as conn:
+        prev = await conn.fetchval("SELECT hash FROM events WHERE stream_id = 'cls-zz-copy' AND version = 10")
+    await as_superuser(
+        fresh_store,
+        f"UPDATE streams SET version = 10, head_hash = '\\x{bytes(prev).hex()}' WHERE stream_id = 'cls-zz-copy'",
+    )
+    async with fresh_store.pool.acquire() as conn:
+        assert (await verify(conn)).ok
+        report = await verify(conn, anchor)
+    assert not report.ok and report.first_problem is not None
+    assert (report.first_problem.stream_id, report.first_problem.version) == ("cls-zz-copy", 11)
+    assert "tail cut" in report.first_problem.reason
+
+
+async def test_an_altered_anchor_is_refused(fresh_store: EventStore) -> None:
+    await seed(fresh_store)
+    async with fresh_store.pool.acquire() as conn:
+        anchor = await take_anchor(conn)
+        forged = anchor.model_copy(update={"streams": {k: v for k, v in anchor.streams.items() if k != "cls-zz-third"}})
+        report = await verify(conn, forged)
+    assert not report.ok and report.first_problem is not None and "anchor file itself" in report.first_problem.reason
