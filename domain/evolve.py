@@ -43,7 +43,7 @@ def _year(state: ContractState, year: int, **changes: Any) -> dict[int, YearReco
 def evolve(state: ContractState, event: Event) -> ContractState:
     changes: dict[str, Any] = {
         "version": state.version + 1,
-        "request_ids": state.request_ids | {event.request_id},
+        "request_ids": state.request_ids.add(event.request_id),
         "last_at": event.occurred_at,
     }
     match event:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.axes import AXES_BY_KIND, Axis, TerritoryKind
+from domain.request_log import RequestIds
 from domain.values import (
     Action,
     Avenant,
@@ -82,7 +83,7 @@ class ContractState(BaseModel):
     balance: Balance | None = None
     version: int = 0  # number of events folded
     last_at: datetime | None = None  # business time of the last event
-    request_ids: frozenset[str] = frozenset()
+    request_ids: RequestIds = Field(default_factory=RequestIds)
 
     @property
     def axes(self) -> tuple[Axis, ...]:

@@ -17,7 +17,7 @@ from domain.upcasting import parse_event
 from eventstore.migrate import Conn
 
 CONTRACT_CATEGORY = "cls"
-_STATE_EXCLUDE = {"request_ids"}  # a set: its order would differ between processes; no reader needs it
+_STATE_EXCLUDE = {"request_ids"}  # only decide needs them, and the workflow keeps its own state
 
 
 def fold_payloads(state: ContractState, payloads: Iterable[dict[str, Any]]) -> ContractState:

@@ -235,6 +235,14 @@ class EventStore:
                 yield event
             position = page[-1].global_position
 
+    async def iter_stream(self, stream_id: str, *, prefetch: int = 500) -> AsyncIterator[RecordedEvent]:
+        """A stream in version order through a server-side cursor: memory stays bounded for any length."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            async for row in conn.cursor(
+                "SELECT * FROM events WHERE stream_id = $1 ORDER BY version", stream_id, prefetch=prefetch
+            ):
+                yield _record(row)
+
     async def stream_version(self, stream_id: str) -> int:
         version: int | None = await retry_transient(
             lambda: self.pool.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from domain.request_log import RequestIds
 from domain.state import ContractState
 from eventstore.projections import rebuild
 from eventstore.store import EventStore
@@ -33,7 +34,7 @@ async def test_summary_and_national_view_follow_the_events(fresh_store: EventSto
     row = await fresh_store.pool.fetchrow("SELECT * FROM contract_summary WHERE contract_id = 'cls-243300316'")
     assert row["status"] == "IN_EXECUTION" and row["current_year"] == 2024 and row["version"] == 11
     assert row["territory_name"] == "Bordeaux Métropole" and row["annual_ceiling"] == 150_000_000
-    assert ContractState.model_validate(row["state"]) == bordeaux.state.model_copy(update={"request_ids": frozenset()})
+    assert ContractState.model_validate(row["state"]) == bordeaux.state.model_copy(update={"request_ids": RequestIds()})
     axes = await fresh_store.pool.fetch(
         "SELECT axis, etat FROM contract_axis_year WHERE contract_id = 'cls-243300316' AND year = 2024 ORDER BY axis"
     )

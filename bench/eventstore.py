@@ -1,0 +1,364 @@
+"""`python -m bench.eventstore`: the event store against plain asyncpg and the eventsourcing library, same server.
+
+Prints one JSON object. Every figure has its baseline measured in the same run, interleaved in rounds (the machine is
+shared and noisy: the ratio means something, an absolute rate little). The server is PACTE_BENCH_DATABASE_URL, else
+PACTE_TEST_DATABASE_URL, else an embedded PostgreSQL in a temporary folder; a fresh database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from domain.actors import Actor, Role
+from domain.axes import Axis, TerritoryKind
+from domain.events import ActionChanged, ContractProposed, Event
+from domain.evolve import evolve
+from domain.state import INITIAL_STATE
+from domain.upcasting import parse_event
+from domain.values import Action, Indicator, Nature, YearAmounts
+from eventstore.records import NewEvent, new_event_from
+from eventstore.store import EventStore
+from pacte.embedded import start_embedded_postgres, with_database
+
+ACTOR = Actor(role=Role.PREFET, identity="bench", scope=("*",))
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+BASELINE_TABLE = """
+CREATE TABLE baseline_events (
+    global_position bigserial PRIMARY KEY,
+    stream_id text NOT NULL, version integer NOT NULL, event_id uuid NOT NULL UNIQUE, event_type text NOT NULL,
+    schema_version integer NOT NULL, payload jsonb NOT NULL, metadata jsonb NOT NULL,
+    occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(),
+    prev_hash bytea, hash bytea, UNIQUE (stream_id, version))"""
+BASELINE_INSERT = """INSERT INTO baseline_events (stream_id, version, event_id, event_type, schema_version, payload,
+                     metadata, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+
+
+def contract_events(stream: str, count: int) -> list[Event]:
+    """A realistic contract history: a proposal, then ``count - 1`` changes of an action (about 1 kB each)."""
+    base = {"contract_id": stream, "actor": ACTOR, "request_id": "bench"}
+    out: list[Event] = [
+        ContractProposed(
+            **base,
+            occurred_at=T0,
+            territory_id="243300316",
+            territory_name="Bordeaux Métropole",
+            kind=TerritoryKind.METROPOLE,
+            region="75",
+            departements=("33",),
+            annual_ceiling=150_000_000,
+        )
+    ]
+    for i in range(1, count):
+        amounts = {y: YearAmounts(etat=i * 100, collectivite=i * 100) for y in range(2024, 2028)}
+        out.append(
+            ActionChanged(
+                **{**base, "request_id": f"bench-{i}"},
+                occurred_at=T0 + timedelta(seconds=i),
+                action=Action(
+                    action_id=f"A{i % 8}",
+                    axis=list(Axis)[i % 4],
+                    objective="Prévenir le décrochage scolaire des 11–15 ans",
+                    title="Accompagnement renforcé des familles",
+                    nature=Nature.NEW,
+                    public="familles précaires",
+                    zone="quartiers prioritaires",
+                    indicators=(
+                        Indicator(code="beneficiaires", label="Bénéficiaires", baseline=100, targets={2024: 120}),
+                    ),
+                    amounts=amounts,
+                ),
+            )
+        )
+    return out
+
+
+def stored(stream: str, events: list[Event], first_version: int = 1) -> list[NewEvent]:
+    return [
+        new_event_from(stream, first_version + i, e, workflow_id=stream, run_id="bench") for i, e in enumerate(events)
+    ]
+
+
+def baseline_row(stream: str, version: int, e: NewEvent) -> tuple[Any, ...]:
+    return (
+        stream,
+        version,
+        uuid.uuid4(),
+        e.event_type,
+        e.schema_version,
+        json.dumps(e.payload),
+        json.dumps(e.metadata),
+        e.occurred_at,
+    )
+
+
+async def rounds(
+    ours: Callable[[], Awaitable[float]], theirs: Callable[[], Awaitable[float]], n: int = 3
+) -> tuple[float, float]:
+    """Alternate the two measurements ``n`` times; keep the median of each."""
+    a, b = [], []
+    for _ in range(n):
+        b.append(await theirs())
+        a.append(await ours())
+    return statistics.median(a), statistics.median(b)
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+class Bench:
+    def __init__(self, store: EventStore, raw: asyncpg.Pool, n: int) -> None:
+        self.store, self.raw, self.n = store, raw, n
+        self.events = stored("x", contract_events("x", n))
+        self.k = 0
+
+    def stream(self, prefix: str) -> str:
+        self.k += 1
+        return f"{prefix}-{self.k}"
+
+    async def ours_single(self, count: int, prefix: str = "bench") -> float:
+        stream = self.stream(prefix)
+        events = stored(stream, contract_events(stream, count))
+
+        async def run() -> None:
+            for i, e in enumerate(events):
+                await self.store.append(stream, i, [e])
+
+        return count / await timed(run)
+
+    async def baseline_single(self, count: int) -> float:
+        stream = self.stream("base")
+
+        async def run() -> None:
+            for i, e in enumerate(self.events[:count]):
+                await self.raw.execute(BASELINE_INSERT, *baseline_row(stream, i + 1, e))
+
+        return count / await timed(run)
+
+    async def ours_writers(self, writers: int, per: int, prefix: str = "bench") -> float:
+        streams = [self.stream(prefix) for _ in range(writers)]
+        batches = {s: stored(s, contract_events(s, per)) for s in streams}
+
+        async def one(stream: str) -> None:
+            for i, e in enumerate(batches[stream]):
+                await self.store.append(stream, i, [e])
+
+        return writers * per / await timed(lambda: asyncio.gather(*(one(s) for s in streams)))
+
+    async def baseline_writers(self, writers: int, per: int) -> float:
+        streams = [self.stream("base") for _ in range(writers)]
+
+        async def one(stream: str) -> None:
+            for i, e in enumerate(self.events[:per]):
+                await self.raw.execute(BASELINE_INSERT, *baseline_row(stream, i + 1, e))
+
+        return writers * per / await timed(lambda: asyncio.gather(*(one(s) for s in streams)))
+
+    async def ours_batch(self, count: int) -> float:
+        stream = self.stream("batch")
+        events = stored(stream, contract_events(stream, count))
+        return count / await timed(lambda: self.store.append(stream, 0, events))
+
+    async def copy_batch(self, count: int) -> float:
+        stream = self.stream("base")
+        rows = [baseline_row(stream, i + 1, e) for i, e in enumerate(self.events[:count])]
+
+        async def run() -> None:
+            async with self.raw.acquire() as conn:
+                await conn.copy_records_to_table(
+                    "baseline_events",
+                    records=rows,
+                    columns=[
+                        "stream_id",
+                        "version",
+                        "event_id",
+                        "event_type",
+                        "schema_version",
+                        "payload",
+                        "metadata",
+                        "occurred_at",
+                    ],
+                )
+
+        return count / await timed(run)
+
+
+async def replay(store: EventStore, stream: str) -> int:
+    state = INITIAL_STATE
+    for e in await store.read_stream(stream):
+        state = evolve(state, parse_event(e.payload))
+    return state.version
+
+
+def eventsourcing_rate(url: str, count: int) -> float:
+    """The eventsourcing library's PostgreSQL application recorder, one event per insert, on the same server."""
+    from urllib.parse import parse_qs, urlparse
+
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    parsed = urlparse(url)
+    host = parse_qs(parsed.query).get("host", [parsed.hostname or "127.0.0.1"])[0]
+    datastore = PostgresDatastore(
+        dbname=parsed.path.lstrip("/"),
+        host=host,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or "",
+    )
+    recorder = PostgresApplicationRecorder(datastore, events_table_name=f"es_{uuid.uuid4().hex[:8]}")
+    recorder.create_table()
+    payload = json.dumps(stored("x", contract_events("x", 2))[1].payload).encode()
+    originator = uuid.uuid4()
+    start = time.perf_counter()
+    for i in range(count):
+        recorder.insert_events(
+            [StoredEvent(originator_id=originator, originator_version=i, topic="bench:ActionChanged", state=payload)]
+        )
+    elapsed = time.perf_counter() - start
+    datastore.close()
+    return count / elapsed
+
+
+async def bench(url: str, n: int, big: int) -> dict[str, Any]:
+    store = await EventStore.connect(url, max_size=10)
+    raw = await asyncpg.create_pool(url, min_size=8, max_size=10)
+    await raw.execute(BASELINE_TABLE)
+    b = Bench(store, raw, max(n, 1000))
+    await b.ours_single(50)
+    await b.baseline_single(50)  # warm both paths
+
+    result: dict[str, Any] = {}
+    ours, base = await rounds(lambda: b.ours_single(n), lambda: b.baseline_single(n))
+    result["append_single"] = {
+        "events_per_s": round(ours),
+        "baseline_per_s": round(base),
+        "ratio": round(ours / base, 3),
+    }
+    ours, base = await rounds(lambda: b.ours_single(n, prefix="plain"), lambda: b.baseline_single(n))
+    result["append_single_without_projection"] = {
+        "events_per_s": round(ours),
+        "baseline_per_s": round(base),
+        "ratio": round(ours / base, 3),
+    }
+    ours, base = await rounds(lambda: b.ours_writers(8, n // 8), lambda: b.baseline_writers(8, n // 8))
+    result["append_8_writers"] = {
+        "events_per_s": round(ours),
+        "baseline_per_s": round(base),
+        "ratio": round(ours / base, 3),
+    }
+    ours, base = await rounds(lambda: b.ours_batch(1000), lambda: b.copy_batch(1000))
+    result["append_batch_1000"] = {
+        "events_per_s": round(ours),
+        "copy_baseline_per_s": round(base),
+        "ratio": round(ours / base, 3),
+    }
+
+    stream = "cls-replay"
+    await store.append(stream, 0, stored(stream, contract_events(stream, 1000)))
+    base_stream = b.stream("base")
+    await raw.executemany(BASELINE_INSERT, [baseline_row(base_stream, i + 1, e) for i, e in enumerate(b.events[:1000])])
+    ours_s, base_s = await rounds(
+        lambda: timed(lambda: replay(store, stream)),
+        lambda: timed(
+            lambda: raw.fetch("SELECT * FROM baseline_events WHERE stream_id = $1 ORDER BY version", base_stream)
+        ),
+        n=5,
+    )
+    result["replay_1000"] = {
+        "ms": round(ours_s * 1000, 1),
+        "select_baseline_ms": round(base_s * 1000, 1),
+        "ratio": round(ours_s / base_s, 2),
+    }
+
+    es_count = min(n, 1000)
+    theirs = statistics.median([await asyncio.to_thread(eventsourcing_rate, url, es_count) for _ in range(3)])
+    ours = statistics.median([await b.ours_single(es_count, prefix="plain") for _ in range(3)])
+    result["eventsourcing_library"] = {
+        "events_per_s": round(theirs),
+        "ours_per_s": round(ours),
+        "ratio": round(ours / theirs, 3),
+    }
+
+    # 100 000 events in one stream, replayed streamed by a separate process whose peak memory is measured.
+    big_stream = "cls-big"
+    events = contract_events(big_stream, big)
+    for start in range(0, big, 1000):
+        await store.append(big_stream, start, stored(big_stream, events[start : start + 1000], start + 1))
+    child = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bench.eventstore", "--replay-child", url, big_stream],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(child.stdout)
+    result[f"peak_rss_mb_replay_{big // 1000}k"] = measured["peak_rss_mb"]
+    result[f"replay_{big // 1000}k_s"] = measured["seconds"]
+    await raw.close()
+    await store.close()
+    return result
+
+
+async def replay_child(url: str, stream: str) -> None:
+    store = await EventStore.connect(url, min_size=1, max_size=1, apply_migrations=False)
+    start = time.perf_counter()
+    state = INITIAL_STATE
+    async for e in store.iter_stream(stream):
+        state = evolve(state, parse_event(e.payload))
+    seconds = time.perf_counter() - start
+    await store.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mb": round(peak, 1), "seconds": round(seconds, 2), "version": state.version}))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=2000, help="events per single-append measurement")
+    parser.add_argument("--big", type=int, default=100_000, help="events in the bounded-memory replay")
+    parser.add_argument("--replay-child", nargs=2, metavar=("URL", "STREAM"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.replay_child:
+        await replay_child(*args.replay_child)
+        return
+    server = os.environ.get("PACTE_BENCH_DATABASE_URL") or os.environ.get("PACTE_TEST_DATABASE_URL")
+    handle = None
+    if not server:
+        handle = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="pacte-bench-")))
+        server = handle.get_uri()  # type: ignore[attr-defined]
+    name = f"pacte_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        result = await bench(with_database(server, name), args.events, args.big)
+        result["server"] = "PACTE_BENCH/TEST_DATABASE_URL" if handle is None else "embedded"
+        result["postgres"] = await admin.fetchval("SHOW server_version")
+        print(json.dumps(result))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if handle is not None:
+            handle.cleanup()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
