@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -33,3 +34,10 @@ def upcast(payload: Payload) -> Payload:
 
 def parse_event(payload: Payload) -> Event:
     return EVENT_ADAPTER.validate_python(upcast(payload))
+
+
+def parse_event_json(text: str, event_type: str, schema_version: int) -> Event:
+    """Parse stored JSON text; straight into the model when no upcaster applies (the common, fast case)."""
+    if (event_type, schema_version) in UPCASTERS:
+        return parse_event(json.loads(text))
+    return EVENT_ADAPTER.validate_json(text)

@@ -1,4 +1,9 @@
-"""Tamper evidence: each event's hash covers its canonical bytes and the hash of the previous event of its stream."""
+"""Tamper evidence: each event's hash chains the previous event's hash, its content and its record time.
+
+hash = sha256(prev_hash ‖ content_digest ‖ recorded_at as UTC text), where content_digest is the sha256 of the
+event's canonical JSON (everything but the record time). The caller computes the content digest; the database,
+which owns the record time, chains it (see pacte_append); the verifier recomputes both here, independently.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,10 @@ GENESIS = bytes(32)
 
 
 def canonical_time(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(
+def content_digest(
     *,
     stream_id: str,
     version: int,
@@ -25,7 +30,6 @@ def canonical_bytes(
     payload: dict[str, Any],
     metadata: dict[str, Any],
     occurred_at: datetime,
-    recorded_at: datetime,
 ) -> bytes:
     # Sorted keys and fixed separators: the same event always gives the same bytes, whatever the dict order or the
     # way PostgreSQL's jsonb hands the payload back.
@@ -38,10 +42,11 @@ def canonical_bytes(
         "payload": payload,
         "metadata": metadata,
         "occurred_at": canonical_time(occurred_at),
-        "recorded_at": canonical_time(recorded_at),
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(canonical).digest()
 
 
-def chain(prev_hash: bytes, data: bytes) -> bytes:
-    return hashlib.sha256(prev_hash + data).digest()
+def chain(prev_hash: bytes, digest: bytes, recorded_at: datetime) -> bytes:
+    """The same computation as pacte_append's, in SQL."""
+    return hashlib.sha256(prev_hash + digest + canonical_time(recorded_at).encode()).digest()

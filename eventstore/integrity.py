@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from eventstore.hashing import GENESIS, canonical_bytes, chain
+from eventstore.hashing import GENESIS, chain, content_digest
 from eventstore.migrate import Conn
 
 
@@ -107,7 +107,7 @@ async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
                 )
             digest = chain(
                 prev,
-                canonical_bytes(
+                content_digest(
                     stream_id=stream,
                     version=row["version"],
                     event_id=row["event_id"],
@@ -116,8 +116,8 @@ async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
                     payload=row["payload"],
                     metadata=row["metadata"],
                     occurred_at=row["occurred_at"],
-                    recorded_at=row["recorded_at"],
                 ),
+                row["recorded_at"],
             )
             if digest != bytes(row["hash"]):
                 return bad(

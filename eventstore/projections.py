@@ -1,7 +1,8 @@
 """Read models for operators and auditors, derived from the contract events only.
 
-The same code updates them inline (in the appending transaction) and rebuilds them from scratch, and no row holds
-anything but what the events say (no clock, no sequence), so a rebuild gives exactly the same rows.
+The projector computes a contract's rows from its state; ``pacte_project`` (SQL) writes them, called by every append
+(in the append's own transaction) and by rebuilds alike. No row holds anything but what the events say (no clock, no
+sequence), so a rebuild gives exactly the same rows.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
+
 from domain.evolve import evolve
 from domain.state import INITIAL_STATE, ContractState
-from domain.upcasting import parse_event
+from domain.upcasting import parse_event, parse_event_json
 from eventstore.migrate import Conn
+from eventstore.records import NewEvent
 
 CONTRACT_CATEGORY = "cls"
 _STATE_EXCLUDE = {"request_ids"}  # only decide needs them, and the workflow keeps its own state
@@ -26,11 +30,24 @@ def fold_payloads(state: ContractState, payloads: Iterable[dict[str, Any]]) -> C
     return state
 
 
-def state_json(state: ContractState) -> str:
-    return json.dumps(state.model_dump(mode="json", exclude=_STATE_EXCLUDE), sort_keys=True, ensure_ascii=False)
+def summary_row(state: ContractState) -> dict[str, Any]:
+    assert state.last_at is not None and state.kind is not None
+    return {
+        "contract_id": state.contract_id,
+        "territory_id": state.territory_id,
+        "territory_name": state.territory_name,
+        "kind": state.kind.value,
+        "region": state.region,
+        "status": state.status.value,
+        "current_year": state.current_year,
+        "annual_ceiling": state.annual_ceiling,
+        "version": state.version,
+        "last_event_at": state.last_at.isoformat(),
+        "state": state.model_dump(mode="json", exclude=_STATE_EXCLUDE),
+    }
 
 
-def axis_year_rows(state: ContractState) -> list[tuple[str, int, str, int, int, int, int]]:
+def axis_year_rows(state: ContractState) -> list[dict[str, Any]]:
     totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for action in state.actions.values():
         for year, amounts in action.amounts.items():
@@ -39,74 +56,55 @@ def axis_year_rows(state: ContractState) -> list[tuple[str, int, str, int, int, 
             row[1] += amounts.etat
             row[2] += amounts.collectivite
             row[3] += amounts.partenaires
-    return [(state.contract_id, year, axis, *values) for (year, axis), values in sorted(totals.items())]  # type: ignore[misc]
+    return [
+        {
+            "contract_id": state.contract_id,
+            "year": year,
+            "axis": axis,
+            "actions": n,
+            "etat": e,
+            "collectivite": c,
+            "partenaires": p,
+        }
+        for (year, axis), (n, e, c, p) in sorted(totals.items())
+    ]
 
 
-async def write_contract(conn: Conn, state: ContractState) -> None:
-    assert state.last_at is not None and state.kind is not None
-    await conn.execute(
-        """INSERT INTO contract_summary (contract_id, territory_id, territory_name, kind, region, status, current_year,
-                                         annual_ceiling, version, last_event_at, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb)
-           ON CONFLICT (contract_id) DO UPDATE SET
-               territory_id = EXCLUDED.territory_id, territory_name = EXCLUDED.territory_name, kind = EXCLUDED.kind,
-               region = EXCLUDED.region, status = EXCLUDED.status, current_year = EXCLUDED.current_year,
-               annual_ceiling = EXCLUDED.annual_ceiling, version = EXCLUDED.version,
-               last_event_at = EXCLUDED.last_event_at, state = EXCLUDED.state""",
-        state.contract_id,
-        state.territory_id,
-        state.territory_name,
-        state.kind.value,
-        state.region,
-        state.status.value,
-        state.current_year,
-        state.annual_ceiling,
-        state.version,
-        state.last_at,
-        state_json(state),
+async def load_state(conn: Conn | asyncpg.Pool, contract_id: str, version: int) -> ContractState:
+    """The contract's state at ``version``, folded from its events (history below a version never changes)."""
+    rows = await conn.fetch(
+        """SELECT event_type, schema_version, payload::text AS payload FROM events
+           WHERE stream_id = $1 AND version <= $2 ORDER BY version""",
+        contract_id,
+        version,
     )
-    await conn.execute("DELETE FROM contract_axis_year WHERE contract_id = $1", state.contract_id)
-    rows = axis_year_rows(state)
-    if rows:
-        await conn.executemany(
-            """INSERT INTO contract_axis_year (contract_id, year, axis, actions, etat, collectivite, partenaires)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-            rows,
-        )
-
-
-async def load_state(conn: Conn, contract_id: str, version: int) -> ContractState:
-    """The contract's state at ``version``: from its summary row when current, else folded from its events."""
-    row = await conn.fetchrow("SELECT version, state FROM contract_summary WHERE contract_id = $1", contract_id)
-    if row is not None and row["version"] == version:
-        return ContractState.model_validate(row["state"])
-    payloads = await conn.fetch(
-        "SELECT payload FROM events WHERE stream_id = $1 AND version <= $2 ORDER BY version", contract_id, version
-    )
-    return fold_payloads(INITIAL_STATE, (r["payload"] for r in payloads))
+    state = INITIAL_STATE
+    for row in rows:
+        state = evolve(state, parse_event_json(row["payload"], row["event_type"], row["schema_version"]))
+    return state
 
 
 class ContractProjector:
-    """Keeps contract_summary and contract_axis_year up to date inside the appending transaction."""
+    """Computes the read-model rows of a contract for the append that is about to happen."""
 
     def __init__(self) -> None:
-        # The last state written per contract, valid only at that version: saves a read and a parse per append.
+        # The last committed state per contract, valid only at its version: saves reading and folding the stream.
         self._cache: dict[str, ContractState] = {}
 
     def handles(self, stream_id: str) -> bool:
         return stream_id.startswith(CONTRACT_CATEGORY + "-")
 
-    async def apply(
-        self, conn: Conn, stream_id: str, expected_version: int, payloads: Sequence[dict[str, Any]]
+    async def next_state(
+        self, pool: asyncpg.Pool, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> ContractState:
         cached = self._cache.get(stream_id)
-        if cached is not None and cached.version == expected_version:
-            state = cached
-        else:
-            state = await load_state(conn, stream_id, expected_version)
-        state = fold_payloads(state, payloads)
-        await write_contract(conn, state)
-        return state
+        if cached is None or cached.version != expected_version:
+            cached = await load_state(pool, stream_id, expected_version)
+        return fold_payloads(cached, (e.payload for e in events))
+
+    @staticmethod
+    def rows(state: ContractState) -> tuple[str, str]:
+        return json.dumps(summary_row(state)), json.dumps(axis_year_rows(state))
 
     def committed(self, state: ContractState) -> None:
         self._cache[state.contract_id] = state
@@ -127,8 +125,11 @@ async def rebuild(conn: Conn) -> int:
             state = INITIAL_STATE
             # A cursor: a contract's history is folded as it streams in, never loaded whole.
             async for row in conn.cursor(
-                "SELECT payload FROM events WHERE stream_id = $1 ORDER BY version", stream["stream_id"]
+                """SELECT event_type, schema_version, payload::text AS payload FROM events
+                   WHERE stream_id = $1 ORDER BY version""",
+                stream["stream_id"],
             ):
-                state = evolve(state, parse_event(row["payload"]))
-            await write_contract(conn, state)
+                state = evolve(state, parse_event_json(row["payload"], row["event_type"], row["schema_version"]))
+            summary, axis = ContractProjector.rows(state)
+            await conn.execute("SELECT pacte_project($1::text::jsonb, $2::text::jsonb)", summary, axis)
     return len(streams)

@@ -41,10 +41,29 @@ class NewEvent(BaseModel):
     occurred_at: datetime
 
 
+class Cursor(BaseModel):
+    """Where a follower is in the global order: (appending transaction, position). Zero: the beginning."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tx: int = 0
+    position: int = 0
+
+    @property
+    def token(self) -> str:
+        return f"{self.tx}.{self.position}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor:
+        tx, _, position = token.partition(".")
+        return cls(tx=int(tx), position=int(position or 0))
+
+
 class RecordedEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     global_position: int
+    tx_id: int
     stream_id: str
     version: int
     event_id: uuid.UUID
@@ -56,6 +75,10 @@ class RecordedEvent(BaseModel):
     recorded_at: datetime
     prev_hash: bytes
     hash: bytes
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(tx=self.tx_id, position=self.global_position)
 
 
 class AppendResult(BaseModel):

@@ -1,7 +1,9 @@
 """Append and read events with asyncpg.
 
-Appends take one transaction-scoped advisory lock, so global positions become visible in the order they are
-assigned: a follower reading by position can never skip an event that commits later (DESIGN.md §4.3).
+An append is one statement (``pacte_append``, one round trip and its own transaction): it checks the expected version
+under the stream's row lock, chains the hashes, inserts, moves the stream head and updates the read models. Appends
+to different streams run concurrently (and commit together); followers read in (transaction, position) order below
+the oldest transaction still running, so they never skip an event that commits later (DESIGN.md §4.3).
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-from domain.state import ContractState
-from eventstore.hashing import GENESIS, canonical_bytes, chain
+from domain.events import Event
+from domain.upcasting import parse_event_json
+from eventstore.hashing import content_digest
 from eventstore.migrate import Conn, migrate
 from eventstore.projections import ContractProjector
-from eventstore.records import AppendResult, NewEvent, RecordedEvent
+from eventstore.records import AppendResult, Cursor, NewEvent, RecordedEvent
 from eventstore.resilience import retry_transient
 
-APPEND_LOCK = 0x5041_4345  # "PACE": serialises appends so positions commit in order
+EVENT_COLUMNS = """global_position, tx_id::text::bigint AS tx_id, stream_id, version, event_id, event_type,
+                   schema_version, payload, metadata, occurred_at, recorded_at, prev_hash, hash"""
+# Only transactions that have finished are below this: what a follower may read without ever skipping.
+SAFE_TX = "pg_snapshot_xmin(pg_current_snapshot())"
 
 
 class ConcurrencyError(Exception):
@@ -49,7 +54,10 @@ class EventStore:
     async def connect(
         cls, dsn: str, *, min_size: int = 1, max_size: int = 10, apply_migrations: bool = True
     ) -> EventStore:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+        pool = await retry_transient(
+            lambda: asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+        )
+        assert pool is not None
         store = cls(pool)
         if apply_migrations:
             async with pool.acquire() as conn:
@@ -60,119 +68,87 @@ class EventStore:
         await self.pool.close()
 
     async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> AppendResult:
-        """Append ``events`` at versions expected_version+1… in one transaction.
+        """Append ``events`` at versions expected_version+1…, all or nothing.
 
-        The same events again (same ids at the same versions) succeed without writing: Temporal retries activities.
-        A different event at an existing version raises ConcurrencyError naming the stream and version.
+        The same events again (same ids, same content, same versions) succeed without writing: Temporal retries
+        activities. A different event at an existing version raises ConcurrencyError naming the stream and version.
         """
         if not events:
             return AppendResult(
                 stream_id=stream_id, version=expected_version, first_position=None, already_appended=False
             )
-        projected: list[ContractState] = []
         try:
-            result = await retry_transient(lambda: self._append_once(stream_id, expected_version, events, projected))
+            return await retry_transient(lambda: self._append_once(stream_id, expected_version, events))
         except BaseException:
             self.projector.forget(stream_id)
             raise
-        if projected:
-            self.projector.committed(projected[-1])  # only once the transaction has committed
-        return result
 
-    async def _append_once(
-        self, stream_id: str, expected_version: int, events: Sequence[NewEvent], projected: list[ContractState]
-    ) -> AppendResult:
-        projected.clear()
-        async with self.pool.acquire() as conn, conn.transaction():
-            recorded_at: datetime = await conn.fetchval(
-                "SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock($1)) AS locked", APPEND_LOCK
+    async def _append_once(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> AppendResult:
+        projected = None
+        summary = axis = None
+        if self.projector.handles(stream_id):
+            projected = await self.projector.next_state(self.pool, stream_id, expected_version, events)
+            if projected.kind is None:  # not a contract's history (the append will be refused): nothing to project
+                projected = None
+            else:
+                summary, axis = self.projector.rows(projected)
+        digests = [
+            content_digest(
+                stream_id=stream_id,
+                version=expected_version + offset,
+                event_id=e.event_id,
+                event_type=e.event_type,
+                schema_version=e.schema_version,
+                payload=e.payload,
+                metadata=e.metadata,
+                occurred_at=e.occurred_at,
             )
-            head = await conn.fetchrow("SELECT version, head_hash FROM streams WHERE stream_id = $1", stream_id)
-            current = head["version"] if head else 0
-            if current != expected_version:
-                return await self._replayed_or_conflict(conn, stream_id, expected_version, current, events)
-            prev_hash: bytes = head["head_hash"] if head else GENESIS
-            rows: list[tuple[Any, ...]] = []
-            for offset, event in enumerate(events, start=1):
-                version = expected_version + offset
-                digest = chain(
-                    prev_hash,
-                    canonical_bytes(
-                        stream_id=stream_id,
-                        version=version,
-                        event_id=event.event_id,
-                        event_type=event.event_type,
-                        schema_version=event.schema_version,
-                        payload=event.payload,
-                        metadata=event.metadata,
-                        occurred_at=event.occurred_at,
-                        recorded_at=recorded_at,
-                    ),
-                )
-                rows.append(
-                    (
-                        stream_id,
-                        version,
-                        event.event_id,
-                        event.event_type,
-                        event.schema_version,
-                        event.payload,
-                        event.metadata,
-                        event.occurred_at,
-                        recorded_at,
-                        prev_hash,
-                        digest,
-                    )
-                )
-                prev_hash = digest
-            positions = await conn.fetch(
-                """INSERT INTO events (stream_id, version, event_id, event_type, schema_version, payload, metadata,
-                                       occurred_at, recorded_at, prev_hash, hash)
-                   SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[],
-                                        $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::bytea[], $11::bytea[])
-                   RETURNING global_position""",
-                *[list(column) for column in zip(*rows, strict=True)],
-            )
-            new_version = expected_version + len(events)
-            if self.projector.handles(stream_id):
-                projected.append(
-                    await self.projector.apply(conn, stream_id, expected_version, [e.payload for e in events])
-                )
-            await conn.execute(
-                """INSERT INTO streams (stream_id, category, version, head_hash, updated_at)
-                   VALUES ($1, $2, $3, $4, $5)
-                   ON CONFLICT (stream_id) DO UPDATE
-                   SET version = EXCLUDED.version, head_hash = EXCLUDED.head_hash, updated_at = EXCLUDED.updated_at""",
+            for offset, e in enumerate(events, start=1)
+        ]
+        try:
+            row = await self.pool.fetchrow(
+                "SELECT * FROM pacte_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12::text::jsonb)",
                 stream_id,
                 category_of(stream_id),
-                new_version,
-                prev_hash,
-                recorded_at,
+                expected_version,
+                [e.event_id for e in events],
+                [e.event_type for e in events],
+                [e.schema_version for e in events],
+                [e.payload for e in events],
+                [e.metadata for e in events],
+                [e.occurred_at for e in events],
+                digests,
+                summary,
+                axis,
             )
-            return AppendResult(
-                stream_id=stream_id,
-                version=new_version,
-                first_position=min(row["global_position"] for row in positions),
-                already_appended=False,
-            )
+        except asyncpg.UniqueViolationError:
+            # Two writers created the same stream at once: the other committed first.
+            return await self._replayed_or_conflict(stream_id, expected_version, events)
+        assert row is not None
+        if row["outcome"] == "moved":
+            self.projector.forget(stream_id)
+            return await self._replayed_or_conflict(stream_id, expected_version, events)
+        if projected is not None:
+            self.projector.committed(projected)
+        return AppendResult(
+            stream_id=stream_id,
+            version=row["stream_version"],
+            first_position=row["first_position"],
+            already_appended=False,
+        )
 
     async def _replayed_or_conflict(
-        self,
-        conn: Conn,
-        stream_id: str,
-        expected_version: int,
-        current: int,
-        events: Sequence[NewEvent],
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> AppendResult:
+        current = await self.stream_version(stream_id)
         last = expected_version + len(events)
         if current < last:
-            missing = current + 1 if current > expected_version else expected_version
             raise ConcurrencyError(
                 stream_id,
-                missing,
+                expected_version + 1,
                 f"expected version {expected_version}, but the stream is at version {current}",
             )
-        stored = await conn.fetch(
+        stored = await self.pool.fetch(
             """SELECT version, event_id, event_type, payload FROM events
                WHERE stream_id = $1 AND version > $2 AND version <= $3 ORDER BY version""",
             stream_id,
@@ -198,9 +174,9 @@ class EventStore:
         """A stream in version order: whole, up to a version, or as known at a business time (``occurred_at``)."""
         rows = await retry_transient(
             lambda: self.pool.fetch(
-                """SELECT * FROM events WHERE stream_id = $1
-                 AND ($2::int IS NULL OR version <= $2) AND ($3::timestamptz IS NULL OR occurred_at <= $3)
-               ORDER BY version""",
+                f"""SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1
+                     AND ($2::int IS NULL OR version <= $2) AND ($3::timestamptz IS NULL OR occurred_at <= $3)
+                   ORDER BY version""",
                 stream_id,
                 up_to_version,
                 as_of,
@@ -208,40 +184,54 @@ class EventStore:
         )
         return [_record(row) for row in rows]
 
-    async def read_all(
-        self,
-        from_position: int = 0,
-        limit: int = 1000,
-        *,
-        categories: Sequence[str] | None = None,
-        event_types: Sequence[str] | None = None,
-    ) -> list[RecordedEvent]:
-        """Events after ``from_position`` in global order, optionally of some categories or event types.
-
-        Appends are serialised, so positions become visible in order: a follower that remembers the last position it
-        saw never skips an event that commits later.
-        """
-        return await retry_transient(
-            lambda: fetch_after(self.pool, from_position, limit, categories=categories, event_types=event_types)
+    async def load_events(self, stream_id: str, *, as_of: datetime | None = None) -> list[Event]:
+        """A stream's domain events, parsed straight from PostgreSQL's JSON text (the replay's fast path)."""
+        rows = await retry_transient(
+            lambda: self.pool.fetch(
+                """SELECT event_type, schema_version, payload::text AS payload FROM events
+                   WHERE stream_id = $1 AND ($2::timestamptz IS NULL OR occurred_at <= $2) ORDER BY version""",
+                stream_id,
+                as_of,
+            )
         )
-
-    async def iter_all(
-        self, batch: int = 1000, *, categories: Sequence[str] | None = None, event_types: Sequence[str] | None = None
-    ) -> AsyncIterator[RecordedEvent]:
-        """Every event in global order, fetched page by page: memory stays bounded whatever the store's size."""
-        position = 0
-        while page := await self.read_all(position, batch, categories=categories, event_types=event_types):
-            for event in page:
-                yield event
-            position = page[-1].global_position
+        return [parse_event_json(r["payload"], r["event_type"], r["schema_version"]) for r in rows]
 
     async def iter_stream(self, stream_id: str, *, prefetch: int = 500) -> AsyncIterator[RecordedEvent]:
         """A stream in version order through a server-side cursor: memory stays bounded for any length."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             async for row in conn.cursor(
-                "SELECT * FROM events WHERE stream_id = $1 ORDER BY version", stream_id, prefetch=prefetch
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version",
+                stream_id,
+                prefetch=prefetch,
             ):
                 yield _record(row)
+
+    async def read_all(
+        self,
+        after: Cursor | None = None,
+        limit: int = 1000,
+        *,
+        categories: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """Events after ``after`` in the global order, optionally of some categories or event types.
+
+        Pass the last event's ``cursor`` to get the next page: nothing is ever skipped or returned twice, even when
+        appends commit in a different order than they started.
+        """
+        return await retry_transient(
+            lambda: fetch_after(self.pool, after or Cursor(), limit, categories=categories, event_types=event_types)
+        )
+
+    async def iter_all(
+        self, batch: int = 1000, *, categories: Sequence[str] | None = None, event_types: Sequence[str] | None = None
+    ) -> AsyncIterator[RecordedEvent]:
+        """Every committed event in the global order, page by page: memory stays bounded whatever the store's size."""
+        cursor = Cursor()
+        while page := await self.read_all(cursor, batch, categories=categories, event_types=event_types):
+            for event in page:
+                yield event
+            cursor = page[-1].cursor
 
     async def stream_version(self, stream_id: str) -> int:
         version: int | None = await retry_transient(
@@ -263,19 +253,20 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
 
 async def fetch_after(
     conn: Conn | asyncpg.Pool,
-    position: int,
+    after: Cursor,
     limit: int,
     *,
     categories: Sequence[str] | None = None,
     event_types: Sequence[str] | None = None,
 ) -> list[RecordedEvent]:
     rows = await conn.fetch(
-        """SELECT * FROM events
-           WHERE global_position > $1
-             AND ($3::text[] IS NULL OR split_part(stream_id, '-', 1) = ANY($3))
-             AND ($4::text[] IS NULL OR event_type = ANY($4))
-           ORDER BY global_position LIMIT $2""",
-        position,
+        f"""SELECT {EVENT_COLUMNS} FROM events
+            WHERE (tx_id, global_position) > ($1::text::xid8, $2) AND tx_id < {SAFE_TX}
+              AND ($4::text[] IS NULL OR split_part(stream_id, '-', 1) = ANY($4))
+              AND ($5::text[] IS NULL OR event_type = ANY($5))
+            ORDER BY tx_id, global_position LIMIT $3""",
+        str(after.tx),
+        after.position,
         limit,
         list(categories) if categories is not None else None,
         list(event_types) if event_types is not None else None,

@@ -15,7 +15,7 @@ from typing import Any
 from asyncpg.pool import PoolConnectionProxy
 
 from eventstore.migrate import Conn
-from eventstore.records import RecordedEvent
+from eventstore.records import Cursor, RecordedEvent
 from eventstore.resilience import TRANSIENT, retry_transient
 from eventstore.store import EventStore, fetch_after
 
@@ -44,11 +44,11 @@ class CatchUpSubscription:
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
 
-    async def position(self) -> int:
-        value: int | None = await self.store.pool.fetchval(
-            "SELECT position FROM subscription_checkpoints WHERE name = $1", self.name
+    async def position(self) -> Cursor:
+        row = await self.store.pool.fetchrow(
+            "SELECT tx_id, position FROM subscription_checkpoints WHERE name = $1", self.name
         )
-        return value or 0
+        return Cursor(tx=row["tx_id"], position=row["position"]) if row else Cursor()
 
     async def catch_up_once(self) -> int:
         """Handle one batch after the checkpoint, in one transaction with the checkpoint; return how many."""
@@ -56,22 +56,26 @@ class CatchUpSubscription:
         async def attempt() -> int:
             async with self.store.pool.acquire() as conn, conn.transaction():
                 await conn.execute(
-                    "INSERT INTO subscription_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                    """INSERT INTO subscription_checkpoints (name, tx_id, position) VALUES ($1, 0, 0)
+                       ON CONFLICT DO NOTHING""",
                     self.name,
                 )
                 # FOR UPDATE: two processes running the same subscription take turns instead of doubling effects.
-                position = await conn.fetchval(
-                    "SELECT position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE", self.name
+                row = await conn.fetchrow(
+                    "SELECT tx_id, position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE", self.name
                 )
+                assert row is not None  # inserted just above, and never deleted
+                after = Cursor(tx=row["tx_id"], position=row["position"])
                 events = await fetch_after(
-                    conn, position, self.batch, categories=self.categories, event_types=self.event_types
+                    conn, after, self.batch, categories=self.categories, event_types=self.event_types
                 )
                 if not events:
                     return 0
                 await self.handler(conn, events)
                 await conn.execute(
-                    "UPDATE subscription_checkpoints SET position = $2, updated_at = now() WHERE name = $1",
+                    "UPDATE subscription_checkpoints SET tx_id = $2, position = $3, updated_at = now() WHERE name = $1",
                     self.name,
+                    events[-1].tx_id,
                     events[-1].global_position,
                 )
                 return len(events)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from eventstore.hashing import GENESIS, canonical_bytes, chain
+from eventstore.hashing import GENESIS, chain, content_digest
 from eventstore.records import NewEvent, event_id_for
 from eventstore.store import ConcurrencyError, EventStore
 
@@ -69,7 +69,7 @@ async def test_events_are_chained_by_hash(store: EventStore) -> None:
     assert first.prev_hash == GENESIS and second.prev_hash == first.hash
     recomputed = chain(
         first.prev_hash,
-        canonical_bytes(
+        content_digest(
             stream_id=stream,
             version=1,
             event_id=first.event_id,
@@ -78,8 +78,8 @@ async def test_events_are_chained_by_hash(store: EventStore) -> None:
             payload=first.payload,
             metadata=first.metadata,
             occurred_at=first.occurred_at,
-            recorded_at=first.recorded_at,
         ),
+        first.recorded_at,
     )
     assert recomputed == first.hash
 

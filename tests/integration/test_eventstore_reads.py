@@ -48,7 +48,9 @@ async def test_filters_and_stream_listing(fresh_store: EventStore) -> None:
     assert await fresh_store.list_streams("alpha") == [("alpha-1", 2), ("alpha-2", 1)]
     everything = [e async for e in fresh_store.iter_all(batch=2)]
     assert len(everything) == 6
-    assert [e.global_position for e in everything] == sorted(e.global_position for e in everything)
+    assert [(e.tx_id, e.global_position) for e in everything] == sorted(
+        (e.tx_id, e.global_position) for e in everything
+    )
 
 
 async def test_a_follower_never_skips_or_repeats_an_event_under_concurrent_writers(fresh_store: EventStore) -> None:
@@ -65,13 +67,13 @@ async def test_a_follower_never_skips_or_repeats_an_event_under_concurrent_write
     seen: list[RecordedEvent] = []
 
     async def follower() -> None:
-        position = 0
+        cursor = None
         while True:
             finished = done.is_set()
-            page = await fresh_store.read_all(position, limit=7)
+            page = await fresh_store.read_all(cursor, limit=7)
             seen.extend(page)
             if page:
-                position = page[-1].global_position
+                cursor = page[-1].cursor
             elif finished:
                 return
             else:
@@ -83,9 +85,37 @@ async def test_a_follower_never_skips_or_repeats_an_event_under_concurrent_write
     await follow
     ids = [e.event_id for e in seen]
     assert len(ids) == len(set(ids)) == writers * per_writer  # nothing skipped, nothing seen twice
-    assert [e.global_position for e in seen] == sorted(e.global_position for e in seen)
+    assert [(e.tx_id, e.global_position) for e in seen] == sorted((e.tx_id, e.global_position) for e in seen)
     for i in range(writers):  # each stream's events in version order
         assert [e.version for e in seen if e.stream_id == f"w-{i}"] == list(range(1, per_writer + 1))
+
+
+async def test_an_event_that_commits_later_with_a_lower_position_is_not_skipped(fresh_store: EventStore) -> None:
+    """The classic trap: position 1 is taken by a transaction still open while position 2 commits."""
+    slow = await fresh_store.pool.acquire()
+    try:
+        transaction = slow.transaction()
+        await transaction.start()
+        held = events("slow-1", 1, 1)[0]
+        await slow.fetchrow(
+            "SELECT * FROM pacte_append($1, 'slow', 0, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
+            "slow-1",
+            [held.event_id],
+            [held.event_type],
+            [1],
+            [held.payload],
+            [held.metadata],
+            [held.occurred_at],
+            [bytes(32)],
+        )
+        await fresh_store.append("fast-1", 0, events("fast-1", 1, 1))  # commits first, with a higher position
+        assert await fresh_store.read_all() == []  # held back: an older transaction is still open
+        await transaction.commit()
+    finally:
+        await fresh_store.pool.release(slow)
+    seen = await fresh_store.read_all()
+    assert [e.stream_id for e in seen] == ["slow-1", "fast-1"]
+    assert seen[0].global_position < seen[1].global_position
 
 
 async def test_a_subscription_that_crashes_resumes_exactly_where_it_was(fresh_store: EventStore) -> None:
@@ -109,7 +139,7 @@ async def test_a_subscription_that_crashes_resumes_exactly_where_it_was(fresh_st
     assert await sub.catch_up() == 6
     rows = await fresh_store.pool.fetch("SELECT n FROM effects ORDER BY n")
     assert [r["n"] for r in rows] == list(range(1, 11))  # each exactly once, none of the other category
-    assert await sub.position() == (await fresh_store.read_all(categories=["sub"]))[-1].global_position
+    assert await sub.position() == (await fresh_store.read_all(categories=["sub"]))[-1].cursor
 
 
 async def test_a_running_subscription_is_woken_by_notify(fresh_store: EventStore) -> None:
