@@ -26,10 +26,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The event store's tests also run on the machine's PostgreSQL when one answers at 127.0.0.1:5432 (CI has one).
+LOCAL_PG := $(shell command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432 && echo postgresql://postgres@127.0.0.1:5432/postgres)
+PACTE_TEST_DATABASE_URL ?= $(LOCAL_PG)
+export PACTE_TEST_DATABASE_URL
+
 test: lint
 	$(BIN)/python -m pytest
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.eventstore
 
 clean:

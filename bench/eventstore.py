@@ -203,9 +203,10 @@ class Bench:
 
 
 async def replay(store: EventStore, stream: str) -> int:
+    """Read, parse and fold a whole stream, as the auditors' replay and the projector's cold start do."""
     state = INITIAL_STATE
-    for e in await store.read_stream(stream):
-        state = evolve(state, parse_event(e.payload))
+    for event in await store.load_events(stream):
+        state = evolve(state, event)
     return state.version
 
 
@@ -319,15 +320,25 @@ async def bench(url: str, n: int, big: int) -> dict[str, Any]:
     return result
 
 
+def peak_rss_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec.
+    status = Path("/proc/self/status")
+    if status.exists():
+        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover - not Linux
+
+
 async def replay_child(url: str, stream: str) -> None:
     store = await EventStore.connect(url, min_size=1, max_size=1, apply_migrations=False)
     start = time.perf_counter()
     state = INITIAL_STATE
     async for e in store.iter_stream(stream):
         state = evolve(state, parse_event(e.payload))
+    assert state.version == await store.stream_version(stream)
     seconds = time.perf_counter() - start
     await store.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"peak_rss_mb": round(peak, 1), "seconds": round(seconds, 2), "version": state.version}))
 
 

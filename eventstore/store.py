@@ -8,6 +8,7 @@ the oldest transaction still running, so they never skip an event that commits l
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -20,12 +21,13 @@ from eventstore.hashing import content_digest
 from eventstore.migrate import Conn, migrate
 from eventstore.projections import ContractProjector
 from eventstore.records import AppendResult, Cursor, NewEvent, RecordedEvent
-from eventstore.resilience import retry_transient
+from eventstore.resilience import TRANSIENT, retry_transient
 
 EVENT_COLUMNS = """global_position, tx_id::text::bigint AS tx_id, stream_id, version, event_id, event_type,
                    schema_version, payload, metadata, occurred_at, recorded_at, prev_hash, hash"""
 # Only transactions that have finished are below this: what a follower may read without ever skipping.
 SAFE_TX = "pg_snapshot_xmin(pg_current_snapshot())"
+CHANNEL = "pacte_events"  # followers LISTEN here
 
 
 class ConcurrencyError(Exception):
@@ -49,6 +51,8 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.projector = ContractProjector()
+        self._notifier: asyncio.Task[None] | None = None
+        self._notify_again = False
 
     @classmethod
     async def connect(
@@ -65,7 +69,26 @@ class EventStore:
         return store
 
     async def close(self) -> None:
+        if self._notifier is not None:
+            await asyncio.gather(self._notifier, return_exceptions=True)
         await self.pool.close()
+
+    def _wake_followers(self) -> None:
+        """NOTIFY followers after a commit, outside the appending transaction, one notification per burst."""
+        if self._notifier is not None and not self._notifier.done():
+            self._notify_again = True
+            return
+        self._notifier = asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        while True:
+            self._notify_again = False
+            try:
+                await self.pool.execute(f"NOTIFY {CHANNEL}")
+            except TRANSIENT:
+                return  # followers also poll: a lost wake-up only delays them
+            if not self._notify_again:
+                return
 
     async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> AppendResult:
         """Append ``events`` at versions expected_version+1…, all or nothing.
@@ -130,6 +153,7 @@ class EventStore:
             return await self._replayed_or_conflict(stream_id, expected_version, events)
         if projected is not None:
             self.projector.committed(projected)
+        self._wake_followers()
         return AppendResult(
             stream_id=stream_id,
             version=row["stream_version"],

@@ -17,10 +17,9 @@ from asyncpg.pool import PoolConnectionProxy
 from eventstore.migrate import Conn
 from eventstore.records import Cursor, RecordedEvent
 from eventstore.resilience import TRANSIENT, retry_transient
-from eventstore.store import EventStore, fetch_after
+from eventstore.store import CHANNEL, EventStore, fetch_after
 
 Handler = Callable[[Conn, list[RecordedEvent]], Awaitable[None]]
-CHANNEL = "pacte_events"
 
 
 class CatchUpSubscription:

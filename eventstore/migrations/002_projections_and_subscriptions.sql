@@ -48,15 +48,8 @@ CREATE TABLE IF NOT EXISTS subscription_checkpoints (
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- Followers LISTEN on this channel; the notification is delivered when the appending transaction commits.
-CREATE OR REPLACE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('pacte_events', '');
-    RETURN NULL;
-END;
-$$;
-DROP TRIGGER IF EXISTS events_notify ON events;
-CREATE TRIGGER events_notify AFTER INSERT ON events FOR EACH STATEMENT EXECUTE FUNCTION events_notify();
+-- Followers LISTEN on channel pacte_events; the store notifies it after its appends commit (outside the
+-- appending transaction: a NOTIFY inside it would serialise every commit of the cluster on the notify queue lock).
 
 -- One contract's read-model rows, from a summary and its amounts per year and axis (computed by the projector from
 -- the events). Used by appends and by rebuilds alike, so both write exactly the same rows.
