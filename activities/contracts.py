@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict
 
 from eventstore.records import AppendResult, NewEvent
 
 APPEND_EVENTS = "append_events"
+RECORD_REMINDER = "record_reminder"
 
-__all__ = ["APPEND_EVENTS", "AppendRequest", "AppendResult", "NewEvent"]
+__all__ = ["APPEND_EVENTS", "RECORD_REMINDER", "AppendRequest", "AppendResult", "NewEvent", "ReminderRequest"]
 
 
 class AppendRequest(BaseModel):
@@ -17,3 +20,13 @@ class AppendRequest(BaseModel):
     stream_id: str
     expected_version: int
     events: list[NewEvent]
+
+
+class ReminderRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contract_id: str
+    deadline: str
+    year: int | None
+    due: date
+    remind_on: date

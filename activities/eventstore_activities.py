@@ -6,7 +6,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import APPEND_EVENTS, AppendRequest
+from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, ReminderRequest
 from eventstore.records import AppendResult
 from eventstore.store import ConcurrencyError, EventStore
 
@@ -35,3 +35,20 @@ class EventStoreActivities:
             attempt=info.attempt,
         )
         return result
+
+    @activity.defn(name=RECORD_REMINDER)
+    async def record_reminder(self, request: ReminderRequest) -> bool:
+        """Put a reminder in the outbox; the same reminder twice is one row (activities may be retried)."""
+        created = await self.store.add_reminder(
+            request.contract_id, request.deadline, request.year, request.due, request.remind_on
+        )
+        log.info(
+            "reminder queued",
+            contract_id=request.contract_id,
+            workflow_id=activity.info().workflow_id,
+            deadline=request.deadline,
+            year=request.year,
+            due=str(request.due),
+            created=created,
+        )
+        return created

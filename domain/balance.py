@@ -23,10 +23,12 @@ def recoverable_for_year(
 
 def closing_balance(state: ContractState, policy: Policy) -> Balance:
     """programmed = used + recoverable; paid = programmed − réfaction; reversement = paid − used."""
-    programmed = sum(state.etat_total(year) for year in policy.years)
-    recoverable = sum(state.year(year).recoverable_etat for year in policy.years)
+    # Only the years the contract was executed count (a contract signed late never ran its earlier years).
+    years = [year for year in policy.years if state.year(year).opened]
+    programmed = sum(state.etat_total(year) for year in years)
+    recoverable = sum(state.year(year).recoverable_etat for year in years)
     # A deduction cannot exceed the État amount of the year it is taken from; what it cannot absorb is reimbursed.
-    refaction = sum(min(state.year(year).refaction, state.etat_total(year)) for year in policy.years)
+    refaction = sum(min(state.year(year).refaction, state.etat_total(year)) for year in years)
     used = programmed - recoverable
     paid = programmed - refaction
     return Balance(

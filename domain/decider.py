@@ -516,7 +516,9 @@ def _begin_closing(command: BeginClosing, state: ContractState, policy: Policy) 
 
 def _close(command: CloseContract, state: ContractState, policy: Policy) -> list[Event]:
     _require(state, {Status.CLOSING}, "close the contract")
-    missing = [y for y in policy.years if state.etat_total(y) > 0 and state.year(y).report is None]
+    missing = [
+        y for y in policy.years if state.year(y).opened and state.etat_total(y) > 0 and state.year(y).report is None
+    ]
     if missing:
         raise LifecycleViolation(
             f"reports: the execution reports of {', '.join(map(str, missing))} are still missing", field="reports"

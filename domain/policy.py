@@ -19,7 +19,7 @@ class Policy(BaseModel):
     mid_term_evaluation_deadline: date = date(2026, 6, 30)  # [texte]
     # [choix] deadlines, expressed relative to programme year N.
     review_deadline_month_day: tuple[int, int] = (12, 31)  # committee review of N by 31 Dec N
-    review_reminder_days: int = 60
+    review_reminder_days: int = 60  # reminder before every deadline, 60 days ahead as for the committee review
     renewal_deadline_month_day: tuple[int, int] = (12, 31)  # renewal for N+1 signed by 31 Dec N
     report_deadline_month_day: tuple[int, int] = (3, 31)  # execution report of N by 31 Mar N+1
     final_report_deadline: date = date(2028, 3, 31)

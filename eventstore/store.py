@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -262,6 +263,28 @@ class EventStore:
             lambda: self.pool.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
         )
         return version or 0
+
+    async def add_reminder(self, contract_id: str, deadline: str, year: int | None, due: date, remind_on: date) -> bool:
+        status: str = await retry_transient(
+            lambda: self.pool.execute(
+                """INSERT INTO reminders (contract_id, deadline, year, due, remind_on) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT DO NOTHING""",
+                contract_id,
+                deadline,
+                year or 0,
+                due,
+                remind_on,
+            )
+        )
+        return status.endswith(" 1")
+
+    async def list_reminders(self, contract_id: str | None = None) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            """SELECT contract_id, deadline, NULLIF(year, 0) AS year, due, remind_on, created_at, sent_at
+               FROM reminders WHERE ($1::text IS NULL OR contract_id = $1) ORDER BY due, contract_id, deadline""",
+            contract_id,
+        )
+        return [dict(row) for row in rows]
 
     async def list_streams(self, category: str | None = None) -> list[tuple[str, int]]:
         rows = await self.pool.fetch(

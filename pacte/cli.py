@@ -26,7 +26,7 @@ from domain.territories import REFERENCE_TERRITORIES, contract_id_for
 from pacte import service
 from pacte.embedded import PortInUse
 from pacte.logging import configure_logging
-from pacte.runtime import build_worker, connect_temporal, open_store
+from pacte.runtime import build_worker, configure_temporal_runtime, connect_temporal, open_store
 from pacte.settings import get_settings
 
 app = typer.Typer(
@@ -62,6 +62,7 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
 def _setup_logging(default: str = "json") -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format or default)  # type: ignore[arg-type]
+    configure_temporal_runtime()
 
 
 def _print_json(value: Any) -> None:
@@ -75,6 +76,7 @@ def dev() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format or "console")
+    configure_temporal_runtime()
     _run(lambda: run_dev(settings, out))
 
 
@@ -273,6 +275,40 @@ def audit_anchor(
         err.print(f"anchor of {len(anchor.streams)} streams written to {output} (digest {anchor.digest[:16]}…)")
     else:
         print(text)
+
+
+@app.command()
+def simulate(
+    territories: Annotated[str, typer.Option(help="all | metropoles | departements | N (a seeded sample)")] = "10",
+    seed: Annotated[int, typer.Option(help="Seed of the random but realistic programme")] = 2024,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the whole 2024–2027 programme on the time-skipping Temporal test server, then verify the event store."""
+    from rich.progress import Progress
+
+    from pacte.simulate import simulate as run
+
+    settings = get_settings()
+    configure_logging("WARNING", settings.log_format or "console")
+    configure_temporal_runtime()
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("simulating 2024–2027", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = _run(lambda: run(settings, territories, seed, advance))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        table = Table(show_header=False, title="simulation 2024–2027")
+        for key, value in result.items():
+            if key != "refusals":
+                table.add_row(key, str(value))
+        out.print(table)
+        for line in result["refusals"]:
+            err.print(f"[yellow]refused[/] {line}")
+    raise typer.Exit(0 if result["verify"] == "ok" and not result["refused"] else 1)
 
 
 projections_app = typer.Typer(help="Read models derived from the events.", no_args_is_help=True)

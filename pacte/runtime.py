@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Worker
 
 from activities.eventstore_activities import EventStoreActivities
@@ -18,6 +20,20 @@ from pacte.settings import Settings
 from workflows.contract import ContractWorkflow
 
 log = structlog.stdlib.get_logger("pacte")
+
+
+def configure_temporal_runtime() -> None:
+    """Send the Temporal core's own log lines through our logging (by default it prints them on stdout)."""
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+    Runtime.set_default(runtime, error_if_already_set=False)
+
 
 # Held for the life of the process: the embedded server stops when its last user exits.
 _embedded_servers: list[object] = []
@@ -63,5 +79,5 @@ def build_worker(client: Client, store: EventStore, task_queue: str) -> Worker:
         client,
         task_queue=task_queue,
         workflows=[ContractWorkflow],
-        activities=[activities.append_events],
+        activities=[activities.append_events, activities.record_reminder],
     )

@@ -56,13 +56,28 @@ async def send_command(client: Client, command: Command) -> CommandResult:
         raise
 
 
-async def propose(client: Client, task_queue: str, command: ProposeContract) -> ProposeOutcome:
+async def start_contract(client: Client, task_queue: str, contract_id: str, *, clock_offset_s: float = 0.0) -> None:
+    """Start (or join) the contract's workflow. A closed contract's id is never reused: its history stays its own."""
+    await client.start_workflow(
+        ContractWorkflow.run,
+        ContractWorkflowInput(contract_id=contract_id, clock_offset_s=clock_offset_s),
+        id=contract_id,
+        task_queue=task_queue,
+        # Starting twice is harmless: the second start joins the running workflow.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+async def propose(
+    client: Client, task_queue: str, command: ProposeContract, *, clock_offset_s: float = 0.0
+) -> ProposeOutcome:
     # Dry run first: an unknown territory or a bad ceiling must not even start a workflow.
     decide(command, INITIAL_STATE, DEFAULT_POLICY)
     try:
         await client.start_workflow(
             ContractWorkflow.run,
-            ContractWorkflowInput(contract_id=command.contract_id),
+            ContractWorkflowInput(contract_id=command.contract_id, clock_offset_s=clock_offset_s),
             id=command.contract_id,
             task_queue=task_queue,
             # Starting twice is harmless: the second start joins the running workflow, whose domain refuses a second

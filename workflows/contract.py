@@ -1,25 +1,33 @@
 """ContractWorkflow: one per contract (``cls-<siren>``), an entity workflow around the domain's decide/evolve.
 
-Every command goes through ``decide``; the decided events are appended to the event store by an activity, with ids
-and versions computed here, deterministically, so a retried activity re-sends identical events.
+- Every operator command is an update: its validator runs ``decide`` as a dry run (a refusal is written nowhere),
+  its handler (one at a time, under a lock) appends the decided events through an activity, then folds them.
+- Event ids and versions are computed here, deterministically: a retried activity re-sends identical events.
+- Deadlines are timers from business time (``workflow.now()`` + the input's offset): a reminder goes to the outbox,
+  a missed deadline becomes an event, year boundaries open the next programme year, then closing begins.
+- The run continues as new at each year boundary and whenever Temporal suggests it, once every handler has finished,
+  carrying the state (and so the stream version).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import contextlib
+from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import APPEND_EVENTS, AppendRequest, AppendResult
-    from domain.commands import Command
+    from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, AppendResult, ReminderRequest
+    from domain.actors import SYSTEM_ACTOR
+    from domain.commands import COMMAND_ADAPTER, Command
+    from domain.deadlines import Deadline, Milestone, next_milestone, pending_deadlines
     from domain.decider import decide
     from domain.errors import DomainError
     from domain.evolve import evolve
-    from domain.state import INITIAL_STATE, ContractState, Status
+    from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState
     from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput
 
@@ -29,30 +37,148 @@ APPEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=["ConcurrencyError"],
 )
-FINAL = (Status.CLOSED, Status.TERMINATED)
 
 
 def refusal(error: DomainError) -> ApplicationError:
     return ApplicationError(error.message, error.to_dict(), type=error.code, non_retryable=True)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
 @workflow.defn
 class ContractWorkflow:
     @workflow.init
     def __init__(self, input: ContractWorkflowInput) -> None:
+        self._contract_id = input.contract_id
         self._state: ContractState = input.state or INITIAL_STATE
         self._policy = input.policy
+        self._offset = timedelta(seconds=input.clock_offset_s)
+        self._reminded: set[str] = set(input.reminded)
         self._lock = asyncio.Lock()
+        self._run_year = self._state.current_year
+
+    # --- the run: timers and year boundaries ---------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: ContractWorkflowInput) -> ContractState:
-        await workflow.wait_condition(lambda: self._state.status in FINAL)
+        while self._state.status not in FINAL_STATUSES and not self._should_continue_as_new():
+            await self._do_what_is_due()
+            if self._state.status in FINAL_STATUSES or self._should_continue_as_new():
+                break
+            wake = self._next_wake()
+            seen = self._state.version
+            timeout = None if wake is None else max(wake - self._now(), timedelta(seconds=1))
+            with contextlib.suppress(TimeoutError):  # a timeout is simply the next deadline's turn
+                await workflow.wait_condition(
+                    lambda seen=seen: self._state.version != seen or self._should_continue_as_new(),  # type: ignore[misc]
+                    timeout=timeout,
+                )
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state
+        if self._state.status in FINAL_STATUSES:
+            return self._state
+        workflow.continue_as_new(
+            ContractWorkflowInput(
+                contract_id=self._contract_id,
+                state=self._state,
+                policy=self._policy,
+                clock_offset_s=self._offset.total_seconds(),
+                reminded=tuple(sorted(self._reminded)),
+            )
+        )
+
+    def _now(self) -> datetime:
+        return workflow.now() + self._offset
+
+    def _should_continue_as_new(self) -> bool:
+        new_year = self._run_year is not None and self._state.current_year != self._run_year
+        return new_year or workflow.info().is_continue_as_new_suggested()
+
+    def _next_wake(self) -> datetime | None:
+        moments: list[datetime] = []
+        milestone = next_milestone(self._state, self._policy)
+        if milestone is not None:
+            moments.append(_midnight(milestone.on))
+        for deadline in pending_deadlines(self._state, self._policy):
+            if not deadline.missed_recorded:
+                moments.append(_midnight(deadline.due + timedelta(days=1)))
+            if deadline.key not in self._reminded:
+                moments.append(_midnight(deadline.reminder))
+        future = [m for m in moments if m > self._now()]
+        return min(future) if future else None
+
+    async def _do_what_is_due(self) -> None:
+        async with self._lock:
+            now = self._now()
+            today = now.date()
+            milestone = next_milestone(self._state, self._policy)
+            if milestone is not None and milestone.on <= today:
+                if milestone.kind is Milestone.OPEN_YEAR:
+                    await self._system(now, "OpenProgrammeYear", f"open:{milestone.year}", year=milestone.year)
+                else:
+                    await self._system(now, "BeginClosing", "closing")
+            for deadline in pending_deadlines(self._state, self._policy):
+                if today > deadline.due and not deadline.missed_recorded:
+                    await self._system(
+                        now,
+                        "RecordMissedDeadline",
+                        f"missed:{deadline.key}",
+                        deadline=deadline.kind.value,
+                        year=deadline.year,
+                        due=deadline.due,
+                    )
+                elif deadline.reminder <= today <= deadline.due and deadline.key not in self._reminded:
+                    await self._remind(deadline)
+
+    async def _system(self, now: datetime, kind: str, key: str, **fields: object) -> None:
+        command = COMMAND_ADAPTER.validate_python(
+            {
+                "type": kind,
+                "contract_id": self._contract_id,
+                "actor": SYSTEM_ACTOR,
+                "request_id": f"system:{self._contract_id}:{key}",
+                "at": now,
+                **fields,
+            }
+        )
+        try:
+            await self._apply(command)
+        except ApplicationError as error:  # the rules said no (e.g. an operator got there first): note it, go on
+            workflow.logger.warning(
+                "system command refused",
+                extra={"contract_id": self._contract_id, "command": kind, "reason": str(error)},
+            )
+
+    async def _remind(self, deadline: Deadline) -> None:
+        await workflow.execute_activity(
+            RECORD_REMINDER,
+            ReminderRequest(
+                contract_id=self._contract_id,
+                deadline=deadline.kind.value,
+                year=deadline.year,
+                due=deadline.due,
+                remind_on=deadline.reminder,
+            ),
+            result_type=bool,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=APPEND_RETRY,
+        )
+        self._reminded.add(deadline.key)
+
+    # --- operators: updates and queries ----------------------------------------------------------------------------
 
     @workflow.query
     def state(self) -> ContractState:
         return self._state
+
+    @workflow.query
+    def pending_deadlines(self) -> list[Deadline]:
+        return pending_deadlines(self._state, self._policy)
+
+    @workflow.query
+    def business_now(self) -> datetime:
+        return self._now()
 
     @workflow.update
     async def execute(self, request: CommandRequest) -> CommandResult:
@@ -63,6 +189,12 @@ class ContractWorkflow:
     @execute.validator
     def validate_execute(self, request: CommandRequest) -> None:
         # A dry run: a refusal here is recorded nowhere (no event, not even in Temporal's history).
+        if request.command.contract_id != self._contract_id:
+            raise ApplicationError(
+                f"contract_id: this is {self._contract_id}, not {request.command.contract_id}",
+                {"code": "invalid_value", "message": "wrong contract", "field": "contract_id"},
+                type="invalid_value",
+            )
         try:
             decide(request.command, self._state, self._policy)
         except DomainError as error:
@@ -76,7 +208,7 @@ class ContractWorkflow:
         if not events:
             return CommandResult(version=self._state.version, events=[], state=self._state)
         info = workflow.info()
-        stream = self._state.contract_id or command.contract_id
+        stream = self._contract_id
         new_events = [
             new_event_from(stream, self._state.version + i, event, workflow_id=info.workflow_id, run_id=info.run_id)
             for i, event in enumerate(events, 1)
@@ -92,7 +224,12 @@ class ContractWorkflow:
             self._state = evolve(self._state, event)
             workflow.logger.info(
                 "event recorded",
-                extra={"contract_id": stream, "event_type": event.type, "actor": event.actor.identity},
+                extra={
+                    "contract_id": stream,
+                    "workflow_id": info.workflow_id,
+                    "event_type": event.type,
+                    "actor": event.actor.identity,
+                },
             )
         return CommandResult(
             version=self._state.version, events=[e.model_dump(mode="json") for e in events], state=self._state

@@ -17,6 +17,10 @@ class ContractWorkflowInput(BaseModel):
     contract_id: str
     state: ContractState | None = None  # carried across continue-as-new
     policy: Policy = DEFAULT_POLICY
+    # Business time = workflow time + this offset. Zero in production; a simulation of 2024–2027 on the
+    # time-skipping test server starts its clock in 2023 with it.
+    clock_offset_s: float = 0.0
+    reminded: tuple[str, ...] = ()  # deadline keys whose reminder is already in the outbox
 
 
 class CommandRequest(BaseModel):

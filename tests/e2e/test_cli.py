@@ -34,27 +34,27 @@ async def invoke(runner: CliRunner, *args: str):  # type: ignore[no-untyped-def]
 
 
 async def test_propose_show_history(cli_env: CliRunner, store: EventStore) -> None:
-    first = await invoke(cli_env, "contract", "propose", "--territory", "243500139", "--ceiling", "1500000")
+    first = await invoke(cli_env, "contract", "propose", "--territory", "D35", "--ceiling", "1500000")
     assert first.exit_code == 0, first.output
-    assert "proposed cls-243500139" in first.output and "1 500 000,00 €" in first.output
+    assert "proposed cls-d35" in first.output and "1 500 000,00 €" in first.output
 
-    again = await invoke(cli_env, "contract", "propose", "--territory", "243500139", "--ceiling", "1500000")
+    again = await invoke(cli_env, "contract", "propose", "--territory", "D35", "--ceiling", "1500000")
     assert again.exit_code == 0 and "already exists" in again.output
 
-    shown = await invoke(cli_env, "contract", "show", "cls-243500139", "--json")
+    shown = await invoke(cli_env, "contract", "show", "cls-d35", "--json")
     assert shown.exit_code == 0
     state = json.loads(shown.output)
     assert state["status"] == "PROPOSED" and state["annual_ceiling"] == 150_000_000
 
-    table = await invoke(cli_env, "contract", "show", "cls-243500139")
-    assert "Rennes Métropole" in table.output and "PROPOSED" in table.output
+    table = await invoke(cli_env, "contract", "show", "cls-d35")
+    assert "Département Ille-et-Vilaine" in table.output and "PROPOSED" in table.output
 
-    history = await invoke(cli_env, "audit", "history", "cls-243500139", "--json")
+    history = await invoke(cli_env, "audit", "history", "cls-d35", "--json")
     assert history.exit_code == 0
     events = json.loads(history.output)
     assert [e["event_type"] for e in events] == ["ContractProposed"]
     assert events[0]["metadata"]["actor"]["role"] == "prefet"
-    assert len(await store.read_stream("cls-243500139")) == 1
+    assert len(await store.read_stream("cls-d35")) == 1
 
 
 @pytest.mark.parametrize(
@@ -88,12 +88,12 @@ async def test_usage_errors_exit_2(cli_env: CliRunner) -> None:
 
 
 async def test_verify_and_anchor(cli_env: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    await invoke(cli_env, "contract", "propose", "--territory", "245400676", "--ceiling", "700000")
+    await invoke(cli_env, "contract", "propose", "--territory", "D54", "--ceiling", "700000")
     verified = await invoke(cli_env, "audit", "verify")
     assert verified.exit_code == 0 and "intact" in verified.output
     anchor = tmp_path / "anchor.json"
     assert (await invoke(cli_env, "audit", "anchor", "-o", str(anchor))).exit_code == 0
-    assert json.loads(anchor.read_text())["streams"]["cls-245400676"]["version"] == 1
+    assert json.loads(anchor.read_text())["streams"]["cls-d54"]["version"] == 1
     with_anchor = await invoke(cli_env, "audit", "verify", "--anchor", str(anchor), "--json")
     assert with_anchor.exit_code == 0 and json.loads(with_anchor.output)["ok"] is True
     forged = json.loads(anchor.read_text())

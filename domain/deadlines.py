@@ -1,0 +1,105 @@
+"""What a contract owes, and by when: the deadlines of DOMAIN.md §4 computed from its state and the policy.
+
+The workflow turns them into timers; a missed one becomes a DeadlineMissed event (it escalates, it cancels nothing).
+Pure: the caller says what "now" is.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.axes import TerritoryKind
+from domain.policy import Policy
+from domain.state import FINAL_STATUSES, ContractState, Status
+
+
+class DeadlineKind(StrEnum):
+    SIGNATURE = "signature"
+    COMMITTEE_REVIEW = "committee_review"
+    RENEWAL = "renewal"
+    EXECUTION_REPORT = "execution_report"
+    MID_TERM_EVALUATION = "mid_term_evaluation"
+    FINAL_REPORT = "final_report"
+
+
+class Deadline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeadlineKind
+    year: int | None
+    due: date
+    reminder: date
+    missed_recorded: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.value}:{self.year or '-'}"
+
+
+class Milestone(StrEnum):
+    OPEN_YEAR = "open_year"
+    BEGIN_CLOSING = "begin_closing"
+
+
+class NextMilestone(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Milestone
+    on: date
+    year: int | None = None
+
+
+def _deadline(kind: DeadlineKind, year: int | None, due: date, state: ContractState, policy: Policy) -> Deadline:
+    recorded = any(m.deadline == kind.value and m.year == year for m in state.missed_deadlines)
+    return Deadline(
+        kind=kind,
+        year=year,
+        due=due,
+        reminder=due - timedelta(days=policy.review_reminder_days),
+        missed_recorded=recorded,
+    )
+
+
+def pending_deadlines(state: ContractState, policy: Policy) -> list[Deadline]:
+    """Every obligation not yet met, earliest first (whether or not its date has passed)."""
+    if state.status in FINAL_STATUSES or state.status is Status.NONE:
+        return []
+    out: list[Deadline] = []
+    if state.kind is TerritoryKind.METROPOLE and len(state.signatures) < 2:
+        out.append(_deadline(DeadlineKind.SIGNATURE, None, policy.metropole_signature_deadline, state, policy))
+    if state.current_year is not None:
+        for year in range(policy.first_year, state.current_year + 1):
+            record = state.year(year)
+            if not record.opened:  # a year before the signature was never executed here
+                continue
+            if not record.reviews:
+                out.append(_deadline(DeadlineKind.COMMITTEE_REVIEW, year, policy.review_deadline(year), state, policy))
+            year_over = year < state.current_year or state.status is Status.CLOSING
+            if year_over and record.report is None and state.etat_total(year) > 0:
+                if year == policy.last_year:
+                    out.append(_deadline(DeadlineKind.FINAL_REPORT, year, policy.final_report_deadline, state, policy))
+                else:
+                    out.append(
+                        _deadline(DeadlineKind.EXECUTION_REPORT, year, policy.report_deadline(year), state, policy)
+                    )
+        next_year = state.current_year + 1
+        if next_year <= policy.last_year and state.status is not Status.CLOSING and not state.year(next_year).renewed:
+            out.append(_deadline(DeadlineKind.RENEWAL, next_year, policy.renewal_deadline(next_year), state, policy))
+        if state.mid_term_evaluation is None and state.status is not Status.CLOSING:
+            out.append(
+                _deadline(DeadlineKind.MID_TERM_EVALUATION, None, policy.mid_term_evaluation_deadline, state, policy)
+            )
+    return sorted(out, key=lambda d: (d.due, d.kind.value))
+
+
+def next_milestone(state: ContractState, policy: Policy) -> NextMilestone | None:
+    """The next year boundary: open year N+1 on 1 January, or begin closing after the programme's end."""
+    if state.status not in (Status.IN_EXECUTION, Status.SUSPENDED) or state.current_year is None:
+        return None
+    if state.current_year < policy.last_year:
+        year = state.current_year + 1
+        return NextMilestone(kind=Milestone.OPEN_YEAR, on=date(year, 1, 1), year=year)
+    return NextMilestone(kind=Milestone.BEGIN_CLOSING, on=policy.programme_end + timedelta(days=1))
