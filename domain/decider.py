@@ -113,6 +113,9 @@ def decide(
         name=state.territory_name,
     )
     if state.last_at is not None and command.at < state.last_at:
+        if (state.last_at - command.at).total_seconds() <= policy.clock_skew_tolerance_s:
+            command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
+            return _HANDLERS[command.type](command, state, policy)
         raise DateViolation(
             f"at: {command.at.isoformat()} is before the contract's last recorded event ({state.last_at.isoformat()}); "
             "history cannot be back-dated",

@@ -23,6 +23,10 @@ class Policy(BaseModel):
     renewal_deadline_month_day: tuple[int, int] = (12, 31)  # renewal for N+1 signed by 31 Dec N
     report_deadline_month_day: tuple[int, int] = (3, 31)  # execution report of N by 31 Mar N+1
     final_report_deadline: date = date(2028, 3, 31)
+    # Clocks differ between machines, and a timer's fact (a year opening at midnight) may be recorded just before an
+    # operator's command stamped a moment earlier: within this tolerance the command is recorded at the last event's
+    # time; beyond it, it is refused as back-dated.
+    clock_skew_tolerance_s: int = 300
     # [choix] DOMAIN.md §7: moving money between actions needs an amendment signed by both parties.
     amendment_requires_both_parties: bool = True
 

@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -45,16 +45,17 @@ def choose_territories(selection: str, seed: int) -> list[Territory]:
 
 @dataclass
 class Outcome:
+    offset: timedelta  # business time = server time + offset
     refused: list[str] = field(default_factory=list)
     commands: int = 0
 
 
-async def _run_step(client: Client, step: Step, at: datetime, outcome: Outcome) -> None:
+async def _run_step(client: Client, step: Step, outcome: Outcome) -> None:
     handle = service.handle(client, step.contract_id)
     state: ContractState = await handle.query(ContractWorkflow.state)
     if state.status in (Status.CLOSED, Status.TERMINATED):
         return
-    command = step.build(state, at)
+    command = step.build(state, step.at)
     if command is None:
         return
     try:
@@ -68,7 +69,7 @@ async def drive(
     env: WorkflowEnvironment, client: Client, task_queue: str, plans: list[Plan], progress: Callable[[int, int], None]
 ) -> Outcome:
     offset = SIMULATION_START - await env.get_current_time()
-    outcome = Outcome()
+    outcome = Outcome(offset=offset)
     for plan in plans:
         await service.start_contract(client, task_queue, plan.contract_id, clock_offset_s=offset.total_seconds())
     # Steps of the same day run together, each contract's in order; days run one after another.
@@ -79,20 +80,20 @@ async def drive(
     total, done = sum(len(v) for v in days.values()), 0
     for day in sorted(days):
         steps = sorted(days[day], key=lambda s: s.at)
+        # Let the clock pass the day's last step; each command carries its own business time.
         business_now = await env.get_current_time() + offset
-        target = max(s.at for s in steps)
+        target = max(s.at for s in steps) + timedelta(seconds=1)
         if target > business_now:
             await env.sleep(target - business_now)
-        at = max(target, await env.get_current_time() + offset)
         by_contract: dict[str, list[Step]] = defaultdict(list)
         for step in steps:
             by_contract[step.contract_id].append(step)
 
-        async def run_contract(contract_steps: list[Step], at: datetime) -> None:
+        async def run_contract(contract_steps: list[Step]) -> None:
             for step in contract_steps:
-                await _run_step(client, step, at, outcome)
+                await _run_step(client, step, outcome)
 
-        await asyncio.gather(*(run_contract(v, at) for v in by_contract.values()))
+        await asyncio.gather(*(run_contract(v) for v in by_contract.values()))
         done += len(steps)
         progress(done, total)
     return outcome

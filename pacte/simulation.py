@@ -53,8 +53,11 @@ class Plan:
 
 
 def _command(kind: str, contract_id: str, actor: Actor, at: datetime, **fields: Any) -> Command:
+    # The request id derives from the contract, the command and its business time: a rerun of the same seed sends
+    # the very same commands, so two runs can be compared event by event.
+    request_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"pacte-simulation/{contract_id}/{kind}/{at.isoformat()}"))
     return COMMAND_ADAPTER.validate_python(
-        {"type": kind, "contract_id": contract_id, "actor": actor, "request_id": str(uuid.uuid4()), "at": at, **fields}
+        {"type": kind, "contract_id": contract_id, "actor": actor, "request_id": request_id, "at": at, **fields}
     )
 
 
@@ -75,7 +78,8 @@ def _day(year: int, month: int, day: int, rng: random.Random, spread: int = 10) 
     return base + timedelta(days=rng.randint(0, spread), minutes=rng.randint(0, 480))
 
 
-def plan_for(territory: Territory, seed: int, policy: Policy = DEFAULT_POLICY) -> Plan:
+def plan_for(territory: Territory, seed: int, policy: Policy = DEFAULT_POLICY, *, incidents: bool = True) -> Plan:
+    """The plan of one contract. ``incidents=False``: no suspension, termination or late report."""
     rng = random.Random(f"{seed}:{territory.id}")
     plan = Plan(territory)
     cid, a = plan.contract_id, actors_for(territory)
@@ -113,6 +117,8 @@ def plan_for(territory: Territory, seed: int, policy: Policy = DEFAULT_POLICY) -
     terminate_at = rng.choice([None] * 30 + [2024, 2025, 2026])
     suspend_in = rng.choice([None] * 12 + [2024, 2025, 2026])
     late_report = rng.choice([None] * 6 + [2024, 2025])
+    if not incidents:
+        terminate_at = suspend_in = late_report = None
 
     def add(at: datetime, build: Callable[[ContractState, datetime], Command | None]) -> None:
         plan.steps.append(Step(at=at, contract_id=cid, build=build))

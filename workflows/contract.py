@@ -112,16 +112,11 @@ class ContractWorkflow:
         async with self._lock:
             now = self._now()
             today = now.date()
-            milestone = next_milestone(self._state, self._policy)
-            if milestone is not None and milestone.on <= today:
-                if milestone.kind is Milestone.OPEN_YEAR:
-                    await self._system(now, "OpenProgrammeYear", f"open:{milestone.year}", year=milestone.year)
-                else:
-                    await self._system(now, "BeginClosing", "closing")
+            # Missed deadlines first: opening the next year changes which obligations are pending.
             for deadline in pending_deadlines(self._state, self._policy):
                 if today > deadline.due and not deadline.missed_recorded:
                     await self._system(
-                        now,
+                        self._nominal(_midnight(deadline.due + timedelta(days=1))),
                         "RecordMissedDeadline",
                         f"missed:{deadline.key}",
                         deadline=deadline.kind.value,
@@ -130,6 +125,19 @@ class ContractWorkflow:
                     )
                 elif deadline.reminder <= today <= deadline.due and deadline.key not in self._reminded:
                     await self._remind(deadline)
+            milestone = next_milestone(self._state, self._policy)
+            if milestone is not None and milestone.on <= today:
+                at = self._nominal(_midnight(milestone.on))
+                if milestone.kind is Milestone.OPEN_YEAR:
+                    await self._system(at, "OpenProgrammeYear", f"open:{milestone.year}", year=milestone.year)
+                else:
+                    await self._system(at, "BeginClosing", "closing")
+
+    def _nominal(self, moment: datetime) -> datetime:
+        """A system fact's business time is the moment it is about (1 January, the day after a deadline), not the
+        moment a timer happened to run: replays and reruns give the same events. Never before the last event."""
+        last = self._state.last_at
+        return max(moment, last) if last is not None else moment
 
     async def _system(self, now: datetime, kind: str, key: str, **fields: object) -> None:
         command = COMMAND_ADAPTER.validate_python(
@@ -222,6 +230,9 @@ class ContractWorkflow:
         )
         for event in events:
             self._state = evolve(self._state, event)
+        if self._run_year is None:  # the year this run executes: a later year means continuing as new
+            self._run_year = self._state.current_year
+        for event in events:
             workflow.logger.info(
                 "event recorded",
                 extra={

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -520,3 +520,9 @@ def test_negative_amounts_are_refused_before_any_decision() -> None:
                 "annual_ceiling": -1,
             }
         )
+
+
+def test_a_command_a_little_behind_the_last_event_is_recorded_at_its_time() -> None:
+    c = proposed()  # last event at 2023-12-01 10:00
+    events = c.decide("AddAction", PREFET_33, at(2023, 12, 1, 10) - timedelta(seconds=90), action=NEW)
+    assert events and events[0].occurred_at == at(2023, 12, 1, 10)  # clock skew: stream time stays monotone
