@@ -46,6 +46,9 @@ class Step:
 class Plan:
     territory: Territory
     steps: list[Step] = field(default_factory=list)
+    terminated_in: int | None = None
+    suspended_in: int | None = None
+    late_report: int | None = None
 
     @property
     def contract_id(self) -> str:
@@ -119,6 +122,7 @@ def plan_for(territory: Territory, seed: int, policy: Policy = DEFAULT_POLICY, *
     late_report = rng.choice([None] * 6 + [2024, 2025])
     if not incidents:
         terminate_at = suspend_in = late_report = None
+    plan.terminated_in, plan.suspended_in, plan.late_report = terminate_at, suspend_in, late_report
 
     def add(at: datetime, build: Callable[[ContractState, datetime], Command | None]) -> None:
         plan.steps.append(Step(at=at, contract_id=cid, build=build))

@@ -1,0 +1,31 @@
+"""Recorded histories of whole lifecycles replay against today's workflow code: a non-deterministic change fails here.
+
+Re-record with `python -m tests.histories.record` only after a change made safe with `workflow.patched` (README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.contract import ContractWorkflow
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def test_there_are_recorded_histories_of_every_year_and_both_kinds() -> None:
+    names = {p.name for p in HISTORIES}
+    assert {f"cls-243500139-run{n}.json" for n in range(1, 5)} <= names
+    assert {f"cls-d13-run{n}.json" for n in range(1, 5)} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem.rsplit("-run", 1)[0], path.read_text())
+    replayer = Replayer(workflows=[ContractWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
