@@ -89,7 +89,9 @@ def worker() -> None:
     async def main() -> None:
         async with open_store(settings) as store:
             client = await connect_temporal(settings, attempts=60)
-            await build_worker(client, store, settings.task_queue).run()
+            await build_worker(
+                client, store, settings.task_queue, max_cached_workflows=settings.worker_max_cached_workflows
+            ).run()
 
     _run(main)
 

@@ -73,11 +73,12 @@ async def connect_temporal(settings: Settings, *, attempts: int = 1) -> Client:
     raise ConnectionError(f"cannot reach Temporal at {settings.temporal_target()}: {last}") from last
 
 
-def build_worker(client: Client, store: EventStore, task_queue: str) -> Worker:
+def build_worker(client: Client, store: EventStore, task_queue: str, *, max_cached_workflows: int = 1000) -> Worker:
     activities = EventStoreActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
+        max_cached_workflows=max_cached_workflows,
         workflows=[ContractWorkflow],
         activities=[activities.append_events, activities.record_reminder],
     )

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     task_queue: str = Field(default="pacte", description="Temporal task queue of the worker")
     api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on")
     api_port: int = Field(default=8000, description="Port of the HTTP API")
+    worker_max_cached_workflows: int = Field(
+        default=1000, description="Workflows a worker keeps in memory between tasks (0: no sticky execution)"
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR")
     log_format: Literal["json", "console"] | None = Field(
         default=None, description="json or console; unset: console under `pacte dev`, JSON otherwise"
