@@ -70,15 +70,16 @@ async def run_programme(url: str, *, kill_worker: bool) -> dict[str, list[tuple[
     try:
         if kill_worker:
             start_worker()
-            progress_seen: list[float] = []
+            reached = {0.25: asyncio.Event(), 0.6: asyncio.Event()}
 
             def progress(done: int, total: int) -> None:
-                progress_seen.append(done / total)
+                for threshold, event in reached.items():
+                    if done / total >= threshold:
+                        event.set()
 
             driving = asyncio.create_task(drive(env, env.client, queue, plans(), progress, store))
             for threshold in (0.25, 0.6):  # SIGKILL twice, in the middle of the lifecycles
-                while not driving.done() and (not progress_seen or progress_seen[-1] < threshold):
-                    await asyncio.sleep(0.05)
+                await reached[threshold].wait()
                 workers[-1].send_signal(signal.SIGKILL)
                 workers[-1].wait()
                 kills += 1
