@@ -10,8 +10,17 @@ from eventstore.records import AppendResult, NewEvent
 
 APPEND_EVENTS = "append_events"
 RECORD_REMINDER = "record_reminder"
+CONTRACT_STATUSES = "contract_statuses"
 
-__all__ = ["APPEND_EVENTS", "RECORD_REMINDER", "AppendRequest", "AppendResult", "NewEvent", "ReminderRequest"]
+__all__ = [
+    "APPEND_EVENTS",
+    "CONTRACT_STATUSES",
+    "RECORD_REMINDER",
+    "AppendRequest",
+    "AppendResult",
+    "NewEvent",
+    "ReminderRequest",
+]
 
 
 class AppendRequest(BaseModel):
@@ -30,3 +39,11 @@ class ReminderRequest(BaseModel):
     year: int | None
     due: date
     remind_on: date
+
+
+class ContractStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contract_id: str
+    status: str
+    late: bool

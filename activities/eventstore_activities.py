@@ -6,7 +6,14 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, ReminderRequest
+from activities.contracts import (
+    APPEND_EVENTS,
+    CONTRACT_STATUSES,
+    RECORD_REMINDER,
+    AppendRequest,
+    ContractStatus,
+    ReminderRequest,
+)
 from eventstore.records import AppendResult
 from eventstore.store import ConcurrencyError, EventStore
 
@@ -52,3 +59,13 @@ class EventStoreActivities:
             created=created,
         )
         return created
+
+    @activity.defn(name=CONTRACT_STATUSES)
+    async def contract_statuses(self, contract_ids: list[str]) -> list[ContractStatus]:
+        """Statuses from the read model (a campaign's progress): a contract not projected yet is not listed."""
+        rows = await self.store.pool.fetch(
+            """SELECT contract_id, status, jsonb_array_length(state->'missed_deadlines') > 0 AS late
+               FROM contract_summary WHERE contract_id = ANY($1::text[])""",
+            contract_ids,
+        )
+        return [ContractStatus(contract_id=r["contract_id"], status=r["status"], late=r["late"]) for r in rows]

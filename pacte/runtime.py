@@ -17,6 +17,7 @@ from activities.eventstore_activities import EventStoreActivities
 from eventstore.store import EventStore
 from pacte.embedded import ensure_database, start_embedded_postgres
 from pacte.settings import Settings
+from workflows.campaign import CampaignWorkflow
 from workflows.contract import ContractWorkflow
 
 log = structlog.stdlib.get_logger("pacte")
@@ -79,6 +80,6 @@ def build_worker(client: Client, store: EventStore, task_queue: str, *, max_cach
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
-        workflows=[ContractWorkflow],
-        activities=[activities.append_events, activities.record_reminder],
+        workflows=[ContractWorkflow, CampaignWorkflow],
+        activities=[activities.append_events, activities.record_reminder, activities.contract_statuses],
     )

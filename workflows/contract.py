@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decider import decide
     from domain.errors import DomainError
     from domain.evolve import evolve
-    from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState
+    from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
     from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput
 
@@ -63,6 +63,15 @@ class ContractWorkflow:
 
     @workflow.run
     async def run(self, input: ContractWorkflowInput) -> ContractState:
+        if input.propose is not None and self._state.status is Status.NONE:
+            async with self._lock:
+                try:
+                    await self._apply(input.propose)
+                except ApplicationError as error:  # the campaign validated it first; if not, there is no contract
+                    workflow.logger.warning(
+                        "proposal refused", extra={"contract_id": self._contract_id, "reason": str(error)}
+                    )
+                    return self._state
         while self._state.status not in FINAL_STATUSES and not self._should_continue_as_new():
             await self._do_what_is_due()
             if self._state.status in FINAL_STATUSES or self._should_continue_as_new():

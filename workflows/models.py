@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.actors import Actor
 from domain.commands import Command
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import ContractState
@@ -21,6 +23,7 @@ class ContractWorkflowInput(BaseModel):
     # time-skipping test server starts its clock in 2023 with it.
     clock_offset_s: float = 0.0
     reminded: tuple[str, ...] = ()  # deadline keys whose reminder is already in the outbox
+    propose: Command | None = None  # a campaign starts a contract with its proposal
 
 
 class CommandRequest(BaseModel):
@@ -35,3 +38,33 @@ class CommandResult(BaseModel):
     version: int
     events: list[dict[str, Any]]
     state: ContractState
+
+
+class CampaignInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    campaign_id: str
+    territories: tuple[str, ...]
+    annual_ceiling: int  # cents, for every territory of the campaign
+    ceilings: dict[str, int] = {}  # cents, per territory, overriding annual_ceiling
+    actor: Actor
+    request_prefix: str
+    at: datetime
+    policy: Policy = DEFAULT_POLICY
+    clock_offset_s: float = 0.0
+    poll_days: int = 7
+
+
+class CampaignProgress(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    started: list[str] = []  # contracts this campaign proposed
+    existing: list[str] = []  # already there: re-running a campaign changes nothing
+    refused: dict[str, str] = {}  # territory -> the rule that refused it
+    proposed: int = 0
+    signed: int = 0  # deliberated and signing, or signed
+    in_execution: int = 0
+    late: int = 0  # with a missed deadline recorded, not yet closed
+    closed: int = 0
+    terminated: int = 0
+    as_of: datetime | None = None

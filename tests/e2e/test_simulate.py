@@ -1,0 +1,33 @@
+"""`pacte simulate --territories all --json`: the whole programme, every contract closed or terminated, store intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PACTE = str(Path(sys.executable).parent / "pacte")
+
+
+def test_the_whole_programme_for_every_territory(postgres_server_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PACTE_DATABASE_URL": postgres_server_url, "PACTE_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [PACTE, "simulate", "--territories", "all", "--seed", "2024", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)  # stdout is exactly one JSON object
+    assert report["contracts"] == 123  # 23 métropoles and assimilated, 100 département-level collectivités
+    assert report["closed"] + report["terminated"] == report["contracts"]
+    assert report["terminated"] > 0 and report["missed_deadlines"] > 0  # the seeded incidents happened
+    assert report["refused"] == 0 and report["verify"] == "ok"
+    assert report["events"] > 30 * report["contracts"]  # a whole lifecycle is about forty events

@@ -1,0 +1,66 @@
+"""CampaignWorkflow: proposes contracts to many territories as child workflows; re-running it is harmless."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.actors import Actor, Role
+from eventstore.store import EventStore
+from workflows.campaign import CampaignWorkflow
+from workflows.models import CampaignInput
+
+pytestmark = pytest.mark.integration
+
+
+def campaign(campaign_id: str, territories: tuple[str, ...]) -> CampaignInput:
+    return CampaignInput(
+        campaign_id=campaign_id,
+        territories=territories,
+        annual_ceiling=80_000_000,
+        ceilings={"D08": 60_000_000},
+        actor=Actor(role=Role.PREFET, identity="prefet-grand-est", scope=("08", "10", "51")),
+        request_prefix=f"campaign-{campaign_id}",
+        at=datetime(2023, 12, 1, tzinfo=UTC),
+        poll_days=400,
+    )
+
+
+async def test_a_campaign_proposes_validates_and_can_be_run_again(
+    skipping_env: WorkflowEnvironment, skipping_queue: str, store: EventStore
+) -> None:
+    territories = ("D08", "D10", "D51", "D13", "999999999", "nonsense!")  # D13 is outside the préfet's scope
+    client = skipping_env.client
+    first = await client.start_workflow(
+        CampaignWorkflow.run,
+        campaign("c1", territories),
+        id=f"campaign-{uuid.uuid4().hex[:6]}",
+        task_queue=skipping_queue,
+    )
+    for _ in range(100):
+        progress = await first.query(CampaignWorkflow.progress)
+        if progress.as_of is not None:
+            break
+    assert sorted(progress.started) == ["cls-d08", "cls-d10", "cls-d51"]
+    assert set(progress.refused) == {"D13", "999999999", "nonsense!"}
+    assert "does not cover" in progress.refused["D13"] and "not a known territory" in progress.refused["999999999"]
+    assert progress.proposed == 3 and progress.closed == 0
+    ardennes = await store.read_stream("cls-d08")
+    assert ardennes[0].event_type == "ContractProposed" and ardennes[0].payload["annual_ceiling"] == 60_000_000
+
+    again = await client.start_workflow(
+        CampaignWorkflow.run,
+        campaign("c2", territories[:3]),
+        id=f"campaign-{uuid.uuid4().hex[:6]}",
+        task_queue=skipping_queue,
+    )
+    for _ in range(100):
+        progress = await again.query(CampaignWorkflow.progress)
+        if progress.as_of is not None:
+            break
+    assert progress.started == [] and sorted(progress.existing) == ["cls-d08", "cls-d10", "cls-d51"]
+    for cid in ("cls-d08", "cls-d10", "cls-d51"):
+        assert [e.event_type for e in await store.read_stream(cid)].count("ContractProposed") == 1
