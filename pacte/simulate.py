@@ -131,7 +131,7 @@ async def simulate(
         try:
             queue = "pacte-simulation"
             async with build_worker(env.client, store, queue):
-                outcome = await drive(env, env.client, queue, plans, progress)
+                outcome = await drive(env, env.client, queue, plans, progress, store)
                 finals: list[ContractState] = []
                 for plan in plans:
                     try:

