@@ -1,54 +1,167 @@
-"""The HTTP API (FastAPI; OpenAPI at /docs). Operators' commands go to the workflows, audits read the event store."""
+"""The HTTP API (FastAPI; OpenAPI at /docs): every domain command as an operation on a contract resource, audits,
+exports, campaigns. Callers authenticate with a bearer token (PACTE_TOKENS_FILE); the API checks role and scope before
+anything reaches a workflow, and the domain checks again. Money is in integer euro cents.
+"""
 
-from __future__ import annotations
-
+import csv
+import io
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
-from domain.commands import ProposeContract
-from domain.errors import DomainError
-from domain.money import parse_euros
+from domain.authorization import check_role, check_scope
+from domain.commands import COMMAND_ADAPTER, ProposeContract
+from domain.deadlines import Deadline
+from domain.errors import DomainError, Forbidden
+from domain.evolve import fold
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES, Territory, contract_id_for
+from domain.timetravel import explain, state_as_of
+from domain.values import Action
+from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.store import EventStore
-from pacte import service
+from pacte import service, tokens
 from pacte.runtime import connect_temporal, open_store
 from pacte.settings import Settings, get_settings
+from workflows.campaign import CampaignWorkflow
+from workflows.contract import ContractWorkflow
+from workflows.models import CampaignInput, CampaignProgress, CommandResult
+
+MAX_BODY_BYTES = 256 * 1024
+BASE_FIELDS = {"type", "schema_version", "contract_id", "actor", "request_id", "at"}
+CONTRACT_BY_ID: dict[str, Territory] = {contract_id_for(t.id): t for t in REFERENCE_TERRITORIES.values()}
+UNAUTHORIZED = {"code": "unauthorized", "message": "missing, invalid or expired credentials", "field": None}
+
+# (method, path, command type, path parameters that fill command fields)
+COMMAND_ROUTES: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("POST", "/contracts/{contract_id}/actions", "AddAction", ()),
+    ("PUT", "/contracts/{contract_id}/actions/{action_id}", "ChangeAction", ()),
+    ("DELETE", "/contracts/{contract_id}/actions/{action_id}", "RemoveAction", ("action_id",)),
+    ("POST", "/contracts/{contract_id}/deliberation", "RecordDeliberation", ()),
+    ("POST", "/contracts/{contract_id}/signatures", "SignContract", ()),
+    ("POST", "/contracts/{contract_id}/annual-programmes", "SetAnnualProgramme", ()),
+    ("POST", "/contracts/{contract_id}/committee-reviews", "RecordCommitteeReview", ()),
+    ("POST", "/contracts/{contract_id}/renewals", "Renew", ()),
+    ("POST", "/contracts/{contract_id}/amendments", "Amend", ()),
+    ("POST", "/contracts/{contract_id}/avenants/{avenant_id}/signatures", "SignAvenant", ("avenant_id",)),
+    ("POST", "/contracts/{contract_id}/execution-reports", "SubmitExecutionReport", ()),
+    ("POST", "/contracts/{contract_id}/mid-term-evaluation", "RecordMidTermEvaluation", ()),
+    ("POST", "/contracts/{contract_id}/suspension", "Suspend", ()),
+    ("POST", "/contracts/{contract_id}/resumption", "Resume", ()),
+    ("POST", "/contracts/{contract_id}/termination", "Terminate", ()),
+    ("POST", "/contracts/{contract_id}/closing", "CloseContract", ()),
+]
+
+
+def _command_classes() -> dict[str, type[BaseModel]]:
+    from domain import commands
+
+    return {name: getattr(commands, name) for _, _, name, _ in COMMAND_ROUTES}
+
+
+def body_model(kind: str, cls: type[BaseModel], from_path: tuple[str, ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        name: (field.annotation, field)
+        for name, field in cls.model_fields.items()
+        if name not in BASE_FIELDS and name not in from_path
+    }
+    return create_model(f"{kind}Body", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 class ProposeBody(BaseModel):
-    territory: str = Field(description="SIREN of a métropole, or D + INSEE code of a département")
-    ceiling: str = Field(description='Annual ceiling in euros, e.g. "1 500 000" or "1500000,50"')
-    actor: Actor = Field(
-        default=Actor(role=Role.PREFET, identity="prefet-dev", scope=("*",)),
-        description="Until bearer tokens (the interfaces issue), the caller states who acts",
-    )
+    model_config = ConfigDict(extra="forbid")
+
+    territory: str = Field(max_length=20, description="SIREN of a métropole, or D + INSEE code of a département")
+    annual_ceiling: int = Field(ge=0, description="Annual ceiling in euro cents")
+    draft_actions: tuple[Action, ...] = ()
 
 
-class ProposeAnswer(BaseModel):
+class CampaignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    territories: list[str] = Field(min_length=1, max_length=200)
+    annual_ceiling: int = Field(ge=0, description="Euro cents, for every territory")
+    ceilings: dict[str, int] = Field(default_factory=dict, description="Euro cents per territory, overriding")
+
+
+class Answer(BaseModel):
+    """What every command answers: what changed (the events it recorded) and the new state."""
+
     contract_id: str
-    created: bool
-    state: ContractState | None
-    events: list[dict[str, Any]]
-
-
-class HistoryEntry(BaseModel):
     version: int
-    global_position: int
+    events: list[dict[str, Any]]
+    state: ContractState
+
+
+class TimelineEntry(BaseModel):
+    version: int
     event_type: str
-    actor: dict[str, Any]
+    role: str
+    identity: str
     occurred_at: datetime
     recorded_at: datetime
     payload: dict[str, Any]
+
+
+class Problem(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+def status_for(error: DomainError) -> int:
+    if error.code == "not_found":
+        return 404
+    if error.code in ("forbidden", "out_of_scope"):
+        return 403
+    if error.code in ("already_exists", "lifecycle_violation", "concurrency"):
+        return 409
+    return 422
+
+
+class BodyLimit:
+    """Refuses request bodies over MAX_BODY_BYTES, whether or not they announce their length."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        too_big = JSONResponse(
+            {"code": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes", "field": None}, 413
+        )
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            await too_big(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise ValueError("request body too large")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def create_app(
@@ -67,16 +180,49 @@ def create_app(
             app.state.client = await connect_temporal(settings, attempts=20)
             yield
 
-    app = FastAPI(
-        title="Pacte — contrats locaux des solidarités 2024–2027",
-        version="0.1.0",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="Pacte — contrats locaux des solidarités 2024–2027", version="0.2.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit)
+
+    def current_actor(authorization: str | None = Header(default=None)) -> Actor:
+        scheme, _, presented = (authorization or "").partition(" ")
+        actor = None
+        if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
+            actor = tokens.authenticate(tokens.load(settings.tokens_path()), presented.strip(), datetime.now(UTC))
+        if actor is None:
+            raise Unauthorized()
+        return actor
+
+    def contract_territory(contract_id: str) -> Territory:
+        territory = CONTRACT_BY_ID.get(contract_id)
+        if territory is None:
+            raise DomainError(f"contract_id: no contract {contract_id}", field="contract_id", code="not_found")
+        return territory
+
+    def may_read(actor: Actor, contract_id: str) -> None:
+        territory = contract_territory(contract_id)
+        if actor.role is not Role.AUDITOR:
+            check_scope(
+                actor,
+                territory_id=territory.id,
+                departements=territory.departements,
+                region=territory.region,
+                name=territory.name,
+            )
+
+    def auditor_only(actor: Actor) -> None:
+        if actor.role is not Role.AUDITOR:
+            raise Forbidden("actor.role: audits and exports are for auditors", field="actor.role")
+
+    class Unauthorized(Exception):
+        pass
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_: Request, __: Unauthorized) -> JSONResponse:
+        return JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(DomainError)
     async def refused(_: Request, error: DomainError) -> JSONResponse:
-        status = 409 if error.code == "already_exists" else 422
-        return JSONResponse(error.to_dict(), status_code=status)
+        return JSONResponse(error.to_dict(), status_code=status_for(error))
 
     @app.exception_handler(service.ContractNotFound)
     async def not_found(_: Request, error: service.ContractNotFound) -> JSONResponse:
@@ -84,61 +230,381 @@ def create_app(
             {"code": "not_found", "message": f"no contract {error.contract_id}", "field": "contract_id"}, 404
         )
 
-    @app.get("/health")
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        return JSONResponse(
+            {"code": "invalid_value", "message": f"{field or 'request'}: {first['msg']}", "field": field or None}, 422
+        )
+
+    @app.exception_handler(ValidationError)
+    async def invalid_model(_: Request, error: ValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid value"}
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(
+            {"code": "invalid_value", "message": f"{field or 'body'}: {first['msg']}", "field": field or None}, 422
+        )
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_: Request, error: ValueError) -> JSONResponse:
+        if "too large" in str(error):
+            return JSONResponse(
+                {"code": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes", "field": None}, 413
+            )
+        return JSONResponse({"code": "invalid_value", "message": str(error)[:500], "field": None}, 422)
+
+    def authorize(kind: str, actor: Actor, contract_id: str) -> None:
+        """Role and scope, checked before any workflow is reached; the domain checks again."""
+        check_role(kind, actor)
+        territory = contract_territory(contract_id)
+        check_scope(
+            actor,
+            territory_id=territory.id,
+            departements=territory.departements,
+            region=territory.region,
+            name=territory.name,
+        )
+
+    async def execute(request: Request, actor: Actor, command_fields: dict[str, Any], key: str | None) -> Answer:
+        contract_id = command_fields["contract_id"]
+        authorize(command_fields["type"], actor, contract_id)
+        command = COMMAND_ADAPTER.validate_python(
+            {**command_fields, "actor": actor, "request_id": key or str(uuid.uuid4()), "at": datetime.now(UTC)}
+        )
+        result: CommandResult = await service.send_command(request.app.state.client, command)
+        return Answer(contract_id=contract_id, version=result.version, events=result.events, state=result.state)
+
+    @app.get("/health", tags=["service"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/territories", response_model=list[Territory])
-    async def territories() -> list[Territory]:
+    @app.get("/territories", response_model=list[Territory], tags=["reference"])
+    async def territories(actor: Actor = Depends(current_actor)) -> list[Territory]:
         return sorted(REFERENCE_TERRITORIES.values(), key=lambda t: t.id)
 
-    @app.post("/contracts", response_model=ProposeAnswer, status_code=201)
+    @app.post(
+        "/contracts",
+        response_model=Answer,
+        status_code=201,
+        tags=["contracts"],
+        responses={409: {"model": Problem}, 422: {"model": Problem}},
+    )
     async def propose(
-        body: ProposeBody, request: Request, idempotency_key: str | None = Header(default=None)
-    ) -> ProposeAnswer | JSONResponse:
-        try:
-            ceiling = parse_euros(body.ceiling)
-        except ValueError as exc:
-            raise DomainError(f"ceiling: {exc}", field="ceiling", code="invalid_value") from None
+        body: ProposeBody,
+        request: Request,
+        actor: Actor = Depends(current_actor),
+        idempotency_key: str | None = Header(default=None, max_length=200),
+    ) -> Answer:
+        check_role("ProposeContract", actor)
         command = ProposeContract(
-            contract_id=contract_id_for(body.territory),
-            actor=body.actor,
+            contract_id=contract_id_for(body.territory) if body.territory.isalnum() else "cls-invalid",
+            actor=actor,
             request_id=idempotency_key or str(uuid.uuid4()),
             at=datetime.now(UTC),
             territory_id=body.territory,
-            annual_ceiling=ceiling,
+            annual_ceiling=body.annual_ceiling,
+            draft_actions=body.draft_actions,
         )
         outcome = await service.propose(request.app.state.client, settings.task_queue, command)
-        answer = ProposeAnswer(
-            contract_id=outcome.contract_id,
-            created=outcome.created,
-            state=outcome.result.state if outcome.result else None,
-            events=outcome.result.events if outcome.result else [],
+        if not outcome.created or outcome.result is None:
+            raise DomainError(
+                f"contract_id: {command.contract_id} already exists", field="contract_id", code="already_exists"
+            )
+        return Answer(
+            contract_id=command.contract_id,
+            version=outcome.result.version,
+            events=outcome.result.events,
+            state=outcome.result.state,
         )
-        if not outcome.created:
-            return JSONResponse(answer.model_dump(mode="json"), status_code=200)
-        return answer
 
-    @app.get("/contracts/{contract_id}", response_model=ContractState)
-    async def show(contract_id: str, request: Request) -> ContractState:
+    classes = _command_classes()
+    for method, path, kind, from_path in COMMAND_ROUTES:
+        model = body_model(kind, classes[kind], from_path)
+
+        def make(kind: str = kind, from_path: tuple[str, ...] = from_path, model: type[BaseModel] = model) -> Any:
+            async def endpoint(
+                request: Request,
+                actor: Actor = Depends(current_actor),
+                idempotency_key: str | None = Header(default=None, max_length=200),
+            ) -> Answer:
+                params = request.path_params
+                # Role and scope first: a caller who may not act learns nothing from the shape of its body.
+                authorize(kind, actor, params["contract_id"])
+                try:
+                    raw = await request.json()
+                except json.JSONDecodeError:
+                    raise DomainError("body: not valid JSON", field="body", code="invalid_value") from None
+                fields = model.model_validate(raw).model_dump(mode="python")
+                for name in from_path:
+                    fields[name] = params[name]
+                if kind == "ChangeAction" and fields["action"].get("action_id") != params["action_id"]:
+                    raise DomainError(
+                        "action.action_id: must match the path", field="action.action_id", code="invalid_value"
+                    )
+                return await execute(
+                    request, actor, {"type": kind, "contract_id": params["contract_id"], **fields}, idempotency_key
+                )
+
+            endpoint.__name__ = f"command_{kind}"
+            return endpoint
+
+        app.add_api_route(
+            path,
+            make(),
+            methods=[method],
+            response_model=Answer,
+            tags=["contracts"],
+            summary=kind,
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
+                        }
+                    },
+                }
+            },
+            responses={
+                403: {"model": Problem},
+                404: {"model": Problem},
+                409: {"model": Problem},
+                422: {"model": Problem},
+            },
+        )
+
+    @app.get("/contracts", tags=["contracts"])
+    async def list_contracts(request: Request, actor: Actor = Depends(current_actor)) -> list[dict[str, Any]]:
+        rows = await request.app.state.store.pool.fetch(
+            "SELECT contract_id, territory_id, territory_name, kind, region, status, current_year, annual_ceiling, version FROM contract_summary ORDER BY contract_id"
+        )
+        out = []
+        for row in rows:
+            try:
+                may_read(actor, row["contract_id"])
+            except DomainError:
+                continue
+            out.append(dict(row))
+        return out
+
+    @app.get("/contracts/{contract_id}", response_model=ContractState, tags=["contracts"])
+    async def show(contract_id: str, request: Request, actor: Actor = Depends(current_actor)) -> ContractState:
+        may_read(actor, contract_id)
         return await service.current_state(request.app.state.client, contract_id)
 
-    @app.get("/contracts/{contract_id}/history", response_model=list[HistoryEntry])
-    async def history(contract_id: str, request: Request) -> list[HistoryEntry]:
-        if not contract_id.startswith("cls-"):
-            raise HTTPException(404, "unknown contract")
+    @app.get("/contracts/{contract_id}/deadlines", response_model=list[Deadline], tags=["contracts"])
+    async def deadlines(contract_id: str, request: Request, actor: Actor = Depends(current_actor)) -> list[Deadline]:
+        may_read(actor, contract_id)
+        try:
+            return await service.handle(request.app.state.client, contract_id).query(ContractWorkflow.pending_deadlines)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise service.ContractNotFound(contract_id) from exc
+            raise
+
+    @app.get("/reminders", tags=["contracts"])
+    async def reminders(
+        request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
+    ) -> list[dict[str, Any]]:
+        rows = await request.app.state.store.list_reminders(contract_id)
+        visible = []
+        for row in rows:
+            try:
+                may_read(actor, row["contract_id"])
+            except DomainError:
+                continue
+            visible.append(row)
+        return visible
+
+    async def events_of(request: Request, contract_id: str) -> list[Any]:
+        store: EventStore = request.app.state.store
+        if await store.stream_version(contract_id) == 0:
+            raise service.ContractNotFound(contract_id)
+        return await store.load_events(contract_id)
+
+    @app.get("/contracts/{contract_id}/timeline", response_model=list[TimelineEntry], tags=["audit"])
+    async def timeline(
+        contract_id: str, request: Request, actor: Actor = Depends(current_actor)
+    ) -> list[TimelineEntry]:
+        may_read(actor, contract_id)
         events = await service.history(request.app.state.store, contract_id)
         return [
-            HistoryEntry(
+            TimelineEntry(
                 version=e.version,
-                global_position=e.global_position,
                 event_type=e.event_type,
-                actor=e.metadata.get("actor", {}),
+                role=e.metadata["actor"]["role"],
+                identity=e.metadata["actor"]["identity"],
                 occurred_at=e.occurred_at,
                 recorded_at=e.recorded_at,
                 payload=e.payload,
             )
             for e in events
         ]
+
+    @app.get("/contracts/{contract_id}/as-of/{day}", response_model=ContractState, tags=["audit"])
+    async def as_of(
+        contract_id: str, day: date, request: Request, actor: Actor = Depends(current_actor)
+    ) -> ContractState:
+        may_read(actor, contract_id)
+        return state_as_of(await events_of(request, contract_id), day)
+
+    @app.get("/contracts/{contract_id}/changes", tags=["audit"])
+    async def changes(
+        contract_id: str,
+        request: Request,
+        start: date = Query(),
+        end: date = Query(),
+        actor: Actor = Depends(current_actor),
+    ) -> dict[str, Any]:
+        may_read(actor, contract_id)
+        why = explain(await events_of(request, contract_id), start, end)
+        return {
+            "start": why.start,
+            "end": why.end,
+            "events": [e.model_dump(mode="json") for e in why.events],
+            "changes": [c.model_dump(mode="json") for c in why.changes],
+        }
+
+    @app.get("/audit/verify", response_model=VerifyReport, tags=["audit"])
+    async def audit_verify(request: Request, actor: Actor = Depends(current_actor)) -> VerifyReport:
+        auditor_only(actor)
+        async with request.app.state.store.pool.acquire() as conn:
+            return await verify(conn)
+
+    @app.post("/audit/verify", response_model=VerifyReport, tags=["audit"])
+    async def audit_verify_anchor(
+        anchor: Anchor, request: Request, actor: Actor = Depends(current_actor)
+    ) -> VerifyReport:
+        auditor_only(actor)
+        async with request.app.state.store.pool.acquire() as conn:
+            return await verify(conn, anchor)
+
+    @app.get("/audit/anchor", response_model=Anchor, tags=["audit"])
+    async def audit_anchor(request: Request, actor: Actor = Depends(current_actor)) -> Anchor:
+        auditor_only(actor)
+        async with request.app.state.store.pool.acquire() as conn:
+            return await take_anchor(conn)
+
+    @app.get("/audit/cross-check", tags=["audit"])
+    async def cross_check(request: Request, actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+        """Each live workflow's state against the fold of its stored stream: any difference is reported."""
+        auditor_only(actor)
+        store: EventStore = request.app.state.store
+        differences, checked = [], 0
+        for contract_id, _ in await store.list_streams("cls"):
+            folded = fold(await store.load_events(contract_id))
+            try:
+                live = await service.current_state(request.app.state.client, contract_id)
+            except service.ContractNotFound:
+                differences.append({"contract_id": contract_id, "difference": "no workflow"})
+                continue
+            checked += 1
+            a, b = live.model_dump(mode="json"), folded.model_dump(mode="json")
+            fields = sorted(k for k in a if a[k] != b[k])
+            if fields:
+                differences.append({"contract_id": contract_id, "fields": fields})
+        return {"checked": checked, "differences": differences, "ok": not differences}
+
+    async def export_rows(store: EventStore, contract_id: str | None) -> AsyncIterator[dict[str, Any]]:
+        if contract_id:
+            async for event in store.iter_stream(contract_id):
+                yield event.model_dump(mode="json", exclude={"prev_hash", "hash"}) | {"hash": event.hash.hex()}
+        else:
+            async for event in store.iter_all():
+                yield event.model_dump(mode="json", exclude={"prev_hash", "hash"}) | {"hash": event.hash.hex()}
+
+    @app.get("/exports/events.jsonl", tags=["audit"])
+    async def export_jsonl(
+        request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
+    ) -> StreamingResponse:
+        auditor_only(actor)
+
+        async def lines() -> AsyncIterator[str]:
+            async for row in export_rows(request.app.state.store, contract_id):
+                yield json.dumps(row, ensure_ascii=False) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.get("/exports/events.csv", tags=["audit"])
+    async def export_csv(
+        request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
+    ) -> StreamingResponse:
+        auditor_only(actor)
+        columns = [
+            "global_position",
+            "stream_id",
+            "version",
+            "event_type",
+            "occurred_at",
+            "recorded_at",
+            "role",
+            "identity",
+            "payload",
+            "hash",
+        ]
+
+        async def rows() -> AsyncIterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(columns)
+            async for row in export_rows(request.app.state.store, contract_id):
+                actor_ = row["metadata"].get("actor", {})
+                writer.writerow(
+                    [
+                        row["global_position"],
+                        row["stream_id"],
+                        row["version"],
+                        row["event_type"],
+                        row["occurred_at"],
+                        row["recorded_at"],
+                        actor_.get("role"),
+                        actor_.get("identity"),
+                        json.dumps(row["payload"], ensure_ascii=False),
+                        row["hash"],
+                    ]
+                )
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+
+        return StreamingResponse(rows(), media_type="text/csv")
+
+    @app.post("/campaigns", response_model=CampaignProgress, status_code=202, tags=["campaigns"])
+    async def start_campaign(
+        body: CampaignBody,
+        request: Request,
+        actor: Actor = Depends(current_actor),
+        idempotency_key: str | None = Header(default=None, max_length=200),
+    ) -> CampaignProgress:
+        check_role("ProposeContract", actor)
+        campaign_id = f"campaign-{idempotency_key or uuid.uuid4().hex[:12]}"
+        await request.app.state.client.start_workflow(
+            CampaignWorkflow.run,
+            CampaignInput(
+                campaign_id=campaign_id,
+                territories=tuple(body.territories),
+                annual_ceiling=body.annual_ceiling,
+                ceilings=body.ceilings,
+                actor=actor,
+                request_prefix=campaign_id,
+                at=datetime.now(UTC),
+            ),
+            id=campaign_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return CampaignProgress()
+
+    @app.get("/campaigns/{campaign_id}", response_model=CampaignProgress, tags=["campaigns"])
+    async def campaign(campaign_id: str, request: Request, actor: Actor = Depends(current_actor)) -> CampaignProgress:
+        try:
+            return await request.app.state.client.get_workflow_handle(campaign_id).query(CampaignWorkflow.progress)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise DomainError(
+                    f"campaign_id: no campaign {campaign_id}", field="campaign_id", code="not_found"
+                ) from exc
+            raise
 
     return app

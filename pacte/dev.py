@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ import structlog
 import uvicorn
 from rich.console import Console
 
+from pacte import tokens
 from pacte.api import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
 from pacte.runtime import build_worker, connect_temporal, open_store
@@ -41,6 +44,17 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def demo_tokens(settings: Settings) -> dict[str, str]:
+    """One token per role for the walkthrough, created on the first run and kept (in clear) under data_dir only."""
+    path = settings.data_dir / "demo-tokens.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    created = {role: tokens.add(settings.tokens_path(), actor, days=30)[0] for role, actor in tokens.DEMO.items()}
+    path.write_text(json.dumps(created, indent=2))
+    os.chmod(path, 0o600)
+    return created
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
@@ -82,6 +96,9 @@ async def run_dev(settings: Settings, console: Console) -> None:
                     console.print(f"  Temporal Web UI  http://127.0.0.1:{settings.dev_ui_port}")
                 console.print(f"  Temporal         {settings.temporal_target()}")
                 console.print(f"  API docs         {api}/docs")
+                console.print("  Demo tokens (Authorization: Bearer …; or PACTE_TOKEN for the CLI):")
+                for role, token in demo_tokens(settings).items():
+                    console.print(f"    {role:<13} {token}")
                 console.print("  Press Ctrl-C to stop.")
                 await stop.wait()
                 console.print("Stopping: API, worker, Temporal, PostgreSQL…")

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
     task_queue: str = Field(default="pacte", description="Temporal task queue of the worker")
+    tokens_file: Path | None = Field(
+        default=None, description="Hashed bearer tokens of the API; unset: data_dir/tokens.json"
+    )
+    api_url: str = Field(default="http://127.0.0.1:8000", description="Where the CLI finds the API")
+    token: str | None = Field(default=None, description="The CLI's bearer token")
     api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on")
     api_port: int = Field(default=8000, description="Port of the HTTP API")
     worker_max_cached_workflows: int = Field(
@@ -33,6 +38,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".pacte"), description="Embedded PostgreSQL data and Temporal dev database")
     dev_temporal_port: int = Field(default=7233, description="gRPC port of the dev Temporal server")
     dev_ui_port: int = Field(default=8233, description="Web UI port of the dev Temporal server")
+
+    def tokens_path(self) -> Path:
+        return self.tokens_file or self.data_dir / "tokens.json"
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"

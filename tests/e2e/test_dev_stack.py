@@ -76,8 +76,11 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         assert httpx.get(f"{api}/openapi.json").status_code == 200
         proposed = cli(dev_env, tmp_path, "contract", "propose", "--territory", "D33", "--ceiling", "900 000")
         assert proposed.returncode == 0, proposed.stdout + proposed.stderr
-        # The API answers the same contract.
-        assert httpx.get(f"{api}/contracts/cls-d33").json()["status"] == "PROPOSED"
+        # The API answers the same contract, to the demo préfet of the Gironde it printed.
+        token = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("prefet "))
+        assert httpx.get(f"{api}/contracts/cls-d33").status_code == 401
+        shown = httpx.get(f"{api}/contracts/cls-d33", headers={"Authorization": f"Bearer {token}"})
+        assert shown.json()["status"] == "PROPOSED"
     finally:
         rest = stop_dev(process)
     assert process.returncode == 0, rest

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
+from pacte.embedded import binary_path
+from pacte.runtime import build_worker
 from workflows.campaign import CampaignWorkflow
 from workflows.models import CampaignInput
 
@@ -29,9 +33,21 @@ def campaign(campaign_id: str, territories: tuple[str, ...]) -> CampaignInput:
     )
 
 
+@pytest.fixture
+async def own_env(store: EventStore) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
+    """A server of its own: campaigns poll for years, which must not hold the shared server's clock."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+    )
+    async with build_worker(env.client, store, "campaigns"):
+        yield env, "campaigns"
+    await env.shutdown()
+
+
 async def test_a_campaign_proposes_validates_and_can_be_run_again(
-    skipping_env: WorkflowEnvironment, skipping_queue: str, store: EventStore
+    own_env: tuple[WorkflowEnvironment, str], store: EventStore
 ) -> None:
+    skipping_env, skipping_queue = own_env
     territories = ("D08", "D10", "D51", "D13", "999999999", "nonsense!")  # D13 is outside the préfet's scope
     client = skipping_env.client
     first = await client.start_workflow(
@@ -64,3 +80,5 @@ async def test_a_campaign_proposes_validates_and_can_be_run_again(
     assert progress.started == [] and sorted(progress.existing) == ["cls-d08", "cls-d10", "cls-d51"]
     for cid in ("cls-d08", "cls-d10", "cls-d51"):
         assert [e.event_type for e in await store.read_stream(cid)].count("ContractProposed") == 1
+    await first.terminate()
+    await again.terminate()

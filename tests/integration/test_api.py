@@ -1,0 +1,258 @@
+"""The HTTP API against real servers: tokens, roles and scope before the workflow, refusals as JSON problems that
+write nothing, audits and exports, and generated bad input that never yields a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from temporalio.client import Client
+
+from domain.actors import Actor, Role
+from eventstore.store import EventStore
+from pacte import tokens
+from pacte.api import COMMAND_ROUTES, create_app
+from pacte.settings import Settings
+from tests.unit.builders import BORDEAUX_ACTIONS
+
+pytestmark = pytest.mark.integration
+
+CID = "cls-d33"
+ACTORS = {
+    "prefet": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
+    "collectivite": Actor(role=Role.COLLECTIVITE, identity="departement-gironde", scope=("D33",)),
+    "commissaire": Actor(role=Role.COMMISSAIRE, identity="commissaire-na", scope=("75",)),
+    "auditor": Actor(role=Role.AUDITOR, identity="cour-des-comptes", scope=("*",)),
+    "prefet_elsewhere": Actor(role=Role.PREFET, identity="prefecture-nord", scope=("59",)),
+    "collectivite_elsewhere": Actor(role=Role.COLLECTIVITE, identity="departement-nord", scope=("D59",)),
+    "commissaire_elsewhere": Actor(role=Role.COMMISSAIRE, identity="commissaire-hdf", scope=("32",)),
+}
+ACTION = BORDEAUX_ACTIONS[0].model_dump(mode="json")
+
+
+@pytest.fixture(scope="module")
+def tokens_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("tokens") / "tokens.json"
+    issued = {name: tokens.add(path, actor)[0] for name, actor in ACTORS.items()}
+    expired, _ = tokens.add(path, ACTORS["prefet"], days=1, now=datetime.now(UTC) - timedelta(days=2))
+    issued["expired"] = expired
+    return path, issued
+
+
+@pytest.fixture
+async def api(
+    tokens_file: tuple[Path, dict[str, str]], client: Client, store: EventStore, task_queue: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    path, issued = tokens_file
+    app = create_app(Settings(tokens_file=path, task_queue=task_queue), client=client, store=store)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as http:
+            yield http, issued
+
+
+def auth(issued: dict[str, str], name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issued[name]}"}
+
+
+async def ensure_contract(http: httpx.AsyncClient, issued: dict[str, str]) -> None:
+    response = await http.post(
+        "/contracts", json={"territory": "D33", "annual_ceiling": 150_000_000}, headers=auth(issued, "prefet")
+    )
+    assert response.status_code in (201, 409), response.text
+
+
+async def test_credentials_are_checked_without_saying_what_was_wrong(api) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    for headers in (
+        {},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Bearer {issued['expired']}"},
+        {"Authorization": "Bearer " + "x" * 5000},
+        {"Authorization": "Bearer"},
+    ):
+        response = await http.get("/contracts", headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {
+            "code": "unauthorized",
+            "message": "missing, invalid or expired credentials",
+            "field": None,
+        }
+
+
+async def test_propose_refusals_and_idempotency(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    await ensure_contract(http, issued)
+    again = await http.post(
+        "/contracts", json={"territory": "D33", "annual_ceiling": 150_000_000}, headers=auth(issued, "prefet")
+    )
+    assert again.status_code == 409 and again.json()["code"] == "already_exists"
+    unknown = await http.post(
+        "/contracts", json={"territory": "123456789", "annual_ceiling": 1}, headers=auth(issued, "prefet")
+    )
+    assert unknown.status_code == 422 and unknown.json()["field"] == "territory"
+    negative = await http.post(
+        "/contracts", json={"territory": "D40", "annual_ceiling": -1}, headers=auth(issued, "prefet")
+    )
+    assert negative.status_code == 422 and negative.json()["field"] == "annual_ceiling"
+    by_collectivite = await http.post(
+        "/contracts", json={"territory": "D33", "annual_ceiling": 1}, headers=auth(issued, "collectivite")
+    )
+    assert by_collectivite.status_code == 403
+    for cid in ("cls-123456789", "cls-d40"):
+        assert await store.stream_version(cid) == 0
+
+
+async def test_a_command_answers_what_changed_and_its_idempotency_key_is_the_request_id(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    await ensure_contract(http, issued)
+    headers = auth(issued, "collectivite") | {"Idempotency-Key": "add-E1-once"}
+    action = {**ACTION, "action_id": "E1", "title": "x'); DROP TABLE events; -- <script>"}
+    first = await http.post(f"/contracts/{CID}/actions", json={"action": action}, headers=headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert [e["type"] for e in body["events"]] == ["ActionAdded"] and body["state"]["status"] == "NEGOTIATING"
+    again = await http.post(f"/contracts/{CID}/actions", json={"action": action}, headers=headers)
+    assert again.status_code == 200 and again.json()["version"] == body["version"]
+    stored = [
+        e
+        for e in await store.read_stream(CID)
+        if e.event_type == "ActionAdded" and e.payload["action"]["action_id"] == "E1"
+    ]
+    assert len(stored) == 1 and stored[0].payload["action"]["title"] == action["title"]  # stored as text
+
+
+async def test_refusals_are_problems_and_write_nothing(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    await ensure_contract(http, issued)
+    before = await store.stream_version(CID)
+    cases = [
+        (
+            "/contracts/cls-d33/actions",
+            {"action": {**ACTION, "action_id": "E9", "axis": "EMPLOI"}},
+            "collectivite",
+            422,
+            "axis_rule",
+        ),
+        (
+            "/contracts/cls-d33/actions",
+            {"action": {**ACTION, "action_id": "E9", "amounts": {"2024": {"etat": 1, "collectivite": 2}}}},
+            "collectivite",
+            422,
+            "co_financing_50_50",
+        ),
+        ("/contracts/cls-d33/signatures", {"party": "etat", "signatory": "P"}, "prefet", 409, "lifecycle_violation"),
+        ("/contracts/cls-d33/actions", {"action": {**ACTION, "action_id": "E9"}}, "auditor", 403, "forbidden"),
+        (
+            "/contracts/cls-d33/actions",
+            {"action": {**ACTION, "action_id": "E9"}},
+            "collectivite_elsewhere",
+            403,
+            "out_of_scope",
+        ),
+        (
+            "/contracts/cls-d33/actions",
+            {"action": {**ACTION, "action_id": "E9"}, "extra": 1},
+            "collectivite",
+            422,
+            "invalid_value",
+        ),
+        ("/contracts/cls-d99/actions", {"action": {**ACTION, "action_id": "E9"}}, "prefet", 404, "not_found"),
+    ]
+    for path, payload, who, status, code in cases:
+        response = await http.post(path, json=payload, headers=auth(issued, who))
+        assert (response.status_code, response.json()["code"]) == (status, code), (path, who, response.text)
+        assert set(response.json()) == {"code", "message", "field"}
+    huge = await http.post(
+        f"/contracts/{CID}/suspension",
+        content=b'{"reason": "' + b"x" * 300_000 + b'"}',
+        headers=auth(issued, "commissaire") | {"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+    assert await store.stream_version(CID) == before
+
+
+@pytest.mark.parametrize(("method", "path", "kind", "from_path"), COMMAND_ROUTES, ids=[r[2] for r in COMMAND_ROUTES])
+async def test_every_role_and_scope_on_every_operation(
+    api, store: EventStore, method: str, path: str, kind: str, from_path: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    from domain.authorization import ALLOWED_ROLES
+
+    http, issued = api
+    await ensure_contract(http, issued)
+    url = path.format(contract_id=CID, action_id="E1", avenant_id="renewal-2025")
+    for name, actor in ACTORS.items():
+        before = await store.stream_version(CID)
+        response = await http.request(method, url, json={}, headers=auth(issued, name))
+        allowed = actor.role in ALLOWED_ROLES[kind] and not name.endswith("elsewhere")
+        if allowed:
+            assert response.status_code not in (401, 403, 500), (name, response.text)
+        else:
+            assert response.status_code == 403, (name, kind, response.text)
+            assert await store.stream_version(CID) == before
+
+
+async def test_auditors_read_replay_verify_and_export(api, client: Client) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    await ensure_contract(http, issued)
+    a = auth(issued, "auditor")
+    timeline = (await http.get(f"/contracts/{CID}/timeline", headers=a)).json()
+    assert timeline[0]["event_type"] == "ContractProposed" and timeline[0]["role"] == "prefet"
+    today = datetime.now(UTC).date()
+    assert (await http.get(f"/contracts/{CID}/as-of/2023-01-01", headers=a)).json()["status"] == "NONE"
+    assert (await http.get(f"/contracts/{CID}/as-of/{today}", headers=a)).json()["status"] in (
+        "PROPOSED",
+        "NEGOTIATING",
+    )
+    changes = (
+        await http.get(f"/contracts/{CID}/changes", params={"start": "2023-01-01", "end": str(today)}, headers=a)
+    ).json()
+    assert "status" in {c["field"] for c in changes["changes"]}
+    assert (await http.get("/audit/verify", headers=a)).json()["ok"] is True
+    anchor = (await http.get("/audit/anchor", headers=a)).json()
+    assert (await http.post("/audit/verify", json=anchor, headers=a)).json()["ok"] is True
+    lines = (await http.get("/exports/events.jsonl", params={"contract_id": CID}, headers=a)).text.splitlines()
+    assert json.loads(lines[0])["event_type"] == "ContractProposed"
+    csv_text = (await http.get("/exports/events.csv", params={"contract_id": CID}, headers=a)).text
+    assert csv_text.startswith("global_position,stream_id,version,event_type") and CID in csv_text
+    cross = (await http.get("/audit/cross-check", headers=a)).json()
+    assert cross["checked"] >= 1 and not [d for d in cross["differences"] if d["contract_id"] == CID]
+    assert (await http.get("/audit/verify", headers=auth(issued, "prefet"))).status_code == 403
+    assert (await http.get(f"/contracts/{CID}/timeline", headers=auth(issued, "prefet_elsewhere"))).status_code == 403
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.text(max_size=30)
+    | st.sampled_from(["2024-01-01", "etat", "E1", "ENFANCE", "\x00"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(route=st.sampled_from(COMMAND_ROUTES), who=st.sampled_from(list(ACTORS)), body=json_values)
+async def test_generated_bad_input_never_breaks_the_api_nor_writes(
+    api, store: EventStore, route: tuple[str, str, str, tuple[str, ...]], who: str, body: Any
+) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    method, path, _, _ = route
+    url = path.format(contract_id=CID, action_id="E1", avenant_id="renewal-2025")
+    before = await store.stream_version(CID)
+    response = await http.request(method, url, json=body, headers=auth(issued, who))
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert set(response.json()) == {"code", "message", "field"}
+        assert await store.stream_version(CID) == before
