@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.actors import Actor, Role
 from domain.errors import Forbidden, OutOfScope
+from domain.territories import Territory
 
 # Command type -> roles allowed to send it.
 ALLOWED_ROLES: dict[str, frozenset[Role]] = {
@@ -63,3 +64,13 @@ def check_scope(actor: Actor, *, territory_id: str, departements: tuple[str, ...
             f"does not cover {name} ({where})",
             field="actor.scope",
         )
+
+
+def check_territory_scope(actor: Actor, territory: Territory) -> None:
+    check_scope(
+        actor,
+        territory_id=territory.id,
+        departements=territory.departements,
+        region=territory.region,
+        name=territory.name,
+    )

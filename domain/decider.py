@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from domain.actors import Actor, Role
-from domain.authorization import check_role, check_scope
+from domain.authorization import check_role, check_scope, check_territory_scope
 from domain.balance import closing_balance, recoverable_for_year
 from domain.commands import (
     AddAction,
@@ -182,13 +182,7 @@ def _propose(
             f"at: a contract is proposed between {policy.earliest_date} and the programme's end ({policy.programme_end})",
             field="at",
         )
-    check_scope(
-        command.actor,
-        territory_id=territory.id,
-        departements=territory.departements,
-        region=territory.region,
-        name=territory.name,
-    )
+    check_territory_scope(command.actor, territory)
     actions = {}
     for index, action in enumerate(command.draft_actions):
         if action.action_id in actions:

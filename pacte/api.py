@@ -21,7 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
-from domain.authorization import check_role, check_scope
+from domain.authorization import check_role, check_territory_scope
 from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
@@ -201,13 +201,7 @@ def create_app(
     def may_read(actor: Actor, contract_id: str) -> None:
         territory = contract_territory(contract_id)
         if actor.role is not Role.AUDITOR:
-            check_scope(
-                actor,
-                territory_id=territory.id,
-                departements=territory.departements,
-                region=territory.region,
-                name=territory.name,
-            )
+            check_territory_scope(actor, territory)
 
     def auditor_only(actor: Actor) -> None:
         if actor.role is not Role.AUDITOR:
@@ -258,13 +252,7 @@ def create_app(
         """Role and scope, checked before any workflow is reached; the domain checks again."""
         check_role(kind, actor)
         territory = contract_territory(contract_id)
-        check_scope(
-            actor,
-            territory_id=territory.id,
-            departements=territory.departements,
-            region=territory.region,
-            name=territory.name,
-        )
+        check_territory_scope(actor, territory)
 
     async def execute(request: Request, actor: Actor, command_fields: dict[str, Any], key: str | None) -> Answer:
         contract_id = command_fields["contract_id"]
