@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,6 +23,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.database import bench_database
 from domain.actors import Actor, Role
 from domain.axes import Axis, TerritoryKind
 from domain.events import ActionChanged, ContractProposed, Event
@@ -34,7 +33,6 @@ from domain.upcasting import parse_event
 from domain.values import Action, Indicator, Nature, YearAmounts
 from eventstore.records import NewEvent, new_event_from
 from eventstore.store import EventStore
-from pacte.embedded import start_embedded_postgres, with_database
 
 ACTOR = Actor(role=Role.PREFET, identity="bench", scope=("*",))
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -351,24 +349,11 @@ async def main() -> None:
     if args.replay_child:
         await replay_child(*args.replay_child)
         return
-    server = os.environ.get("PACTE_BENCH_DATABASE_URL") or os.environ.get("PACTE_TEST_DATABASE_URL")
-    handle = None
-    if not server:
-        handle = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="pacte-bench-")))
-        server = handle.get_uri()  # type: ignore[attr-defined]
-    name = f"pacte_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        result = await bench(with_database(server, name), args.events, args.big)
-        result["server"] = "PACTE_BENCH/TEST_DATABASE_URL" if handle is None else "embedded"
+    async with bench_database() as (url, admin, which):
+        result = await bench(url, args.events, args.big)
+        result["server"] = which
         result["postgres"] = await admin.fetchval("SHOW server_version")
         print(json.dumps(result))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if handle is not None:
-            handle.cleanup()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -16,25 +16,23 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, noop
+from bench.database import bench_database
 from domain.territories import REFERENCE_TERRITORIES
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path, start_embedded_postgres, with_database
+from pacte.embedded import binary_path
 from pacte.logging import configure_logging
 from pacte.runtime import build_worker, configure_temporal_runtime
 from pacte.simulate import drive
@@ -174,32 +172,22 @@ async def main() -> None:
     parser.add_argument("--contracts", type=int, default=10)
     parser.add_argument("--updates", type=int, default=200)
     args = parser.parse_args()
+    # The dev server writes its banner to the stdout it inherits: keep stdout for the one JSON object.
+    json_out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     configure_logging("WARNING", "json")
     configure_temporal_runtime()
-    server = os.environ.get("PACTE_BENCH_DATABASE_URL") or os.environ.get("PACTE_TEST_DATABASE_URL")
-    handle = None
-    if not server:
-        handle = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="pacte-bench-")))
-        server = handle.get_uri()  # type: ignore[attr-defined]
-    name = f"pacte_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        store = await EventStore.connect(with_database(server, name))
+    async with bench_database() as (url, admin, which):
+        store = await EventStore.connect(url)
         try:
             result = {
                 "lifecycles": await lifecycles(store, args.contracts),
                 "update_round_trip": await round_trips(store, args.updates),
-                "postgres": await admin.fetchval("SHOW server_version"),
+                "postgres": f"{await admin.fetchval('SHOW server_version')} ({which})",
             }
         finally:
             await store.close()
-        print(json.dumps(result))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if handle is not None:
-            handle.cleanup()  # type: ignore[attr-defined]
+        print(json.dumps(result), file=json_out, flush=True)
 
 
 if __name__ == "__main__":
