@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
+import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,11 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.actors import Actor, Role
-from domain.commands import ProposeContract
 from domain.errors import DomainError
 from domain.money import MoneyFormatError, format_euros, parse_euros
 from domain.territories import REFERENCE_TERRITORIES, contract_id_for
 from pacte import service
+from pacte.api import COMMAND_ROUTES
+from pacte.client import ApiClient, ApiRefusal, euros_to_cents
 from pacte.embedded import PortInUse
 from pacte.logging import configure_logging
 from pacte.runtime import build_worker, configure_temporal_runtime, connect_temporal, open_store
@@ -133,96 +132,308 @@ def territories(as_json: JsonOption = False) -> None:
     out.print(table)
 
 
+def _api() -> ApiClient:
+    settings = get_settings()
+    return ApiClient(settings.api_url, settings.token)
+
+
+def _call(method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+    """One API call; a refusal prints its problem and exits 1, an unreachable API exits 1 too."""
+    try:
+        return _api().call(method, path, body, **kwargs)
+    except ApiRefusal as refusal:
+        problem = refusal.problem
+        err.print(f"[red]refused[/] ({problem.get('code')}, HTTP {refusal.status}): {problem.get('message')}")
+        raise typer.Exit(1) from None
+    except (ConnectionError, MoneyFormatError) as error:
+        err.print(f"[red]error[/]: {error}")
+        raise typer.Exit(1) from None
+
+
+def _show_answer(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(answer)
+        return
+    state = answer["state"]
+    events = ", ".join(e["type"] for e in answer["events"]) or "nothing new (same request)"
+    out.print(f"[green]done[/] {answer['contract_id']} v{answer['version']}: {events} — status {state['status']}")
+
+
+def _body(data: str) -> Any:
+    """JSON given inline or as @file; amounts may be written in euros."""
+    text = Path(data[1:]).read_text() if data.startswith("@") else data
+    try:
+        return euros_to_cents(json.loads(text))
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]usage[/]: --data is not JSON: {exc}")
+        raise typer.Exit(2) from None
+
+
 @contract_app.command("propose")
 def contract_propose(
     territory: Annotated[str, typer.Option(help="SIREN of a métropole, or D + INSEE code (D33)")],
     ceiling: Annotated[str, typer.Option(help='Annual ceiling in euros: "1500000", "1 500 000,00 €"')],
-    identity: Annotated[str, typer.Option("--as", help="Who proposes (a préfet)")] = os.environ.get("USER", "prefet"),
-    scope: Annotated[str, typer.Option(help="The préfet's départements, comma-separated, or *")] = "*",
     request_id: Annotated[str | None, typer.Option(help="Idempotency key; a new one by default")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The préfet proposes a contract to a territory: starts its workflow and records ContractProposed."""
-    _setup_logging()
-    settings = get_settings()
+    """The préfet proposes a contract to a territory (through the API, with PACTE_TOKEN)."""
     try:
         cents = parse_euros(ceiling)
     except MoneyFormatError as exc:
         err.print(f"[red]refused[/] (invalid_value): ceiling: {exc}")
         raise typer.Exit(1) from None
-    command = ProposeContract(
-        contract_id=contract_id_for(territory),
-        actor=Actor(role=Role.PREFET, identity=identity, scope=tuple(s.strip() for s in scope.split(","))),
-        request_id=request_id or str(uuid.uuid4()),
-        at=datetime.now(UTC),
-        territory_id=territory,
-        annual_ceiling=cents,
+    try:
+        answer = _api().call("POST", "/contracts", {"territory": territory, "annual_ceiling": cents}, key=request_id)
+    except ApiRefusal as refusal:
+        if refusal.problem.get("code") == "already_exists":
+            out.print(f"[yellow]exists[/] {contract_id_for(territory)} already exists; nothing was changed")
+            return
+        err.print(
+            f"[red]refused[/] ({refusal.problem.get('code')}, HTTP {refusal.status}): {refusal.problem.get('message')}"
+        )
+        raise typer.Exit(1) from None
+    except ConnectionError as error:
+        err.print(f"[red]error[/]: {error}")
+        raise typer.Exit(1) from None
+    if as_json:
+        _print_json(answer)
+    else:
+        name = REFERENCE_TERRITORIES[territory].name
+        out.print(
+            f"[green]proposed[/] {answer['contract_id']}: {name}, annual ceiling {format_euros(cents)} — event ContractProposed recorded"
+        )
+
+
+COMMANDS = {kind: (method, path) for method, path, kind, _ in COMMAND_ROUTES}
+KEBAB = {re.sub(r"(?<!^)(?=[A-Z])", "-", kind).lower(): kind for kind in COMMANDS}
+
+
+@contract_app.command("do")
+def contract_do(
+    contract_id: str,
+    command: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(KEBAB))}")],
+    data: Annotated[
+        str, typer.Option(help="The command's fields as JSON, or @file.json; amounts in euros or cents")
+    ] = "{}",
+    action_id: Annotated[str | None, typer.Option(help="For change-action and remove-action")] = None,
+    avenant_id: Annotated[str | None, typer.Option(help="For sign-avenant, e.g. renewal-2027")] = None,
+    request_id: Annotated[str | None, typer.Option(help="Idempotency key; a new one by default")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send any operator command to a contract, e.g. `pacte contract do cls-d33 sign-contract --data '{"party": "etat", "signatory": "…"}'`."""
+    kind = KEBAB.get(command)
+    if kind is None:
+        err.print(f"[red]usage[/]: unknown command {command!r}; one of {', '.join(sorted(KEBAB))}")
+        raise typer.Exit(2)
+    method, path = COMMANDS[kind]
+    url = path.format(contract_id=contract_id, action_id=action_id or "", avenant_id=avenant_id or "")
+    _show_answer(_call(method, url, _body(data), key=request_id), as_json)
+
+
+def _sugar(kind: str, contract_id: str, body: dict[str, Any], as_json: bool, **path: str) -> None:
+    method, template = COMMANDS[kind]
+    _show_answer(_call(method, template.format(contract_id=contract_id, **path), body), as_json)
+
+
+@contract_app.command("deliberate")
+def contract_deliberate(
+    contract_id: str,
+    voted_on: Annotated[str, typer.Option(help="Date of the vote, YYYY-MM-DD")],
+    reference: Annotated[str, typer.Option(help="Reference of the deliberation")],
+    body: Annotated[str, typer.Option(help="assemblee or commission_permanente")] = "assemblee",
+    as_json: JsonOption = False,
+) -> None:
+    """The collectivité records its assembly's vote."""
+    _sugar(
+        "RecordDeliberation",
+        contract_id,
+        {"deliberation": {"body": body, "voted_on": voted_on, "reference": reference}},
+        as_json,
     )
 
-    async def main() -> service.ProposeOutcome:
-        client = await connect_temporal(settings)
-        return await service.propose(client, settings.task_queue, command)
 
-    outcome = _run(main)
-    if as_json:
-        _print_json({"contract_id": outcome.contract_id, "created": outcome.created})
-    elif outcome.created:
-        out.print(
-            f"[green]proposed[/] {outcome.contract_id}: {REFERENCE_TERRITORIES[territory].name}, "
-            f"annual ceiling {format_euros(cents)} — event ContractProposed recorded"
-        )
+@contract_app.command("sign")
+def contract_sign(
+    contract_id: str,
+    party: Annotated[str, typer.Option(help="etat or collectivite")],
+    signatory: Annotated[str, typer.Option(help="Who signs")],
+    avenant: Annotated[
+        str | None, typer.Option(help="Sign this avenant (e.g. renewal-2027) instead of the contract")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign the contract, or an avenant, for one party."""
+    if avenant:
+        _sugar("SignAvenant", contract_id, {"party": party}, as_json, avenant_id=avenant)
     else:
-        out.print(f"[yellow]exists[/] {outcome.contract_id} already exists; nothing was changed")
+        _sugar("SignContract", contract_id, {"party": party, "signatory": signatory}, as_json)
+
+
+@contract_app.command("review")
+def contract_review(
+    contract_id: str,
+    year: Annotated[int, typer.Option()],
+    review_date: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    findings: Annotated[str, typer.Option()],
+    decision: Annotated[str, typer.Option(help="CONTINUE, ADJUST or SUSPEND")] = "CONTINUE",
+    as_json: JsonOption = False,
+) -> None:
+    """The commissaire records the committee's review of a year."""
+    body = {"year": year, "review_date": review_date, "findings": findings, "decision": decision}
+    _sugar("RecordCommitteeReview", contract_id, body, as_json)
+
+
+@contract_app.command("renew")
+def contract_renew(
+    contract_id: str,
+    year: Annotated[int, typer.Option(help="The year renewed for")],
+    data: Annotated[
+        str,
+        typer.Option(help='Amounts by action as JSON or @file: {"A1": {"etat": "200 000", "collectivite": "200 000"}}'),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """The préfet proposes the renewal avenant for next year; both parties then sign it."""
+    _sugar("Renew", contract_id, {"year": year, "amounts": _body(data)}, as_json)
 
 
 @contract_app.command("show")
 def contract_show(contract_id: str, as_json: JsonOption = False) -> None:
-    """Print a contract's current state, as its workflow holds it."""
-    _setup_logging()
-    settings = get_settings()
-
-    async def main() -> Any:
-        client = await connect_temporal(settings)
-        return await service.current_state(client, contract_id)
-
-    state = _run(main)
+    """A contract's current state, as its workflow holds it."""
+    state = _call("GET", f"/contracts/{contract_id}")
     if as_json:
-        _print_json(state.model_dump(mode="json", exclude={"request_ids"}))
+        _print_json({k: v for k, v in state.items() if k != "request_ids"})
         return
     table = Table(show_header=False, title=contract_id)
-    table.add_row("status", state.status)
-    table.add_row("territory", f"{state.territory_name} ({state.territory_id})")
-    table.add_row("kind", str(state.kind))
-    table.add_row("annual ceiling", format_euros(state.annual_ceiling))
-    table.add_row("version", str(state.version))
+    table.add_row("status", state["status"])
+    table.add_row("territory", f"{state['territory_name']} ({state['territory_id']})")
+    table.add_row("kind", str(state["kind"]))
+    table.add_row("annual ceiling", format_euros(state["annual_ceiling"]))
+    table.add_row("current year", str(state["current_year"] or "—"))
+    table.add_row("actions", ", ".join(state["actions"]) or "—")
+    table.add_row(
+        "missed deadlines",
+        ", ".join(f"{m['deadline']} {m['year'] or ''}".strip() for m in state["missed_deadlines"]) or "—",
+    )
+    table.add_row("version", str(state["version"]))
+    out.print(table)
+
+
+@contract_app.command("list")
+def contract_list(as_json: JsonOption = False) -> None:
+    """The contracts within your scope."""
+    rows = _call("GET", "/contracts")
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("contract", "territory", "status", "year", "ceiling")
+    for r in rows:
+        table.add_row(
+            r["contract_id"],
+            r["territory_name"],
+            r["status"],
+            str(r["current_year"] or "—"),
+            format_euros(r["annual_ceiling"]),
+        )
+    out.print(table)
+
+
+@contract_app.command("deadlines")
+def contract_deadlines(contract_id: str, as_json: JsonOption = False) -> None:
+    """What the contract owes, and by when."""
+    rows = _call("GET", f"/contracts/{contract_id}/deadlines")
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("deadline", "year", "due", "reminder", "missed")
+    for d in rows:
+        table.add_row(d["kind"], str(d["year"] or "—"), d["due"], d["reminder"], "yes" if d["missed_recorded"] else "")
     out.print(table)
 
 
 @audit_app.command("history")
 def audit_history(contract_id: str, as_json: JsonOption = False) -> None:
-    """Print the stored events of a contract: who, what, when."""
-    _setup_logging()
-    settings = get_settings()
-
-    async def main() -> Any:
-        async with open_store(settings) as store:
-            return await service.history(store, contract_id)
-
-    events = _run(main)
+    """A contract's timeline: who did what, when (business and record time)."""
+    events = _call("GET", f"/contracts/{contract_id}/timeline")
     if as_json:
-        _print_json([e.model_dump(mode="json", exclude={"prev_hash", "hash"}) for e in events])
+        _print_json(events)
         return
     table = Table("v", "event", "who", "occurred (business)", "recorded", title=f"{contract_id}: {len(events)} events")
     for e in events:
-        actor = e.metadata.get("actor", {})
         table.add_row(
-            str(e.version),
-            e.event_type,
-            f"{actor.get('identity')} ({actor.get('role')})",
-            f"{e.occurred_at:%Y-%m-%d %H:%M}",
-            f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
+            str(e["version"]),
+            e["event_type"],
+            f"{e['identity']} ({e['role']})",
+            e["occurred_at"][:16].replace("T", " "),
+            e["recorded_at"][:19].replace("T", " "),
         )
     out.print(table)
+
+
+@audit_app.command("as-of")
+def audit_as_of(
+    contract_id: str, day: Annotated[str, typer.Argument(help="YYYY-MM-DD")], as_json: JsonOption = False
+) -> None:
+    """A contract's state as of a business date, replayed from its events."""
+    state = _call("GET", f"/contracts/{contract_id}/as-of/{day}")
+    if as_json:
+        _print_json(state)
+    else:
+        out.print(
+            f"{contract_id} as of {day}: {state['status']}, version {state['version']}, actions {', '.join(state['actions']) or '—'}"
+        )
+
+
+@audit_app.command("changes")
+def audit_changes(
+    contract_id: str,
+    start: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    as_json: JsonOption = False,
+) -> None:
+    """What changed between two dates, and through which events."""
+    why = _call("GET", f"/contracts/{contract_id}/changes", params={"start": start, "end": end})
+    if as_json:
+        _print_json(why)
+        return
+    for e in why["events"]:
+        out.print(f"  {e['occurred_at'][:10]}  {e['type']}  by {e['actor']['identity']}")
+    for c in why["changes"]:
+        out.print(
+            f"  {c['field']}: {json.dumps(c['before'], ensure_ascii=False)[:60]} → {json.dumps(c['after'], ensure_ascii=False)[:60]}"
+        )
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write")],
+    contract_id: Annotated[str | None, typer.Option("--contract", help="One contract; all by default")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+) -> None:
+    """Export events (JSON lines or CSV), with progress."""
+    from rich.progress import Progress
+
+    if fmt not in ("jsonl", "csv"):
+        err.print("[red]usage[/]: --format is jsonl or csv")
+        raise typer.Exit(2)
+    params = {"contract_id": contract_id} if contract_id else None
+    written = 0
+    try:
+        with output.open("wb") as sink, Progress(console=err, transient=True) as progress:
+            task = progress.add_task(f"exporting to {output}", total=None)
+            for chunk in _api().stream(f"/exports/events.{fmt}", params):
+                sink.write(chunk)
+                written += len(chunk)
+                progress.update(task, completed=written)
+    except ApiRefusal as refusal:
+        err.print(
+            f"[red]refused[/] ({refusal.problem.get('code')}, HTTP {refusal.status}): {refusal.problem.get('message')}"
+        )
+        raise typer.Exit(1) from None
+    except ConnectionError as error:
+        err.print(f"[red]error[/]: {error}")
+        raise typer.Exit(1) from None
+    err.print(f"{written} bytes written to {output}")
 
 
 @audit_app.command("verify")

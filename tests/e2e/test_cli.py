@@ -1,60 +1,138 @@
-"""The skeleton's three commands, run as an operator would, against the real servers of the test session."""
+"""The `pacte` CLI as operators use it: a client of a real `pacte api` process, on the session's real servers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
+from domain.actors import Actor, Role
 from eventstore.store import EventStore
+from pacte import tokens
 from pacte.cli import app
 from pacte.settings import get_settings
 
 pytestmark = pytest.mark.integration
+PACTE = str(Path(sys.executable).parent / "pacte")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def api_server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, temporal_address: str, task_queue: str
+) -> Iterator[dict[str, str]]:
+    """`pacte api` in its own process, and tokens for a préfet (national), a collectivité and an auditor."""
+    folder = tmp_path_factory.mktemp("api")
+    path = folder / "tokens.json"
+    issued = {
+        "prefet": tokens.add(path, Actor(role=Role.PREFET, identity="dgcs", scope=("*",)))[0],
+        "collectivite": tokens.add(path, Actor(role=Role.COLLECTIVITE, identity="ille-et-vilaine", scope=("D35",)))[0],
+        "auditor": tokens.add(path, Actor(role=Role.AUDITOR, identity="ccomptes", scope=("*",)))[0],
+    }
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PACTE_DATABASE_URL": database_url,
+        "PACTE_TEMPORAL_ADDRESS": temporal_address,
+        "PACTE_TASK_QUEUE": task_queue,
+        "PACTE_TOKENS_FILE": str(path),
+        "PACTE_API_PORT": str(port),
+        "PACTE_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen([PACTE, "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield {"url": url, **issued}
+    process.terminate()
+    process.wait(10)
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, temporal_address: str, task_queue: str) -> CliRunner:
-    monkeypatch.setenv("PACTE_DATABASE_URL", database_url)
-    monkeypatch.setenv("PACTE_TEMPORAL_ADDRESS", temporal_address)
-    monkeypatch.setenv("PACTE_TASK_QUEUE", task_queue)
-    monkeypatch.setenv("PACTE_LOG_LEVEL", "WARNING")
-    get_settings.cache_clear()
-    yield CliRunner()
+def as_role(monkeypatch: pytest.MonkeyPatch, api_server: dict[str, str]):  # type: ignore[no-untyped-def]
+    def use(role: str) -> CliRunner:
+        monkeypatch.setenv("PACTE_API_URL", api_server["url"])
+        monkeypatch.setenv("PACTE_TOKEN", api_server[role])
+        get_settings.cache_clear()
+        return CliRunner()
+
+    yield use
     get_settings.cache_clear()
 
 
-async def invoke(runner: CliRunner, *args: str):  # type: ignore[no-untyped-def]
-    # In a thread: the session's worker keeps running on this event loop while the CLI runs its own.
+async def invoke(runner: CliRunner, *args: str) -> Result:
+    # In a thread: the session's worker keeps running on this event loop while the CLI waits on the API.
     return await asyncio.to_thread(runner.invoke, app, list(args), catch_exceptions=False)
 
 
-async def test_propose_show_history(cli_env: CliRunner, store: EventStore) -> None:
-    first = await invoke(cli_env, "contract", "propose", "--territory", "D35", "--ceiling", "1500000")
+async def test_propose_show_history(as_role, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    prefet = as_role("prefet")
+    first = await invoke(prefet, "contract", "propose", "--territory", "D35", "--ceiling", "1 500 000,00 €")
     assert first.exit_code == 0, first.output
     assert "proposed cls-d35" in first.output and "1 500 000,00 €" in first.output
-
-    again = await invoke(cli_env, "contract", "propose", "--territory", "D35", "--ceiling", "1500000")
+    again = await invoke(prefet, "contract", "propose", "--territory", "D35", "--ceiling", "1500000")
     assert again.exit_code == 0 and "already exists" in again.output
 
-    shown = await invoke(cli_env, "contract", "show", "cls-d35", "--json")
+    collectivite = as_role("collectivite")
+    shown = await invoke(collectivite, "contract", "show", "cls-d35", "--json")
     assert shown.exit_code == 0
     state = json.loads(shown.output)
     assert state["status"] == "PROPOSED" and state["annual_ceiling"] == 150_000_000
+    table = await invoke(collectivite, "contract", "show", "cls-d35")
+    assert "Département Ille-et-Vilaine" in table.output and "1 500 000,00 €" in table.output
 
-    table = await invoke(cli_env, "contract", "show", "cls-d35")
-    assert "Département Ille-et-Vilaine" in table.output and "PROPOSED" in table.output
-
-    history = await invoke(cli_env, "audit", "history", "cls-d35", "--json")
+    history = await invoke(as_role("auditor"), "audit", "history", "cls-d35", "--json")
     assert history.exit_code == 0
     events = json.loads(history.output)
-    assert [e["event_type"] for e in events] == ["ContractProposed"]
-    assert events[0]["metadata"]["actor"]["role"] == "prefet"
+    assert [e["event_type"] for e in events] == ["ContractProposed"] and events[0]["role"] == "prefet"
     assert len(await store.read_stream("cls-d35")) == 1
+
+
+async def test_commands_with_amounts_in_euros(as_role, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    await invoke(as_role("prefet"), "contract", "propose", "--territory", "D35", "--ceiling", "1500000")
+    action = {
+        "action_id": "E7",
+        "axis": "ENFANCE",
+        "objective": "Soutenir les familles",
+        "title": "Accueil",
+        "nature": "new",
+        "public": "familles",
+        "zone": "Rennes",
+        "indicators": [{"code": "familles", "label": "Familles", "baseline": 10, "targets": {"2027": 50}}],
+        "amounts": {"2027": {"etat": "250 000,50 €", "collectivite": "250000.50"}},
+    }
+    collectivite = as_role("collectivite")
+    done = await invoke(
+        collectivite, "contract", "do", "cls-d35", "add-action", "--data", json.dumps({"action": action})
+    )
+    assert done.exit_code == 0, done.output
+    assert "ActionAdded" in done.output
+    stored = [e for e in await store.read_stream("cls-d35") if e.event_type == "ActionAdded"]
+    assert stored[-1].payload["action"]["amounts"]["2027"]["etat"] == 25_000_050
+    refused = await invoke(collectivite, "contract", "sign", "cls-d35", "--party", "etat", "--signatory", "x")
+    assert (refused.exit_code == 1 and "forbidden" not in refused.output) or "lifecycle" in refused.output
+    usage = await invoke(collectivite, "contract", "do", "cls-d35", "no-such-command")
+    assert usage.exit_code == 2
 
 
 @pytest.mark.parametrize(
@@ -67,9 +145,14 @@ async def test_propose_show_history(cli_env: CliRunner, store: EventStore) -> No
     ],
 )
 async def test_refusals_exit_1_with_the_rule_and_write_nothing(
-    cli_env: CliRunner, client: Client, store: EventStore, territory: str, ceiling: str, message: str
+    as_role,
+    client: Client,
+    store: EventStore,
+    territory: str,
+    ceiling: str,
+    message: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    result = await invoke(cli_env, "contract", "propose", "--territory", territory, "--ceiling", ceiling)
+    result = await invoke(as_role("prefet"), "contract", "propose", "--territory", territory, "--ceiling", ceiling)
     assert result.exit_code == 1
     assert message in " ".join(result.output.split())
     assert await store.stream_version(f"cls-{territory}") == 0
@@ -78,27 +161,49 @@ async def test_refusals_exit_1_with_the_rule_and_write_nothing(
     assert info.value.status is RPCStatusCode.NOT_FOUND
 
 
-async def test_unknown_contract_exits_1(cli_env: CliRunner) -> None:
-    assert (await invoke(cli_env, "contract", "show", "cls-000000001")).exit_code == 1
-    assert (await invoke(cli_env, "audit", "history", "cls-000000001")).exit_code == 1
+async def test_unknown_contract_and_unauthorized_exit_1(as_role, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    auditor = as_role("auditor")
+    assert (await invoke(auditor, "contract", "show", "cls-000000001")).exit_code == 1
+    assert (await invoke(auditor, "audit", "history", "cls-000000001")).exit_code == 1
+    monkeypatch.setenv("PACTE_TOKEN", "stolen")
+    get_settings.cache_clear()
+    denied = await invoke(CliRunner(), "contract", "list")
+    assert denied.exit_code == 1 and "unauthorized" in denied.output
 
 
-async def test_usage_errors_exit_2(cli_env: CliRunner) -> None:
-    assert (await invoke(cli_env, "contract", "propose", "--territory", "243400017")).exit_code == 2
+async def test_usage_errors_exit_2(as_role) -> None:  # type: ignore[no-untyped-def]
+    assert (await invoke(as_role("prefet"), "contract", "propose", "--territory", "243400017")).exit_code == 2
 
 
-async def test_verify_and_anchor(cli_env: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    await invoke(cli_env, "contract", "propose", "--territory", "D54", "--ceiling", "700000")
-    verified = await invoke(cli_env, "audit", "verify")
-    assert verified.exit_code == 0 and "intact" in verified.output
-    anchor = tmp_path / "anchor.json"
-    assert (await invoke(cli_env, "audit", "anchor", "-o", str(anchor))).exit_code == 0
-    assert json.loads(anchor.read_text())["streams"]["cls-d54"]["version"] == 1
-    with_anchor = await invoke(cli_env, "audit", "verify", "--anchor", str(anchor), "--json")
-    assert with_anchor.exit_code == 0 and json.loads(with_anchor.output)["ok"] is True
-    forged = json.loads(anchor.read_text())
-    forged["streams"]["cls-999999999"] = {"version": 1, "hash": "00" * 32}
-    anchor.write_text(json.dumps(forged))
-    refused = await invoke(cli_env, "audit", "verify", "--anchor", str(anchor))
-    assert refused.exit_code == 1 and "anchor file itself" in " ".join(refused.output.split())
-    assert (await invoke(cli_env, "projections", "rebuild")).exit_code == 0
+async def test_exports_with_progress(as_role, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    await invoke(as_role("prefet"), "contract", "propose", "--territory", "D54", "--ceiling", "700000")
+    auditor = as_role("auditor")
+    target = tmp_path / "d54.csv"
+    exported = await invoke(auditor, "audit", "export", "--contract", "cls-d54", "--format", "csv", "-o", str(target))
+    assert exported.exit_code == 0 and target.read_text().startswith("global_position,stream_id")
+    everything = tmp_path / "all.jsonl"
+    assert (await invoke(auditor, "audit", "export", "-o", str(everything))).exit_code == 0
+    assert any(json.loads(line)["stream_id"] == "cls-d54" for line in everything.read_text().splitlines())
+    denied = await invoke(as_role("collectivite"), "audit", "export", "-o", str(tmp_path / "x.jsonl"))
+    assert denied.exit_code == 1
+
+
+async def test_local_verify_and_anchor(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> None:
+    monkeypatch.setenv("PACTE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        verified = await invoke(runner, "audit", "verify")
+        assert verified.exit_code == 0 and "intact" in verified.output
+        anchor = tmp_path / "anchor.json"
+        assert (await invoke(runner, "audit", "anchor", "-o", str(anchor))).exit_code == 0
+        with_anchor = await invoke(runner, "audit", "verify", "--anchor", str(anchor), "--json")
+        assert with_anchor.exit_code == 0 and json.loads(with_anchor.output)["ok"] is True
+        forged = json.loads(anchor.read_text())
+        forged["streams"]["cls-999999999"] = {"version": 1, "hash": "00" * 32}
+        anchor.write_text(json.dumps(forged))
+        refused = await invoke(runner, "audit", "verify", "--anchor", str(anchor))
+        assert refused.exit_code == 1 and "anchor file itself" in " ".join(refused.output.split())
+        assert (await invoke(runner, "projections", "rebuild")).exit_code == 0
+    finally:
+        get_settings.cache_clear()

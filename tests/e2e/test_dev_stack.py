@@ -74,10 +74,11 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         api = f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"
         assert httpx.get(f"{api}/health").json() == {"status": "ok"}
         assert httpx.get(f"{api}/openapi.json").status_code == 200
+        token = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("prefet "))
+        dev_env = {**dev_env, "PACTE_TOKEN": token, "PACTE_API_URL": f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"}
         proposed = cli(dev_env, tmp_path, "contract", "propose", "--territory", "D33", "--ceiling", "900 000")
         assert proposed.returncode == 0, proposed.stdout + proposed.stderr
         # The API answers the same contract, to the demo préfet of the Gironde it printed.
-        token = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("prefet "))
         assert httpx.get(f"{api}/contracts/cls-d33").status_code == 401
         shown = httpx.get(f"{api}/contracts/cls-d33", headers={"Authorization": f"Bearer {token}"})
         assert shown.json()["status"] == "PROPOSED"
@@ -88,14 +89,16 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
     with socket.socket() as sock:  # every child let go of its port
         sock.bind(("127.0.0.1", int(dev_env["PACTE_DEV_TEMPORAL_PORT"])))
 
-    # A second run finds the first one's workflows and events.
-    process, _ = start_dev(dev_env, tmp_path)
+    # A second run finds the first one's workflows and events, and prints the same demo tokens.
+    process, banner = start_dev(dev_env, tmp_path)
+    token = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("prefet "))
+    dev_env = {**dev_env, "PACTE_TOKEN": token, "PACTE_API_URL": f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"}
     try:
         shown = cli(dev_env, tmp_path, "contract", "show", "cls-d33", "--json")
         assert shown.returncode == 0 and '"PROPOSED"' in shown.stdout
         history = cli(dev_env, tmp_path, "audit", "history", "cls-d33", "--json")
         assert history.returncode == 0
-        assert [e["event_type"] for e in json.loads(history.stdout)] == ["ContractProposed"]
+        assert [e["event_type"] for e in json.loads(history.stdout)] == ["ContractProposed"]  # to the préfet
     finally:
         stop_dev(process)
 
