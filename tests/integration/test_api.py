@@ -251,8 +251,12 @@ async def test_generated_bad_input_never_breaks_the_api_nor_writes(
     method, path, _, _ = route
     url = path.format(contract_id=CID, action_id="E1", avenant_id="renewal-2025")
     before = await store.stream_version(CID)
+    projected = await store.pool.fetchval("SELECT version FROM contract_summary WHERE contract_id = $1", CID)
     response = await http.request(method, url, json=body, headers=auth(issued, who))
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert set(response.json()) == {"code", "message", "field"}
-        assert await store.stream_version(CID) == before
+        assert await store.stream_version(CID) == before  # no event
+        assert (
+            await store.pool.fetchval("SELECT version FROM contract_summary WHERE contract_id = $1", CID) == projected
+        )
