@@ -351,6 +351,64 @@ def contract_deadlines(contract_id: str, as_json: JsonOption = False) -> None:
     out.print(table)
 
 
+campaign_app = typer.Typer(help="Campaigns: contracts proposed to many territories at once.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+
+
+@campaign_app.command("start")
+def campaign_start(
+    territories: Annotated[str, typer.Option(help="Territory ids, comma-separated (SIREN or D + INSEE code)")],
+    ceiling: Annotated[str, typer.Option(help="Annual ceiling in euros, for each territory")],
+    campaign_id: Annotated[str | None, typer.Option("--id", help="Re-running the same id is harmless")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A préfet (or the national level) proposes contracts to a list of territories."""
+    try:
+        cents = parse_euros(ceiling)
+    except MoneyFormatError as exc:
+        err.print(f"[red]refused[/] (invalid_value): ceiling: {exc}")
+        raise typer.Exit(1) from None
+    body = {"territories": [t.strip() for t in territories.split(",") if t.strip()], "annual_ceiling": cents}
+    _call("POST", "/campaigns", body, key=campaign_id)
+    name = f"campaign-{campaign_id}" if campaign_id else "(see the API answer)"
+    if as_json:
+        _print_json({"campaign_id": name})
+    else:
+        out.print(f"[green]started[/] {name}: {len(body['territories'])} territories")
+
+
+@campaign_app.command("status")
+def campaign_status(campaign_id: str, as_json: JsonOption = False) -> None:
+    """A campaign's progress: proposed, signed, in execution, late, closed, and what was refused."""
+    progress = _call("GET", f"/campaigns/{campaign_id}")
+    if as_json:
+        _print_json(progress)
+        return
+    table = Table(show_header=False, title=campaign_id)
+    for key in ("proposed", "signed", "in_execution", "late", "closed", "terminated"):
+        table.add_row(key, str(progress[key]))
+    table.add_row("started", ", ".join(progress["started"]) or "—")
+    table.add_row("already there", ", ".join(progress["existing"]) or "—")
+    out.print(table)
+    for territory, reason in progress["refused"].items():
+        err.print(f"[yellow]refused[/] {territory}: {reason}")
+
+
+@app.command("reminders")
+def reminders(
+    contract_id: Annotated[str | None, typer.Option("--contract")] = None, as_json: JsonOption = False
+) -> None:
+    """The reminders outbox: deadlines coming up, within your scope."""
+    rows = _call("GET", "/reminders", params={"contract_id": contract_id} if contract_id else None)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("contract", "deadline", "year", "due", "remind on")
+    for r in rows:
+        table.add_row(r["contract_id"], r["deadline"], str(r["year"] or "—"), r["due"], r["remind_on"])
+    out.print(table)
+
+
 @audit_app.command("history")
 def audit_history(contract_id: str, as_json: JsonOption = False) -> None:
     """A contract's timeline: who did what, when (business and record time)."""

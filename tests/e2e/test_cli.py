@@ -96,14 +96,14 @@ async def test_propose_show_history(as_role, store: EventStore) -> None:  # type
     collectivite = as_role("collectivite")
     shown = await invoke(collectivite, "contract", "show", "cls-d35", "--json")
     assert shown.exit_code == 0
-    state = json.loads(shown.output)
+    state = json.loads(shown.stdout)
     assert state["status"] == "PROPOSED" and state["annual_ceiling"] == 150_000_000
     table = await invoke(collectivite, "contract", "show", "cls-d35")
     assert "Département Ille-et-Vilaine" in table.output and "1 500 000,00 €" in table.output
 
     history = await invoke(as_role("auditor"), "audit", "history", "cls-d35", "--json")
     assert history.exit_code == 0
-    events = json.loads(history.output)
+    events = json.loads(history.stdout)
     assert [e["event_type"] for e in events] == ["ContractProposed"] and events[0]["role"] == "prefet"
     assert len(await store.read_stream("cls-d35")) == 1
 
@@ -198,7 +198,7 @@ async def test_local_verify_and_anchor(monkeypatch: pytest.MonkeyPatch, database
         anchor = tmp_path / "anchor.json"
         assert (await invoke(runner, "audit", "anchor", "-o", str(anchor))).exit_code == 0
         with_anchor = await invoke(runner, "audit", "verify", "--anchor", str(anchor), "--json")
-        assert with_anchor.exit_code == 0 and json.loads(with_anchor.output)["ok"] is True
+        assert with_anchor.exit_code == 0 and json.loads(with_anchor.stdout)["ok"] is True
         forged = json.loads(anchor.read_text())
         forged["streams"]["cls-999999999"] = {"version": 1, "hash": "00" * 32}
         anchor.write_text(json.dumps(forged))
@@ -207,3 +207,19 @@ async def test_local_verify_and_anchor(monkeypatch: pytest.MonkeyPatch, database
         assert (await invoke(runner, "projections", "rebuild")).exit_code == 0
     finally:
         get_settings.cache_clear()
+
+
+async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-untyped-def]
+    prefet = as_role("prefet")
+    started = await invoke(prefet, "campaign", "start", "--territories", "D87,D23,nonsense", "--ceiling", "600 000", "--id", "limousin")
+    assert started.exit_code == 0, started.output
+    for _ in range(100):
+        status = await invoke(prefet, "campaign", "status", "campaign-limousin", "--json")
+        if status.exit_code == 0 and json.loads(status.stdout)["as_of"]:
+            break
+        await asyncio.sleep(0.1)
+    assert status.exit_code == 0, status.output
+    progress = json.loads(status.stdout)  # stdout only: the session's worker logs on stderr meanwhile
+    assert sorted(progress["started"]) == ["cls-d23", "cls-d87"] and "nonsense" in progress["refused"]
+    listed = await invoke(prefet, "reminders", "--json")
+    assert listed.exit_code == 0 and isinstance(json.loads(listed.stdout), list)
