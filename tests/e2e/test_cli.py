@@ -211,7 +211,9 @@ async def test_local_verify_and_anchor(monkeypatch: pytest.MonkeyPatch, database
 
 async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-untyped-def]
     prefet = as_role("prefet")
-    started = await invoke(prefet, "campaign", "start", "--territories", "D87,D23,nonsense", "--ceiling", "600 000", "--id", "limousin")
+    started = await invoke(
+        prefet, "campaign", "start", "--territories", "D87,D23,nonsense", "--ceiling", "600 000", "--id", "limousin"
+    )
     assert started.exit_code == 0, started.output
     for _ in range(100):
         status = await invoke(prefet, "campaign", "status", "campaign-limousin", "--json")
