@@ -80,6 +80,12 @@ def body_model(kind: str, cls: type[BaseModel], from_path: tuple[str, ...]) -> t
     return create_model(f"{kind}Body", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def command_body_models() -> dict[str, type[BaseModel]]:
+    """The request body of every command operation, by command type (what the OpenAPI schema publishes)."""
+    classes = _command_classes()
+    return {kind: body_model(kind, classes[kind], from_path) for _, _, kind, from_path in COMMAND_ROUTES}
+
+
 class ProposeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -306,9 +312,9 @@ def create_app(
             state=outcome.result.state,
         )
 
-    classes = _command_classes()
+    models = command_body_models()
     for method, path, kind, from_path in COMMAND_ROUTES:
-        model = body_model(kind, classes[kind], from_path)
+        model = models[kind]
 
         def make(kind: str = kind, from_path: tuple[str, ...] = from_path, model: type[BaseModel] = model) -> Any:
             async def endpoint(

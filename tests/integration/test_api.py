@@ -260,3 +260,39 @@ async def test_generated_bad_input_never_breaks_the_api_nor_writes(
         assert (
             await store.pool.fetchval("SELECT version FROM contract_summary WHERE contract_id = $1", CID) == projected
         )
+
+
+READS = [
+    ("/contracts/cls-d33", "contract"),
+    ("/contracts/cls-d33/deadlines", "contract"),
+    ("/contracts/cls-d33/timeline", "contract"),
+    ("/contracts/cls-d33/as-of/2026-01-01", "contract"),
+    ("/contracts/cls-d33/changes?start=2023-01-01&end=2030-01-01", "contract"),
+    ("/audit/verify", "auditor"),
+    ("/audit/anchor", "auditor"),
+    ("/audit/cross-check", "auditor"),
+    ("/exports/events.jsonl?contract_id=cls-d33", "auditor"),
+    ("/exports/events.csv", "auditor"),
+    ("/territories", "anyone"),
+    ("/contracts", "anyone"),
+    ("/reminders", "anyone"),
+]
+
+
+@pytest.mark.parametrize(("path", "who_may"), READS, ids=[r[0] for r in READS])
+async def test_every_role_and_scope_on_every_read(api, path: str, who_may: str) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    await ensure_contract(http, issued)
+    for name, actor in ACTORS.items():
+        response = await http.get(path, headers=auth(issued, name))
+        if who_may == "anyone":
+            allowed = True
+        elif who_may == "auditor":
+            allowed = actor.role is Role.AUDITOR
+        else:  # a contract: the auditor, and whoever's scope covers the Gironde
+            allowed = not name.endswith("elsewhere")
+        assert (response.status_code == 200) is allowed, (name, path, response.status_code, response.text[:200])
+        if not allowed:
+            assert response.status_code == 403
+    listed = (await http.get("/contracts", headers=auth(issued, "prefet_elsewhere"))).json()
+    assert all(row["contract_id"] != CID for row in listed)  # lists are filtered by scope
