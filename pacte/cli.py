@@ -6,9 +6,10 @@ Exit codes scripts can rely on: 0 done, 1 refused (domain rule, unknown contract
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -137,16 +138,31 @@ def _api() -> ApiClient:
     return ApiClient(settings.api_url, settings.token)
 
 
-def _call(method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-    """One API call; a refusal prints its problem and exits 1, an unreachable API exits 1 too."""
+@contextlib.contextmanager
+def _api_errors() -> Iterator[None]:
+    """Around API calls: a refusal prints its problem and exits 1, an unreachable API exits 1 too."""
     try:
-        return _api().call(method, path, body, **kwargs)
+        yield
     except ApiRefusal as refusal:
         problem = refusal.problem
         err.print(f"[red]refused[/] ({problem.get('code')}, HTTP {refusal.status}): {problem.get('message')}")
         raise typer.Exit(1) from None
     except (ConnectionError, MoneyFormatError) as error:
         err.print(f"[red]error[/]: {error}")
+        raise typer.Exit(1) from None
+
+
+def _call(method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+    with _api_errors():
+        return _api().call(method, path, body, **kwargs)
+
+
+def _euros(text: str, field: str) -> int:
+    """An amount typed in euros, in cents; an unreadable one is refused (exit 1) naming the field."""
+    try:
+        return parse_euros(text)
+    except MoneyFormatError as exc:
+        err.print(f"[red]refused[/] (invalid_value): {field}: {exc}")
         raise typer.Exit(1) from None
 
 
@@ -177,24 +193,17 @@ def contract_propose(
     as_json: JsonOption = False,
 ) -> None:
     """The préfet proposes a contract to a territory (through the API, with PACTE_TOKEN)."""
-    try:
-        cents = parse_euros(ceiling)
-    except MoneyFormatError as exc:
-        err.print(f"[red]refused[/] (invalid_value): ceiling: {exc}")
-        raise typer.Exit(1) from None
-    try:
-        answer = _api().call("POST", "/contracts", {"territory": territory, "annual_ceiling": cents}, key=request_id)
-    except ApiRefusal as refusal:
-        if refusal.problem.get("code") == "already_exists":
+    cents = _euros(ceiling, "ceiling")
+    with _api_errors():
+        try:
+            answer = _api().call(
+                "POST", "/contracts", {"territory": territory, "annual_ceiling": cents}, key=request_id
+            )
+        except ApiRefusal as refusal:
+            if refusal.problem.get("code") != "already_exists":
+                raise
             out.print(f"[yellow]exists[/] {contract_id_for(territory)} already exists; nothing was changed")
             return
-        err.print(
-            f"[red]refused[/] ({refusal.problem.get('code')}, HTTP {refusal.status}): {refusal.problem.get('message')}"
-        )
-        raise typer.Exit(1) from None
-    except ConnectionError as error:
-        err.print(f"[red]error[/]: {error}")
-        raise typer.Exit(1) from None
     if as_json:
         _print_json(answer)
     else:
@@ -363,11 +372,7 @@ def campaign_start(
     as_json: JsonOption = False,
 ) -> None:
     """A préfet (or the national level) proposes contracts to a list of territories."""
-    try:
-        cents = parse_euros(ceiling)
-    except MoneyFormatError as exc:
-        err.print(f"[red]refused[/] (invalid_value): ceiling: {exc}")
-        raise typer.Exit(1) from None
+    cents = _euros(ceiling, "ceiling")
     body = {"territories": [t.strip() for t in territories.split(",") if t.strip()], "annual_ceiling": cents}
     _call("POST", "/campaigns", body, key=campaign_id)
     name = f"campaign-{campaign_id}" if campaign_id else "(see the API answer)"
@@ -476,21 +481,12 @@ def audit_export(
         raise typer.Exit(2)
     params = {"contract_id": contract_id} if contract_id else None
     written = 0
-    try:
-        with output.open("wb") as sink, Progress(console=err, transient=True) as progress:
-            task = progress.add_task(f"exporting to {output}", total=None)
-            for chunk in _api().stream(f"/exports/events.{fmt}", params):
-                sink.write(chunk)
-                written += len(chunk)
-                progress.update(task, completed=written)
-    except ApiRefusal as refusal:
-        err.print(
-            f"[red]refused[/] ({refusal.problem.get('code')}, HTTP {refusal.status}): {refusal.problem.get('message')}"
-        )
-        raise typer.Exit(1) from None
-    except ConnectionError as error:
-        err.print(f"[red]error[/]: {error}")
-        raise typer.Exit(1) from None
+    with _api_errors(), output.open("wb") as sink, Progress(console=err, transient=True) as progress:
+        task = progress.add_task(f"exporting to {output}", total=None)
+        for chunk in _api().stream(f"/exports/events.{fmt}", params):
+            sink.write(chunk)
+            written += len(chunk)
+            progress.update(task, completed=written)
     err.print(f"{written} bytes written to {output}")
 
 
