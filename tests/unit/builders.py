@@ -153,3 +153,17 @@ def bordeaux_in_execution(until: str = "in_execution") -> Contract:
         decision="CONTINUE",
     )
     return c
+
+
+def bordeaux_suspended() -> Contract:
+    """Bordeaux in execution, suspended by the commissaire on 1 June 2024."""
+    c = bordeaux_in_execution()
+    c.do("Suspend", COMMISSAIRE_75, at(2024, 6, 1), reason="Contrôle")
+    return c
+
+
+def bordeaux_in_2025() -> Contract:
+    """Bordeaux reviewed for 2024, with 2025 opened by the system."""
+    c = bordeaux_in_execution("reviewed")
+    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
+    return c

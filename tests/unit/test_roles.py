@@ -25,7 +25,9 @@ from tests.unit.builders import (
     Contract,
     action,
     at,
+    bordeaux_in_2025,
     bordeaux_in_execution,
+    bordeaux_suspended,
 )
 
 ACTORS: dict[Role, Actor] = {
@@ -45,18 +47,6 @@ def party(role: Role) -> str:
 def with_renewal() -> Contract:
     c = bordeaux_in_execution("reviewed")
     c.do("Renew", PREFET_33, at(2024, 12, 1), year=2025, amounts={"A1": SAME})
-    return c
-
-
-def opened_2025() -> Contract:
-    c = bordeaux_in_execution("reviewed")
-    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
-    return c
-
-
-def suspended() -> Contract:
-    c = bordeaux_in_execution()
-    c.do("Suspend", COMMISSAIRE_75, at(2024, 6, 1), reason="Contrôle")
     return c
 
 
@@ -121,7 +111,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "SignAvenant": (with_renewal, at(2024, 12, 2), lambda r: {"avenant_id": "renewal-2025", "party": party(r)}),
     "SubmitExecutionReport": (
-        opened_2025,
+        bordeaux_in_2025,
         at(2025, 2, 1),
         lambda r: {"year": 2024, "etat_spent": {"A1": 1}, "collectivite_spent": {"A1": 1}},
     ),
@@ -131,7 +121,7 @@ SCENARIOS: dict[str, Scenario] = {
         lambda r: {"evaluations": {a.action_id: "ok" for a in BORDEAUX_ACTIONS}},
     ),
     "Suspend": (bordeaux_in_execution, at(2024, 6, 1), lambda r: {"reason": "r"}),
-    "Resume": (suspended, at(2024, 7, 1), lambda r: {"reason": "r"}),
+    "Resume": (bordeaux_suspended, at(2024, 7, 1), lambda r: {"reason": "r"}),
     "Terminate": (bordeaux_in_execution, at(2024, 6, 1), lambda r: {"reason": "r"}),
     "BeginClosing": (bordeaux_in_execution, at(2028, 1, 1), lambda r: {}),
     "CloseContract": (closing_ready, at(2028, 3, 1), lambda r: {}),

@@ -26,7 +26,9 @@ from tests.unit.builders import (
     action,
     amounts,
     at,
+    bordeaux_in_2025,
     bordeaux_in_execution,
+    bordeaux_suspended,
     collectivite,
     command,
     commissaire,
@@ -283,7 +285,7 @@ row(
 )
 row(
     "a suspended contract is resumed",
-    lambda: _suspended(),
+    bordeaux_suspended,
     "Resume",
     PREFET_33,
     at(2024, 7, 1),
@@ -363,7 +365,7 @@ row(
 # 6. Réfaction and the closing balance.
 row(
     "État spending above the programme",
-    lambda: _opened_2025(),
+    bordeaux_in_2025,
     "SubmitExecutionReport",
     BORDEAUX_COLL,
     at(2025, 2, 1),
@@ -417,18 +419,6 @@ row(
 def _signed_once() -> Contract:
     c = deliberated()
     c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="P")
-    return c
-
-
-def _suspended() -> Contract:
-    c = in_execution()
-    c.do("Suspend", COMMISSAIRE_75, at(2024, 6, 1), reason="Contrôle")
-    return c
-
-
-def _opened_2025() -> Contract:
-    c = reviewed()
-    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
     return c
 
 
