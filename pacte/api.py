@@ -6,16 +6,19 @@ anything reaches a workflow, and the domain checks again. Money is in integer eu
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -26,6 +29,7 @@ from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
+from domain.money import Cents
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES, Territory, contract_id_for
 from domain.timetravel import explain, state_as_of
@@ -90,7 +94,7 @@ class ProposeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     territory: str = Field(max_length=20, description="SIREN of a métropole, or D + INSEE code of a département")
-    annual_ceiling: int = Field(ge=0, description="Annual ceiling in euro cents")
+    annual_ceiling: Cents = Field(description="Annual ceiling in euro cents")
     draft_actions: tuple[Action, ...] = ()
 
 
@@ -98,8 +102,8 @@ class CampaignBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     territories: list[str] = Field(min_length=1, max_length=200)
-    annual_ceiling: int = Field(ge=0, description="Euro cents, for every territory")
-    ceilings: dict[str, int] = Field(default_factory=dict, description="Euro cents per territory, overriding")
+    annual_ceiling: Cents = Field(description="Euro cents, for every territory")
+    ceilings: dict[str, Cents] = Field(default_factory=dict, description="Euro cents per territory, overriding")
 
 
 class Answer(BaseModel):
@@ -121,10 +125,35 @@ class TimelineEntry(BaseModel):
     payload: dict[str, Any]
 
 
+class JSONLinesResponse(StreamingResponse):
+    media_type = "application/x-ndjson"
+
+
+class CSVResponse(StreamingResponse):
+    media_type = "text/csv"
+
+
 class Problem(BaseModel):
     code: str
     message: str
     field: str | None
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such contract"}}
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing, invalid or expired token"},
+    403: {"model": Problem, "description": "Role or scope does not allow it"},
+    413: {"model": Problem, "description": f"Request body over {MAX_BODY_BYTES} bytes"},
+    422: {"model": Problem, "description": "Invalid input: `field` names the field, `message` the rule"},
+}
+# FastAPI documents extra answers in the success's media type; an export's refusals are JSON all the same.
+EXPORT_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": answer["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for code, answer in PROBLEMS.items()
+}
 
 
 def status_for(error: DomainError) -> int:
@@ -170,6 +199,35 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
+class Authenticate:
+    """Authenticates the bearer token before anything else reads the request: a caller without a valid token gets
+    the same 401 whatever it sent (a body that is not JSON, an unknown route), so it learns nothing of the API."""
+
+    PUBLIC = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+    def __init__(self, app: Any, tokens_path: Callable[[], Any]) -> None:
+        self.app = app
+        self.tokens_path = tokens_path
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
+    ) -> None:
+        if scope["type"] != "http" or scope["path"] in self.PUBLIC:
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+        scheme, _, presented = header.partition(" ")
+        presented = presented.strip()
+        actor = None
+        if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
+            actor = tokens.authenticate(tokens.load(self.tokens_path()), presented, datetime.now(UTC))
+        if actor is None:
+            await JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        scope.setdefault("state", {})["actor"] = actor
+        await self.app(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None, *, client: Client | None = None, store: EventStore | None = None
 ) -> FastAPI:
@@ -186,16 +244,20 @@ def create_app(
             app.state.client = await connect_temporal(settings, attempts=20)
             yield
 
-    app = FastAPI(title="Pacte — contrats locaux des solidarités 2024–2027", version="0.2.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Pacte — contrats locaux des solidarités 2024–2027",
+        version="0.2.0",
+        lifespan=lifespan,
+        # Every refusal is the same JSON problem; documenting it on every operation keeps the schema honest.
+        responses=PROBLEMS,
+    )
     app.add_middleware(BodyLimit)
+    app.add_middleware(Authenticate, tokens_path=settings.tokens_path)  # added last, so it runs first
+    bearer = HTTPBearer(auto_error=False, description="A token issued by `pacte tokens add` (or `pacte dev`)")
 
-    def current_actor(authorization: str | None = Header(default=None)) -> Actor:
-        scheme, _, presented = (authorization or "").partition(" ")
-        actor = None
-        if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
-            actor = tokens.authenticate(tokens.load(settings.tokens_path()), presented.strip(), datetime.now(UTC))
-        if actor is None:
-            raise Unauthorized()
+    def current_actor(request: Request, _: HTTPAuthorizationCredentials | None = Security(bearer)) -> Actor:
+        # Authenticate has already checked the token; the Security parameter puts the scheme in the OpenAPI schema.
+        actor: Actor = request.state.actor
         return actor
 
     def contract_territory(contract_id: str) -> Territory:
@@ -213,13 +275,6 @@ def create_app(
         if actor.role is not Role.AUDITOR:
             raise Forbidden("actor.role: audits and exports are for auditors", field="actor.role")
 
-    class Unauthorized(Exception):
-        pass
-
-    @app.exception_handler(Unauthorized)
-    async def unauthorized(_: Request, __: Unauthorized) -> JSONResponse:
-        return JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})
-
     @app.exception_handler(DomainError)
     async def refused(_: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(error.to_dict(), status_code=status_for(error))
@@ -228,6 +283,16 @@ def create_app(
     async def not_found(_: Request, error: service.ContractNotFound) -> JSONResponse:
         return JSONResponse(
             {"code": "not_found", "message": f"no contract {error.contract_id}", "field": "contract_id"}, 404
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own refusals (a body that is not JSON, an unknown route or method) get the same problem shape.
+        if error.status_code == 400:
+            return JSONResponse({"code": "invalid_value", "message": "body: not valid JSON", "field": "body"}, 422)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(
+            {"code": code, "message": str(error.detail), "field": None}, error.status_code, headers=error.headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -282,7 +347,7 @@ def create_app(
         response_model=Answer,
         status_code=201,
         tags=["contracts"],
-        responses={409: {"model": Problem}, 422: {"model": Problem}},
+        responses={409: {"model": Problem}},
     )
     async def propose(
         body: ProposeBody,
@@ -351,6 +416,16 @@ def create_app(
             tags=["contracts"],
             summary=kind,
             openapi_extra={
+                # The endpoint reads its path through the request, so the parameters are declared here.
+                "parameters": [
+                    {
+                        "name": name,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                    }
+                    for name in re.findall(r"{(\w+)}", path)
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -358,14 +433,9 @@ def create_app(
                             "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
                         }
                     },
-                }
+                },
             },
-            responses={
-                403: {"model": Problem},
-                404: {"model": Problem},
-                409: {"model": Problem},
-                422: {"model": Problem},
-            },
+            responses={404: {"model": Problem}, 409: {"model": Problem}},
         )
 
     @app.get("/contracts", tags=["contracts"])
@@ -382,12 +452,14 @@ def create_app(
             out.append(dict(row))
         return out
 
-    @app.get("/contracts/{contract_id}", response_model=ContractState, tags=["contracts"])
+    @app.get("/contracts/{contract_id}", response_model=ContractState, responses=NOT_FOUND, tags=["contracts"])
     async def show(contract_id: str, request: Request, actor: Actor = Depends(current_actor)) -> ContractState:
         may_read(actor, contract_id)
         return await service.current_state(request.app.state.client, contract_id)
 
-    @app.get("/contracts/{contract_id}/deadlines", response_model=list[Deadline], tags=["contracts"])
+    @app.get(
+        "/contracts/{contract_id}/deadlines", response_model=list[Deadline], responses=NOT_FOUND, tags=["contracts"]
+    )
     async def deadlines(contract_id: str, request: Request, actor: Actor = Depends(current_actor)) -> list[Deadline]:
         may_read(actor, contract_id)
         try:
@@ -417,7 +489,9 @@ def create_app(
             raise service.ContractNotFound(contract_id)
         return await store.load_events(contract_id)
 
-    @app.get("/contracts/{contract_id}/timeline", response_model=list[TimelineEntry], tags=["audit"])
+    @app.get(
+        "/contracts/{contract_id}/timeline", response_model=list[TimelineEntry], responses=NOT_FOUND, tags=["audit"]
+    )
     async def timeline(
         contract_id: str, request: Request, actor: Actor = Depends(current_actor)
     ) -> list[TimelineEntry]:
@@ -436,14 +510,14 @@ def create_app(
             for e in events
         ]
 
-    @app.get("/contracts/{contract_id}/as-of/{day}", response_model=ContractState, tags=["audit"])
+    @app.get("/contracts/{contract_id}/as-of/{day}", response_model=ContractState, responses=NOT_FOUND, tags=["audit"])
     async def as_of(
         contract_id: str, day: date, request: Request, actor: Actor = Depends(current_actor)
     ) -> ContractState:
         may_read(actor, contract_id)
         return state_as_of(await events_of(request, contract_id), day)
 
-    @app.get("/contracts/{contract_id}/changes", tags=["audit"])
+    @app.get("/contracts/{contract_id}/changes", tags=["audit"], responses=NOT_FOUND)
     async def changes(
         contract_id: str,
         request: Request,
@@ -508,7 +582,7 @@ def create_app(
             async for event in store.iter_all():
                 yield event.model_dump(mode="json", exclude={"prev_hash", "hash"}) | {"hash": event.hash.hex()}
 
-    @app.get("/exports/events.jsonl", tags=["audit"])
+    @app.get("/exports/events.jsonl", tags=["audit"], response_class=JSONLinesResponse, responses=EXPORT_PROBLEMS)
     async def export_jsonl(
         request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
     ) -> StreamingResponse:
@@ -518,9 +592,9 @@ def create_app(
             async for row in export_rows(request.app.state.store, contract_id):
                 yield json.dumps(row, ensure_ascii=False) + "\n"
 
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
+        return JSONLinesResponse(lines())
 
-    @app.get("/exports/events.csv", tags=["audit"])
+    @app.get("/exports/events.csv", tags=["audit"], response_class=CSVResponse, responses=EXPORT_PROBLEMS)
     async def export_csv(
         request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
     ) -> StreamingResponse:
@@ -562,7 +636,7 @@ def create_app(
                 buffer.seek(0)
                 buffer.truncate()
 
-        return StreamingResponse(rows(), media_type="text/csv")
+        return CSVResponse(rows())
 
     @app.post("/campaigns", response_model=CampaignProgress, status_code=202, tags=["campaigns"])
     async def start_campaign(
@@ -572,6 +646,25 @@ def create_app(
         idempotency_key: str | None = Header(default=None, max_length=200),
     ) -> CampaignProgress:
         check_role("ProposeContract", actor)
+        # Every territory is checked here, so a campaign never starts with proposals the domain would refuse.
+        for i, territory_id in enumerate(body.territories):
+            territory = REFERENCE_TERRITORIES.get(territory_id)
+            if territory is None:
+                raise DomainError(
+                    f"territories.{i}: unknown territory {territory_id[:30]!r}",
+                    field=f"territories.{i}",
+                    code="invalid_value",
+                )
+            check_territory_scope(actor, territory)
+        if len(set(body.territories)) != len(body.territories):
+            raise DomainError("territories: a territory is listed twice", field="territories", code="invalid_value")
+        for territory_id in body.ceilings:
+            if territory_id not in body.territories:
+                raise DomainError(
+                    f"ceilings.{territory_id[:30]}: not one of the campaign's territories",
+                    field=f"ceilings.{territory_id[:30]}",
+                    code="invalid_value",
+                )
         campaign_id = f"campaign-{idempotency_key or uuid.uuid4().hex[:12]}"
         await request.app.state.client.start_workflow(
             CampaignWorkflow.run,
@@ -590,7 +683,7 @@ def create_app(
         )
         return CampaignProgress()
 
-    @app.get("/campaigns/{campaign_id}", response_model=CampaignProgress, tags=["campaigns"])
+    @app.get("/campaigns/{campaign_id}", response_model=CampaignProgress, responses=NOT_FOUND, tags=["campaigns"])
     async def campaign(campaign_id: str, request: Request, actor: Actor = Depends(current_actor)) -> CampaignProgress:
         try:
             return await request.app.state.client.get_workflow_handle(campaign_id).query(CampaignWorkflow.progress)

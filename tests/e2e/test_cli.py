@@ -211,8 +211,12 @@ async def test_local_verify_and_anchor(monkeypatch: pytest.MonkeyPatch, database
 
 async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-untyped-def]
     prefet = as_role("prefet")
-    started = await invoke(
+    refused = await invoke(
         prefet, "campaign", "start", "--territories", "D87,D23,nonsense", "--ceiling", "600 000", "--id", "limousin"
+    )
+    assert refused.exit_code == 1 and "territories.2: unknown territory 'nonsense'" in refused.output
+    started = await invoke(
+        prefet, "campaign", "start", "--territories", "D87,D23", "--ceiling", "600 000", "--id", "limousin"
     )
     assert started.exit_code == 0, started.output
     for _ in range(100):
@@ -222,6 +226,6 @@ async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-unty
         await asyncio.sleep(0.1)
     assert status.exit_code == 0, status.output
     progress = json.loads(status.stdout)  # stdout only: the session's worker logs on stderr meanwhile
-    assert sorted(progress["started"]) == ["cls-d23", "cls-d87"] and "nonsense" in progress["refused"]
+    assert sorted(progress["started"]) == ["cls-d23", "cls-d87"] and not progress["refused"]
     listed = await invoke(prefet, "reminders", "--json")
     assert listed.exit_code == 0 and isinstance(json.loads(listed.stdout), list)

@@ -24,3 +24,8 @@ async def append_by_request(store: EventStore, stream: str, events: list[Event])
         result = await store.append(stream, version, stored_form(stream, version + 1, group))
         version = result.version
     return version
+
+
+def auth(issued: dict[str, str], name: str) -> dict[str, str]:
+    """The header that presents the token issued to one of the module's actors."""
+    return {"Authorization": f"Bearer {issued[name]}"}

@@ -4,9 +4,7 @@ write nothing, audits and exports, and generated bad input that never yields a 5
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,9 +15,8 @@ from temporalio.client import Client
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
-from pacte import tokens
-from pacte.api import COMMAND_ROUTES, create_app
-from pacte.settings import Settings
+from pacte.api import COMMAND_ROUTES
+from tests.integration.helpers import auth
 from tests.unit.builders import BORDEAUX_ACTIONS
 
 pytestmark = pytest.mark.integration
@@ -35,31 +32,6 @@ ACTORS = {
     "commissaire_elsewhere": Actor(role=Role.COMMISSAIRE, identity="commissaire-hdf", scope=("32",)),
 }
 ACTION = BORDEAUX_ACTIONS[0].model_dump(mode="json")
-
-
-@pytest.fixture(scope="module")
-def tokens_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    path = tmp_path_factory.mktemp("tokens") / "tokens.json"
-    issued = {name: tokens.add(path, actor)[0] for name, actor in ACTORS.items()}
-    expired, _ = tokens.add(path, ACTORS["prefet"], days=1, now=datetime.now(UTC) - timedelta(days=2))
-    issued["expired"] = expired
-    return path, issued
-
-
-@pytest.fixture
-async def api(
-    tokens_file: tuple[Path, dict[str, str]], client: Client, store: EventStore, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
-    path, issued = tokens_file
-    app = create_app(Settings(tokens_file=path, task_queue=task_queue), client=client, store=store)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as http:
-            yield http, issued
-
-
-def auth(issued: dict[str, str], name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issued[name]}"}
 
 
 async def ensure_contract(http: httpx.AsyncClient, issued: dict[str, str]) -> None:
@@ -107,8 +79,54 @@ async def test_propose_refusals_and_idempotency(api, store: EventStore) -> None:
         "/contracts", json={"territory": "D33", "annual_ceiling": 1}, headers=auth(issued, "collectivite")
     )
     assert by_collectivite.status_code == 403
+    for ceiling in (150_000_000.0, "150000000", True):  # an amount is an integer number of cents, nothing else
+        loose = await http.post(
+            "/contracts", json={"territory": "D40", "annual_ceiling": ceiling}, headers=auth(issued, "prefet")
+        )
+        assert loose.status_code == 422 and loose.json()["field"] == "annual_ceiling", (ceiling, loose.text)
+    not_json = await http.post(
+        "/contracts", content=b"\xff{", headers=auth(issued, "prefet") | {"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 422 and not_json.json() == {
+        "code": "invalid_value",
+        "message": "body: not valid JSON",
+        "field": "body",
+    }
     for cid in ("cls-123456789", "cls-d40"):
         assert await store.stream_version(cid) == 0
+
+
+async def test_nothing_is_read_before_the_token(api) -> None:  # type: ignore[no-untyped-def]
+    """Without a valid token, a body that is not JSON, an unknown route or a huge body all get the same 401."""
+    http, issued = api
+    for method, path, content in (
+        ("POST", "/contracts", b"\xff{"),
+        ("GET", "/no-such-route", b""),
+        ("POST", f"/contracts/{CID}/suspension", b"x" * 300_000),
+    ):
+        response = await http.request(method, path, content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 401 and response.json()["code"] == "unauthorized", (path, response.text)
+    assert (await http.get("/health")).status_code == 200
+    unknown = await http.get("/no-such-route", headers=auth(issued, "auditor"))
+    assert unknown.status_code == 404 and set(unknown.json()) == {"code", "message", "field"}
+
+
+async def test_a_campaign_is_checked_before_it_starts(api, client: Client) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    cases = [
+        ({"territories": ["D33", "nonsense"], "annual_ceiling": 1}, "prefet", 422, "territories.1"),
+        ({"territories": ["D33", "D59"], "annual_ceiling": 1}, "prefet", 403, "actor.scope"),
+        ({"territories": ["D33", "D33"], "annual_ceiling": 1}, "prefet", 422, "territories"),
+        ({"territories": ["D33"], "annual_ceiling": 1, "ceilings": {"D40": 5}}, "prefet", 422, "ceilings.D40"),
+        ({"territories": ["D33"], "annual_ceiling": 1.5}, "prefet", 422, "annual_ceiling"),
+        ({"territories": ["D33"], "annual_ceiling": 1}, "collectivite", 403, "actor.role"),
+    ]
+    for body, who, status, field in cases:
+        headers = auth(issued, who) | {"Idempotency-Key": "refused-campaign"}
+        response = await http.post("/campaigns", json=body, headers=headers)
+        assert (response.status_code, response.json()["field"]) == (status, field), (body, response.text)
+    ids = [w.id async for w in client.list_workflows("WorkflowId = 'campaign-refused-campaign'")]
+    assert ids == []  # no campaign was started
 
 
 async def test_a_command_answers_what_changed_and_its_idempotency_key_is_the_request_id(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]

@@ -39,3 +39,15 @@ def test_format_then_parse_gives_the_amount_back(cents: int) -> None:
 
 def test_format_is_french() -> None:
     assert format_euros(150_000_000) == "1 500 000,00 €"
+
+
+@pytest.mark.parametrize("loose", [1500.0, 1500.5, "1500", True, -1])
+def test_an_amount_in_a_model_is_a_whole_non_negative_integer(loose: object) -> None:
+    from pydantic import ValidationError
+
+    from domain.values import YearAmounts
+
+    with pytest.raises(ValidationError) as refused:
+        YearAmounts.model_validate({"etat": loose, "collectivite": 1500})
+    assert refused.value.errors()[0]["loc"] == ("etat",)
+    assert YearAmounts.model_validate_json('{"etat": 1500, "collectivite": 1500}').etat == 1500
