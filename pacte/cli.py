@@ -490,24 +490,45 @@ def audit_export(
     err.print(f"{written} bytes written to {output}")
 
 
+LocalOption = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        help="Read the event store directly (PACTE_DATABASE_URL) instead of asking the API: an administrator's check "
+        "that does not depend on the API telling the truth",
+    ),
+]
+
+
+def _local(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run work(connection) against the event store itself, not through the API."""
+    _setup_logging()
+
+    async def main() -> Any:
+        async with open_store(get_settings()) as store, store.pool.acquire() as conn:
+            return await work(conn)
+
+    return _run(main)
+
+
 @audit_app.command("verify")
 def audit_verify(
     anchor: Annotated[
         Path | None, typer.Option(help="An anchor from `pacte audit anchor`: also catches deleted streams, cut tails")
     ] = None,
+    local: LocalOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Recompute every event's hash and chain. Exit 0 when intact; 1 naming the first bad stream and version."""
-    from eventstore.integrity import Anchor, verify
+    from eventstore.integrity import Anchor, VerifyReport, verify
 
-    _setup_logging()
     loaded = Anchor.model_validate_json(anchor.read_text()) if anchor else None
-
-    async def main() -> Any:
-        async with open_store(get_settings()) as store, store.pool.acquire() as conn:
-            return await verify(conn, loaded)
-
-    report = _run(main)
+    if local:
+        report = _local(lambda conn: verify(conn, loaded))
+    elif loaded is not None:
+        report = VerifyReport.model_validate(_call("POST", "/audit/verify", loaded.model_dump(mode="json")))
+    else:
+        report = VerifyReport.model_validate(_call("GET", "/audit/verify"))
     if as_json:
         _print_json(report.model_dump(mode="json"))
     elif report.ok:
@@ -525,17 +546,12 @@ def audit_verify(
 @audit_app.command("anchor")
 def audit_anchor(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout")] = None,
+    local: LocalOption = False,
 ) -> None:
     """Print a digest of all stream heads; keep it outside the database, and check it later with verify --anchor."""
-    from eventstore.integrity import take_anchor
+    from eventstore.integrity import Anchor, take_anchor
 
-    _setup_logging()
-
-    async def main() -> Any:
-        async with open_store(get_settings()) as store, store.pool.acquire() as conn:
-            return await take_anchor(conn)
-
-    anchor = _run(main)
+    anchor = _local(take_anchor) if local else Anchor.model_validate(_call("GET", "/audit/anchor"))
     text = anchor.model_dump_json(indent=2)
     if output:
         output.write_text(text + "\n")

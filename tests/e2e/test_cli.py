@@ -188,22 +188,35 @@ async def test_exports_with_progress(as_role, tmp_path: Path) -> None:  # type: 
     assert denied.exit_code == 1
 
 
+async def verify_and_anchor(runner: CliRunner, tmp_path: Path, *local: str) -> None:
+    verified = await invoke(runner, "audit", "verify", *local)
+    assert verified.exit_code == 0 and "intact" in verified.output, verified.output
+    anchor = tmp_path / "anchor.json"
+    assert (await invoke(runner, "audit", "anchor", "-o", str(anchor), *local)).exit_code == 0
+    with_anchor = await invoke(runner, "audit", "verify", "--anchor", str(anchor), "--json", *local)
+    assert with_anchor.exit_code == 0 and json.loads(with_anchor.stdout)["ok"] is True
+    forged = json.loads(anchor.read_text())
+    forged["streams"]["cls-999999999"] = {"version": 1, "hash": "00" * 32}
+    anchor.write_text(json.dumps(forged))
+    refused = await invoke(runner, "audit", "verify", "--anchor", str(anchor), *local)
+    assert refused.exit_code == 1 and "anchor file itself" in " ".join(refused.output.split())
+
+
+async def test_verify_and_anchor_through_the_api(as_role, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    await verify_and_anchor(as_role("auditor"), tmp_path)
+    for role in ("prefet", "collectivite"):
+        denied = await invoke(as_role(role), "audit", "verify")
+        assert denied.exit_code == 1 and "forbidden" in denied.output
+        assert (await invoke(as_role(role), "audit", "anchor")).exit_code == 1
+
+
 async def test_local_verify_and_anchor(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> None:
     monkeypatch.setenv("PACTE_DATABASE_URL", database_url)
+    monkeypatch.setenv("PACTE_API_URL", "http://127.0.0.1:9")  # nothing listens there: --local must not need it
     get_settings.cache_clear()
     try:
         runner = CliRunner()
-        verified = await invoke(runner, "audit", "verify")
-        assert verified.exit_code == 0 and "intact" in verified.output
-        anchor = tmp_path / "anchor.json"
-        assert (await invoke(runner, "audit", "anchor", "-o", str(anchor))).exit_code == 0
-        with_anchor = await invoke(runner, "audit", "verify", "--anchor", str(anchor), "--json")
-        assert with_anchor.exit_code == 0 and json.loads(with_anchor.stdout)["ok"] is True
-        forged = json.loads(anchor.read_text())
-        forged["streams"]["cls-999999999"] = {"version": 1, "hash": "00" * 32}
-        anchor.write_text(json.dumps(forged))
-        refused = await invoke(runner, "audit", "verify", "--anchor", str(anchor))
-        assert refused.exit_code == 1 and "anchor file itself" in " ".join(refused.output.split())
+        await verify_and_anchor(runner, tmp_path, "--local")
         assert (await invoke(runner, "projections", "rebuild")).exit_code == 0
     finally:
         get_settings.cache_clear()
