@@ -36,7 +36,14 @@ from domain.commands import (
     Suspend,
     Terminate,
 )
-from domain.errors import DateViolation, DomainError, LifecycleViolation, UnknownTerritory, ValidationRefused
+from domain.errors import (
+    DateViolation,
+    DomainError,
+    IdempotencyKeyReused,
+    LifecycleViolation,
+    UnknownTerritory,
+    ValidationRefused,
+)
 from domain.events import (
     ActionAdded,
     ActionChanged,
@@ -88,6 +95,13 @@ def decide(
     if command.request_id in state.request_ids:
         return []  # a repeated request yields no new event
     check_role(command.type, command.actor)
+    if state.request_ids.key_reused(command.request_id):
+        key = command.request_id.rpartition("#")[0]
+        raise IdempotencyKeyReused(
+            f"request_id: the idempotency key {key[:60]!r} was already used for a different request on "
+            f"{state.contract_id}; a retry must repeat the same command, a new command needs a new key",
+            field="request_id",
+        )
     if isinstance(command, ProposeContract):
         return _propose(command, state, policy, catalogue)
     if state.status is Status.NONE:

@@ -35,6 +35,12 @@ class OutOfScope(DomainError):
     code = "out_of_scope"
 
 
+class IdempotencyKeyReused(DomainError):
+    """A client's idempotency key already named a different request on this contract."""
+
+    code = "idempotency_key_reused"
+
+
 class LifecycleViolation(DomainError):
     code = "lifecycle_violation"
 

@@ -20,7 +20,7 @@ class CommandBase(Message):
 
     contract_id: str = Field(pattern=r"^cls-[0-9a-z]{3,9}$")
     actor: Actor
-    request_id: str = Field(min_length=1, max_length=200)
+    request_id: str = Field(min_length=1, max_length=240)  # an idempotency key (<= 200) + "#" + a digest
     at: AwareDatetime
 
 

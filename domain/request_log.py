@@ -4,31 +4,67 @@ A plain frozenset would be copied at every event (the state is immutable): foldi
 RequestIds is a view (a shared, append-only index and a length) over the ids in first-seen order: extending the
 newest state appends in place, in O(1); extending an older state (a branch) copies its prefix. Older views never see
 ids appended after them, so every state stays exactly what its own history says.
+
+A client's idempotency key becomes the request id ``<key>#<digest of the command>``: the same command sent again with
+the same key is the same request (no new event), while the same key on a different command is caught as a reuse
+instead of being answered with what the first command did.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+KEY_SEPARATOR = "#"
+
+
+def keyed_request_id(key: str, command_content: dict[str, Any]) -> str:
+    """The request id for a client's idempotency key and the command's content (without its request id and time)."""
+    canonical = json.dumps(command_content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return f"{key}{KEY_SEPARATOR}{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+
+
+def _key_of(request_id: str) -> str | None:
+    key, separator, _ = request_id.rpartition(KEY_SEPARATOR)
+    return key if separator else None
+
 
 class RequestIds:
-    __slots__ = ("_count", "_index")
+    __slots__ = ("_count", "_index", "_keys")
 
     def __init__(self, ids: Iterable[str] = ()) -> None:
         self._index: dict[str, int] = {}
+        self._keys: dict[str, int] = {}  # idempotency key -> position of the first request id that carried it
         for request_id in ids:
-            self._index.setdefault(request_id, len(self._index))
+            self._append(request_id)
         self._count = len(self._index)
 
+    def _append(self, request_id: str) -> None:
+        if request_id not in self._index:
+            position = len(self._index)
+            self._index[request_id] = position
+            key = _key_of(request_id)
+            if key is not None:
+                self._keys.setdefault(key, position)
+
     @classmethod
-    def _view(cls, index: dict[str, int], count: int) -> RequestIds:
+    def _view(cls, index: dict[str, int], keys: dict[str, int], count: int) -> RequestIds:
         view = cls.__new__(cls)
-        view._index, view._count = index, count
+        view._index, view._keys, view._count = index, keys, count
         return view
+
+    def key_reused(self, request_id: str) -> bool:
+        """True when this request id's idempotency key was already used by a different request."""
+        key = _key_of(request_id)
+        if key is None or request_id in self:
+            return False
+        position = self._keys.get(key)
+        return position is not None and position < self._count
 
     def __contains__(self, request_id: object) -> bool:
         position = self._index.get(request_id) if isinstance(request_id, str) else None
@@ -47,8 +83,8 @@ class RequestIds:
         if request_id in self:
             return self
         if len(self._index) == self._count:  # the newest view: extend the shared index in place
-            self._index[request_id] = self._count
-            return RequestIds._view(self._index, self._count + 1)
+            self._append(request_id)
+            return RequestIds._view(self._index, self._keys, self._count + 1)
         return RequestIds([*self, request_id])  # a branch from an older state: copy its prefix
 
     def __eq__(self, other: object) -> bool:

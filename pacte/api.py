@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -29,7 +29,9 @@ from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
+from domain.messages import CommandBase
 from domain.money import Cents
+from domain.request_log import keyed_request_id
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES, Territory, contract_id_for
 from domain.timetravel import explain, state_as_of
@@ -44,6 +46,7 @@ from workflows.contract import ContractWorkflow
 from workflows.models import CampaignInput, CampaignProgress, CommandResult
 
 MAX_BODY_BYTES = 256 * 1024
+CommandT = TypeVar("CommandT", bound=CommandBase)
 BASE_FIELDS = {"type", "schema_version", "contract_id", "actor", "request_id", "at"}
 CONTRACT_BY_ID: dict[str, Territory] = {contract_id_for(t.id): t for t in REFERENCE_TERRITORIES.values()}
 UNAUTHORIZED = {"code": "unauthorized", "message": "missing, invalid or expired credentials", "field": None}
@@ -156,12 +159,21 @@ EXPORT_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def with_request_id(command: CommandT, key: str | None) -> CommandT:
+    """Without an Idempotency-Key a command keeps its fresh request id; with one, its request id is the key plus a
+    digest of what it asks, so a retry is recognised and a key reused for a different command is refused."""
+    if not key:
+        return command
+    content = command.model_dump(mode="json", exclude={"request_id", "at"})
+    return command.model_copy(update={"request_id": keyed_request_id(key, content)})
+
+
 def status_for(error: DomainError) -> int:
     if error.code == "not_found":
         return 404
     if error.code in ("forbidden", "out_of_scope"):
         return 403
-    if error.code in ("already_exists", "lifecycle_violation", "concurrency"):
+    if error.code in ("already_exists", "lifecycle_violation", "concurrency", "idempotency_key_reused"):
         return 409
     return 422
 
@@ -328,8 +340,11 @@ def create_app(
     async def execute(request: Request, actor: Actor, command_fields: dict[str, Any], key: str | None) -> Answer:
         contract_id = command_fields["contract_id"]
         authorize(command_fields["type"], actor, contract_id)
-        command = COMMAND_ADAPTER.validate_python(
-            {**command_fields, "actor": actor, "request_id": key or str(uuid.uuid4()), "at": datetime.now(UTC)}
+        command = with_request_id(
+            COMMAND_ADAPTER.validate_python(
+                {**command_fields, "actor": actor, "request_id": str(uuid.uuid4()), "at": datetime.now(UTC)}
+            ),
+            key,
         )
         result: CommandResult = await service.send_command(request.app.state.client, command)
         return Answer(contract_id=contract_id, version=result.version, events=result.events, state=result.state)
@@ -356,14 +371,17 @@ def create_app(
         idempotency_key: str | None = Header(default=None, max_length=200),
     ) -> Answer:
         check_role("ProposeContract", actor)
-        command = ProposeContract(
-            contract_id=contract_id_for(body.territory) if body.territory.isalnum() else "cls-invalid",
-            actor=actor,
-            request_id=idempotency_key or str(uuid.uuid4()),
-            at=datetime.now(UTC),
-            territory_id=body.territory,
-            annual_ceiling=body.annual_ceiling,
-            draft_actions=body.draft_actions,
+        command = with_request_id(
+            ProposeContract(
+                contract_id=contract_id_for(body.territory) if body.territory.isalnum() else "cls-invalid",
+                actor=actor,
+                request_id=str(uuid.uuid4()),
+                at=datetime.now(UTC),
+                territory_id=body.territory,
+                annual_ceiling=body.annual_ceiling,
+                draft_actions=body.draft_actions,
+            ),
+            idempotency_key,
         )
         outcome = await service.propose(request.app.state.client, settings.task_queue, command)
         if not outcome.created or outcome.result is None:
@@ -388,6 +406,9 @@ def create_app(
                 idempotency_key: str | None = Header(default=None, max_length=200),
             ) -> Answer:
                 params = request.path_params
+                for name, value in params.items():
+                    if not 0 < len(value) <= 64:  # what the schema declares for every path parameter
+                        raise DomainError(f"{name}: 1 to 64 characters", field=name, code="invalid_value")
                 # Role and scope first: a caller who may not act learns nothing from the shape of its body.
                 authorize(kind, actor, params["contract_id"])
                 try:

