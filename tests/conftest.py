@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -19,6 +20,12 @@ from temporalio.testing import WorkflowEnvironment
 from eventstore.store import EventStore
 from pacte.embedded import binary_path, start_embedded_postgres, with_database
 from pacte.runtime import build_worker
+
+# In CI, Hypothesis draws the same examples every run, so a red build means a change broke something; a developer's
+# run explores new examples (and keeps the failing ones in .hypothesis/ to replay them first).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 EXTERNAL_URL = os.environ.get("PACTE_TEST_DATABASE_URL")
 # The event store's own tests run on every server we have: the embedded one always, PACTE_TEST_DATABASE_URL's too.
