@@ -78,6 +78,7 @@ from domain.money_rules import (
     check_ceiling,
 )
 from domain.policy import Policy
+from domain.request_log import key_of
 from domain.state import FINAL_STATUSES, NEGOTIABLE_STATUSES, RUNNING_STATUSES, ContractState, Status
 from domain.territories import TerritoryCatalogue, contract_id_for
 from domain.values import Avenant, AvenantKind, CommitteeReview, Decision, ExecutionReport, Party
@@ -96,9 +97,8 @@ def decide(
         return []  # a repeated request yields no new event
     check_role(command.type, command.actor)
     if state.request_ids.key_reused(command.request_id):
-        key = command.request_id.rpartition("#")[0]
         raise IdempotencyKeyReused(
-            f"request_id: the idempotency key {key[:60]!r} was already used for a different request on "
+            f"request_id: the idempotency key {(key_of(command.request_id) or '')[:60]!r} was already used for a different request on "
             f"{state.contract_id}; a retry must repeat the same command, a new command needs a new key",
             field="request_id",
         )

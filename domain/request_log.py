@@ -29,7 +29,8 @@ def keyed_request_id(key: str, command_content: dict[str, Any]) -> str:
     return f"{key}{KEY_SEPARATOR}{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 
 
-def _key_of(request_id: str) -> str | None:
+def key_of(request_id: str) -> str | None:
+    """The client's idempotency key inside a request id; None for a request id made without one."""
     key, separator, _ = request_id.rpartition(KEY_SEPARATOR)
     return key if separator else None
 
@@ -48,7 +49,7 @@ class RequestIds:
         if request_id not in self._index:
             position = len(self._index)
             self._index[request_id] = position
-            key = _key_of(request_id)
+            key = key_of(request_id)
             if key is not None:
                 self._keys.setdefault(key, position)
 
@@ -60,7 +61,7 @@ class RequestIds:
 
     def key_reused(self, request_id: str) -> bool:
         """True when this request id's idempotency key was already used by a different request."""
-        key = _key_of(request_id)
+        key = key_of(request_id)
         if key is None or request_id in self:
             return False
         position = self._keys.get(key)
