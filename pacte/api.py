@@ -20,7 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
@@ -687,21 +688,36 @@ def create_app(
                     code="invalid_value",
                 )
         campaign_id = f"campaign-{idempotency_key or uuid.uuid4().hex[:12]}"
-        await request.app.state.client.start_workflow(
-            CampaignWorkflow.run,
-            CampaignInput(
-                campaign_id=campaign_id,
-                territories=tuple(body.territories),
-                annual_ceiling=body.annual_ceiling,
-                ceilings=body.ceilings,
-                actor=actor,
-                request_prefix=campaign_id,
-                at=datetime.now(UTC),
-            ),
-            id=campaign_id,
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+        # What the campaign asks, by whom: starting it again with the same key must ask the same.
+        asked = keyed_request_id(campaign_id, body.model_dump(mode="json") | {"actor": actor.model_dump(mode="json")})
+        temporal: Client = request.app.state.client
+        try:
+            await temporal.start_workflow(
+                CampaignWorkflow.run,
+                CampaignInput(
+                    campaign_id=campaign_id,
+                    territories=tuple(body.territories),
+                    annual_ceiling=body.annual_ceiling,
+                    ceilings=body.ceilings,
+                    actor=actor,
+                    request_prefix=campaign_id,
+                    at=datetime.now(UTC),
+                ),
+                id=campaign_id,
+                task_queue=settings.task_queue,
+                memo={"asked": asked},
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            first = await (await temporal.get_workflow_handle(campaign_id).describe()).memo()
+            if first.get("asked") != asked:
+                raise DomainError(
+                    f"Idempotency-Key: campaign {campaign_id} was started with a different request; a retry must "
+                    "repeat the same request, a new campaign needs a new key",
+                    field="request_id",
+                    code="idempotency_key_reused",
+                ) from None
         return CampaignProgress()
 
     @app.get("/campaigns/{campaign_id}", response_model=CampaignProgress, responses=NOT_FOUND, tags=["campaigns"])

@@ -129,6 +129,17 @@ async def test_a_campaign_is_checked_before_it_starts(api, client: Client) -> No
     assert ids == []  # no campaign was started
 
 
+async def test_a_campaign_key_starts_one_campaign_and_only_for_the_same_request(api) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    await ensure_contract(http, issued)  # the campaign's only territory has its contract already: it proposes nothing
+    headers = auth(issued, "prefet") | {"Idempotency-Key": "gironde-2026"}
+    body = {"territories": ["D33"], "annual_ceiling": 100}
+    assert (await http.post("/campaigns", json=body, headers=headers)).status_code == 202
+    assert (await http.post("/campaigns", json=body, headers=headers)).status_code == 202  # a retry
+    other = await http.post("/campaigns", json={**body, "annual_ceiling": 200}, headers=headers)
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused", other.text
+
+
 async def test_a_command_answers_what_changed_and_its_idempotency_key_makes_retries_harmless(
     api, store: EventStore
 ) -> None:  # type: ignore[no-untyped-def]
