@@ -722,6 +722,8 @@ def create_app(
 
     @app.get("/campaigns/{campaign_id}", response_model=CampaignProgress, responses=NOT_FOUND, tags=["campaigns"])
     async def campaign(campaign_id: str, request: Request, actor: Actor = Depends(current_actor)) -> CampaignProgress:
+        if actor.role not in (Role.PREFET, Role.AUDITOR):
+            raise Forbidden("actor.role: campaigns are followed by préfets and auditors", field="actor.role")
         try:
             return await request.app.state.client.get_workflow_handle(campaign_id).query(CampaignWorkflow.progress)
         except RPCError as exc:

@@ -138,6 +138,9 @@ async def test_a_campaign_key_starts_one_campaign_and_only_for_the_same_request(
     assert (await http.post("/campaigns", json=body, headers=headers)).status_code == 202  # a retry
     other = await http.post("/campaigns", json={**body, "annual_ceiling": 200}, headers=headers)
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused", other.text
+    for who, status in (("prefet", 200), ("auditor", 200), ("collectivite", 403), ("commissaire", 403)):
+        seen = await http.get("/campaigns/campaign-gironde-2026", headers=auth(issued, who))
+        assert seen.status_code == status, (who, seen.text)
 
 
 async def test_a_command_answers_what_changed_and_its_idempotency_key_makes_retries_harmless(
