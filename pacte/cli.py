@@ -501,7 +501,7 @@ LocalOption = Annotated[
 
 
 def _local(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run work(connection) against the event store itself, not through the API."""
+    """Run work(connection) against the event store itself, not through the API (local administration)."""
     _setup_logging()
 
     async def main() -> Any:
@@ -645,13 +645,7 @@ def projections_rebuild() -> None:
     """Drop the read models and derive them again from the events (gives exactly the same rows)."""
     from eventstore.projections import rebuild
 
-    _setup_logging()
-
-    async def main() -> int:
-        async with open_store(get_settings()) as store, store.pool.acquire() as conn:
-            return await rebuild(conn)
-
-    out.print(f"rebuilt the projections of {_run(main)} contracts")
+    out.print(f"rebuilt the projections of {_local(rebuild)} contracts")
 
 
 def main() -> None:
