@@ -114,7 +114,7 @@ async def target(api: tuple[httpx.AsyncClient, dict[str, str]], store: EventStor
         headers=auth(issued, "prefet"),
     )
     assert response.status_code in (201, 409), response.text
-    return {"footprint": await settled(store), "requests": 0, "refused": 0, "answers": Counter()}
+    return {"footprint": await settled(store), "answers": Counter()}
 
 
 def headers_for(issued: dict[str, str], caller: str, generated: dict[str, Any]) -> dict[str, str]:
@@ -164,18 +164,16 @@ async def test_schema_generated_requests(api, store: EventStore, target, operati
 
     async with asyncio.timeout(20):  # no hang
         response = await http.send(built)
-    target["requests"] += 1
+    refused = response.status_code >= 400
     target["answers"][
-        f"{response.status_code} {response.json().get('code', '') if response.status_code >= 400 else ''}".strip()
+        f"{response.status_code} {response.json()['code']}" if refused else str(response.status_code)
     ] += 1
 
     case.validate_response(response, checks=CHECKS)
-    if operation.method.upper() == "GET":
-        assert await footprint(store) == target["footprint"], f"a read ({response.status_code}) wrote something"
-    if response.status_code >= 400:
-        target["refused"] += 1
+    if refused or operation.method.upper() == "GET":  # a refusal, and any read, leaves the store as it was
+        assert await footprint(store) == target["footprint"], f"{operation.label} {response.status_code} wrote"
+    if refused:
         assert set(response.json()) == {"code", "message", "field"}, response.text
-        assert await footprint(store) == target["footprint"], f"refused {response.status_code} but wrote something"
         if caller in ("expired", "garbage", "nobody") and operation.path != "/health":
             assert response.status_code == 401
     else:
@@ -195,7 +193,7 @@ def test_the_generated_requests_got_past_the_door(target) -> None:  # type: igno
     """Runs after the operations above (it fails alone): thousands of requests were sent, and they were not all
     stopped at authentication or by the schema — some succeeded, some reached the contract's lifecycle rules."""
     answers: Counter[str] = target["answers"]
-    assert target["requests"] >= 25 * len(OPERATIONS), dict(answers)
+    assert answers.total() >= 25 * len(OPERATIONS), dict(answers)
     statuses = {answer.split()[0] for answer in answers}
     assert {"200", "401", "403", "404", "409", "422"} <= statuses, dict(answers)
-    assert answers["409 lifecycle_violation"] > 0 and target["refused"] < target["requests"], dict(answers)
+    assert answers["409 lifecycle_violation"] > 0, dict(answers)
