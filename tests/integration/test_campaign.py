@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -15,7 +17,7 @@ from eventstore.store import EventStore
 from pacte.embedded import binary_path
 from pacte.runtime import build_worker
 from workflows.campaign import CampaignWorkflow
-from workflows.models import CampaignInput
+from workflows.models import CampaignInput, CampaignProgress
 
 pytestmark = pytest.mark.integration
 
@@ -44,22 +46,27 @@ async def own_env(store: EventStore) -> AsyncIterator[tuple[WorkflowEnvironment,
     await env.shutdown()
 
 
+async def run_campaign(
+    client: Client, queue: str, request: CampaignInput
+) -> tuple[WorkflowHandle[Any, Any], CampaignProgress]:
+    """Start a campaign and return its handle with its progress once it has gone through every territory."""
+    handle = await client.start_workflow(
+        CampaignWorkflow.run, request, id=f"campaign-{uuid.uuid4().hex[:6]}", task_queue=queue
+    )
+    for _ in range(100):
+        progress = await handle.query(CampaignWorkflow.progress)
+        if progress.as_of is not None:
+            break
+    return handle, progress
+
+
 async def test_a_campaign_proposes_validates_and_can_be_run_again(
     own_env: tuple[WorkflowEnvironment, str], store: EventStore
 ) -> None:
     skipping_env, skipping_queue = own_env
     territories = ("D08", "D10", "D51", "D13", "999999999", "nonsense!")  # D13 is outside the préfet's scope
     client = skipping_env.client
-    first = await client.start_workflow(
-        CampaignWorkflow.run,
-        campaign("c1", territories),
-        id=f"campaign-{uuid.uuid4().hex[:6]}",
-        task_queue=skipping_queue,
-    )
-    for _ in range(100):
-        progress = await first.query(CampaignWorkflow.progress)
-        if progress.as_of is not None:
-            break
+    first, progress = await run_campaign(client, skipping_queue, campaign("c1", territories))
     assert sorted(progress.started) == ["cls-d08", "cls-d10", "cls-d51"]
     assert set(progress.refused) == {"D13", "999999999", "nonsense!"}
     assert "does not cover" in progress.refused["D13"] and "not a known territory" in progress.refused["999999999"]
@@ -67,16 +74,7 @@ async def test_a_campaign_proposes_validates_and_can_be_run_again(
     ardennes = await store.read_stream("cls-d08")
     assert ardennes[0].event_type == "ContractProposed" and ardennes[0].payload["annual_ceiling"] == 60_000_000
 
-    again = await client.start_workflow(
-        CampaignWorkflow.run,
-        campaign("c2", territories[:3]),
-        id=f"campaign-{uuid.uuid4().hex[:6]}",
-        task_queue=skipping_queue,
-    )
-    for _ in range(100):
-        progress = await again.query(CampaignWorkflow.progress)
-        if progress.as_of is not None:
-            break
+    again, progress = await run_campaign(client, skipping_queue, campaign("c2", territories[:3]))
     assert progress.started == [] and sorted(progress.existing) == ["cls-d08", "cls-d10", "cls-d51"]
     for cid in ("cls-d08", "cls-d10", "cls-d51"):
         assert [e.event_type for e in await store.read_stream(cid)].count("ContractProposed") == 1
