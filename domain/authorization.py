@@ -28,6 +28,9 @@ ALLOWED_ROLES: dict[str, frozenset[Role]] = {
     "CloseContract": frozenset({Role.PREFET}),
     "OpenProgrammeYear": frozenset({Role.SYSTEM}),
     "RecordMissedDeadline": frozenset({Role.SYSTEM}),
+    # A fact is rectified by a role that may record it in the first place.
+    "RectifyExecutionReport": frozenset({Role.COLLECTIVITE}),
+    "RectifySignature": frozenset({Role.PREFET, Role.COLLECTIVITE}),
 }
 
 

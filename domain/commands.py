@@ -154,6 +154,26 @@ class RecordMissedDeadline(CommandBase):
     due: date
 
 
+class RectifyExecutionReport(CommandBase):
+    """The collectivité corrects its execution report of ``year`` (a mistyped amount): the whole report is given
+    again, with the reason; the original stays in the record."""
+
+    type: Literal["RectifyExecutionReport"] = "RectifyExecutionReport"
+    year: Year
+    etat_spent: dict[str, Cents]
+    collectivite_spent: dict[str, Cents]
+    reason: str = Text
+
+
+class RectifySignature(CommandBase):
+    """A party corrects the date its signature was recorded at; the reason names the document that proves it."""
+
+    type: Literal["RectifySignature"] = "RectifySignature"
+    party: Party
+    signed_on: date
+    reason: str = Text
+
+
 Command = Annotated[
     ProposeContract
     | AddAction
@@ -174,7 +194,9 @@ Command = Annotated[
     | BeginClosing
     | CloseContract
     | OpenProgrammeYear
-    | RecordMissedDeadline,
+    | RecordMissedDeadline
+    | RectifyExecutionReport
+    | RectifySignature,
     Field(discriminator="type"),
 ]
 
@@ -202,5 +224,7 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
         CloseContract,
         OpenProgrammeYear,
         RecordMissedDeadline,
+        RectifyExecutionReport,
+        RectifySignature,
     )
 )

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.axes import TerritoryKind
+from domain.business_time import business_date
 from domain.policy import Policy
 from domain.state import FINAL_STATUSES, ContractState, Status
 
@@ -61,6 +62,26 @@ def _deadline(kind: DeadlineKind, year: int | None, due: date, state: ContractSt
         reminder=due - timedelta(days=policy.review_reminder_days),
         missed_recorded=recorded,
     )
+
+
+def obligation_met_on(state: ContractState, kind: DeadlineKind | str, year: int | None) -> date | None:
+    """The business date an obligation was met, or None: a deadline is missed when this is None or after it."""
+    kind = DeadlineKind(kind)
+    if kind is DeadlineKind.SIGNATURE:
+        if len(state.signatures) < 2:
+            return None
+        return max(business_date(s.signed_at) for s in state.signatures.values())
+    if kind is DeadlineKind.MID_TERM_EVALUATION:
+        return state.mid_term_evaluated_on
+    if year is None:
+        return None
+    record = state.year(year)
+    if kind is DeadlineKind.COMMITTEE_REVIEW:
+        return min((r.review_date for r in record.reviews), default=None)
+    if kind is DeadlineKind.RENEWAL:
+        return record.renewed_on if record.renewed else None
+    # execution report, final report
+    return business_date(record.report.submitted_at) if record.report is not None else None
 
 
 def pending_deadlines(state: ContractState, policy: Policy) -> list[Deadline]:

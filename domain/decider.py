@@ -7,13 +7,16 @@ command yields no event at all. A repeated request id yields no new event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from domain.actors import Actor, Role
+from domain.actors import SYSTEM_ACTOR, Actor, Role
 from domain.authorization import check_role, check_scope, check_territory_scope
+from domain.axes import TerritoryKind
 from domain.balance import closing_balance, recoverable_for_year
+from domain.business_time import business_date
 from domain.commands import (
+    COMMAND_ADAPTER,
     AddAction,
     Amend,
     BeginClosing,
@@ -26,6 +29,8 @@ from domain.commands import (
     RecordDeliberation,
     RecordMidTermEvaluation,
     RecordMissedDeadline,
+    RectifyExecutionReport,
+    RectifySignature,
     RemoveAction,
     Renew,
     Resume,
@@ -36,6 +41,7 @@ from domain.commands import (
     Suspend,
     Terminate,
 )
+from domain.deadlines import DeadlineKind, obligation_met_on, pending_deadlines
 from domain.errors import (
     DateViolation,
     DomainError,
@@ -61,14 +67,18 @@ from domain.events import (
     ContractSuspended,
     ContractTerminated,
     DeadlineMissed,
+    DeadlineMissedWithdrawn,
     DeliberationRecorded,
     Event,
+    ExecutionReportRectified,
     ExecutionReportSubmitted,
     MidTermEvaluationRecorded,
     PartySigned,
     ProgrammeYearOpened,
     RefactionApplied,
+    SignatureRectified,
 )
+from domain.evolve import evolve, fold
 from domain.money import format_euros
 from domain.money_rules import (
     apply_amounts,
@@ -102,6 +112,7 @@ def decide(
             f"{state.contract_id}; a retry must repeat the same command, a new command needs a new key",
             field="request_id",
         )
+    _check_not_in_future(command, policy)
     if isinstance(command, ProposeContract):
         return _propose(command, state, policy, catalogue)
     if state.status is Status.NONE:
@@ -126,17 +137,113 @@ def decide(
         region=state.region,
         name=state.territory_name,
     )
-    if state.last_at is not None and command.at < state.last_at:
-        if (state.last_at - command.at).total_seconds() <= policy.clock_skew_tolerance_s:
-            command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
-            return _HANDLERS[command.type](command, state, policy)
+    earliest = policy.earliest_date_for(state.kind)
+    if business_date(command.at) < earliest:
         raise DateViolation(
-            f"at: {command.at.isoformat()} is before the contract's last recorded event ({state.last_at.isoformat()}); "
-            "history cannot be back-dated",
-            field="at",
+            f"occurred_at: {business_date(command.at)} is before the programme's earliest date for this territory "
+            f"({earliest}, the instruction)",
+            field="occurred_at",
         )
     handler = _HANDLERS[command.type]
-    return handler(command, state, policy)
+    if state.last_at is not None and command.at < state.last_at:
+        rewound = _rewound(state, command.at)
+        if rewound is not None:
+            return _decide_late(command, state, rewound, policy)
+        if (state.last_at - command.at).total_seconds() <= policy.clock_skew_tolerance_s:
+            command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
+        else:
+            raise DateViolation(
+                f"occurred_at: {command.at.isoformat()} is before the contract's last recorded fact "
+                f"({state.last_at.isoformat()}); facts are recorded in the order they happened (a fact recorded "
+                "late may only precede the calendar's own facts: year openings, missed deadlines), and a wrong fact "
+                "is rectified",
+                field="occurred_at",
+            )
+    events = handler(command, state, policy)
+    return events + _withdrawals(command, fold(events, state), policy)
+
+
+def _check_not_in_future(command: Command, policy: Policy) -> None:
+    if command.entered_at is None:
+        return
+    if (command.at - command.entered_at).total_seconds() > policy.clock_skew_tolerance_s:
+        raise DateViolation(
+            f"occurred_at: {command.at.isoformat()} is in the future (now: {command.entered_at.isoformat()}); a fact "
+            "is recorded once it has happened",
+            field="occurred_at",
+        )
+
+
+def _rewound(state: ContractState, moment: datetime) -> ContractState | None:
+    """The state as it stood at ``moment`` when only timer facts were recorded after it; None when an operator's
+    fact is later (history is not rewritten under the facts people recorded)."""
+    rewind = state.rewind
+    if rewind is None or (rewind.before.last_at is not None and moment < rewind.before.last_at):
+        return None
+    rewound = rewind.before
+    for fact in rewind.timer_facts:
+        if fact.event.occurred_at <= moment:
+            rewound = evolve(rewound, fact.event)
+    return rewound
+
+
+_TIMER_COMMANDS = {"ProgrammeYearOpened": "OpenProgrammeYear", "ClosingBegun": "BeginClosing"}
+
+
+def _decide_late(command: Command, state: ContractState, rewound: ContractState, policy: Policy) -> list[Event]:
+    """A fact recorded after the calendar's facts of later dates: decided on the state as it stood on its date; the
+    calendar's facts after it must still hold (a year still opens, closing still begins), and a deadline it met in
+    time is withdrawn by a compensating fact."""
+    events = _HANDLERS[command.type](command, rewound, policy)
+    after = fold(events, rewound)
+    assert state.rewind is not None
+    for fact in state.rewind.timer_facts:
+        event = fact.event
+        if event.occurred_at <= command.at:
+            continue
+        if event.type in _TIMER_COMMANDS:
+            kind = _TIMER_COMMANDS[event.type]
+            fields: dict[str, Any] = {"year": event.year} if isinstance(event, ProgrammeYearOpened) else {}
+            try:
+                _HANDLERS[kind](_system_command(command, kind, event.occurred_at, fields), after, policy)
+            except DomainError as error:
+                raise LifecycleViolation(
+                    f"occurred_at: recorded as of {business_date(command.at)}, this {command.type} would undo what "
+                    f"the calendar recorded on {business_date(event.occurred_at)} ({event.type}: {error.message}); "
+                    "record it as of today instead",
+                    field="occurred_at",
+                ) from None
+        after = evolve(after, event)
+    return events + _withdrawals(command, fold(events, state), policy)
+
+
+def _system_command(command: Command, kind: str, at: datetime, fields: dict[str, Any]) -> Command:
+    return COMMAND_ADAPTER.validate_python(
+        {"type": kind, "contract_id": command.contract_id, "actor": SYSTEM_ACTOR, "request_id": "recheck", "at": at}
+        | fields
+    )
+
+
+def _withdrawals(command: Command, after: ContractState, policy: Policy) -> list[Event]:
+    """Compensating facts: each missed deadline whose obligation, as now recorded, was met on or before its due date
+    (a fact recorded late, a rectified date) is withdrawn. Never deleted: the withdrawal names the fact it withdraws."""
+    out: list[Event] = []
+    for missed in after.missed_deadlines:
+        met = obligation_met_on(after, missed.deadline, missed.year)
+        if met is not None and met <= missed.due:
+            out.append(
+                DeadlineMissedWithdrawn(
+                    **_base(command),
+                    deadline=missed.deadline,
+                    year=missed.year,
+                    due=missed.due,
+                    withdrawn_version=missed.version,
+                    met_on=met,
+                    reason=f"{missed.deadline} met on {met}, by {missed.due}: recorded after the deadline was "
+                    "thought missed",
+                )
+            )
+    return out
 
 
 def _base(command: Command) -> dict[str, Any]:
@@ -145,6 +252,8 @@ def _base(command: Command) -> dict[str, Any]:
         "actor": command.actor,
         "request_id": command.request_id,
         "occurred_at": command.at,
+        "recorded_by": command.recorded_by,
+        "source": command.source,
     }
 
 
@@ -191,10 +300,12 @@ def _propose(
         )
     if command.annual_ceiling <= 0:
         raise ValidationRefused("ceiling: the annual ceiling must be a positive amount", field="ceiling")
-    if not policy.earliest_date <= command.at.date() <= policy.programme_end:
+    earliest = policy.earliest_date_for(territory.kind)
+    if not earliest <= business_date(command.at) <= policy.programme_end:
         raise DateViolation(
-            f"at: a contract is proposed between {policy.earliest_date} and the programme's end ({policy.programme_end})",
-            field="at",
+            f"occurred_at: a contract of a {territory.kind.value} is proposed between {earliest} (its instruction) "
+            f"and the programme's end ({policy.programme_end})",
+            field="occurred_at",
         )
     check_territory_scope(command.actor, territory)
     actions = {}
@@ -252,12 +363,18 @@ def _record_deliberation(command: RecordDeliberation, state: ContractState, poli
     _require(state, NEGOTIABLE_STATUSES, "record the deliberation")
     if not state.actions:
         raise ValidationRefused("actions: the assembly cannot vote on a contract without actions", field="actions")
-    if command.deliberation.voted_on > command.at.date():
-        raise DateViolation("deliberation.voted_on: a vote cannot be recorded before it happens", field="deliberation")
-    if command.deliberation.voted_on < policy.earliest_date:
+    voted_on = command.deliberation.voted_on
+    if voted_on > business_date(command.at):
         raise DateViolation(
-            f"deliberation.voted_on: the vote cannot precede the instruction ({policy.earliest_date})",
-            field="deliberation",
+            f"deliberation.voted_on: the vote of {voted_on} is after the date it is recorded as of "
+            f"({business_date(command.at)}); a vote is recorded once it has happened",
+            field="deliberation.voted_on",
+        )
+    if state.terms_changed_on is not None and voted_on < state.terms_changed_on:
+        raise DateViolation(
+            f"deliberation.voted_on: the assembly approves the text as it stood; it was last changed on "
+            f"{state.terms_changed_on}, after the vote of {voted_on}",
+            field="deliberation.voted_on",
         )
     return [DeliberationRecorded(**_base(command), deliberation=command.deliberation)]
 
@@ -271,13 +388,20 @@ def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[E
     _check_party(command.party, command.actor)
     if command.party in state.signatures:
         raise LifecycleViolation(f"party: {command.party.value} has already signed", field="party")
-    if command.at.date() > policy.programme_end:
-        raise DateViolation(f"at: the programme ended on {policy.programme_end}", field="at")
+    if business_date(command.at) > policy.programme_end:
+        raise DateViolation(f"occurred_at: the programme ended on {policy.programme_end}", field="occurred_at")
+    assert state.deliberation is not None
+    if business_date(command.at) < state.deliberation.voted_on:
+        raise DateViolation(
+            f"occurred_at: a signature on {business_date(command.at)} cannot precede the deliberation it needs "
+            f"(voted on {state.deliberation.voted_on})",
+            field="occurred_at",
+        )
     check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
     base = _base(command)
     events: list[Event] = [PartySigned(**base, party=command.party, signatory=command.signatory)]
     if len(state.signatures) + 1 == len(Party):
-        year = min(max(command.at.year, policy.first_year), policy.last_year)
+        year = min(max(business_date(command.at).year, policy.first_year), policy.last_year)
         events += [
             ContractSigned(**base, in_force_from=policy.programme_start),
             ProgrammeYearOpened(**base, year=year),
@@ -311,9 +435,17 @@ def _record_review(command: RecordCommitteeReview, state: ContractState, policy:
         raise ValidationRefused(
             f"year: {command.year} is not an opened programme year (current year {state.current_year})", field="year"
         )
-    if command.review_date.year != command.year or command.review_date > command.at.date():
+    if command.review_date.year != command.year or command.review_date > business_date(command.at):
         raise DateViolation(
-            f"review_date: the review of {command.year} takes place in {command.year}, and not after it is recorded",
+            f"review_date: the review of {command.year} takes place in {command.year}, and not after the date it is "
+            f"recorded as of ({business_date(command.at)})",
+            field="review_date",
+        )
+    signed_on = max((business_date(s.signed_at) for s in state.signatures.values()), default=None)
+    if signed_on is not None and command.review_date < signed_on:
+        raise DateViolation(
+            f"review_date: a committee reviews a signed contract; {command.review_date} is before the signature "
+            f"({signed_on})",
             field="review_date",
         )
     for action_id in {*command.indicator_values, *command.spending}:
@@ -445,13 +577,31 @@ def _sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) ->
     return events
 
 
+def _check_report_amounts(
+    state: ContractState, year: int, etat_spent: dict[str, int], collectivite_spent: dict[str, int]
+) -> None:
+    for field, spent in (("etat_spent", etat_spent), ("collectivite_spent", collectivite_spent)):
+        for action_id in spent:
+            if action_id not in state.actions:
+                raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
+    for action_id, spent_etat in etat_spent.items():
+        amounts = state.actions[action_id].amounts.get(year)
+        programmed = amounts.etat if amounts else 0
+        if spent_etat > programmed:
+            raise ValidationRefused(
+                f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
+                f"{year}: {format_euros(programmed)} were programmed",
+                field="etat_spent",
+            )
+
+
 def _submit_report(command: SubmitExecutionReport, state: ContractState, policy: Policy) -> list[Event]:
     _require(state, RUNNING_STATUSES | {Status.CLOSING}, "submit an execution report")
     assert state.current_year is not None
     ended = command.year < state.current_year or (state.status is Status.CLOSING and command.year == policy.last_year)
     if not state.year(command.year).opened and command.year >= state.current_year:
         ended = False
-    if not ended or command.at.date() <= date(command.year, 12, 31):
+    if not ended or business_date(command.at) <= date(command.year, 12, 31):
         raise LifecycleViolation(
             f"year: the execution report of {command.year} is submitted once that year is over", field="year"
         )
@@ -459,19 +609,7 @@ def _submit_report(command: SubmitExecutionReport, state: ContractState, policy:
         raise DateViolation(f"year: {command.year} is outside the programme", field="year")
     if state.year(command.year).report is not None:
         raise LifecycleViolation(f"year: the execution report of {command.year} is already submitted", field="year")
-    for field, spent in (("etat_spent", command.etat_spent), ("collectivite_spent", command.collectivite_spent)):
-        for action_id in spent:
-            if action_id not in state.actions:
-                raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
-    for action_id, spent_etat in command.etat_spent.items():
-        amounts = state.actions[action_id].amounts.get(command.year)
-        programmed = amounts.etat if amounts else 0
-        if spent_etat > programmed:
-            raise ValidationRefused(
-                f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
-                f"{command.year}: {format_euros(programmed)} were programmed",
-                field="etat_spent",
-            )
+    _check_report_amounts(state, command.year, command.etat_spent, command.collectivite_spent)
     recoverable = recoverable_for_year(state.actions, command.year, command.etat_spent, command.collectivite_spent)
     base = _base(command)
     report = ExecutionReport(
@@ -488,6 +626,12 @@ def _submit_report(command: SubmitExecutionReport, state: ContractState, policy:
 
 def _record_mid_term(command: RecordMidTermEvaluation, state: ContractState, policy: Policy) -> list[Event]:
     _require(state, RUNNING_STATUSES, "record the mid-term evaluation")
+    if business_date(command.at) < policy.mid_term_evaluation_opens:
+        raise DateViolation(
+            f"occurred_at: the mid-term evaluation is made from {policy.mid_term_evaluation_opens}, not on "
+            f"{business_date(command.at)}",
+            field="occurred_at",
+        )
     if state.mid_term_evaluation is not None:
         raise LifecycleViolation("evaluations: the mid-term evaluation is already recorded", field="evaluations")
     missing = sorted(set(state.actions) - set(command.evaluations))
@@ -520,8 +664,10 @@ def _terminate(command: Terminate, state: ContractState, policy: Policy) -> list
 
 def _begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -> list[Event]:
     _require(state, RUNNING_STATUSES, "begin closing")
-    if command.at.date() <= policy.programme_end:
-        raise DateViolation(f"at: closing begins after the programme's end ({policy.programme_end})", field="at")
+    if business_date(command.at) <= policy.programme_end:
+        raise DateViolation(
+            f"occurred_at: closing begins after the programme's end ({policy.programme_end})", field="occurred_at"
+        )
     return [ClosingBegun(**_base(command))]
 
 
@@ -552,8 +698,10 @@ def _open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy)
         raise ValidationRefused(
             f"year: the next programme year is {state.current_year + 1}, not {command.year}", field="year"
         )
-    if command.at.date() < date(command.year, 1, 1):
-        raise DateViolation(f"at: {command.year} cannot be opened before 1 January {command.year}", field="at")
+    if business_date(command.at) < date(command.year, 1, 1):
+        raise DateViolation(
+            f"occurred_at: {command.year} cannot be opened before 1 January {command.year}", field="occurred_at"
+        )
     return [ProgrammeYearOpened(**_base(command), year=command.year)]
 
 
@@ -562,9 +710,100 @@ def _record_missed(command: RecordMissedDeadline, state: ContractState, policy: 
         raise LifecycleViolation(
             f"deadline: the missed {command.deadline} deadline of {command.year} is already recorded", field="deadline"
         )
-    if command.at.date() <= command.due:
+    if business_date(command.at) <= command.due:
         raise DateViolation(f"due: {command.due} is not past yet", field="due")
+    # Decided from the state and the policy, never from the command's say-so.
+    owed = [d for d in pending_deadlines(state, policy) if d.kind.value == command.deadline and d.year == command.year]
+    if not owed or owed[0].due != command.due:
+        raise ValidationRefused(
+            f"deadline: no {command.deadline} obligation of {command.year or 'the contract'} due on {command.due} "
+            "is pending",
+            field="deadline",
+        )
     return [DeadlineMissed(**_base(command), deadline=command.deadline, year=command.year, due=command.due)]
+
+
+def _rectify_report(command: RectifyExecutionReport, state: ContractState, policy: Policy) -> list[Event]:
+    """A report's figures corrected, decided by the same rules as the report; the réfaction follows. Not once the
+    contract is closed: its balance is final (a closed contract changes by no fact)."""
+    _require(state, RUNNING_STATUSES | {Status.CLOSING}, "rectify an execution report")
+    record = state.year(command.year)
+    if record.report is None:
+        raise ValidationRefused(f"year: there is no execution report of {command.year} to rectify", field="year")
+    following = state.year(command.year + 1)
+    if following.report is not None:
+        raise LifecycleViolation(
+            f"year: the report of {command.year + 1} is in, and it was settled with the réfaction from "
+            f"{command.year}'s report; {command.year} can no longer be rectified",
+            field="year",
+        )
+    _check_report_amounts(state, command.year, command.etat_spent, command.collectivite_spent)
+    recoverable = recoverable_for_year(state.actions, command.year, command.etat_spent, command.collectivite_spent)
+    delta = recoverable - record.recoverable_etat if command.year < policy.last_year else 0
+    report = ExecutionReport(
+        year=command.year,
+        etat_spent=command.etat_spent,
+        collectivite_spent=command.collectivite_spent,
+        submitted_at=record.report.submitted_at,
+    )
+    if report == record.report:
+        raise ValidationRefused("etat_spent: the rectified report is the same as the one recorded", field="etat_spent")
+    return [
+        ExecutionReportRectified(
+            **_base(command),
+            rectifies_version=record.report_version,
+            report=report,
+            recoverable_etat=recoverable,
+            refaction_delta=delta,
+            reason=command.reason,
+        )
+    ]
+
+
+def _rectify_signature(command: RectifySignature, state: ContractState, policy: Policy) -> list[Event]:
+    """A signature's date corrected by its own party. The date must fit the facts around it: after the
+    deliberation, not after the date it is corrected on, and the first year opened stays the year signed in."""
+    _check_party(command.party, command.actor)
+    signature = state.signatures.get(command.party)
+    if signature is None:
+        raise ValidationRefused(f"party: {command.party.value} has not signed; nothing to rectify", field="party")
+    if command.signed_on > business_date(command.at):
+        raise DateViolation(f"signed_on: {command.signed_on} is in the future", field="signed_on")
+    if state.deliberation is not None and command.signed_on < state.deliberation.voted_on:
+        raise DateViolation(
+            f"signed_on: a signature on {command.signed_on} cannot precede the deliberation "
+            f"(voted on {state.deliberation.voted_on})",
+            field="signed_on",
+        )
+    if command.signed_on == business_date(signature.signed_at):
+        raise ValidationRefused(f"signed_on: the signature is already dated {command.signed_on}", field="signed_on")
+    first_year = min((y for y, r in state.years.items() if r.opened), default=None)
+    if len(state.signatures) == 2 and first_year is not None:
+        others = [business_date(s.signed_at) for p, s in state.signatures.items() if p is not command.party]
+        signed_year = max([command.signed_on, *others]).year
+        if min(max(signed_year, policy.first_year), policy.last_year) != first_year:
+            raise LifecycleViolation(
+                f"signed_on: the contract's first programme year ({first_year}) was opened by its signature; a "
+                f"signature on {command.signed_on} would change it, which a rectification cannot do",
+                field="signed_on",
+            )
+    events: list[Event] = [
+        SignatureRectified(
+            **_base(command),
+            rectifies_version=signature.version,
+            party=command.party,
+            signed_on=command.signed_on,
+            reason=command.reason,
+        )
+    ]
+    if state.kind is TerritoryKind.METROPOLE and len(state.signatures) == 2:
+        after = fold(events, state)
+        met = obligation_met_on(after, DeadlineKind.SIGNATURE, None)
+        due = policy.metropole_signature_deadline
+        recorded = any(m.deadline == DeadlineKind.SIGNATURE.value for m in state.missed_deadlines)
+        if met is not None and met > due and not recorded:  # now known to be late: the miss is a fact too
+            events.append(DeadlineMissed(**_base(command), deadline=DeadlineKind.SIGNATURE.value, year=None, due=due))
+    return events
 
 
 _HANDLERS: dict[str, Callable[[Any, ContractState, Policy], list[Event]]] = {
@@ -587,6 +826,8 @@ _HANDLERS: dict[str, Callable[[Any, ContractState, Policy], list[Event]]] = {
     "CloseContract": _close,
     "OpenProgrammeYear": _open_year,
     "RecordMissedDeadline": _record_missed,
+    "RectifyExecutionReport": _rectify_report,
+    "RectifySignature": _rectify_signature,
 }
 
 __all__ = ["DomainError", "decide"]

@@ -157,6 +157,42 @@ class DeadlineMissed(EventBase):
     due: date
 
 
+class DeadlineMissedWithdrawn(EventBase):
+    """A compensating fact: the obligation was met in time after all (a fact recorded late, or a rectified date), so
+    the missed deadline recorded at ``withdrawn_version`` on the belief that it had not been met is withdrawn. The
+    withdrawn event stays in the record; it just no longer counts."""
+
+    type: Literal["DeadlineMissedWithdrawn"] = "DeadlineMissedWithdrawn"
+    deadline: str
+    year: int | None = None
+    due: date
+    withdrawn_version: int
+    met_on: date
+    reason: str
+
+
+class ExecutionReportRectified(EventBase):
+    """A wrong execution report corrected: the new figures replace the ones recorded at ``rectifies_version``, the
+    recoverable credits are computed again and the difference follows into the next year's réfaction."""
+
+    type: Literal["ExecutionReportRectified"] = "ExecutionReportRectified"
+    rectifies_version: int
+    report: ExecutionReport
+    recoverable_etat: Cents
+    refaction_delta: int = Field(description="Change of the next year's réfaction, in cents (may be negative)")
+    reason: str
+
+
+class SignatureRectified(EventBase):
+    """A signature recorded at a wrong date: the date is corrected, the signature deadline judged again."""
+
+    type: Literal["SignatureRectified"] = "SignatureRectified"
+    rectifies_version: int
+    party: Party
+    signed_on: date
+    reason: str
+
+
 Event = Annotated[
     ContractProposed
     | ActionAdded
@@ -179,8 +215,15 @@ Event = Annotated[
     | ContractTerminated
     | ClosingBegun
     | ContractClosed
-    | DeadlineMissed,
+    | DeadlineMissed
+    | DeadlineMissedWithdrawn
+    | ExecutionReportRectified
+    | SignatureRectified,
     Field(discriminator="type"),
 ]
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+# Facts the workflow's timers record from the calendar alone; a fact recorded late may slip in before them.
+TIMER_FACTS = frozenset({"ProgrammeYearOpened", "DeadlineMissed", "ClosingBegun"})
+RECTIFICATIONS = frozenset({"ExecutionReportRectified", "SignatureRectified"})

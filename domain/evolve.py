@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from functools import reduce
 from typing import Any
 
+from domain.actors import Role
+from domain.business_time import PARIS, business_date
 from domain.events import (
+    TIMER_FACTS,
     ActionAdded,
     ActionChanged,
     ActionRemoved,
@@ -23,16 +27,19 @@ from domain.events import (
     ContractSuspended,
     ContractTerminated,
     DeadlineMissed,
+    DeadlineMissedWithdrawn,
     DeliberationRecorded,
     Event,
+    ExecutionReportRectified,
     ExecutionReportSubmitted,
     MidTermEvaluationRecorded,
     PartySigned,
     ProgrammeYearOpened,
     RefactionApplied,
+    SignatureRectified,
 )
 from domain.money_rules import apply_amounts
-from domain.state import INITIAL_STATE, ContractState, MissedDeadline, Status, YearRecord
+from domain.state import INITIAL_STATE, ContractState, MissedDeadline, Rewind, Status, TimerFact, YearRecord
 from domain.values import Avenant, AvenantKind, Signature
 
 
@@ -40,12 +47,62 @@ def _year(state: ContractState, year: int, **changes: Any) -> dict[int, YearReco
     return {**state.years, year: state.year(year).model_copy(update=changes)}
 
 
-def evolve(state: ContractState, event: Event) -> ContractState:
+def is_timer_fact(event: Event) -> bool:
+    """A fact the workflow's timers recorded from the calendar alone (a year opening, a missed deadline, closing)."""
+    return event.actor.role is Role.SYSTEM and event.type in TIMER_FACTS
+
+
+def evolve(state: ContractState, event: Event, version: int | None = None) -> ContractState:
+    """Fold one fact. A fact whose business time is before timer facts already folded (recorded late: the committee
+    of 15 December typed on 5 January, after the year opened) is folded where it belongs in business time, and the
+    timer facts after it again on top: the state is the same as if every fact had been recorded on its day.
+
+    ``version`` is the fact's stream version (default: the next one); a fold of part of a stream gives it."""
+    version = state.version + 1 if version is None else version
+    rewind = state.rewind
+    if (
+        rewind is not None
+        and not is_timer_fact(event)
+        and event.type != "DeadlineMissedWithdrawn"
+        and any(f.event.occurred_at > event.occurred_at for f in rewind.timer_facts)
+    ):
+        refolded = rewind.before
+        after = [f for f in rewind.timer_facts if f.event.occurred_at > event.occurred_at]
+        for fact in rewind.timer_facts:
+            if fact.event.occurred_at <= event.occurred_at:
+                refolded = _fold_one(refolded, fact.event, fact.version)
+        refolded = _fold_one(refolded, event, version)
+        for fact in after:
+            refolded = _fold_one(refolded, fact.event, fact.version)
+        return refolded.model_copy(
+            update={
+                "version": version,
+                "request_ids": state.request_ids.add(event.request_id),
+                "last_at": max(state.last_at or event.occurred_at, event.occurred_at),
+            }
+        )
+    return _fold_one(state, event, version)
+
+
+def _fold_one(state: ContractState, event: Event, version: int) -> ContractState:
+    """Fold one fact stored at ``version`` (the versions recorded in the state are the stream's, whatever the order
+    of folding)."""
     changes: dict[str, Any] = {
-        "version": state.version + 1,
+        "version": version,
         "request_ids": state.request_ids.add(event.request_id),
-        "last_at": event.occurred_at,
+        "last_at": max(state.last_at, event.occurred_at) if state.last_at else event.occurred_at,
     }
+    if is_timer_fact(event):
+        rewind = state.rewind or Rewind(before=state, timer_facts=())
+        fact = TimerFact(version=version, event=event)
+        changes["rewind"] = rewind.model_copy(update={"timer_facts": (*rewind.timer_facts, fact)})
+    elif isinstance(event, DeadlineMissedWithdrawn):
+        if state.rewind is not None:  # a withdrawn fact is not folded again after a later late fact
+            kept = tuple(f for f in state.rewind.timer_facts if f.version != event.withdrawn_version)
+            changes["rewind"] = state.rewind.model_copy(update={"timer_facts": kept}) if kept else None
+    else:
+        changes["rewind"] = None
+    day = business_date(event.occurred_at)
     match event:
         case ContractProposed():
             changes.update(
@@ -64,16 +121,20 @@ def evolve(state: ContractState, event: Event) -> ContractState:
             changes.update(
                 actions={**state.actions, event.action.action_id: event.action},
                 status=state.status if part_of_proposal else Status.NEGOTIATING,
+                terms_changed_on=day,
             )
         case ActionRemoved():
             changes.update(
                 actions={k: v for k, v in state.actions.items() if k != event.action_id},
                 status=Status.NEGOTIATING,
+                terms_changed_on=day,
             )
         case DeliberationRecorded():
             changes.update(deliberation=event.deliberation, status=Status.DELIBERATED)
         case PartySigned():
-            signature = Signature(party=event.party, signatory=event.signatory, signed_at=event.occurred_at)
+            signature = Signature(
+                party=event.party, signatory=event.signatory, signed_at=event.occurred_at, version=version
+            )
             changes.update(signatures={**state.signatures, event.party: signature})
         case ContractSigned():
             changes.update(status=Status.SIGNED, in_force_from=event.in_force_from)
@@ -102,17 +163,38 @@ def evolve(state: ContractState, event: Event) -> ContractState:
             avenant = state.avenants[event.avenant_id]
             changes.update(actions=apply_amounts(state.actions, avenant.year, avenant.amounts))
             if avenant.kind is AvenantKind.RENEWAL:
-                changes.update(years=_year(state, avenant.year, renewed=True))
+                changes.update(years=_year(state, avenant.year, renewed=True, renewed_on=day))
         case ExecutionReportSubmitted():
             changes.update(
-                years=_year(state, event.report.year, report=event.report, recoverable_etat=event.recoverable_etat)
+                years=_year(
+                    state,
+                    event.report.year,
+                    report=event.report,
+                    recoverable_etat=event.recoverable_etat,
+                    report_version=version,
+                )
             )
+        case ExecutionReportRectified():
+            year = event.report.year
+            years = _year(state, year, report=event.report, recoverable_etat=event.recoverable_etat)
+            if event.refaction_delta:
+                following = state.year(year + 1)
+                years = {
+                    **years,
+                    year + 1: following.model_copy(update={"refaction": following.refaction + event.refaction_delta}),
+                }
+            changes.update(years=years)
+        case SignatureRectified():
+            old = state.signatures.get(event.party)
+            if old is not None:
+                moved = old.model_copy(update={"signed_at": _same_time_on(old.signed_at, event.signed_on)})
+                changes.update(signatures={**state.signatures, event.party: moved})
         case RefactionApplied():
             changes.update(
                 years=_year(state, event.to_year, refaction=state.year(event.to_year).refaction + event.amount)
             )
         case MidTermEvaluationRecorded():
-            changes.update(mid_term_evaluation=event.evaluations)
+            changes.update(mid_term_evaluation=event.evaluations, mid_term_evaluated_on=day)
         case ContractSuspended():
             changes.update(status=Status.SUSPENDED, suspension_reason=event.reason)
         case ContractResumed():
@@ -124,9 +206,19 @@ def evolve(state: ContractState, event: Event) -> ContractState:
         case ContractClosed():
             changes.update(status=Status.CLOSED, balance=event.balance)
         case DeadlineMissed():
-            missed = MissedDeadline(deadline=event.deadline, year=event.year, due=event.due)
+            missed = MissedDeadline(deadline=event.deadline, year=event.year, due=event.due, version=version)
             changes.update(missed_deadlines=(*state.missed_deadlines, missed))
+        case DeadlineMissedWithdrawn():
+            changes.update(
+                missed_deadlines=tuple(m for m in state.missed_deadlines if m.version != event.withdrawn_version)
+            )
     return state.model_copy(update=changes)
+
+
+def _same_time_on(moment: datetime, day: date) -> datetime:
+    """The rectified signature keeps its time of day, moved to the corrected French date."""
+    paris = moment.astimezone(PARIS)
+    return datetime.combine(day, paris.timetz()).astimezone(moment.tzinfo)
 
 
 def fold(events: Iterable[Event], state: ContractState = INITIAL_STATE) -> ContractState:

@@ -15,19 +15,33 @@ class Message(BaseModel):
     schema_version: int = 1
 
 
+SOURCE = Field(default=None, min_length=1, max_length=500, description="The document the fact comes from")
+
+
 class CommandBase(Message):
-    """Every command carries its actor, its request id (idempotency) and its business time ``at``."""
+    """Every command carries its actor, its request id (idempotency) and its business time ``at``.
+
+    ``entered_at`` is when the command reached Pacte (the workflow's clock, stamped there): a fact dated after it is
+    in the future. ``recorded_by`` is who typed the fact when it is not the party that did it (a préfecture taking
+    over a contract's history), and ``source`` the document it comes from.
+    """
 
     contract_id: str = Field(pattern=r"^cls-[0-9a-z]{3,9}$")
     actor: Actor
     request_id: str = Field(min_length=1, max_length=240)  # an idempotency key (<= 200) + "#" + a digest
     at: AwareDatetime
+    entered_at: AwareDatetime | None = None
+    recorded_by: Actor | None = None
+    source: str | None = SOURCE
 
 
 class EventBase(Message):
-    """A fact. ``occurred_at`` is business time (from the command), ``actor`` who did it."""
+    """A fact. ``occurred_at`` is business time (from the command), ``actor`` who did it, ``recorded_by`` who entered
+    it when that is someone else, ``source`` the document it comes from. Record time is the store's, not here."""
 
     contract_id: str
     actor: Actor
     request_id: str
     occurred_at: datetime
+    recorded_by: Actor | None = None
+    source: str | None = None

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.axes import AXES_BY_KIND, Axis, TerritoryKind
+from domain.events import Event
 from domain.request_log import RequestIds
 from domain.values import (
     Action,
@@ -48,6 +49,8 @@ class YearRecord(BaseModel):
     recoverable_etat: int = 0  # from the execution report
     refaction: int = 0  # deducted from this year's État payment (from the previous year's report)
     renewed: bool = False  # a renewal avenant for this year was concluded
+    renewed_on: date | None = None  # business date of that conclusion
+    report_version: int = 0  # the stream version of the report's fact (what a rectification names)
 
 
 class MissedDeadline(BaseModel):
@@ -56,6 +59,7 @@ class MissedDeadline(BaseModel):
     deadline: str
     year: int | None
     due: date
+    version: int = 0  # the stream version of the DeadlineMissed fact (what a withdrawal names)
 
 
 class ContractState(BaseModel):
@@ -77,6 +81,8 @@ class ContractState(BaseModel):
     years: dict[int, YearRecord] = Field(default_factory=dict)
     avenants: dict[str, Avenant] = Field(default_factory=dict)
     mid_term_evaluation: dict[str, str] | None = None
+    mid_term_evaluated_on: date | None = None
+    terms_changed_on: date | None = None  # business date of the last change of the contract's text (actions)
     suspension_reason: str | None = None
     termination_reason: str | None = None
     missed_deadlines: tuple[MissedDeadline, ...] = ()
@@ -84,6 +90,9 @@ class ContractState(BaseModel):
     version: int = 0  # number of events folded
     last_at: datetime | None = None  # business time of the last event
     request_ids: RequestIds = Field(default_factory=RequestIds)
+    # The facts the timers recorded since the last operator's fact, and the state before them: a fact recorded late
+    # (business time before them) is folded where it belongs in business time, then the timers' facts after it.
+    rewind: Rewind | None = None
 
     @property
     def axes(self) -> tuple[Axis, ...]:
@@ -97,4 +106,19 @@ class ContractState(BaseModel):
         return sum(a.amounts[year].etat for a in pool.values() if year in a.amounts)
 
 
+class TimerFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int  # its stream version: folded again after a late fact, it keeps it
+    event: Event
+
+
+class Rewind(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    before: ContractState
+    timer_facts: tuple[TimerFact, ...]
+
+
+ContractState.model_rebuild()
 INITIAL_STATE = ContractState()

@@ -7,21 +7,27 @@ replay builds on them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.events import Event
-from domain.evolve import fold
+from domain.business_time import end_of_day
+from domain.events import DeadlineMissedWithdrawn, Event
+from domain.evolve import evolve
 from domain.state import INITIAL_STATE, ContractState
 
 
 def _cutoff(moment: date | datetime) -> datetime:
-    """A date means the end of that day (UTC): "as of 30 June 2025" includes what happened on 30 June."""
+    """A date means the end of that day in Paris: "as of 30 June 2025" includes what happened on 30 June."""
     if isinstance(moment, datetime):
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.combine(moment, time.max, tzinfo=UTC)
+    return end_of_day(moment)
+
+
+def withdrawn_versions(events: Sequence[Event]) -> set[int]:
+    """The versions of the facts a compensating fact of ``events`` withdrew."""
+    return {e.withdrawn_version for e in events if isinstance(e, DeadlineMissedWithdrawn)}
 
 
 def events_until(events: Sequence[Event], moment: date | datetime) -> list[Event]:
@@ -29,8 +35,20 @@ def events_until(events: Sequence[Event], moment: date | datetime) -> list[Event
     return [e for e in events if e.occurred_at <= limit]
 
 
-def state_as_of(events: Sequence[Event], moment: date | datetime) -> ContractState:
-    return fold(events_until(events, moment), INITIAL_STATE)
+def state_as_of(events: Sequence[Event], moment: date | datetime, known: int | None = None) -> ContractState:
+    """What was true at ``moment`` (business time), as known from the first ``known`` facts of the stream (record
+    time: a stream's facts are recorded in version order); all of them by default.
+
+    A fact withdrawn by a compensating fact that is known never counted: "what was true" does not include a missed
+    deadline that was met in time after all. Known only later, it counts: that is "what we knew then"."""
+    known_events = list(events if known is None else events[:known])
+    withdrawn = withdrawn_versions(known_events)
+    limit = _cutoff(moment)
+    state = INITIAL_STATE
+    for version, event in enumerate(known_events, 1):
+        if version not in withdrawn and event.occurred_at <= limit:
+            state = evolve(state, event, version)
+    return state
 
 
 class Change(BaseModel):
@@ -54,7 +72,7 @@ class Explanation(BaseModel):
     changes: list[Change]
 
 
-_IGNORED = {"request_ids", "last_at", "version"}
+_IGNORED = {"request_ids", "last_at", "version", "rewind"}
 
 
 def explain(events: Sequence[Event], start: date | datetime, end: date | datetime) -> Explanation:

@@ -94,6 +94,7 @@ class Signature(Frozen):
     party: Party
     signatory: str
     signed_at: datetime
+    version: int = 0  # the stream version of the PartySigned fact (what a rectification names)
 
 
 class CommitteeReview(Frozen):

@@ -26,20 +26,24 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
 from domain.authorization import check_role, check_territory_scope
+from domain.business_time import PARIS, When, end_of_day, occurred_at
 from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
-from domain.messages import CommandBase
+from domain.messages import SOURCE, CommandBase
 from domain.money import Cents
+from domain.policy import DEFAULT_POLICY
+from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES, Territory, contract_id_for
 from domain.timetravel import explain, state_as_of
+from domain.upcasting import parse_event
 from domain.values import Action
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.store import EventStore
-from pacte import service, tokens
+from pacte import audit, reprise_file, service, tokens
 from pacte.runtime import connect_temporal, open_store
 from pacte.settings import Settings, get_settings
 from workflows.campaign import CampaignWorkflow
@@ -48,7 +52,10 @@ from workflows.models import CampaignInput, CampaignProgress, CommandResult
 
 MAX_BODY_BYTES = 256 * 1024
 CommandT = TypeVar("CommandT", bound=CommandBase)
-BASE_FIELDS = {"type", "schema_version", "contract_id", "actor", "request_id", "at"}
+BASE_FIELDS = {"type", "schema_version", "contract_id", "actor", "request_id", "at", "entered_at", "recorded_by"}
+MAX_IMPORT_BYTES = 8 * 1024 * 1024
+# A contract id in a query: the same pattern as in commands, so nothing unstorable (a NUL) reaches the database.
+CONTRACT_QUERY = Query(default=None, pattern=r"^cls-[0-9a-z]{3,9}$")
 CONTRACT_BY_ID: dict[str, Territory] = {contract_id_for(t.id): t for t in REFERENCE_TERRITORIES.values()}
 UNAUTHORIZED = {"code": "unauthorized", "message": "missing, invalid or expired credentials", "field": None}
 
@@ -79,13 +86,26 @@ def _command_classes() -> dict[str, type[BaseModel]]:
     return {name: getattr(commands, name) for _, _, name, _ in COMMAND_ROUTES}
 
 
+OCCURRED_AT = Field(
+    default=None,
+    description="When the fact happened (business time): an ISO date (that day in Europe/Paris) or date-time. "
+    "Default: now. Refused if in the future, before the programme, or inconsistent with the facts it follows.",
+)
+
+
 def body_model(kind: str, cls: type[BaseModel], from_path: tuple[str, ...]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (field.annotation, field)
         for name, field in cls.model_fields.items()
         if name not in BASE_FIELDS and name not in from_path
     }
+    fields["occurred_at"] = (When | None, OCCURRED_AT)
     return create_model(f"{kind}Body", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def business_time(value: date | datetime | None, now: datetime) -> datetime:
+    """The business time of a command: the ``occurred_at`` given, or now."""
+    return now if value is None else occurred_at(value, now)
 
 
 def command_body_models() -> dict[str, type[BaseModel]]:
@@ -100,6 +120,8 @@ class ProposeBody(BaseModel):
     territory: str = Field(max_length=20, description="SIREN of a métropole, or D + INSEE code of a département")
     annual_ceiling: Cents = Field(description="Annual ceiling in euro cents")
     draft_actions: tuple[Action, ...] = ()
+    occurred_at: When | None = OCCURRED_AT
+    source: str | None = SOURCE
 
 
 class CampaignBody(BaseModel):
@@ -120,13 +142,40 @@ class Answer(BaseModel):
 
 
 class TimelineEntry(BaseModel):
+    """One fact, on both time axes: when it happened (business) and when Pacte learned it (record), who did it and
+    who entered it, where it comes from, and whether it was recorded late, rectified or withdrawn since."""
+
     version: int
     event_type: str
     role: str
     identity: str
     occurred_at: datetime
     recorded_at: datetime
+    recorded_by: str | None = Field(description="Who entered the fact, when not the party that did it")
+    source: str | None = Field(description="The document the fact comes from")
+    imported: bool = Field(description="Taken over from an import file (reprise de l'existant)")
+    late_by_days: int | None = Field(description="Days between the fact and its record, past the policy's threshold")
+    withdrawn_by: int | None = Field(description="Version of the compensating fact that withdrew this one")
+    rectified_by: list[int] = Field(description="Versions of the facts that rectified this one")
     payload: dict[str, Any]
+
+
+class ImportOutcome(BaseModel):
+    contract_id: str
+    outcome: str = Field(description="imported, unchanged (the same file again) or refused")
+    version: int | None = None
+    events: int = 0
+    line: int | None = Field(default=None, description="The line of the file refused (1-based)")
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class ImportReport(BaseModel):
+    imported: int
+    unchanged: int
+    refused: int
+    contracts: list[ImportOutcome]
 
 
 class JSONLinesResponse(StreamingResponse):
@@ -165,7 +214,7 @@ def with_request_id(command: CommandT, key: str | None) -> CommandT:
     digest of what it asks, so a retry is recognised and a key reused for a different command is refused."""
     if not key:
         return command
-    content = command.model_dump(mode="json", exclude={"request_id", "at"})
+    content = command.model_dump(mode="json", exclude={"request_id", "at", "entered_at"})
     return command.model_copy(update={"request_id": keyed_request_id(key, content)})
 
 
@@ -193,10 +242,9 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        too_big = JSONResponse(
-            {"code": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes", "field": None}, 413
-        )
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        limit = MAX_IMPORT_BYTES if scope["path"] == "/imports" else MAX_BODY_BYTES  # a file of many contracts
+        too_big = JSONResponse({"code": "too_large", "message": f"request body over {limit} bytes", "field": None}, 413)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_big(scope, receive, send)
             return
         seen = 0
@@ -205,7 +253,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
+            if seen > limit:
                 raise ValueError("request body too large")
             return message
 
@@ -341,9 +389,11 @@ def create_app(
     async def execute(request: Request, actor: Actor, command_fields: dict[str, Any], key: str | None) -> Answer:
         contract_id = command_fields["contract_id"]
         authorize(command_fields["type"], actor, contract_id)
+        now = datetime.now(UTC)
+        at = business_time(command_fields.pop("occurred_at", None), now)
         command = with_request_id(
             COMMAND_ADAPTER.validate_python(
-                {**command_fields, "actor": actor, "request_id": str(uuid.uuid4()), "at": datetime.now(UTC)}
+                {**command_fields, "actor": actor, "request_id": str(uuid.uuid4()), "at": at, "entered_at": now}
             ),
             key,
         )
@@ -372,12 +422,15 @@ def create_app(
         idempotency_key: str | None = Header(default=None, max_length=200),
     ) -> Answer:
         check_role("ProposeContract", actor)
+        now = datetime.now(UTC)
         command = with_request_id(
             ProposeContract(
                 contract_id=contract_id_for(body.territory) if body.territory.isalnum() else "cls-invalid",
                 actor=actor,
                 request_id=str(uuid.uuid4()),
-                at=datetime.now(UTC),
+                at=business_time(body.occurred_at, now),
+                entered_at=now,
+                source=body.source,
                 territory_id=body.territory,
                 annual_ceiling=body.annual_ceiling,
                 draft_actions=body.draft_actions,
@@ -493,7 +546,7 @@ def create_app(
 
     @app.get("/reminders", tags=["contracts"])
     async def reminders(
-        request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
+        request: Request, contract_id: str | None = CONTRACT_QUERY, actor: Actor = Depends(current_actor)
     ) -> list[dict[str, Any]]:
         rows = await request.app.state.store.list_reminders(contract_id)
         visible = []
@@ -519,25 +572,29 @@ def create_app(
     ) -> list[TimelineEntry]:
         may_read(actor, contract_id)
         events = await service.history(request.app.state.store, contract_id)
-        return [
-            TimelineEntry(
-                version=e.version,
-                event_type=e.event_type,
-                role=e.metadata["actor"]["role"],
-                identity=e.metadata["actor"]["identity"],
-                occurred_at=e.occurred_at,
-                recorded_at=e.recorded_at,
-                payload=e.payload,
-            )
-            for e in events
-        ]
+        return [TimelineEntry(**entry) for entry in audit.timeline(events, DEFAULT_POLICY)]
 
     @app.get("/contracts/{contract_id}/as-of/{day}", response_model=ContractState, responses=NOT_FOUND, tags=["audit"])
     async def as_of(
-        contract_id: str, day: date, request: Request, actor: Actor = Depends(current_actor)
+        contract_id: str,
+        day: date,
+        request: Request,
+        known_at: When | None = Query(
+            default=None,
+            description="Record time: answer with only what Pacte knew then (a date: the end of that day in Paris). "
+            "Default: everything known now.",
+        ),
+        actor: Actor = Depends(current_actor),
     ) -> ContractState:
+        """What was true on ``day`` (business time), as known now or as known at ``known_at`` (record time)."""
         may_read(actor, contract_id)
-        return state_as_of(await events_of(request, contract_id), day)
+        events = await service.history(request.app.state.store, contract_id)
+        known = None
+        if known_at is not None:
+            moment = known_at if isinstance(known_at, datetime) else end_of_day(known_at)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+            known = sum(1 for e in events if e.recorded_at <= moment)
+        return state_as_of([parse_event(e.payload) for e in events], day, known)
 
     @app.get("/contracts/{contract_id}/changes", tags=["audit"], responses=NOT_FOUND)
     async def changes(
@@ -547,14 +604,79 @@ def create_app(
         end: date = Query(),
         actor: Actor = Depends(current_actor),
     ) -> dict[str, Any]:
+        """What changed between two business dates, and why: each fact in between says whether it is a new fact,
+        a fact recorded late, a rectification, a withdrawal or the calendar's; facts of before ``start`` recorded
+        after it (late records, corrections) are listed apart, since they changed what was known of ``start``."""
         may_read(actor, contract_id)
-        why = explain(await events_of(request, contract_id), start, end)
+        recorded = await service.history(request.app.state.store, contract_id)
+        why = explain([parse_event(e.payload) for e in recorded], start, end)
+        kinds = audit.kinds(recorded, DEFAULT_POLICY)
+        between = [e for e in recorded if why.start < e.occurred_at <= why.end]
+        revised = [e for e in recorded if e.occurred_at <= why.start < e.recorded_at]
         return {
             "start": why.start,
             "end": why.end,
-            "events": [e.model_dump(mode="json") for e in why.events],
+            "events": [e.payload | {"version": e.version, "why": kinds[e.version]} for e in between],
             "changes": [c.model_dump(mode="json") for c in why.changes],
+            "revisions_of_start": [e.payload | {"version": e.version, "why": kinds[e.version]} for e in revised],
+            "from_late_records_or_corrections": any(
+                kinds[e.version] != "new_fact" and kinds[e.version] != "calendar" for e in [*between, *revised]
+            ),
         }
+
+    @app.post(
+        "/imports",
+        response_model=ImportReport,
+        tags=["contracts"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "JSON lines: one dated fact a line (see the README, 'Taking over contracts under way')",
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def import_contracts(request: Request, actor: Actor = Depends(current_actor)) -> ImportReport:
+        """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
+        (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
+        if actor.role is not Role.PREFET:
+            raise Forbidden("actor.role: contracts under way are taken over by a préfet", field="actor.role")
+        text = (await request.body()).decode("utf-8", errors="strict")
+        by_contract = reprise_file.group_lines(text)
+        outcomes = []
+        for contract_id, raw_lines in by_contract.items():
+            outcomes.append(await import_one(request, actor, contract_id, raw_lines))
+        return ImportReport(
+            imported=sum(o.outcome == "imported" for o in outcomes),
+            unchanged=sum(o.outcome == "unchanged" for o in outcomes),
+            refused=sum(o.outcome == "refused" for o in outcomes),
+            contracts=outcomes,
+        )
+
+    async def import_one(
+        request: Request, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]]
+    ) -> ImportOutcome:
+        try:
+            territory = contract_territory(contract_id)
+            check_territory_scope(actor, territory)
+            now = datetime.now(UTC)
+            lines = tuple(parse_line(raw, n, actor, now) for n, raw in raw_lines)
+            outcome = await service.import_contract(request.app.state.client, settings.task_queue, contract_id, lines)
+        except DomainError as error:
+            return ImportOutcome(
+                contract_id=contract_id,
+                outcome="refused",
+                line=getattr(error, "line", None),
+                code=error.code,
+                field=error.field,
+                message=error.message,
+            )
+        return ImportOutcome(
+            contract_id=contract_id,
+            outcome="imported" if outcome.events else "unchanged",
+            version=outcome.version,
+            events=outcome.events,
+        )
 
     @app.get("/audit/verify", response_model=VerifyReport, tags=["audit"])
     async def audit_verify(request: Request, actor: Actor = Depends(current_actor)) -> VerifyReport:
@@ -606,7 +728,7 @@ def create_app(
 
     @app.get("/exports/events.jsonl", tags=["audit"], response_class=JSONLinesResponse, responses=EXPORT_PROBLEMS)
     async def export_jsonl(
-        request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
+        request: Request, contract_id: str | None = CONTRACT_QUERY, actor: Actor = Depends(current_actor)
     ) -> StreamingResponse:
         auditor_only(actor)
 
@@ -618,7 +740,7 @@ def create_app(
 
     @app.get("/exports/events.csv", tags=["audit"], response_class=CSVResponse, responses=EXPORT_PROBLEMS)
     async def export_csv(
-        request: Request, contract_id: str | None = None, actor: Actor = Depends(current_actor)
+        request: Request, contract_id: str | None = CONTRACT_QUERY, actor: Actor = Depends(current_actor)
     ) -> StreamingResponse:
         auditor_only(actor)
         columns = [

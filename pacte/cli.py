@@ -42,6 +42,16 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+OnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on", help="When it happened (YYYY-MM-DD, a French date; or an ISO date-time). Default: now.", metavar="DATE"
+    ),
+]
+
+
+def _dated(body: dict[str, Any], on: str | None) -> dict[str, Any]:
+    return body if on is None else {**body, "occurred_at": on}
 
 
 def _run(make: Callable[[], Awaitable[T]]) -> T:
@@ -190,6 +200,7 @@ def contract_propose(
     territory: Annotated[str, typer.Option(help="SIREN of a métropole, or D + INSEE code (D33)")],
     ceiling: Annotated[str, typer.Option(help='Annual ceiling in euros: "1500000", "1 500 000,00 €"')],
     request_id: Annotated[str | None, typer.Option(help="Idempotency key; a new one by default")] = None,
+    on: OnOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The préfet proposes a contract to a territory (through the API, with PACTE_TOKEN)."""
@@ -197,7 +208,7 @@ def contract_propose(
     with _api_errors():
         try:
             answer = _api().call(
-                "POST", "/contracts", {"territory": territory, "annual_ceiling": cents}, key=request_id
+                "POST", "/contracts", _dated({"territory": territory, "annual_ceiling": cents}, on), key=request_id
             )
         except ApiRefusal as refusal:
             if refusal.problem.get("code") != "already_exists":
@@ -227,6 +238,7 @@ def contract_do(
     action_id: Annotated[str | None, typer.Option(help="For change-action and remove-action")] = None,
     avenant_id: Annotated[str | None, typer.Option(help="For sign-avenant, e.g. renewal-2027")] = None,
     request_id: Annotated[str | None, typer.Option(help="Idempotency key; a new one by default")] = None,
+    on: OnOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send any operator command to a contract, e.g. `pacte contract do cls-d33 sign-contract --data '{"party": "etat", "signatory": "…"}'`."""
@@ -236,12 +248,15 @@ def contract_do(
         raise typer.Exit(2)
     method, path = COMMANDS[kind]
     url = path.format(contract_id=contract_id, action_id=action_id or "", avenant_id=avenant_id or "")
-    _show_answer(_call(method, url, _body(data), key=request_id), as_json)
+    body = _body(data)
+    if on is not None and isinstance(body, dict):
+        body = _dated(body, on)
+    _show_answer(_call(method, url, body, key=request_id), as_json)
 
 
-def _sugar(kind: str, contract_id: str, body: dict[str, Any], as_json: bool, **path: str) -> None:
+def _sugar(kind: str, contract_id: str, body: dict[str, Any], as_json: bool, on: str | None, **path: str) -> None:
     method, template = COMMANDS[kind]
-    _show_answer(_call(method, template.format(contract_id=contract_id, **path), body), as_json)
+    _show_answer(_call(method, template.format(contract_id=contract_id, **path), _dated(body, on)), as_json)
 
 
 @contract_app.command("deliberate")
@@ -250,6 +265,7 @@ def contract_deliberate(
     voted_on: Annotated[str, typer.Option(help="Date of the vote, YYYY-MM-DD")],
     reference: Annotated[str, typer.Option(help="Reference of the deliberation")],
     body: Annotated[str, typer.Option(help="assemblee or commission_permanente")] = "assemblee",
+    on: OnOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The collectivité records its assembly's vote."""
@@ -258,6 +274,7 @@ def contract_deliberate(
         contract_id,
         {"deliberation": {"body": body, "voted_on": voted_on, "reference": reference}},
         as_json,
+        on,
     )
 
 
@@ -269,13 +286,14 @@ def contract_sign(
     avenant: Annotated[
         str | None, typer.Option(help="Sign this avenant (e.g. renewal-2027) instead of the contract")
     ] = None,
+    on: OnOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Sign the contract, or an avenant, for one party."""
     if avenant:
-        _sugar("SignAvenant", contract_id, {"party": party}, as_json, avenant_id=avenant)
+        _sugar("SignAvenant", contract_id, {"party": party}, as_json, on, avenant_id=avenant)
     else:
-        _sugar("SignContract", contract_id, {"party": party, "signatory": signatory}, as_json)
+        _sugar("SignContract", contract_id, {"party": party, "signatory": signatory}, as_json, on)
 
 
 @contract_app.command("review")
@@ -285,11 +303,12 @@ def contract_review(
     review_date: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     findings: Annotated[str, typer.Option()],
     decision: Annotated[str, typer.Option(help="CONTINUE, ADJUST or SUSPEND")] = "CONTINUE",
+    on: OnOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The commissaire records the committee's review of a year."""
     body = {"year": year, "review_date": review_date, "findings": findings, "decision": decision}
-    _sugar("RecordCommitteeReview", contract_id, body, as_json)
+    _sugar("RecordCommitteeReview", contract_id, body, as_json, on)
 
 
 @contract_app.command("renew")
@@ -300,10 +319,42 @@ def contract_renew(
         str,
         typer.Option(help='Amounts by action as JSON or @file: {"A1": {"etat": "200 000", "collectivite": "200 000"}}'),
     ],
+    on: OnOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The préfet proposes the renewal avenant for next year; both parties then sign it."""
-    _sugar("Renew", contract_id, {"year": year, "amounts": _body(data)}, as_json)
+    _sugar("Renew", contract_id, {"year": year, "amounts": _body(data)}, as_json, on)
+
+
+@contract_app.command("import")
+def contract_import(
+    file: Annotated[Path, typer.Argument(help="JSON lines: one dated fact a line (README: 'Taking over contracts')")],
+    as_json: JsonOption = False,
+) -> None:
+    """Take over contracts under way with their whole history (reprise de l'existant); all or nothing per contract."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]error[/]: cannot read {file}: {exc}")
+        raise typer.Exit(1) from None
+    with _api_errors():
+        report = _api().call_text("POST", "/imports", text)
+    if as_json:
+        _print_json(report)
+    else:
+        for c in report["contracts"]:
+            if c["outcome"] == "refused":
+                where = f"line {c['line']}, " if c.get("line") else ""
+                err.print(
+                    f"[red]refused[/] {c['contract_id']}: {where}{c['field'] or '—'}: {c['message']} ({c['code']})"
+                )
+            else:
+                colour = "green" if c["outcome"] == "imported" else "yellow"
+                out.print(
+                    f"[{colour}]{c['outcome']}[/] {c['contract_id']}: {c['events']} events, version {c['version']}"
+                )
+        out.print(f"{report['imported']} imported, {report['unchanged']} unchanged, {report['refused']} refused")
+    raise typer.Exit(1 if report["refused"] else 0)
 
 
 @contract_app.command("show")
@@ -421,29 +472,61 @@ def audit_history(contract_id: str, as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(events)
         return
-    table = Table("v", "event", "who", "occurred (business)", "recorded", title=f"{contract_id}: {len(events)} events")
+    table = Table(
+        "v",
+        "event",
+        "who",
+        "entered by",
+        "occurred (business)",
+        "recorded",
+        "notes",
+        title=f"{contract_id}: {len(events)} events",
+    )
     for e in events:
+        notes = []
+        if e["late_by_days"] is not None:
+            notes.append(f"recorded {e['late_by_days']} days late")
+        if e["imported"]:
+            notes.append(f"imported: {e['source']}")
+        elif e["source"]:
+            notes.append(f"source: {e['source']}")
+        if e["withdrawn_by"]:
+            notes.append(f"withdrawn by v{e['withdrawn_by']}")
+        if e["rectified_by"]:
+            notes.append("rectified by " + ", ".join(f"v{v}" for v in e["rectified_by"]))
         table.add_row(
             str(e["version"]),
             e["event_type"],
             f"{e['identity']} ({e['role']})",
+            e["recorded_by"] or "",
             e["occurred_at"][:16].replace("T", " "),
             e["recorded_at"][:19].replace("T", " "),
+            "; ".join(notes),
         )
     out.print(table)
 
 
 @audit_app.command("as-of")
 def audit_as_of(
-    contract_id: str, day: Annotated[str, typer.Argument(help="YYYY-MM-DD")], as_json: JsonOption = False
+    contract_id: str,
+    day: Annotated[str, typer.Argument(help="YYYY-MM-DD (business date: what was true then)")],
+    known_at: Annotated[
+        str | None,
+        typer.Option("--known-at", help="Record time: only what Pacte knew then (YYYY-MM-DD or ISO date-time)"),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """A contract's state as of a business date, replayed from its events."""
-    state = _call("GET", f"/contracts/{contract_id}/as-of/{day}")
+    """A contract's state as of a business date, as known now or as known at a record time, replayed from its events."""
+    params = {"known_at": known_at} if known_at else None
+    state = _call("GET", f"/contracts/{contract_id}/as-of/{day}", params=params)
     if as_json:
         _print_json(state)
     else:
+        missed = ", ".join(f"{m['deadline']} {m['year'] or ''}".strip() for m in state["missed_deadlines"]) or "—"
+        known = f" (as known at {known_at})" if known_at else ""
         out.print(
-            f"{contract_id} as of {day}: {state['status']}, version {state['version']}, actions {', '.join(state['actions']) or '—'}"
+            f"{contract_id} as of {day}{known}: {state['status']}, year {state['current_year'] or '—'}, "
+            f"actions {', '.join(state['actions']) or '—'}, missed deadlines {missed}"
         )
 
 
@@ -460,7 +543,13 @@ def audit_changes(
         _print_json(why)
         return
     for e in why["events"]:
-        out.print(f"  {e['occurred_at'][:10]}  {e['type']}  by {e['actor']['identity']}")
+        out.print(f"  {e['occurred_at'][:10]}  {e['type']}  by {e['actor']['identity']}  ({e['why']})")
+    for e in why["revisions_of_start"]:
+        out.print(f"  revised {e['occurred_at'][:10]}  {e['type']}  by {e['actor']['identity']}  ({e['why']})")
+    out.print(
+        "  the difference comes from "
+        + ("late records or corrections too" if why["from_late_records_or_corrections"] else "new facts only")
+    )
     for c in why["changes"]:
         out.print(
             f"  {c['field']}: {json.dumps(c['before'], ensure_ascii=False)[:60]} → {json.dumps(c['after'], ensure_ascii=False)[:60]}"
@@ -564,9 +653,22 @@ def audit_anchor(
 def simulate(
     territories: Annotated[str, typer.Option(help="all | metropoles | departements | N (a seeded sample)")] = "10",
     seed: Annotated[int, typer.Option(help="Seed of the random but realistic programme")] = 2024,
+    until: Annotated[
+        str | None, typer.Option(help="Stop at the end of this day (YYYY-MM-DD): the programme as it stood then")
+    ] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Write the histories driven (up to --until) as an import file (JSON lines)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the whole 2024–2027 programme on the time-skipping Temporal test server, then verify the event store."""
+    """Run the 2024–2027 programme on the time-skipping Temporal test server, then verify the event store."""
+    from datetime import date
+
+    try:
+        cut = date.fromisoformat(until) if until else None
+    except ValueError:
+        err.print(f"[red]usage[/]: --until: {until!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(2) from None
     from rich.progress import Progress
 
     from pacte.simulate import simulate as run
@@ -580,13 +682,13 @@ def simulate(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        result = _run(lambda: run(settings, territories, seed, advance))
+        result = _run(lambda: run(settings, territories, seed, advance, until=cut, export=export))
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:
         table = Table(show_header=False, title="simulation 2024–2027")
         for key, value in result.items():
-            if key != "refusals":
+            if key != "refusals" and value is not None:
                 table.add_row(key, str(value))
         out.print(table)
         for line in result["refusals"]:

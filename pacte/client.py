@@ -42,8 +42,15 @@ class ApiClient:
         self, method: str, path: str, body: Any = None, *, params: dict[str, Any] | None = None, key: str | None = None
     ) -> Any:
         headers = {"Idempotency-Key": key} if key else {}
+        return self._send(method, path, json=body, params=params, headers=headers)
+
+    def call_text(self, method: str, path: str, text: str) -> Any:
+        """Send a text body (an import file, JSON lines)."""
+        return self._send(method, path, content=text.encode(), headers={"Content-Type": "application/x-ndjson"})
+
+    def _send(self, method: str, path: str, **request: Any) -> Any:
         try:
-            response = self.http.request(method, path, json=body, params=params, headers=headers)
+            response = self.http.request(method, path, **request)
         except httpx.TransportError as exc:
             raise ConnectionError(f"cannot reach the API at {self.http.base_url}: {exc}") from exc
         if response.status_code >= 400:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -14,11 +16,12 @@ from domain.commands import Command, ProposeContract
 from domain.decider import decide
 from domain.errors import DomainError
 from domain.policy import DEFAULT_POLICY
+from domain.reprise import ImportLine, LineRefused, import_history
 from domain.state import INITIAL_STATE, ContractState
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
-from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput
+from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
 
 
 class ContractNotFound(LookupError):
@@ -94,6 +97,61 @@ async def propose(
             return ProposeOutcome(contract_id=command.contract_id, created=False, result=None)
         raise
     return ProposeOutcome(contract_id=command.contract_id, created=True, result=result)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    contract_id: str
+    version: int
+    events: int  # 0: the same history was already there, nothing was written
+
+
+async def import_contract(
+    client: Client, task_queue: str, contract_id: str, lines: tuple[ImportLine, ...], *, clock_offset_s: float = 0.0
+) -> ImportResult:
+    """Take over a contract's history: a dry run first (a refused file starts nothing), then one update that
+    decides it again in the workflow and records it in one append. The same file again records nothing."""
+    import_history(lines, INITIAL_STATE, DEFAULT_POLICY, datetime.now(UTC) + timedelta(seconds=clock_offset_s))
+    request = ImportRequest(lines=lines)
+    # Its own update id: Temporal would answer a repeated id with the first answer ("imported"), while the domain
+    # itself records a file already in once (each line's request id derives from its content) and says "unchanged".
+    digest = hashlib.sha256("\n".join(line.command.request_id for line in lines).encode()).hexdigest()[:32]
+    try:
+        await client.start_workflow(
+            ContractWorkflow.run,
+            ContractWorkflowInput(contract_id=contract_id, clock_offset_s=clock_offset_s),
+            id=contract_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
+        state = await closed_state(client, contract_id)
+        if all(line.command.request_id in state.request_ids for line in lines):
+            return ImportResult(contract_id=contract_id, version=state.version, events=0)
+        raise DomainError(
+            f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists"
+        ) from None
+    try:
+        result = await handle(client, contract_id).execute_update(
+            ContractWorkflow.import_history, request, id=f"import:{digest}:{uuid.uuid4().hex[:12]}"
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.details:
+            detail = cause.details[0]
+            error = DomainError(detail["message"], field=detail.get("field"), code=detail["code"])
+            if detail.get("line") is not None:
+                raise LineRefused(detail["line"], error) from None
+            raise error from None
+        raise
+    return ImportResult(contract_id=contract_id, version=result.version, events=len(result.events))
+
+
+async def closed_state(client: Client, contract_id: str) -> ContractState:
+    """The final state of a contract whose workflow has ended (its result)."""
+    state: ContractState = await handle(client, contract_id).result()
+    return state
 
 
 async def current_state(client: Client, contract_id: str) -> ContractState:

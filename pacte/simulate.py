@@ -4,13 +4,15 @@ operator would send, into a fresh database of the configured (or embedded) Postg
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,6 +20,8 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.business_time import business_date, end_of_day
+from domain.commands import Command
 from domain.errors import DomainError
 from domain.evolve import fold
 from domain.state import ContractState, Status
@@ -49,6 +53,7 @@ class Outcome:
     offset: timedelta  # business time = server time + offset
     refused: list[str] = field(default_factory=list)
     commands: int = 0
+    accepted: list[Command] = field(default_factory=list)  # what the operators' side sent and the rules accepted
 
 
 async def _run_step(client: Client, step: Step, outcome: Outcome, store: EventStore | None) -> None:
@@ -64,6 +69,7 @@ async def _run_step(client: Client, step: Step, outcome: Outcome, store: EventSt
     try:
         await service.send_command(client, command)
         outcome.commands += 1
+        outcome.accepted.append(command)
     except DomainError as error:
         outcome.refused.append(f"{step.contract_id} {command.type}: {error.message}")
 
@@ -75,21 +81,30 @@ async def drive(
     plans: list[Plan],
     progress: Callable[[int, int], None],
     store: EventStore | None = None,
+    *,
+    until: date | None = None,
+    offset: timedelta | None = None,
+    start: bool = True,
 ) -> Outcome:
     """Send every plan's commands at their business times, the server's clock skipping ahead between days.
 
     With ``store``, each command is built from the contract's stream rather than a query to its workflow, so the
-    driver needs no worker to be up (the fault tests kill it).
+    driver needs no worker to be up (the fault tests kill it). With ``until``, only the steps up to that date are
+    sent and the clock then runs to the end of that day (Paris), so the calendar's facts of the day are recorded; a
+    later call with the same ``offset`` and ``start=False`` carries on from there.
     """
-    offset = SIMULATION_START - await env.get_current_time()
+    offset = SIMULATION_START - await env.get_current_time() if offset is None else offset
     outcome = Outcome(offset=offset)
-    for plan in plans:
-        await service.start_contract(client, task_queue, plan.contract_id, clock_offset_s=offset.total_seconds())
+    if start:
+        for plan in plans:
+            await service.start_contract(client, task_queue, plan.contract_id, clock_offset_s=offset.total_seconds())
+    began = await env.get_current_time() + offset
     # Steps of the same day run together, each contract's in order; days run one after another.
     days: dict[Any, list[Step]] = defaultdict(list)
     for plan in plans:
         for step in plan.steps:
-            days[step.at.date()].append(step)
+            if step.at > began and (until is None or business_date(step.at) <= until):
+                days[step.at.date()].append(step)
     total, done = sum(len(v) for v in days.values()), 0
     for day in sorted(days):
         steps = sorted(days[day], key=lambda s: s.at)
@@ -109,11 +124,37 @@ async def drive(
         await asyncio.gather(*(run_contract(v) for v in by_contract.values()))
         done += len(steps)
         progress(done, total)
+    if until is not None:
+        business_now = await env.get_current_time() + offset
+        if end_of_day(until) > business_now:
+            await env.sleep(end_of_day(until) - business_now)
     return outcome
 
 
+def export_lines(commands: list[Command], until: date | None, source: str) -> list[dict[str, Any]]:
+    """The operators' commands up to ``until`` as an import file's lines (see domain/reprise.py): each with its
+    business date, the party that did it and its source; the calendar's facts are left to the import."""
+    lines = []
+    for command in sorted(commands, key=lambda c: (c.contract_id, c.at)):
+        if until is not None and business_date(command.at) > until:
+            continue
+        line = command.model_dump(
+            mode="json", exclude={"request_id", "at", "entered_at", "recorded_by", "schema_version"}
+        )
+        line["occurred_at"] = command.at.isoformat()
+        line["source"] = line.get("source") or source
+        lines.append(line)
+    return lines
+
+
 async def simulate(
-    settings: Settings, selection: str, seed: int, progress: Callable[[int, int], None]
+    settings: Settings,
+    selection: str,
+    seed: int,
+    progress: Callable[[int, int], None],
+    *,
+    until: date | None = None,
+    export: Path | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     server_url = await resolve_database_url(settings)
@@ -131,13 +172,20 @@ async def simulate(
         try:
             queue = "pacte-simulation"
             async with build_worker(env.client, store, queue):
-                outcome = await drive(env, env.client, queue, plans, progress, store)
+                outcome = await drive(env, env.client, queue, plans, progress, store, until=until)
                 finals: list[ContractState] = []
                 for plan in plans:
+                    if until is not None:  # the programme stops at the cut: the states as they are then
+                        finals.append(await service.handle(env.client, plan.contract_id).query(ContractWorkflow.state))
+                        continue
                     try:
                         finals.append(await service.handle(env.client, plan.contract_id).result())
                     except WorkflowFailureError as error:  # pragma: no cover - reported, not hidden
                         outcome.refused.append(f"{plan.contract_id}: workflow failed: {error}")
+            if export is not None:
+                lines = export_lines(outcome.accepted, until, f"simulation Pacte, graine {seed}")
+                text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+                await asyncio.to_thread(export.write_text, text)
             async with store.pool.acquire() as conn:
                 report = await verify(conn)
             events = await store.pool.fetchval("SELECT count(*) FROM events")
@@ -148,6 +196,8 @@ async def simulate(
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     return {
+        "until": until.isoformat() if until else None,
+        "exported_lines": len(outcome.accepted) if export is not None else None,
         "contracts": len(plans),
         "closed": sum(1 for s in finals if s.status is Status.CLOSED),
         "terminated": sum(1 for s in finals if s.status is Status.TERMINATED),

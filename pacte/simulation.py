@@ -127,8 +127,13 @@ def plan_for(territory: Territory, seed: int, policy: Policy = DEFAULT_POLICY, *
     def add(at: datetime, build: Callable[[ContractState, datetime], Command | None]) -> None:
         plan.steps.append(Step(at=at, contract_id=cid, build=build))
 
+    # Départements' contracts come under the instruction of 23 November 2023, métropoles' under that of 27 October.
+    proposed_from = policy.earliest_date_for(territory.kind) + timedelta(days=1)
     add(
-        _day(2023, 11, 15, rng, 30),
+        max(
+            _day(2023, 11, 15, rng, 30),
+            datetime(proposed_from.year, proposed_from.month, proposed_from.day, 9, tzinfo=UTC),
+        ),
         lambda s, t: _command(
             "ProposeContract",
             cid,

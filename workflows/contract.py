@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,15 +21,17 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, AppendResult, ReminderRequest
-    from domain.actors import SYSTEM_ACTOR
-    from domain.commands import COMMAND_ADAPTER, Command
-    from domain.deadlines import Deadline, Milestone, next_milestone, pending_deadlines
+    from domain.calendar import CalendarFact, milestone_due, missed_deadlines_due, next_wake, reminders_due
+    from domain.commands import Command
+    from domain.deadlines import Deadline, pending_deadlines
     from domain.decider import decide
     from domain.errors import DomainError
+    from domain.events import Event
     from domain.evolve import evolve
+    from domain.reprise import LineRefused, import_history
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
     from eventstore.records import new_event_from
-    from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput
+    from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
 
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -40,11 +42,8 @@ APPEND_RETRY = RetryPolicy(
 
 
 def refusal(error: DomainError) -> ApplicationError:
-    return ApplicationError(error.message, error.to_dict(), type=error.code, non_retryable=True)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+    details = error.to_dict() | ({"line": error.line} if isinstance(error, LineRefused) else {})
+    return ApplicationError(error.message, details, type=error.code, non_retryable=True)
 
 
 @workflow.defn
@@ -105,66 +104,28 @@ class ContractWorkflow:
         return new_year or workflow.info().is_continue_as_new_suggested()
 
     def _next_wake(self) -> datetime | None:
-        moments: list[datetime] = []
-        milestone = next_milestone(self._state, self._policy)
-        if milestone is not None:
-            moments.append(_midnight(milestone.on))
-        for deadline in pending_deadlines(self._state, self._policy):
-            if not deadline.missed_recorded:
-                moments.append(_midnight(deadline.due + timedelta(days=1)))
-            if deadline.key not in self._reminded:
-                moments.append(_midnight(deadline.reminder))
-        future = [m for m in moments if m > self._now()]
-        return min(future) if future else None
+        return next_wake(self._state, self._policy, self._now(), tuple(self._reminded))
 
     async def _do_what_is_due(self) -> None:
         async with self._lock:
             now = self._now()
-            today = now.date()
             # Missed deadlines first: opening the next year changes which obligations are pending.
-            for deadline in pending_deadlines(self._state, self._policy):
-                if today > deadline.due and not deadline.missed_recorded:
-                    await self._system(
-                        self._nominal(_midnight(deadline.due + timedelta(days=1))),
-                        "RecordMissedDeadline",
-                        f"missed:{deadline.key}",
-                        deadline=deadline.kind.value,
-                        year=deadline.year,
-                        due=deadline.due,
-                    )
-                elif deadline.reminder <= today <= deadline.due and deadline.key not in self._reminded:
-                    await self._remind(deadline)
-            milestone = next_milestone(self._state, self._policy)
-            if milestone is not None and milestone.on <= today:
-                at = self._nominal(_midnight(milestone.on))
-                if milestone.kind is Milestone.OPEN_YEAR:
-                    await self._system(at, "OpenProgrammeYear", f"open:{milestone.year}", year=milestone.year)
-                else:
-                    await self._system(at, "BeginClosing", "closing")
+            for fact in missed_deadlines_due(self._state, self._policy, now):
+                await self._system(fact)
+            for deadline in reminders_due(self._state, self._policy, now, tuple(self._reminded)):
+                await self._remind(deadline)
+            milestone = milestone_due(self._state, self._policy, now)
+            if milestone is not None:
+                await self._system(milestone)
 
-    def _nominal(self, moment: datetime) -> datetime:
-        """A system fact's business time is the moment it is about (1 January, the day after a deadline), not the
-        moment a timer happened to run: replays and reruns give the same events. Never before the last event."""
-        last = self._state.last_at
-        return max(moment, last) if last is not None else moment
-
-    async def _system(self, now: datetime, kind: str, key: str, **fields: object) -> None:
-        command = COMMAND_ADAPTER.validate_python(
-            {
-                "type": kind,
-                "contract_id": self._contract_id,
-                "actor": SYSTEM_ACTOR,
-                "request_id": f"system:{self._contract_id}:{key}",
-                "at": now,
-                **fields,
-            }
-        )
+    async def _system(self, fact: CalendarFact) -> None:
+        """A calendar fact, stamped with the moment it is about (see domain/calendar.py), not when the timer ran."""
         try:
-            await self._apply(command)
+            await self._apply(fact.command(self._contract_id))
         except ApplicationError as error:  # the rules said no (e.g. an operator got there first): note it, go on
             workflow.logger.warning(
                 "system command refused",
-                extra={"contract_id": self._contract_id, "command": kind, "reason": str(error)},
+                extra={"contract_id": self._contract_id, "command": fact.command_type, "reason": str(error)},
             )
 
     async def _remind(self, deadline: Deadline) -> None:
@@ -213,15 +174,53 @@ class ContractWorkflow:
                 type="invalid_value",
             )
         try:
-            decide(request.command, self._state, self._policy)
+            decide(self._entered(request.command), self._state, self._policy)
         except DomainError as error:
             raise refusal(error) from None
 
-    async def _apply(self, command: Command) -> CommandResult:
+    @workflow.update
+    async def import_history(self, request: ImportRequest) -> CommandResult:
+        """A contract's history taken over from a file: every fact decided in order with the calendar's facts
+        interleaved, then recorded in one append (all or nothing)."""
+        async with self._lock:
+            try:
+                events = self._decide_import(request)
+            except DomainError as error:
+                raise refusal(error) from None
+            return await self._record(events)
+
+    @import_history.validator
+    def validate_import(self, request: ImportRequest) -> None:
         try:
-            events = decide(command, self._state, self._policy)
+            self._decide_import(request)
         except DomainError as error:
             raise refusal(error) from None
+
+    def _decide_import(self, request: ImportRequest) -> list[Event]:
+        if self._state.status is not Status.NONE:
+            if all(line.command.request_id in self._state.request_ids for line in request.lines):
+                return []  # the same file again: nothing new
+            raise DomainError(
+                f"contract_id: {self._contract_id} already has a history; an import takes over a contract Pacte does "
+                "not hold yet",
+                field="contract_id",
+                code="already_exists",
+            )
+        events, _ = import_history(request.lines, self._state, self._policy, self._now())
+        return events
+
+    def _entered(self, command: Command) -> Command:
+        """The moment the command reaches the contract, by the workflow's clock: a fact dated later is in the future."""
+        return command.model_copy(update={"entered_at": self._now()})
+
+    async def _apply(self, command: Command) -> CommandResult:
+        try:
+            events = decide(self._entered(command), self._state, self._policy)
+        except DomainError as error:
+            raise refusal(error) from None
+        return await self._record(events)
+
+    async def _record(self, events: list[Event]) -> CommandResult:
         if not events:
             return CommandResult(version=self._state.version, events=[], state=self._state)
         info = workflow.info()

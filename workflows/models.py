@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.actors import Actor
 from domain.commands import Command
 from domain.policy import DEFAULT_POLICY, Policy
+from domain.reprise import ImportLine
 from domain.state import ContractState
 
 
@@ -30,6 +31,14 @@ class CommandRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     command: Command
+
+
+class ImportRequest(BaseModel):
+    """The parsed lines of one contract's history (see domain/reprise.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lines: tuple[ImportLine, ...]
 
 
 class CommandResult(BaseModel):

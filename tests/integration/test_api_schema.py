@@ -9,6 +9,7 @@ rules instead of stopping at "no such contract"."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from typing import Any
 
@@ -51,6 +52,12 @@ ACTORS = {
 CALLERS = ["prefet", "collectivite", "commissaire", "auditor"] * 3 + [*ACTORS, "expired", "garbage", "nobody"]
 ACTION_IDS = [a.action_id for a in BORDEAUX_ACTIONS]
 EXAMPLES_PER_OPERATION = 80
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _json_lines(ctx: Any, value: Any) -> bytes:
+    """An import file is text (JSON lines): generated strings go as they are, anything else as one JSON line."""
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else json.dumps(value).encode()
 
 
 def schema_without_security() -> dict[str, Any]:

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import SYSTEM_ACTOR
+from domain.business_time import start_of_day
 from domain.errors import DomainError
 from domain.evolve import fold
 from domain.state import ContractState, Status
@@ -87,7 +88,8 @@ async def test_updates_around_the_year_boundary_are_neither_lost_nor_doubled(
     plan = plan_for(territory, seed=3, incidents=False)
     plan.steps = [s for s in plan.steps if s.at < datetime(2024, 11, 1, tzinfo=UTC)]  # signed, reviewed 2024
     offset = (await drive(skipping_env, skipping_env.client, skipping_queue, [plan], lambda d, t: None)).offset
-    just_before = datetime(2024, 12, 31, 23, 59, 50, tzinfo=UTC)
+    # The boundary is midnight in Paris (23:00 UTC on 31 December).
+    just_before = start_of_day(date(2025, 1, 1)) - timedelta(seconds=10)
     await skipping_env.sleep(just_before - (await skipping_env.get_current_time() + offset))
     prefet = actors_for(territory)["prefet"]
     state = await service.handle(skipping_env.client, plan.contract_id).query(ContractWorkflow.state)
@@ -132,11 +134,15 @@ async def test_updates_around_the_year_boundary_are_neither_lost_nor_doubled(
     assert state.current_year == 2025 and state.version == len(events)
 
 
-async def in_execution(env: WorkflowEnvironment, queue: str, territory_id: str, until: date) -> tuple[Plan, dict]:  # type: ignore[type-arg]
+async def in_execution(
+    env: WorkflowEnvironment, queue: str, territory_id: str, until: date, now: datetime
+) -> tuple[Plan, dict]:  # type: ignore[type-arg]
+    """The plan's facts before ``until``, then the clock moved on to ``now`` (a fact is never dated in the future)."""
     territory = REFERENCE_TERRITORIES[territory_id]
     plan = plan_for(territory, seed=5, incidents=False)
     plan.steps = [s for s in plan.steps if s.at.date() < until]
-    await drive(env, env.client, queue, [plan], lambda d, t: None)
+    offset = (await drive(env, env.client, queue, [plan], lambda d, t: None)).offset
+    await env.sleep(now - (await env.get_current_time() + offset))
     return plan, actors_for(territory)
 
 
@@ -147,7 +153,9 @@ async def outcomes(client: Client, *commands) -> list[object]:  # type: ignore[n
 async def test_two_renewals_at_the_same_moment_one_wins(
     skipping_env: WorkflowEnvironment, skipping_queue: str, store: EventStore
 ) -> None:
-    plan, a = await in_execution(skipping_env, skipping_queue, "D65", date(2024, 11, 20))
+    plan, a = await in_execution(
+        skipping_env, skipping_queue, "D65", date(2024, 11, 20), datetime(2024, 11, 21, 10, 5, tzinfo=UTC)
+    )
     state = await service.handle(skipping_env.client, plan.contract_id).query(ContractWorkflow.state)
     assert state.year(2024).reviews
     at = datetime(2024, 11, 21, 10, tzinfo=UTC)
@@ -173,7 +181,10 @@ async def test_two_renewals_at_the_same_moment_one_wins(
 async def test_two_terminations_at_the_same_moment_one_wins_and_sign_races_terminate_cleanly(
     skipping_env: WorkflowEnvironment, skipping_queue: str, store: EventStore
 ) -> None:
-    plan, a = await in_execution(skipping_env, skipping_queue, "D66", date(2024, 2, 25))  # deliberated, unsigned
+    # deliberated, unsigned
+    plan, a = await in_execution(
+        skipping_env, skipping_queue, "D66", date(2024, 2, 25), datetime(2024, 3, 20, 10, 5, tzinfo=UTC)
+    )
     at = datetime(2024, 3, 20, 10, tzinfo=UTC)
     sign = _command("SignContract", plan.contract_id, a["prefet"], at, party="etat", signatory="Préfet")
     end_a = _command("Terminate", plan.contract_id, a["collectivite"], at + timedelta(seconds=1), reason="Désaccord")

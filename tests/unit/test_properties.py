@@ -186,6 +186,17 @@ class Walk:
             "CloseContract": {"declared_reversement": draw(st.sampled_from([None, 0, 1]))},
             "OpenProgrammeYear": {"year": year},
             "RecordMissedDeadline": {"deadline": "renewal", "year": year, "due": date(max(year, 2024) - 1, 12, 31)},
+            "RectifyExecutionReport": {
+                "year": year,
+                "etat_spent": {aid: euros * EUR},
+                "collectivite_spent": {aid: euros * EUR},
+                "reason": "r",
+            },
+            "RectifySignature": {
+                "party": draw(st.sampled_from(["etat", "collectivite"])),
+                "signed_on": self.now.date() - timedelta(days=draw(st.integers(0, 60))),
+                "reason": "r",
+            },
         }[kind]
         return self.cmd(kind, actor, **fields)
 

@@ -50,6 +50,19 @@ def with_renewal() -> Contract:
     return c
 
 
+def reported_2024() -> Contract:
+    c = bordeaux_in_2025()
+    c.do(
+        "SubmitExecutionReport",
+        BORDEAUX_COLL,
+        at(2025, 2, 1),
+        year=2024,
+        etat_spent={"A1": 1},
+        collectivite_spent={"A1": 1},
+    )
+    return c
+
+
 def closing_ready() -> Contract:
     c = bordeaux_in_execution()
     for year in (2025, 2026, 2027):
@@ -117,7 +130,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "RecordMidTermEvaluation": (
         bordeaux_in_execution,
-        at(2024, 6, 1),
+        at(2026, 3, 1),
         lambda r: {"evaluations": {a.action_id: "ok" for a in BORDEAUX_ACTIONS}},
     ),
     "Suspend": (bordeaux_in_execution, at(2024, 6, 1), lambda r: {"reason": "r"}),
@@ -130,6 +143,16 @@ SCENARIOS: dict[str, Scenario] = {
         bordeaux_in_execution,
         at(2025, 1, 2),
         lambda r: {"deadline": "committee_review", "year": 2024, "due": date(2024, 12, 31)},
+    ),
+    "RectifyExecutionReport": (
+        reported_2024,
+        at(2025, 2, 10),
+        lambda r: {"year": 2024, "etat_spent": {"A1": 2}, "collectivite_spent": {"A1": 2}, "reason": "coquille"},
+    ),
+    "RectifySignature": (
+        bordeaux_in_execution,
+        at(2024, 4, 1),
+        lambda r: {"party": party(r), "signed_on": date(2024, 2, 28), "reason": "date de la convention"},
     ),
 }
 

@@ -402,7 +402,7 @@ row(
     at(2023, 11, 30),
     {"action": NEW},
     "date_out_of_programme",
-    "at",
+    "occurred_at",
 )
 row(
     "closing before the programme's end",
@@ -412,7 +412,7 @@ row(
     at(2027, 12, 31),
     {},
     "date_out_of_programme",
-    "at",
+    "occurred_at",
 )
 
 

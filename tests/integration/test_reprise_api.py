@@ -1,0 +1,211 @@
+"""Through the API and the workflows, on real servers: a contract taken over with its 2024 history, a committee
+review typed late that withdraws the missed review, "what was true" versus "what we knew then", and bad import files
+that write nothing for the contract concerned."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.actors import Actor, Role
+from eventstore.store import EventStore
+from tests.integration.helpers import auth
+from tests.unit.builders import BORDEAUX_ACTIONS
+
+pytestmark = pytest.mark.integration
+
+NANTES, CID = "244400404", "cls-244400404"  # Nantes Métropole (Loire-Atlantique, Pays de la Loire)
+ACTORS = {
+    "prefet": Actor(role=Role.PREFET, identity="prefecture-loire-atlantique", scope=("44",)),
+    "collectivite": Actor(role=Role.COLLECTIVITE, identity="nantes-metropole", scope=(NANTES,)),
+    "commissaire": Actor(role=Role.COMMISSAIRE, identity="commissaire-pdl", scope=("52",)),
+    "auditor": Actor(role=Role.AUDITOR, identity="cour-des-comptes", scope=("*",)),
+    "prefet_elsewhere": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
+}
+
+
+def who(name: str) -> dict[str, Any]:
+    return ACTORS[name].model_dump(mode="json")
+
+
+def nantes_history(
+    contract_id: str = CID, territory: str = NANTES, collectivite: str = "collectivite"
+) -> list[dict[str, Any]]:
+    """Nantes Métropole from the préfecture's files: proposed, voted, signed on 28 March 2024; no review typed yet."""
+    src = "convention CLS Nantes Métropole signée le 28/03/2024, réf. CLS-44-2024-01"
+    base = {"contract_id": contract_id, "source": src}
+    return [
+        base
+        | {
+            "type": "ProposeContract",
+            "occurred_at": "2023-12-05",
+            "actor": who("prefet"),
+            "territory_id": territory,
+            "annual_ceiling": 150_000_000,
+            "draft_actions": [
+                a.model_dump(mode="json") for a in BORDEAUX_ACTIONS if territory == NANTES or a.axis != "EMPLOI"
+            ],
+        },
+        base
+        | {
+            "type": "RecordDeliberation",
+            "occurred_at": "2024-02-10",
+            "actor": who(collectivite),
+            "source": "délibération du conseil métropolitain n° 2024-07",
+            "deliberation": {"body": "assemblee", "voted_on": "2024-02-09", "reference": "2024-07"},
+        },
+        base
+        | {
+            "type": "SignContract",
+            "occurred_at": "2024-03-28",
+            "actor": who("prefet"),
+            "party": "etat",
+            "signatory": "Préfet de la Loire-Atlantique",
+        },
+        base
+        | {
+            "type": "SignContract",
+            "occurred_at": "2024-03-28",
+            "actor": who(collectivite),
+            "party": "collectivite",
+            "signatory": "Présidente de Nantes Métropole",
+        },
+    ]
+
+
+def jsonl(lines: list[dict[str, Any]]) -> str:
+    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n"
+
+
+async def post_import(
+    http: httpx.AsyncClient, issued: dict[str, str], text: str, as_: str = "prefet"
+) -> httpx.Response:
+    headers = auth(issued, as_) | {"Content-Type": "application/x-ndjson"}
+    return await http.post("/imports", content=text.encode(), headers=headers)
+
+
+async def test_taking_over_nantes_then_a_late_review_then_both_time_axes(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    response = await post_import(http, issued, jsonl(nantes_history()))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["imported"] == 1 and report["contracts"][0]["outcome"] == "imported", report
+
+    state = (await http.get(f"/contracts/{CID}", headers=auth(issued, "prefet"))).json()
+    missed = {(m["deadline"], m["year"]) for m in state["missed_deadlines"]}
+    assert ("signature", None) not in missed  # signed on 28 March: the 31 March deadline was met
+    assert {("committee_review", 2024), ("renewal", 2025)} <= missed  # those never came: facts at their dates
+    assert state["current_year"] == datetime.now(UTC).year and state["status"] == "IN_EXECUTION"
+
+    # The same file again changes nothing.
+    version = await store.stream_version(CID)
+    again = (await post_import(http, issued, jsonl(nantes_history()))).json()
+    assert again["unchanged"] == 1 and again["contracts"][0]["events"] == 0, again
+    assert await store.stream_version(CID) == version
+    known_before_review = datetime.now(UTC)
+
+    # The committee of 15 December 2024, typed today: in time, and the missed review is withdrawn.
+    review = {
+        "year": 2024,
+        "review_date": "2024-12-15",
+        "findings": "Conforme",
+        "decision": "CONTINUE",
+        "occurred_at": "2024-12-15",
+    }
+    response = await http.post(f"/contracts/{CID}/committee-reviews", json=review, headers=auth(issued, "commissaire"))
+    assert response.status_code == 200, response.text
+    assert [e["type"] for e in response.json()["events"]] == ["CommitteeReviewRecorded", "DeadlineMissedWithdrawn"]
+    state = response.json()["state"]
+    assert ("committee_review", 2024) not in {(m["deadline"], m["year"]) for m in state["missed_deadlines"]}
+
+    timeline = (await http.get(f"/contracts/{CID}/timeline", headers=auth(issued, "auditor"))).json()
+    signed = [e for e in timeline if e["event_type"] == "PartySigned"]
+    assert all(e["imported"] and e["recorded_by"] == "prefecture-loire-atlantique" for e in signed)
+    assert signed[1]["identity"] == "nantes-metropole" and signed[1]["source"].startswith("convention CLS")
+    missed_review = next(
+        e
+        for e in timeline
+        if e["event_type"] == "DeadlineMissed"
+        and e["payload"]["deadline"] == "committee_review"
+        and e["payload"]["year"] == 2024
+    )
+    late_review = next(e for e in timeline if e["event_type"] == "CommitteeReviewRecorded")
+    assert missed_review["withdrawn_by"] is not None and late_review["late_by_days"] > 600
+    assert missed_review["occurred_at"].startswith("2024-12-31T23:00")  # midnight in Paris, 1 January 2025
+
+    # What was true on 2 January 2025, and what we knew of it before the review was typed.
+    truth = (await http.get(f"/contracts/{CID}/as-of/2025-01-02", headers=auth(issued, "auditor"))).json()
+    then = (
+        await http.get(
+            f"/contracts/{CID}/as-of/2025-01-02",
+            params={"known_at": known_before_review.isoformat()},
+            headers=auth(issued, "auditor"),
+        )
+    ).json()
+    assert ("committee_review", 2024) not in {(m["deadline"], m["year"]) for m in truth["missed_deadlines"]}
+    assert ("committee_review", 2024) in {(m["deadline"], m["year"]) for m in then["missed_deadlines"]}
+    assert truth["years"]["2024"]["reviews"] and not then["years"]["2024"]["reviews"]
+
+    changes = (
+        await http.get(
+            f"/contracts/{CID}/changes",
+            params={"start": "2024-12-01", "end": "2025-01-31"},
+            headers=auth(issued, "auditor"),
+        )
+    ).json()
+    assert changes["from_late_records_or_corrections"]
+    assert {e["why"] for e in changes["events"]} >= {"late_record", "withdrawal", "calendar"}
+
+    verify = (await http.get("/audit/verify", headers=auth(issued, "auditor"))).json()
+    assert verify["ok"], verify  # the chain covers the new fields (recorded_by, source)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "line", "field"),
+    [
+        ("a date in the future", lambda ls: ls[3].update(occurred_at="2031-01-01"), 4, "occurred_at"),
+        ("a rule broken", lambda ls: ls[2].update(occurred_at="2024-02-08"), 3, "occurred_at"),  # before the vote
+        ("the party is not the contract's", lambda ls: ls[1].update(actor=who("prefet_elsewhere")), 2, "actor.role"),
+        ("an unreadable amount", lambda ls: ls[0].update(annual_ceiling=1.5), 1, "annual_ceiling"),
+    ],
+)
+async def test_a_bad_file_is_refused_for_its_contract_and_writes_nothing(  # type: ignore[no-untyped-def]
+    api, store: EventStore, name: str, change: Any, line: int, field: str
+) -> None:
+    http, issued = api
+    bad = nantes_history("cls-d44", "D44", "prefet")  # the Loire-Atlantique département, its own contract
+    for entry in bad[1:2] + bad[3:]:
+        entry["actor"] = who("prefet") | {"role": "collectivite", "identity": "departement-44", "scope": ["D44"]}
+    change(bad)
+    response = await post_import(http, issued, jsonl(bad))
+    assert response.status_code == 200, response.text
+    outcome = response.json()["contracts"][0]
+    assert (outcome["outcome"], outcome["line"], outcome["field"]) == ("refused", line, field), outcome
+    assert await store.stream_version("cls-d44") == 0
+
+
+async def test_malformed_files_and_importers_out_of_scope_are_refused(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    response = await post_import(http, issued, '{"contract_id": "cls-d44"\n')
+    assert response.status_code == 422 and response.json()["field"] == "line" and "line 1" in response.json()["message"]
+    response = await post_import(http, issued, jsonl(nantes_history("cls-d44", "D44")), as_="prefet_elsewhere")
+    assert response.json()["contracts"][0]["code"] == "out_of_scope"
+    response = await post_import(http, issued, jsonl(nantes_history()), as_="collectivite")
+    assert response.status_code == 403
+    assert await store.stream_version("cls-d44") == 0
+
+
+async def test_occurred_at_is_checked_at_the_door(api) -> None:  # type: ignore[no-untyped-def]
+    http, issued = api
+    for value, status in (("2031-05-01", 422), (0, 422), ("hier", 422)):
+        response = await http.post(
+            f"/contracts/{CID}/suspension",
+            json={"reason": "r", "occurred_at": value},
+            headers=auth(issued, "commissaire"),
+        )
+        assert response.status_code == status, response.text
+        assert response.json()["field"] == "occurred_at"
