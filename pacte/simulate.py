@@ -48,6 +48,9 @@ def choose_territories(selection: str, seed: int) -> list[Territory]:
     return sorted(random.Random(seed).sample(everything, min(count, len(everything))), key=lambda t: t.id)
 
 
+UNTIL_MARGIN = timedelta(minutes=30)
+
+
 @dataclass
 class Outcome:
     offset: timedelta  # business time = server time + offset
@@ -90,7 +93,7 @@ async def drive(
 
     With ``store``, each command is built from the contract's stream rather than a query to its workflow, so the
     driver needs no worker to be up (the fault tests kill it). With ``until``, only the steps up to that date are
-    sent and the clock then runs to the end of that day (Paris), so the calendar's facts of the day are recorded; a
+    sent and the clock then runs to 23:30 in Paris that day, so the calendar's facts of the day are recorded; a
     later call with the same ``offset`` and ``start=False`` carries on from there.
     """
     offset = SIMULATION_START - await env.get_current_time() if offset is None else offset
@@ -125,9 +128,12 @@ async def drive(
         done += len(steps)
         progress(done, total)
     if until is not None:
+        # Late on the cut day, at 23:30 in Paris: every fact of the day is in, and the half hour left before the
+        # calendar's midnight facts covers the time the server's clock runs on (in real time) while states are read.
+        stop = end_of_day(until) - UNTIL_MARGIN
         business_now = await env.get_current_time() + offset
-        if end_of_day(until) > business_now:
-            await env.sleep(end_of_day(until) - business_now)
+        if stop > business_now:
+            await env.sleep(stop - business_now)
     return outcome
 
 

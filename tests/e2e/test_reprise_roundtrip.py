@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from eventstore.store import EventStore
 from pacte import service
 from pacte.embedded import binary_path, with_database
 from pacte.runtime import build_worker
-from pacte.simulate import drive, export_lines
+from pacte.simulate import UNTIL_MARGIN, drive, export_lines
 from pacte.simulation import Plan, Step, actors_for, plan_for
 from tests.unit.test_business_time import business
 from workflows.contract import ContractWorkflow
@@ -115,7 +115,10 @@ async def test_every_territory_exported_at_three_dates_imports_to_the_same_state
         path = tmp_path / f"reprise-{cut}.jsonl"
         path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
         async with stack(postgres_server_url) as (env, store, queue):
-            offset = end_of_day(cut) - await env.get_current_time()  # this stack's clock: the end of the cut day
+            # This stack's clock: late on the cut day. Half an hour before its end, because the server's clock runs on
+            # in real time while the contracts are imported, and no calendar fact falls in that half hour (they are
+            # all at midnight in Paris).
+            offset = end_of_day(cut) - UNTIL_MARGIN - await env.get_current_time()
             by_contract: dict[str, list[Any]] = defaultdict(list)
             for n, text in enumerate(path.read_text().splitlines(), 1):
                 raw = json.loads(text)
@@ -141,4 +144,3 @@ async def test_every_territory_exported_at_three_dates_imports_to_the_same_state
                 assert business(await service.handle(env.client, cid).result()) == finals[cid], f"{cid} after {cut}"
             async with store.pool.acquire() as conn:
                 assert (await verify(conn)).ok
-        assert timedelta(0) < offset
