@@ -100,6 +100,9 @@ def _fold_one(state: ContractState, event: Event, version: int) -> ContractState
         if state.rewind is not None:  # a withdrawn fact is not folded again after a later late fact
             kept = tuple(f for f in state.rewind.timer_facts if f.version != event.withdrawn_version)
             changes["rewind"] = state.rewind.model_copy(update={"timer_facts": kept}) if kept else None
+            # A withdrawn fact no longer dates the contract: a fact between it and the one before it is in order.
+            moments = [m for m in (state.rewind.before.last_at, event.occurred_at) if m is not None]
+            changes["last_at"] = max([*moments, *(f.event.occurred_at for f in kept)])
     else:
         changes["rewind"] = None
     day = business_date(event.occurred_at)

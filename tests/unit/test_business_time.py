@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from domain.business_time import business_date, end_of_day, occurred_at, start_of_day
 from domain.calendar import calendar_until
@@ -19,7 +21,9 @@ from domain.evolve import evolve, fold
 from domain.policy import DEFAULT_POLICY
 from domain.reprise import ImportLine, LineRefused, import_history, parse_line
 from domain.state import INITIAL_STATE, ContractState, Status
+from domain.territories import REFERENCE_TERRITORIES
 from domain.timetravel import state_as_of
+from pacte.simulation import plan_for
 from tests.unit.builders import (
     BORDEAUX,
     BORDEAUX_ACTIONS,
@@ -467,3 +471,48 @@ def test_evolve_folds_a_late_fact_in_business_order() -> None:
 def test_date_helpers_cover_the_edges() -> None:
     assert occurred_at(datetime(2024, 3, 28, 15, 30), NOW) == datetime(2024, 3, 28, 14, 30, tzinfo=UTC)  # Paris
     assert business_date(start_of_day(date(2025, 7, 14)) + timedelta(seconds=1)) == date(2025, 7, 14)
+
+
+# --- the property: on time, late, or imported, the same facts give the same contract --------------------------------
+
+END = datetime(2028, 6, 1, tzinfo=UTC)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(REFERENCE_TERRITORIES)), st.integers(0, 100_000), st.data())
+def test_recording_each_fact_on_time_late_or_by_import_folds_to_the_same_business_state(
+    territory_id: str, seed: int, data: st.DataObject
+) -> None:
+    plan = plan_for(REFERENCE_TERRITORIES[territory_id], seed)
+    # On time: each fact recorded on its day, the workflow's timers running up to it first.
+    on_time = Contract(plan.contract_id)
+    accepted: list[Command] = []
+    for step in plan.steps:
+        run_calendar(on_time, step.at)
+        if on_time.state.status in (Status.CLOSED, Status.TERMINATED):
+            break
+        cmd = step.build(on_time.state, step.at)
+        assert cmd is not None
+        on_time.send(cmd.model_copy(update={"entered_at": step.at}))
+        accepted.append(cmd)
+    run_calendar(on_time, END)
+
+    # Late: each fact typed days or weeks after it happened (in the same order), the timers running ahead meanwhile
+    # and recording misses that the late facts then withdraw. A termination is typed on its day: recorded late, it
+    # would undo a year opening the calendar recorded, which is refused by design (tested above).
+    late = Contract(plan.contract_id)
+    recorded = accepted[0].at
+    for cmd in accepted:
+        delay = 0 if cmd.type == "Terminate" else data.draw(st.integers(0, 60), label=f"days late: {cmd.type}")
+        recorded = max(recorded, cmd.at + timedelta(days=delay, hours=1))
+        run_calendar(late, recorded)
+        late.send(cmd.model_copy(update={"entered_at": recorded}))
+    run_calendar(late, END)
+    event(f"late records withdrew a missed deadline: {any(e.type == 'DeadlineMissedWithdrawn' for e in late.events)}")
+    assert business(late.state) == business(on_time.state)
+    assert fold(late.events) == late.state  # the record folds to the state, whoever folds it
+
+    # By import: the same facts from a file, the calendar's facts interleaved at their dates.
+    lines = [ImportLine(line=n, command=cmd) for n, cmd in enumerate(accepted, 1)]
+    _, imported = import_history(lines, INITIAL_STATE, DEFAULT_POLICY, END)
+    assert business(imported) == business(on_time.state)
