@@ -109,9 +109,14 @@ class ContractWorkflow:
     async def _do_what_is_due(self) -> None:
         async with self._lock:
             now = self._now()
-            # Missed deadlines first: opening the next year changes which obligations are pending.
+            # In the calendar's order: the misses due by the year boundary first (opening the next year changes which
+            # obligations are pending), then the boundary; later misses after it, in the next run (after continuing
+            # as new). A workflow that wakes long after its dates (a contract typed late, a worker down) thus records
+            # the same facts at the same dates as one that woke on time, and as an import does.
+            boundary = milestone_due(self._state, self._policy, now)
             for fact in missed_deadlines_due(self._state, self._policy, now):
-                await self._system(fact)
+                if boundary is None or fact.at <= boundary.at:
+                    await self._system(fact)
             for deadline in reminders_due(self._state, self._policy, now, tuple(self._reminded)):
                 await self._remind(deadline)
             milestone = milestone_due(self._state, self._policy, now)

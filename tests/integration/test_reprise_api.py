@@ -4,14 +4,16 @@ that write nothing for the contract concerned."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from domain.actors import Actor, Role
+from domain.business_time import start_of_day
 from eventstore.store import EventStore
 from tests.integration.helpers import auth
 from tests.unit.builders import BORDEAUX_ACTIONS
@@ -25,6 +27,8 @@ ACTORS = {
     "commissaire": Actor(role=Role.COMMISSAIRE, identity="commissaire-pdl", scope=("52",)),
     "auditor": Actor(role=Role.AUDITOR, identity="cour-des-comptes", scope=("*",)),
     "prefet_elsewhere": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
+    "prefet_31": Actor(role=Role.PREFET, identity="prefecture-haute-garonne", scope=("31",)),
+    "toulouse": Actor(role=Role.COLLECTIVITE, identity="toulouse-metropole", scope=("243100518",)),
 }
 
 
@@ -209,3 +213,58 @@ async def test_occurred_at_is_checked_at_the_door(api) -> None:  # type: ignore[
         )
         assert response.status_code == status, response.text
         assert response.json()["field"] == "occurred_at"
+
+
+async def test_a_contract_typed_by_hand_today_gets_the_calendar_facts_at_their_own_dates(
+    api, store: EventStore
+) -> None:  # type: ignore[no-untyped-def]
+    """Each command typed today with its real 2024 date; between commands the workflow's timers wake far past their
+    dates. Every calendar fact must still carry its nominal date, in the calendar's order, as an import would."""
+    http, issued = api
+    cid = "cls-243100518"
+    actions = [a.model_dump(mode="json") for a in BORDEAUX_ACTIONS]
+    steps = [
+        (
+            "prefet_31",
+            "/contracts",
+            {
+                "territory": "243100518",
+                "annual_ceiling": 150_000_000,
+                "draft_actions": actions,
+                "occurred_at": "2023-12-04",
+            },
+        ),
+        (
+            "toulouse",
+            f"/contracts/{cid}/deliberation",
+            {
+                "deliberation": {"body": "assemblee", "voted_on": "2024-02-02", "reference": "D-2024-3"},
+                "occurred_at": "2024-02-03",
+            },
+        ),
+        (
+            "prefet_31",
+            f"/contracts/{cid}/signatures",
+            {"party": "etat", "signatory": "Préfet", "occurred_at": "2024-03-20"},
+        ),
+        (
+            "toulouse",
+            f"/contracts/{cid}/signatures",
+            {"party": "collectivite", "signatory": "Président", "occurred_at": "2024-03-21"},
+        ),
+    ]
+    for name, path, body in steps:
+        response = await http.post(path, json=body, headers=auth(issued, name))
+        assert response.status_code in (200, 201), response.text
+    state = (await http.get(f"/contracts/{cid}", headers=auth(issued, "prefet_31"))).json()
+    for _ in range(50):  # the timers run after the last answer
+        if state["current_year"] == datetime.now(UTC).year:
+            break
+        await asyncio.sleep(0.2)
+        state = (await http.get(f"/contracts/{cid}", headers=auth(issued, "prefet_31"))).json()
+    events = await store.read_stream(cid)
+    opened = {e.payload["year"]: e.occurred_at for e in events if e.event_type == "ProgrammeYearOpened"}
+    assert opened[2025] == start_of_day(date(2025, 1, 1)) and opened[2026] == start_of_day(date(2026, 1, 1))
+    calendar = [e.occurred_at for e in events if e.metadata["actor"]["role"] == "system"]
+    assert calendar == sorted(calendar)  # in the calendar's order, whenever the timers woke
+    assert ("signature", None) not in {(m["deadline"], m["year"]) for m in state["missed_deadlines"]}
