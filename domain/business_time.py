@@ -66,3 +66,17 @@ When = Annotated[
     BeforeValidator(_iso),
     Field(description="An ISO date (that day in Europe/Paris) or date-time (without an offset: Paris time)"),
 ]
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("an ISO date (2024-03-28)")
+
+
+Day = Annotated[date, BeforeValidator(_iso_date), Field(description="An ISO date (a French date)")]

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
 from domain.authorization import check_role, check_territory_scope
-from domain.business_time import PARIS, When, end_of_day, occurred_at
+from domain.business_time import PARIS, Day, When, end_of_day, occurred_at
 from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
@@ -77,6 +77,8 @@ COMMAND_ROUTES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("POST", "/contracts/{contract_id}/resumption", "Resume", ()),
     ("POST", "/contracts/{contract_id}/termination", "Terminate", ()),
     ("POST", "/contracts/{contract_id}/closing", "CloseContract", ()),
+    ("POST", "/contracts/{contract_id}/rectifications/execution-report", "RectifyExecutionReport", ()),
+    ("POST", "/contracts/{contract_id}/rectifications/signature", "RectifySignature", ()),
 ]
 
 
@@ -577,13 +579,15 @@ def create_app(
     @app.get("/contracts/{contract_id}/as-of/{day}", response_model=ContractState, responses=NOT_FOUND, tags=["audit"])
     async def as_of(
         contract_id: str,
-        day: date,
+        day: Day,
         request: Request,
-        known_at: When | None = Query(
-            default=None,
-            description="Record time: answer with only what Pacte knew then (a date: the end of that day in Paris). "
-            "Default: everything known now.",
-        ),
+        known_at: Annotated[
+            When | None,
+            Query(
+                description="Record time: answer with only what Pacte knew then (a date: the end of that day in "
+                "Paris). Default: everything known now.",
+            ),
+        ] = None,
         actor: Actor = Depends(current_actor),
     ) -> ContractState:
         """What was true on ``day`` (business time), as known now or as known at ``known_at`` (record time)."""
@@ -600,8 +604,8 @@ def create_app(
     async def changes(
         contract_id: str,
         request: Request,
-        start: date = Query(),
-        end: date = Query(),
+        start: Annotated[Day, Query()],
+        end: Annotated[Day, Query()],
         actor: Actor = Depends(current_actor),
     ) -> dict[str, Any]:
         """What changed between two business dates, and why: each fact in between says whether it is a new fact,
