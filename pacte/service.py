@@ -117,14 +117,7 @@ async def import_contract(
     # itself records a file already in once (each line's request id derives from its content) and says "unchanged".
     digest = hashlib.sha256("\n".join(line.command.request_id for line in lines).encode()).hexdigest()[:32]
     try:
-        await client.start_workflow(
-            ContractWorkflow.run,
-            ContractWorkflowInput(contract_id=contract_id, clock_offset_s=clock_offset_s),
-            id=contract_id,
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
+        await start_contract(client, task_queue, contract_id, clock_offset_s=clock_offset_s)
     except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
         state = await closed_state(client, contract_id)
         if all(line.command.request_id in state.request_ids for line in lines):
