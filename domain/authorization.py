@@ -14,7 +14,6 @@ ALLOWED_ROLES: dict[str, frozenset[Role]] = {
     "RemoveAction": frozenset({Role.PREFET, Role.COLLECTIVITE}),
     "RecordDeliberation": frozenset({Role.COLLECTIVITE}),
     "SignContract": frozenset({Role.PREFET, Role.COLLECTIVITE}),
-    "SetAnnualProgramme": frozenset({Role.PREFET}),
     "RecordCommitteeReview": frozenset({Role.COMMISSAIRE}),
     "Renew": frozenset({Role.PREFET}),
     "Amend": frozenset({Role.PREFET, Role.COLLECTIVITE}),

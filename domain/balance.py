@@ -21,12 +21,18 @@ def recoverable_for_year(
     return total
 
 
-def closing_balance(state: ContractState, policy: Policy) -> Balance:
-    """programmed = used + recoverable; paid = programmed − réfaction; reversement = paid − used."""
+def closing_balance(state: ContractState, policy: Policy, *, settlement: bool = False) -> Balance:
+    """programmed = used + recoverable; paid = programmed − réfaction; reversement = paid − used.
+
+    ``settlement``: the balance of a résiliation. A year run without an execution report has nothing proven spent:
+    its État credits are all recoverable (owed back); the collectivité reports before the résiliation to count them."""
     # Only the years the contract was executed count (a contract signed late never ran its earlier years).
     years = [year for year in policy.years if state.year(year).opened]
     programmed = sum(state.etat_total(year) for year in years)
-    recoverable = sum(state.year(year).recoverable_etat for year in years)
+    recoverable = sum(
+        state.etat_total(year) if settlement and state.year(year).report is None else state.year(year).recoverable_etat
+        for year in years
+    )
     # A deduction cannot exceed the État amount of the year it is taken from; what it cannot absorb is reimbursed.
     refaction = sum(min(state.year(year).refaction, state.etat_total(year)) for year in years)
     used = programmed - recoverable

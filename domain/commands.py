@@ -58,19 +58,11 @@ class SignContract(CommandBase):
     signatory: str = ShortText
 
 
-class SetAnnualProgramme(CommandBase):
-    """The annual programme (avenant financier) of the current year: amounts per action."""
-
-    type: Literal["SetAnnualProgramme"] = "SetAnnualProgramme"
-    year: Year
-    amounts: dict[str, YearAmounts]
-
-
 class RecordCommitteeReview(CommandBase):
     type: Literal["RecordCommitteeReview"] = "RecordCommitteeReview"
     year: Year
     review_date: date
-    indicator_values: dict[str, dict[str, int]] = Field(default_factory=dict)
+    indicator_values: dict[str, dict[str, Annotated[int, Field(ge=0)]]] = Field(default_factory=dict)
     spending: dict[str, Cents] = Field(default_factory=dict)
     findings: str = Text
     decision: Decision
@@ -181,7 +173,6 @@ Command = Annotated[
     | RemoveAction
     | RecordDeliberation
     | SignContract
-    | SetAnnualProgramme
     | RecordCommitteeReview
     | Renew
     | Amend
@@ -210,7 +201,6 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
         RemoveAction,
         RecordDeliberation,
         SignContract,
-        SetAnnualProgramme,
         RecordCommitteeReview,
         Renew,
         Amend,

@@ -34,7 +34,6 @@ from domain.commands import (
     RemoveAction,
     Renew,
     Resume,
-    SetAnnualProgramme,
     SignAvenant,
     SignContract,
     SubmitExecutionReport,
@@ -47,6 +46,7 @@ from domain.errors import (
     DomainError,
     IdempotencyKeyReused,
     LifecycleViolation,
+    OutOfScope,
     UnknownTerritory,
     ValidationRefused,
 )
@@ -54,7 +54,6 @@ from domain.events import (
     ActionAdded,
     ActionChanged,
     ActionRemoved,
-    AnnualProgrammeSet,
     AvenantConcluded,
     AvenantProposed,
     AvenantSigned,
@@ -85,6 +84,7 @@ from domain.money_rules import (
     check_action,
     check_amounts_for_year,
     check_axes_covered,
+    check_axes_funded,
     check_ceiling,
 )
 from domain.policy import Policy
@@ -270,10 +270,17 @@ def _party_of(actor: Actor) -> Party:
     return Party.ETAT if actor.role is Role.PREFET else Party.COLLECTIVITE
 
 
-def _check_party(party: Party, actor: Actor) -> None:
+def _check_party(party: Party, actor: Actor, state: ContractState | None = None) -> None:
     if party is not _party_of(actor):
         raise ValidationRefused(
             f"party: a {actor.role.value} signs for {_party_of(actor).value}, not for {party.value}", field="party"
+        )
+    if party is Party.ETAT and state is not None and not any(d in actor.scope for d in state.departements):
+        raise OutOfScope(
+            f"actor.scope: the État signs through the préfet of {', '.join(state.departements)}, not "
+            f"{actor.identity!r} (scope {', '.join(actor.scope) or '—'}); a national scope reads and proposes, it "
+            "does not sign",
+            field="actor.scope",
         )
 
 
@@ -385,7 +392,7 @@ def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[E
             "status: the contract cannot be signed before the collectivité's assembly has deliberated", field="status"
         )
     _require(state, {Status.DELIBERATED}, "sign the contract")
-    _check_party(command.party, command.actor)
+    _check_party(command.party, command.actor, state)
     if command.party in state.signatures:
         raise LifecycleViolation(f"party: {command.party.value} has already signed", field="party")
     if business_date(command.at) > policy.programme_end:
@@ -398,6 +405,8 @@ def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[E
             field="occurred_at",
         )
     check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
+    first = min(max(business_date(command.at).year, policy.first_year), policy.last_year)
+    check_axes_funded(state.actions, state.kind, state.axes, range(first, policy.last_year + 1), "when signed")  # type: ignore[arg-type]
     base = _base(command)
     events: list[Event] = [PartySigned(**base, party=command.party, signatory=command.signatory)]
     if len(state.signatures) + 1 == len(Party):
@@ -407,21 +416,6 @@ def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[E
             ProgrammeYearOpened(**base, year=year),
         ]
     return events
-
-
-def _set_annual_programme(command: SetAnnualProgramme, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, {Status.IN_EXECUTION}, "set the annual programme")
-    if command.year != state.current_year:
-        raise ValidationRefused(
-            f"year: the annual programme is set for the current year ({state.current_year}), not {command.year}; "
-            "next year's amounts come with the renewal",
-            field="year",
-        )
-    if state.year(command.year).report is not None:
-        raise LifecycleViolation(f"year: the execution report of {command.year} is already in", field="year")
-    check_amounts_for_year(state.actions, command.year, command.amounts, policy, "amounts")
-    check_ceiling(apply_amounts(state.actions, command.year, command.amounts), state.annual_ceiling, policy, "amounts")
-    return [AnnualProgrammeSet(**_base(command), year=command.year, amounts=command.amounts)]
 
 
 def _record_review(command: RecordCommitteeReview, state: ContractState, policy: Policy) -> list[Event]:
@@ -489,9 +483,8 @@ def _check_avenant_amounts(
     check_amounts_for_year(state.actions, year, amounts, policy, "amounts")
     after = apply_amounts(state.actions, year, amounts)
     check_ceiling(after, state.annual_ceiling, policy, "amounts")
-    if renewal:
-        funded = {k: a for k, a in after.items() if year in a.amounts and a.amounts[year].etat > 0}
-        check_axes_covered(funded, state.kind, state.axes, f"when renewed for {year}")  # type: ignore[arg-type]
+    when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
+    check_axes_funded(after, state.kind, state.axes, (year,), when)  # type: ignore[arg-type]
 
 
 def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
@@ -535,6 +528,10 @@ def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
         )
     if command.amendment_id in state.avenants:
         raise ValidationRefused(f"amendment_id: {command.amendment_id} is already used", field="amendment_id")
+    if state.year(command.year).report is not None:
+        raise LifecycleViolation(
+            f"year: the execution report of {command.year} is in; its money is frozen", field="year"
+        )
     _check_avenant_amounts(state, command.year, command.amounts, policy, renewal=False)
     base = _base(command)
     events: list[Event] = [
@@ -557,7 +554,7 @@ def _sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) ->
     avenant: Avenant | None = state.avenants.get(command.avenant_id)
     if avenant is None:
         raise ValidationRefused(f"avenant_id: there is no avenant {command.avenant_id}", field="avenant_id")
-    _check_party(command.party, command.actor)
+    _check_party(command.party, command.actor, state)
     if avenant.concluded:
         raise LifecycleViolation(f"avenant_id: {command.avenant_id} is already concluded", field="avenant_id")
     if command.party in avenant.signatures:
@@ -565,6 +562,12 @@ def _sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) ->
     if avenant.kind is AvenantKind.RENEWAL and state.current_year is not None and avenant.year <= state.current_year:
         raise LifecycleViolation(
             f"avenant_id: the renewal for {avenant.year} was not signed before that year opened", field="avenant_id"
+        )
+    if state.year(avenant.year).report is not None or business_date(command.at) > date(avenant.year, 12, 31):
+        raise LifecycleViolation(
+            f"avenant_id: {command.avenant_id} changes the amounts of {avenant.year}, which is over or reported; a "
+            "year's money is frozen once it has ended",
+            field="avenant_id",
         )
     base = _base(command)
     events: list[Event] = [AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party)]
@@ -607,6 +610,12 @@ def _submit_report(command: SubmitExecutionReport, state: ContractState, policy:
         )
     if command.year not in policy.years:
         raise DateViolation(f"year: {command.year} is outside the programme", field="year")
+    if not state.year(command.year).opened:
+        raise LifecycleViolation(
+            f"year: {command.year} never ran under this contract (the État funded it from "
+            f"{min((y for y, r in state.years.items() if r.opened), default='—')}); no report and no réfaction for it",
+            field="year",
+        )
     if state.year(command.year).report is not None:
         raise LifecycleViolation(f"year: the execution report of {command.year} is already submitted", field="year")
     _check_report_amounts(state, command.year, command.etat_spent, command.collectivite_spent)
@@ -659,7 +668,11 @@ def _resume(command: Resume, state: ContractState, policy: Policy) -> list[Event
 
 
 def _terminate(command: Terminate, state: ContractState, policy: Policy) -> list[Event]:
-    return [ContractTerminated(**_base(command), reason=command.reason, party=_party_of(command.actor))]
+    """Résiliation settles the years run: what was used, what is owed back (see balance.closing_balance)."""
+    balance = closing_balance(state, policy, settlement=True)
+    return [
+        ContractTerminated(**_base(command), reason=command.reason, party=_party_of(command.actor), balance=balance)
+    ]
 
 
 def _begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -> list[Event]:
@@ -812,7 +825,6 @@ _HANDLERS: dict[str, Callable[[Any, ContractState, Policy], list[Event]]] = {
     "RemoveAction": _remove_action,
     "RecordDeliberation": _record_deliberation,
     "SignContract": _sign,
-    "SetAnnualProgramme": _set_annual_programme,
     "RecordCommitteeReview": _record_review,
     "Renew": _renew,
     "Amend": _amend,

@@ -134,9 +134,12 @@ class ContractResumed(EventBase):
 
 
 class ContractTerminated(EventBase):
+    """Résiliation: it settles the years run (``balance``; absent from terminations recorded before it did)."""
+
     type: Literal["ContractTerminated"] = "ContractTerminated"
     reason: str
     party: Party
+    balance: Balance | None = None
 
 
 class ClosingBegun(EventBase):

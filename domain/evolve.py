@@ -203,7 +203,7 @@ def _fold_one(state: ContractState, event: Event, version: int) -> ContractState
         case ContractResumed():
             changes.update(status=Status.IN_EXECUTION, suspension_reason=None)
         case ContractTerminated():
-            changes.update(status=Status.TERMINATED, termination_reason=event.reason)
+            changes.update(status=Status.TERMINATED, termination_reason=event.reason, balance=event.balance)
         case ClosingBegun():
             changes.update(status=Status.CLOSING)
         case ContractClosed():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from domain.axes import Axis, TerritoryKind
 from domain.errors import AxisViolation, CeilingExceeded, CoFinancingViolation, DateViolation, ValidationRefused
@@ -38,8 +38,16 @@ def check_action(action: Action, axes: tuple[Axis, ...], policy: Policy, field: 
     check_years(action.amounts, policy, f"{field}.amounts")
     for year, amounts in sorted(action.amounts.items()):
         check_co_financing(action.action_id, year, amounts, f"{field}.amounts")
+    funded_years = sorted(y for y, a in action.amounts.items() if a.etat > 0)
     for indicator in action.indicators:
         check_years({y: YearAmounts(etat=0, collectivite=0) for y in indicator.targets}, policy, f"{field}.indicators")
+        missing = [y for y in funded_years if y not in indicator.targets]
+        if missing:
+            raise ValidationRefused(
+                f"{field}.indicators: {indicator.code} needs a yearly target for every year the action is funded; "
+                f"none for {', '.join(map(str, missing))}",
+                field=f"{field}.indicators",
+            )
 
 
 def check_ceiling(actions: Mapping[str, Action], ceiling: int, policy: Policy, field: str) -> None:
@@ -65,6 +73,24 @@ def check_axes_covered(actions: Mapping[str, Action], kind: TerritoryKind, axes:
             f"missing: {', '.join(missing)}",
             field="actions",
         )
+
+
+def check_axes_funded(
+    actions: Mapping[str, Action], kind: TerritoryKind, axes: tuple[Axis, ...], years: Iterable[int], when: str
+) -> None:
+    """A métropole's contract has État money on each of its four axes in every programme year it runs: an axis whose
+    only action is at 0 € does not count. One rule, checked at signature, amendment and renewal alike."""
+    if kind is not TerritoryKind.METROPOLE:
+        return
+    for year in years:
+        funded = {a.axis for a in actions.values() if year in a.amounts and a.amounts[year].etat > 0}
+        missing = [axis.value for axis in axes if axis not in funded]
+        if missing:
+            raise AxisViolation(
+                f"amounts: a métropole funds each of its 4 axes every year {when}; in {year} no État money goes to "
+                f"{', '.join(missing)}",
+                field="amounts",
+            )
 
 
 def apply_amounts(actions: Mapping[str, Action], year: int, amounts: Mapping[str, YearAmounts]) -> dict[str, Action]:

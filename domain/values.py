@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -56,7 +56,9 @@ class Indicator(Frozen):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
     label: str = ShortText
     baseline: int = Field(ge=0)
-    targets: dict[int, int] = Field(description="Yearly target by programme year")
+    targets: dict[int, Annotated[int, Field(ge=0)]] = Field(
+        description="Yearly target by programme year: one for every year the action is funded"
+    )
 
 
 class Action(Frozen):

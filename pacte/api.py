@@ -66,7 +66,6 @@ COMMAND_ROUTES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("DELETE", "/contracts/{contract_id}/actions/{action_id}", "RemoveAction", ("action_id",)),
     ("POST", "/contracts/{contract_id}/deliberation", "RecordDeliberation", ()),
     ("POST", "/contracts/{contract_id}/signatures", "SignContract", ()),
-    ("POST", "/contracts/{contract_id}/annual-programmes", "SetAnnualProgramme", ()),
     ("POST", "/contracts/{contract_id}/committee-reviews", "RecordCommitteeReview", ()),
     ("POST", "/contracts/{contract_id}/renewals", "Renew", ()),
     ("POST", "/contracts/{contract_id}/amendments", "Amend", ()),

@@ -56,7 +56,9 @@ def action(action_id: str, axis: Axis, euros: int, **overrides: Any) -> Action:
         "nature": Nature.NEW,
         "public": "familles précaires",
         "zone": "tout le territoire",
-        "indicators": (Indicator(code="beneficiaires", label="Bénéficiaires", baseline=100, targets={2024: 120}),),
+        "indicators": (
+            Indicator(code="beneficiaires", label="Bénéficiaires", baseline=100, targets=dict.fromkeys(YEARS, 120)),
+        ),
         "amounts": amounts(euros),
     }
     fields.update(overrides)

@@ -43,8 +43,21 @@ def check_invariants(state: ContractState) -> None:
             assert {a.axis for a in state.actions.values()} == set(Axis)
     if state.status in (Status.IN_EXECUTION, Status.SUSPENDED):
         assert state.current_year in DEFAULT_POLICY.years
+    running = [y for y in DEFAULT_POLICY.years if state.year(y).opened]
+    if state.kind is TerritoryKind.METROPOLE and state.status in (
+        Status.IN_EXECUTION,
+        Status.SUSPENDED,
+        Status.CLOSING,
+    ):
+        for year in range(min(running), DEFAULT_POLICY.last_year + 1):  # every axis funded every year it runs
+            funded = {a.axis for a in state.actions.values() if year in a.amounts and a.amounts[year].etat > 0}
+            assert funded == set(Axis), f"an axis without money in {year}"
+    for year in DEFAULT_POLICY.years:
+        if state.year(year).report is not None or state.year(year).refaction:
+            assert state.year(year - 1).opened or state.year(year).opened, f"money of {year}, a year never run"
     if state.balance is not None:
         b = state.balance
+        assert min(b.model_dump().values()) >= 0, f"a negative balance field: {b}"
         assert b.programmed_etat == b.used_etat + b.recoverable_etat
         assert b.paid_etat == b.programmed_etat - b.refaction_applied
         assert b.reversement == b.paid_etat - b.used_etat >= 0
@@ -166,7 +179,6 @@ class Walk:
                 "deliberation": {"body": "assemblee", "voted_on": self.now.date(), "reference": "D"}
             },
             "SignContract": {"party": draw(st.sampled_from(["etat", "collectivite"])), "signatory": "S"},
-            "SetAnnualProgramme": {"year": year, "amounts": {aid: money}},
             "RecordCommitteeReview": {
                 "year": year,
                 "review_date": min(self.now.date(), date(year, 12, 31)),
@@ -218,11 +230,18 @@ def test_random_command_sequences_keep_every_invariant(data: st.DataObject, terr
             assert walk.state == before
             continue
         assert decide(command, walk.state, DEFAULT_POLICY) == events  # deterministic
+        reported = {
+            y: {k: a.amounts.get(y) for k, a in walk.state.actions.items()}
+            for y in DEFAULT_POLICY.years
+            if walk.state.year(y).report
+        }
         for event in events:
             assert EVENT_ADAPTER.validate_json(event.model_dump_json()) == event
             assert parse_event(event.model_dump(mode="json")) == event
             walk.state = evolve(walk.state, event)
             check_invariants(walk.state)
+        for year, before_amounts in reported.items():  # a year's money is frozen once its report is in
+            assert {k: a.amounts.get(year) for k, a in walk.state.actions.items()} == before_amounts, year
         history.extend(events)
     assert fold(history) == walk.state  # the fold is the state, whoever folds it
     observe(f"reached {walk.state.status.value}")

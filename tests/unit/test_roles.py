@@ -106,11 +106,6 @@ SCENARIOS: dict[str, Scenario] = {
         at(2024, 3, 1),
         lambda r: {"party": party(r), "signatory": "X"},
     ),
-    "SetAnnualProgramme": (
-        bordeaux_in_execution,
-        at(2024, 4, 1),
-        lambda r: {"year": 2024, "amounts": {"A1": SAME}},
-    ),
     "RecordCommitteeReview": (bordeaux_in_execution, at(2024, 6, 1), lambda r: REVIEW),
     "Renew": (
         lambda: bordeaux_in_execution("reviewed"),

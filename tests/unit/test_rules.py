@@ -194,7 +194,7 @@ row(
     at(2024, 12, 1),
     {"year": 2025, "amounts": {"A2": {"etat": 0, "collectivite": 0}}},
     "axis_rule",
-    "actions",
+    "amounts",
 )
 row(
     "département action on its axes",

@@ -1,0 +1,174 @@
+"""Money and lifecycle rules a real préfecture would trip on (issue: wrong balances, one party rewriting the other's
+budget, obligations ticked off too early). Each defect has its probe, refused now, and the accepted case beside it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from domain.actors import Actor, Role
+from domain.axes import Axis
+from domain.commands import COMMAND_TYPES
+from domain.errors import DomainError
+from domain.state import Status
+from tests.unit.builders import (
+    BORDEAUX,
+    BORDEAUX_ACTIONS,
+    BORDEAUX_COLL,
+    COMMISSAIRE_75,
+    EUR,
+    PREFET_33,
+    SYSTEM,
+    Contract,
+    action,
+    amounts,
+    at,
+    bordeaux_in_execution,
+)
+
+FULL = {a.action_id: a.amounts[2024].etat for a in BORDEAUX_ACTIONS}
+
+
+def signed_in_2025() -> Contract:
+    """Bordeaux deliberated in 2024 but signed only in February 2025: 2024 never ran under this contract."""
+    c = bordeaux_in_execution("deliberated")
+    c.do("SignContract", PREFET_33, at(2025, 2, 1), party="etat", signatory="P")
+    c.do("SignContract", BORDEAUX_COLL, at(2025, 2, 2), party="collectivite", signatory="C")
+    assert c.state.current_year == 2025 and not c.state.year(2024).opened
+    return c
+
+
+def refused(c: Contract, kind: str, actor: Any, when: Any, **fields: Any) -> DomainError:
+    before = c.state
+    with pytest.raises(DomainError) as info:
+        c.decide(kind, actor, when, **fields)
+    assert c.state == before
+    return info.value
+
+
+# 1. No report (nor réfaction) for a year the contract never ran; no negative balance.
+def test_a_report_for_a_year_never_run_is_refused() -> None:
+    c = signed_in_2025()
+    c.do("OpenProgrammeYear", SYSTEM, at(2026, 1, 1), year=2026)
+    error = refused(
+        c, "SubmitExecutionReport", BORDEAUX_COLL, at(2026, 2, 1), year=2024, etat_spent={}, collectivite_spent={}
+    )
+    assert error.field == "year" and "never" in error.message
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2026, 2, 1), year=2025, etat_spent=FULL, collectivite_spent=FULL)
+
+
+# 2. Résiliation settles: a balance for the years run, what is owed back.
+def test_a_termination_settles_the_years_run() -> None:
+    c = bordeaux_in_execution("reviewed")
+    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
+    half = {k: v // 2 for k, v in FULL.items()}
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2025, 2, 1), year=2024, etat_spent=half, collectivite_spent=half)
+    c.do("Terminate", PREFET_33, at(2025, 6, 1), reason="Résiliation")
+    b = c.state.balance
+    assert b is not None and c.state.status is Status.TERMINATED
+    year_total = sum(FULL.values())
+    # 2024: half used, half recovered (deducted from 2025); 2025: no report, nothing proven spent: all owed back.
+    assert b.programmed_etat == 2 * year_total
+    assert b.used_etat == year_total // 2
+    assert b.recoverable_etat == year_total // 2 + year_total
+    assert b.refaction_applied == year_total // 2
+    assert b.reversement == year_total and b.programmed_etat == b.used_etat + b.recoverable_etat
+
+
+def test_terminated_before_signature_owes_nothing() -> None:
+    c = bordeaux_in_execution("deliberated")
+    c.do("Terminate", BORDEAUX_COLL, at(2024, 3, 1), reason="Désaccord")
+    assert c.state.balance is not None and c.state.balance.reversement == 0 == c.state.balance.programmed_etat
+
+
+# 3. No avenant concluded for a year that is over or reported.
+def test_an_amendment_cannot_be_concluded_once_its_year_is_over() -> None:
+    c = bordeaux_in_execution()
+    c.do(
+        "Amend",
+        PREFET_33,
+        at(2024, 12, 1),
+        amendment_id="AV1",
+        year=2024,
+        amounts={"A1": {"etat": 350_000 * EUR, "collectivite": 350_000 * EUR}},
+        reason="r",
+    )
+    c.do("SignAvenant", PREFET_33, at(2024, 12, 2), avenant_id="AV1", party="etat")
+    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
+    error = refused(c, "SignAvenant", BORDEAUX_COLL, at(2025, 1, 10), avenant_id="AV1", party="collectivite")
+    assert (error.code, error.field) == ("lifecycle_violation", "avenant_id")
+
+
+# 4. The préfet alone no longer rewrites a year's amounts: money moves by avenant signed by both.
+def test_the_annual_programme_command_is_gone() -> None:
+    assert "SetAnnualProgramme" not in COMMAND_TYPES
+
+
+# 6. A métropole funds every axis in every programme year it runs: at signature, amendment and renewal alike.
+def test_an_axis_without_money_in_a_year_is_refused_everywhere() -> None:
+    zero_2026 = amounts(400_000) | {2026: {"etat": 0, "collectivite": 0}}
+    c = Contract("cls-243300316")
+    actions = (action("A1", Axis.ENFANCE, 400_000, amounts=zero_2026), *BORDEAUX_ACTIONS[1:])
+    c.do(
+        "ProposeContract",
+        PREFET_33,
+        at(2023, 12, 1),
+        territory_id=BORDEAUX,
+        annual_ceiling=1_500_000 * EUR,
+        draft_actions=actions,
+    )
+    c.do(
+        "RecordDeliberation",
+        BORDEAUX_COLL,
+        at(2024, 2, 15),
+        deliberation={"body": "assemblee", "voted_on": date(2024, 2, 14), "reference": "D"},
+    )
+    error = refused(c, "SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="P")
+    assert error.code == "axis_rule" and "2026" in error.message and "ENFANCE" in error.message
+
+    c = bordeaux_in_execution()
+    zero = {"A1": {"etat": 0, "collectivite": 0}}
+    error = refused(c, "Amend", PREFET_33, at(2024, 6, 1), amendment_id="AV0", year=2024, amounts=zero, reason="r")
+    assert error.code == "axis_rule"
+
+
+# 10. Indicators: a target for every programme year the action is funded, none negative; no negative review value.
+@pytest.mark.parametrize(
+    ("targets", "field"),
+    [
+        ({}, "action.indicators"),
+        ({2024: -1, 2025: 1, 2026: 1, 2027: 1}, "action.indicators"),
+        ({2024: 1}, "action.indicators"),
+    ],
+)
+def test_indicators_need_a_target_for_every_funded_year(targets: dict[int, int], field: str) -> None:
+    c = bordeaux_in_execution("proposed")
+    indicator = {"code": "x", "label": "X", "baseline": 1, "targets": targets}
+    with pytest.raises((DomainError, ValueError)):
+        c.decide("AddAction", PREFET_33, at(2024, 1, 5), action=action("A9", Axis.ENFANCE, 1, indicators=(indicator,)))
+
+
+def test_a_review_value_cannot_be_negative() -> None:
+    c = bordeaux_in_execution()
+    with pytest.raises((DomainError, ValueError)):
+        c.decide(
+            "RecordCommitteeReview",
+            COMMISSAIRE_75,
+            at(2024, 6, 1),
+            year=2024,
+            review_date=date(2024, 6, 1),
+            indicator_values={"A1": {"beneficiaires": -5}},
+            findings="f",
+            decision="CONTINUE",
+        )
+
+
+# 11. A national préfet (scope *) does not sign for the État: the préfet of the territory's département does.
+def test_only_the_territorys_prefet_signs_for_the_etat() -> None:
+    national = Actor(role=Role.PREFET, identity="dgcs", scope=("*",))
+    c = bordeaux_in_execution("deliberated")
+    error = refused(c, "SignContract", national, at(2024, 3, 1), party="etat", signatory="DGCS")
+    assert (error.code, error.field) == ("out_of_scope", "actor.scope")
+    c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="Préfet de la Gironde")
