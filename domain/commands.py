@@ -12,6 +12,7 @@ from domain.money import Cents
 from domain.values import (
     ACTION_ID,
     Action,
+    AvenantTerms,
     Decision,
     Deliberation,
     Party,
@@ -77,12 +78,14 @@ class Renew(CommandBase):
 
 
 class Amend(CommandBase):
-    """Either party proposes an amendment (e.g. moving money between actions); both parties then sign it."""
+    """Either party proposes an amendment — moving money between actions in ``year``, and/or the ``terms``: a new
+    ceiling, fiches actions added, changed or removed, the ADJUST review it answers; both parties then sign it."""
 
     type: Literal["Amend"] = "Amend"
     amendment_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
     year: Year
-    amounts: dict[str, YearAmounts]
+    amounts: dict[str, YearAmounts] = Field(default_factory=dict)
+    terms: AvenantTerms = AvenantTerms()
     reason: str = Text
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
 from domain.authorization import check_role, check_scope, check_territory_scope
+from domain.avenants import avenant_effect
 from domain.axes import TerritoryKind
 from domain.balance import closing_balance, recoverable_for_year
 from domain.business_time import business_date
@@ -80,7 +81,6 @@ from domain.events import (
 from domain.evolve import evolve, fold
 from domain.money import format_euros
 from domain.money_rules import (
-    apply_amounts,
     check_action,
     check_amounts_for_year,
     check_axes_covered,
@@ -91,7 +91,7 @@ from domain.policy import Policy
 from domain.request_log import key_of
 from domain.state import FINAL_STATUSES, NEGOTIABLE_STATUSES, RUNNING_STATUSES, ContractState, Status
 from domain.territories import TerritoryCatalogue, contract_id_for
-from domain.values import Avenant, AvenantKind, CommitteeReview, Decision, ExecutionReport, Party
+from domain.values import Avenant, AvenantKind, AvenantTerms, CommitteeReview, Decision, ExecutionReport, Party
 
 _CATALOGUE = TerritoryCatalogue()
 
@@ -477,14 +477,76 @@ def _record_review(command: RecordCommitteeReview, state: ContractState, policy:
     return events
 
 
-def _check_avenant_amounts(
-    state: ContractState, year: int, amounts: dict[str, Any], policy: Policy, *, renewal: bool
+def _check_avenant(
+    state: ContractState,
+    year: int,
+    amounts: dict[str, Any],
+    policy: Policy,
+    *,
+    renewal: bool,
+    terms: AvenantTerms | None = None,
 ) -> None:
-    check_amounts_for_year(state.actions, year, amounts, policy, "amounts")
-    after = apply_amounts(state.actions, year, amounts)
-    check_ceiling(after, state.annual_ceiling, policy, "amounts")
+    """An avenant as a whole: its amounts for ``year`` and its terms, on the contract as it would then be. The money
+    of a year that has ended (or is reported) never moves: no action funded in it is removed, none of its amounts
+    change. The ceiling, the 50/50 rule and the axes funded every year hold after it."""
+    terms = terms or AvenantTerms()
+    if not amounts and terms.empty:
+        raise ValidationRefused(
+            "amounts: an avenant changes something: amounts, the ceiling or the actions", field="amounts"
+        )
+    assert state.current_year is not None
+    ended = [y for y in policy.years if y < state.current_year or state.year(y).report is not None]
+    for action_id in terms.removed_actions:
+        action = state.actions.get(action_id)
+        if action is None:
+            raise ValidationRefused(
+                f"terms.removed_actions: there is no action {action_id}", field="terms.removed_actions"
+            )
+        spent_years = [y for y in ended if y in action.amounts and action.amounts[y].etat > 0]
+        if spent_years:
+            raise LifecycleViolation(
+                f"terms.removed_actions: {action_id} was funded in {', '.join(map(str, spent_years))}, which is over; "
+                "give it no money for the years to come instead",
+                field="terms.removed_actions",
+            )
+    for index, action in enumerate(terms.changed_actions):
+        old = state.actions.get(action.action_id)
+        if old is None:
+            raise ValidationRefused(
+                f"terms.changed_actions[{index}]: there is no action {action.action_id}", field="terms.changed_actions"
+            )
+        check_action(action, state.axes, policy, f"terms.changed_actions[{index}]")
+        if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
+            raise LifecycleViolation(
+                f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
+                field="terms.changed_actions",
+            )
+    for index, action in enumerate(terms.added_actions):
+        if action.action_id in state.actions:
+            raise ValidationRefused(
+                f"terms.added_actions[{index}]: {action.action_id} already exists", field="terms.added_actions"
+            )
+        check_action(action, state.axes, policy, f"terms.added_actions[{index}]")
+        if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
+            raise LifecycleViolation(
+                f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
+                field="terms.added_actions",
+            )
+    if terms.follows_review_of is not None:
+        reviews = state.year(terms.follows_review_of).reviews
+        if not any(r.decision is Decision.ADJUST for r in reviews):
+            raise ValidationRefused(
+                f"terms.follows_review_of: no committee review of {terms.follows_review_of} decided ADJUST",
+                field="terms.follows_review_of",
+            )
+    structure, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, {}, terms)
+    check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
+    after, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, amounts, terms)
+    check_ceiling(after, ceiling, policy, "amounts" if terms.annual_ceiling is None else "terms.annual_ceiling")
+    check_axes_covered(after, state.kind, state.axes, "after this avenant")  # type: ignore[arg-type]
     when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
-    check_axes_funded(after, state.kind, state.axes, (year,), when)  # type: ignore[arg-type]
+    running = range(max(year if renewal else state.current_year, policy.first_year), policy.last_year + 1)
+    check_axes_funded(after, state.kind, state.axes, running if not renewal else (year,), when)  # type: ignore[arg-type]
 
 
 def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
@@ -505,7 +567,7 @@ def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
     avenant_id = f"renewal-{command.year}"
     if avenant_id in state.avenants:
         raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
-    _check_avenant_amounts(state, command.year, command.amounts, policy, renewal=True)
+    _check_avenant(state, command.year, command.amounts, policy, renewal=True)
     return [
         AvenantProposed(
             **_base(command),
@@ -532,7 +594,7 @@ def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
         raise LifecycleViolation(
             f"year: the execution report of {command.year} is in; its money is frozen", field="year"
         )
-    _check_avenant_amounts(state, command.year, command.amounts, policy, renewal=False)
+    _check_avenant(state, command.year, command.amounts, policy, renewal=False, terms=command.terms)
     base = _base(command)
     events: list[Event] = [
         AvenantProposed(
@@ -542,6 +604,7 @@ def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
             year=command.year,
             amounts=command.amounts,
             reason=command.reason,
+            terms=command.terms,
         )
     ]
     if not policy.amendment_requires_both_parties:
@@ -573,8 +636,13 @@ def _sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) ->
     events: list[Event] = [AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party)]
     if len(avenant.signatures) + 1 == len(Party):
         # Re-checked at conclusion: other changes may have been made since the avenant was proposed.
-        _check_avenant_amounts(
-            state, avenant.year, avenant.amounts, policy, renewal=avenant.kind is AvenantKind.RENEWAL
+        _check_avenant(
+            state,
+            avenant.year,
+            avenant.amounts,
+            policy,
+            renewal=avenant.kind is AvenantKind.RENEWAL,
+            terms=avenant.terms,
         )
         events.append(AvenantConcluded(**base, avenant_id=command.avenant_id))
     return events

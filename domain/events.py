@@ -13,6 +13,7 @@ from domain.money import Cents
 from domain.values import (
     Action,
     AvenantKind,
+    AvenantTerms,
     Balance,
     CommitteeReview,
     Deliberation,
@@ -88,6 +89,7 @@ class AvenantProposed(EventBase):
     year: int
     amounts: dict[str, YearAmounts]
     reason: str
+    terms: AvenantTerms = AvenantTerms()
 
 
 class AvenantSigned(EventBase):

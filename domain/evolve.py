@@ -8,6 +8,7 @@ from functools import reduce
 from typing import Any
 
 from domain.actors import Role
+from domain.avenants import avenant_effect
 from domain.business_time import PARIS, business_date
 from domain.events import (
     TIMER_FACTS,
@@ -156,15 +157,22 @@ def _fold_one(state: ContractState, event: Event, version: int) -> ContractState
                 year=event.year,
                 amounts=event.amounts,
                 reason=event.reason,
+                terms=event.terms,
             )
             changes.update(avenants={**state.avenants, event.avenant_id: avenant})
+            if event.terms.follows_review_of is not None:  # the amendment an ADJUST review called for
+                year = event.terms.follows_review_of
+                changes.update(years=_year(state, year, adjusted_by=(*state.year(year).adjusted_by, event.avenant_id)))
         case AvenantSigned():
             avenant = state.avenants[event.avenant_id]
             signed = avenant.model_copy(update={"signatures": (*avenant.signatures, event.party)})
             changes.update(avenants={**state.avenants, event.avenant_id: signed})
         case AvenantConcluded():
             avenant = state.avenants[event.avenant_id]
-            changes.update(actions=apply_amounts(state.actions, avenant.year, avenant.amounts))
+            actions, ceiling = avenant_effect(
+                state.actions, state.annual_ceiling, avenant.year, avenant.amounts, avenant.terms
+            )
+            changes.update(actions=actions, annual_ceiling=ceiling)
             if avenant.kind is AvenantKind.RENEWAL:
                 changes.update(years=_year(state, avenant.year, renewed=True, renewed_on=day))
         case ExecutionReportSubmitted():

@@ -103,13 +103,19 @@ def apply_amounts(actions: Mapping[str, Action], year: int, amounts: Mapping[str
 
 
 def check_amounts_for_year(
-    actions: Mapping[str, Action], year: int, amounts: Mapping[str, YearAmounts], policy: Policy, field: str
+    actions: Mapping[str, Action],
+    year: int,
+    amounts: Mapping[str, YearAmounts],
+    policy: Policy,
+    field: str,
+    *,
+    allow_empty: bool = False,
 ) -> None:
     if year not in policy.years:
         raise DateViolation(
             f"year: {year} is outside the programme ({policy.first_year}–{policy.last_year})", field="year"
         )
-    if not amounts:
+    if not amounts and not allow_empty:
         raise ValidationRefused(f"{field}: give the amounts of at least one action", field=field)
     for action_id, value in amounts.items():
         if action_id not in actions:

@@ -51,6 +51,7 @@ class YearRecord(BaseModel):
     renewed: bool = False  # a renewal avenant for this year was concluded
     renewed_on: date | None = None  # business date of that conclusion
     report_version: int = 0  # the stream version of the report's fact (what a rectification names)
+    adjusted_by: tuple[str, ...] = ()  # the amendments answering this year's ADJUST review
 
 
 class MissedDeadline(BaseModel):

@@ -122,6 +122,23 @@ class AvenantKind(StrEnum):
     AMENDMENT = "amendment"
 
 
+class AvenantTerms(Frozen):
+    """What an avenant changes, beyond one year's amounts: the ceiling (the same for every year), fiches actions
+    added, changed (text, indicators, amounts of years not yet ended) or removed. Signed by both parties, like money."""
+
+    annual_ceiling: int | None = Field(default=None, gt=0, description="The new annual ceiling, in cents")
+    added_actions: tuple[Action, ...] = ()
+    changed_actions: tuple[Action, ...] = ()
+    removed_actions: tuple[str, ...] = ()
+    follows_review_of: int | None = Field(
+        default=None, description="The year whose committee review decided ADJUST, which this avenant answers"
+    )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.annual_ceiling or self.added_actions or self.changed_actions or self.removed_actions)
+
+
 class Avenant(Frozen):
     avenant_id: str
     kind: AvenantKind
@@ -129,6 +146,7 @@ class Avenant(Frozen):
     amounts: dict[str, YearAmounts]
     reason: str
     signatures: tuple[Party, ...] = ()
+    terms: AvenantTerms = AvenantTerms()
 
     @property
     def concluded(self) -> bool:

@@ -172,3 +172,86 @@ def test_only_the_territorys_prefet_signs_for_the_etat() -> None:
     error = refused(c, "SignContract", national, at(2024, 3, 1), party="etat", signatory="DGCS")
     assert (error.code, error.field) == ("out_of_scope", "actor.scope")
     c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="Préfet de la Gironde")
+
+
+# 5 (part) and the missing pieces: an avenant signed by both changes the ceiling, adds, changes or removes actions,
+# and answers an ADJUST review.
+def conclude(c: Contract, when: Any, amendment_id: str, **fields: Any) -> None:
+    c.do("Amend", PREFET_33, when, amendment_id=amendment_id, reason="avenant", **fields)
+    c.do("SignAvenant", PREFET_33, when, avenant_id=amendment_id, party="etat")
+    c.do("SignAvenant", BORDEAUX_COLL, when, avenant_id=amendment_id, party="collectivite")
+
+
+def test_a_mistyped_ceiling_is_corrected_by_an_avenant_signed_by_both() -> None:
+    c = bordeaux_in_execution()
+    raised = {"A1": {"etat": 500_000 * EUR, "collectivite": 500_000 * EUR}}
+    conclude(c, at(2024, 5, 1), "PLAFOND", year=2024, amounts=raised, terms={"annual_ceiling": 1_600_000 * EUR})
+    assert c.state.annual_ceiling == 1_600_000 * EUR and c.state.actions["A1"].amounts[2024].etat == 500_000 * EUR
+    error = refused(
+        c,
+        "Amend",
+        PREFET_33,
+        at(2024, 5, 2),
+        amendment_id="BAS",
+        year=2024,
+        terms={"annual_ceiling": 1_000_000 * EUR},
+        reason="r",
+    )
+    assert (error.code, error.field) == ("annual_ceiling_exceeded", "terms.annual_ceiling")
+
+
+def test_a_signed_contract_adds_changes_and_removes_actions_by_avenant() -> None:
+    c = bordeaux_in_execution()
+    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
+    new = action("A5", Axis.ENFANCE, 50_000, amounts=amounts(50_000, years=(2025, 2026, 2027)))
+    renamed = BORDEAUX_ACTIONS[1].model_copy(update={"title": "Garde d'enfants — horaires atypiques"})
+    conclude(c, at(2025, 2, 1), "FICHES", year=2025, terms={"added_actions": [new], "changed_actions": [renamed]})
+    assert "A5" in c.state.actions and c.state.actions["A2"].title.startswith("Garde")
+    # A1 was funded in 2024, which is over: it cannot be removed (its history stays), only left without money.
+    error = refused(
+        c,
+        "Amend",
+        PREFET_33,
+        at(2025, 2, 2),
+        amendment_id="RM",
+        year=2025,
+        terms={"removed_actions": ["A1"]},
+        reason="r",
+    )
+    assert (error.code, error.field) == ("lifecycle_violation", "terms.removed_actions")
+    conclude(c, at(2025, 2, 3), "RM5", year=2025, terms={"removed_actions": ["A5"]})
+    assert "A5" not in c.state.actions
+    late = action("A6", Axis.ENFANCE, 1)  # funded in 2024 too, a year that is over
+    error = refused(
+        c, "Amend", PREFET_33, at(2025, 2, 4), amendment_id="A6", year=2025, terms={"added_actions": [late]}, reason="r"
+    )
+    assert error.field == "terms.added_actions"
+
+
+def test_an_adjust_review_is_answered_by_the_amendment_that_follows_it() -> None:
+    c = bordeaux_in_execution()
+    review = {"year": 2024, "review_date": date(2024, 6, 1), "findings": "Décalage", "decision": "ADJUST"}
+    error = refused(
+        c,
+        "Amend",
+        PREFET_33,
+        at(2024, 6, 2),
+        amendment_id="ADJ",
+        year=2024,
+        amounts={"A1": {"etat": 1, "collectivite": 1}},
+        terms={"follows_review_of": 2024},
+        reason="r",
+    )
+    assert error.field == "terms.follows_review_of"  # no ADJUST review yet
+    c.do("RecordCommitteeReview", COMMISSAIRE_75, at(2024, 6, 1), **review)
+    c.do(
+        "Amend",
+        PREFET_33,
+        at(2024, 6, 2),
+        amendment_id="ADJ",
+        year=2024,
+        amounts={"A1": {"etat": 350_000 * EUR, "collectivite": 350_000 * EUR}},
+        terms={"follows_review_of": 2024},
+        reason="suite au comité",
+    )
+    assert c.state.year(2024).adjusted_by == ("ADJ",)
