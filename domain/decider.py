@@ -90,7 +90,7 @@ from domain.money_rules import (
 from domain.policy import Policy
 from domain.request_log import key_of
 from domain.state import FINAL_STATUSES, NEGOTIABLE_STATUSES, RUNNING_STATUSES, ContractState, Status
-from domain.territories import TerritoryCatalogue, contract_id_for
+from domain.territories import TerritoryCatalogue, attempt_of, contract_id_for
 from domain.values import Avenant, AvenantKind, AvenantTerms, CommitteeReview, Decision, ExecutionReport, Party
 
 _CATALOGUE = TerritoryCatalogue()
@@ -300,11 +300,18 @@ def _propose(
             "such as D33, or an intercommunalité registered by an operator)",
             field="territory",
         )
-    if command.contract_id != contract_id_for(territory.id):
+    first, attempt = attempt_of(command.contract_id)
+    if first != contract_id_for(territory.id):
         raise ValidationRefused(
             f"contract_id: the contract of {territory.id} is {contract_id_for(territory.id)}, not {command.contract_id}",
             field="contract_id",
         )
+    if command.replaces is not None:
+        earlier, earlier_attempt = attempt_of(command.replaces)
+        if earlier != first or earlier_attempt >= attempt:
+            raise ValidationRefused(
+                f"replaces: {command.replaces} is not an earlier contract of {territory.id}", field="replaces"
+            )
     if command.annual_ceiling <= 0:
         raise ValidationRefused("ceiling: the annual ceiling must be a positive amount", field="ceiling")
     earliest = policy.earliest_date_for(territory.kind)
@@ -334,6 +341,7 @@ def _propose(
             region=territory.region,
             departements=territory.departements,
             annual_ceiling=command.annual_ceiling,
+            replaces=command.replaces,
         ),
         *(ActionAdded(**base, action=action) for action in command.draft_actions),
     ]

@@ -31,6 +31,7 @@ class ContractProposed(EventBase):
     region: str = ""
     departements: tuple[str, ...] = ()
     annual_ceiling: Cents
+    replaces: str | None = None  # the territory's earlier contract this one follows (auditors see both)
 
 
 class ActionAdded(EventBase):

@@ -118,6 +118,7 @@ def _fold_one(state: ContractState, event: Event, version: int) -> ContractState
                 region=event.region,
                 departements=event.departements,
                 annual_ceiling=event.annual_ceiling,
+                replaces=event.replaces,
             )
         case ActionAdded() | ActionChanged():
             # The proposal's own draft actions (same request) leave it PROPOSED; any later change is negotiation.

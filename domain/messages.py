@@ -26,7 +26,7 @@ class CommandBase(Message):
     over a contract's history), and ``source`` the document it comes from.
     """
 
-    contract_id: str = Field(pattern=r"^cls-[0-9a-z]{3,9}$")
+    contract_id: str = Field(pattern=r"^cls-[0-9a-z]{3,9}(-[2-9])?$")  # territories.CONTRACT_ID_PATTERN
     actor: Actor
     request_id: str = Field(min_length=1, max_length=240)  # an idempotency key (<= 200) + "#" + a digest
     at: AwareDatetime

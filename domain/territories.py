@@ -38,9 +38,23 @@ class Territory(BaseModel):
         return contract_id_for(self.id)
 
 
-def contract_id_for(territory_id: str) -> str:
-    """Stable, meaningful workflow and stream id: ``cls-<siren>`` (lower case for département codes)."""
-    return f"cls-{territory_id.lower()}"
+MAX_ATTEMPTS = 9
+CONTRACT_ID_PATTERN = r"^cls-[0-9a-z]{3,9}(-[2-9])?$"
+
+
+def contract_id_for(territory_id: str, attempt: int = 1) -> str:
+    """Stable, meaningful workflow and stream id: ``cls-<siren>`` (lower case for département codes); a territory's
+    later attempts (its contract terminated before signature, proposed again) are ``cls-<siren>-2`` … ``-9``."""
+    base = f"cls-{territory_id.lower()}"
+    return base if attempt == 1 else f"{base}-{attempt}"
+
+
+def attempt_of(contract_id: str) -> tuple[str, int]:
+    """``cls-d33-2`` → (``cls-d33``, 2): the territory's first contract id, and the attempt."""
+    base, _, suffix = contract_id.rpartition("-")
+    if base.count("-") == 1 and suffix.isdigit() and len(suffix) == 1:
+        return base, int(suffix)
+    return contract_id, 1
 
 
 INSTRUCTION_METROPOLES = "DGCS/SD1B/2023/168"

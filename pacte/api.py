@@ -37,7 +37,7 @@ from domain.policy import DEFAULT_POLICY
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
 from domain.state import ContractState
-from domain.territories import REFERENCE_TERRITORIES, Territory, contract_id_for
+from domain.territories import CONTRACT_ID_PATTERN, REFERENCE_TERRITORIES, Territory, attempt_of, contract_id_for
 from domain.timetravel import explain, state_as_of
 from domain.upcasting import parse_event
 from domain.values import Action
@@ -55,7 +55,7 @@ CommandT = TypeVar("CommandT", bound=CommandBase)
 BASE_FIELDS = {"type", "schema_version", "contract_id", "actor", "request_id", "at", "entered_at", "recorded_by"}
 MAX_IMPORT_BYTES = 8 * 1024 * 1024
 # A contract id in a query: the same pattern as in commands, so nothing unstorable (a NUL) reaches the database.
-CONTRACT_QUERY = Query(default=None, pattern=r"^cls-[0-9a-z]{3,9}$")
+CONTRACT_QUERY = Query(default=None, pattern=CONTRACT_ID_PATTERN)
 CONTRACT_BY_ID: dict[str, Territory] = {contract_id_for(t.id): t for t in REFERENCE_TERRITORIES.values()}
 UNAUTHORIZED = {"code": "unauthorized", "message": "missing, invalid or expired credentials", "field": None}
 
@@ -323,7 +323,7 @@ def create_app(
         return actor
 
     def contract_territory(contract_id: str) -> Territory:
-        territory = CONTRACT_BY_ID.get(contract_id)
+        territory = CONTRACT_BY_ID.get(attempt_of(contract_id)[0])
         if territory is None:
             raise DomainError(f"contract_id: no contract {contract_id}", field="contract_id", code="not_found")
         return territory
@@ -438,13 +438,15 @@ def create_app(
             ),
             idempotency_key,
         )
-        outcome = await service.propose(request.app.state.client, settings.task_queue, command)
+        outcome = await service.propose(
+            request.app.state.client, settings.task_queue, command, store=request.app.state.store
+        )
         if not outcome.created or outcome.result is None:
             raise DomainError(
-                f"contract_id: {command.contract_id} already exists", field="contract_id", code="already_exists"
+                f"contract_id: {outcome.contract_id} already exists", field="contract_id", code="already_exists"
             )
         return Answer(
-            contract_id=command.contract_id,
+            contract_id=outcome.contract_id,
             version=outcome.result.version,
             events=outcome.result.events,
             state=outcome.result.state,

@@ -15,9 +15,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.commands import Command, ProposeContract
 from domain.decider import decide
 from domain.errors import DomainError
+from domain.evolve import fold
 from domain.policy import DEFAULT_POLICY
 from domain.reprise import ImportLine, LineRefused, import_history
-from domain.state import INITIAL_STATE, ContractState
+from domain.state import INITIAL_STATE, ContractState, Status
+from domain.territories import MAX_ATTEMPTS, contract_id_for
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
@@ -73,30 +75,46 @@ async def start_contract(client: Client, task_queue: str, contract_id: str, *, c
 
 
 async def propose(
-    client: Client, task_queue: str, command: ProposeContract, *, clock_offset_s: float = 0.0
+    client: Client,
+    task_queue: str,
+    command: ProposeContract,
+    *,
+    store: EventStore | None = None,
+    clock_offset_s: float = 0.0,
 ) -> ProposeOutcome:
+    """Propose the territory's contract. With the store, a territory whose contract was terminated before it was
+    signed — or whose earlier proposal recorded nothing — gets a new attempt, ``cls-<siren>-2``…, linked to the
+    earlier contract (``replaces``): never locked out, and auditors see both histories."""
     # Dry run first: an unknown territory or a bad ceiling must not even start a workflow.
     decide(command, INITIAL_STATE, DEFAULT_POLICY)
-    try:
-        await client.start_workflow(
-            ContractWorkflow.run,
-            ContractWorkflowInput(contract_id=command.contract_id, clock_offset_s=clock_offset_s),
-            id=command.contract_id,
-            task_queue=task_queue,
-            # Starting twice is harmless: the second start joins the running workflow, whose domain refuses a second
-            # proposal. A closed contract's id is never reused: its history stays its own.
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:  # the contract ran to its end already
-        return ProposeOutcome(contract_id=command.contract_id, created=False, result=None)
-    try:
-        result = await send_command(client, command)
-    except DomainError as error:
-        if error.code == "already_exists":
-            return ProposeOutcome(contract_id=command.contract_id, created=False, result=None)
-        raise
-    return ProposeOutcome(contract_id=command.contract_id, created=True, result=result)
+    replaces: str | None = None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        contract_id = contract_id_for(command.territory_id, attempt)
+        if store is not None and await store.stream_version(contract_id) > 0:
+            earlier = fold(await store.load_events(contract_id))
+            if earlier.status is Status.TERMINATED and not earlier.signatures:
+                replaces = contract_id
+                continue
+            return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+        try:
+            await start_contract(client, task_queue, contract_id, clock_offset_s=clock_offset_s)
+        except WorkflowAlreadyStartedError:  # a workflow ran under this id already
+            if store is not None and await store.stream_version(contract_id) == 0:
+                continue  # and recorded nothing (its proposal was refused): the id holds no contract
+            return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+        attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
+        try:
+            result = await send_command(client, attempt_command)
+        except DomainError as error:
+            if error.code == "already_exists":
+                return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+            raise
+        return ProposeOutcome(contract_id=contract_id, created=True, result=result)
+    raise DomainError(
+        f"territory: {command.territory_id} has had {MAX_ATTEMPTS} contracts already",
+        field="territory",
+        code="already_exists",
+    )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ ACTORS = {
     "prefet_elsewhere": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
     "prefet_31": Actor(role=Role.PREFET, identity="prefecture-haute-garonne", scope=("31",)),
     "toulouse": Actor(role=Role.COLLECTIVITE, identity="toulouse-metropole", scope=("243100518",)),
+    "prefet_57": Actor(role=Role.PREFET, identity="prefecture-moselle", scope=("57",)),
 }
 
 
@@ -268,3 +269,27 @@ async def test_a_contract_typed_by_hand_today_gets_the_calendar_facts_at_their_o
     calendar = [e.occurred_at for e in events if e.metadata["actor"]["role"] == "system"]
     assert calendar == sorted(calendar)  # in the calendar's order, whenever the timers woke
     assert ("signature", None) not in {(m["deadline"], m["year"]) for m in state["missed_deadlines"]}
+
+
+async def test_a_territory_whose_contract_ended_before_signature_can_have_another(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    """Metz Métropole: proposed, terminated before anyone signed, proposed again — a new stream linked to the first;
+    both stay readable; a third proposal while the second runs is refused."""
+    http, issued = api
+    body = {"territory": "200039865", "annual_ceiling": 90_000_000}
+    first = await http.post("/contracts", json=body, headers=auth(issued, "prefet_57"))
+    assert first.status_code == 201 and first.json()["contract_id"] == "cls-200039865"
+    ended = await http.post(
+        "/contracts/cls-200039865/termination", json={"reason": "Plafond erroné"}, headers=auth(issued, "prefet_57")
+    )
+    assert ended.status_code == 200 and ended.json()["state"]["balance"]["reversement"] == 0
+    again = await http.post("/contracts", json=body | {"annual_ceiling": 95_000_000}, headers=auth(issued, "prefet_57"))
+    assert again.status_code == 201, again.text
+    assert again.json()["contract_id"] == "cls-200039865-2" and again.json()["events"][0]["replaces"] == "cls-200039865"
+    third = await http.post("/contracts", json=body, headers=auth(issued, "prefet_57"))
+    assert third.status_code == 409
+    listed = {c["contract_id"] for c in (await http.get("/contracts", headers=auth(issued, "auditor"))).json()}
+    assert {"cls-200039865", "cls-200039865-2"} <= listed
+    old = await http.get("/contracts/cls-200039865/timeline", headers=auth(issued, "auditor"))
+    assert [e["event_type"] for e in old.json()][-1] == "ContractTerminated"
+    stored = await store.read_stream("cls-200039865-2")
+    assert stored[0].event_type == "ContractProposed" and stored[0].payload["replaces"] == "cls-200039865"

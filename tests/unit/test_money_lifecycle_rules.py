@@ -255,3 +255,19 @@ def test_an_adjust_review_is_answered_by_the_amendment_that_follows_it() -> None
         reason="suite au comité",
     )
     assert c.state.year(2024).adjusted_by == ("ADJ",)
+
+
+def test_a_later_attempt_names_an_earlier_contract_of_its_territory() -> None:
+    fields = {"territory_id": BORDEAUX, "annual_ceiling": 1_500_000 * EUR}
+    again = Contract("cls-243300316-2")
+    events = again.do("ProposeContract", PREFET_33, at(2024, 4, 1), replaces="cls-243300316", **fields)
+    assert events[0].replaces == "cls-243300316" and again.state.replaces == "cls-243300316"  # type: ignore[union-attr]
+    for contract_id, replaces in (
+        ("cls-243300316-2", "cls-243100518"),
+        ("cls-243300316-2", "cls-243300316-3"),
+        ("cls-243100518-2", None),
+    ):
+        error = refused(
+            Contract(contract_id), "ProposeContract", PREFET_33, at(2024, 4, 1), replaces=replaces, **fields
+        )
+        assert error.field in ("replaces", "contract_id")
