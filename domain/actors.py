@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,8 +26,10 @@ class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     role: Role
-    identity: str = Field(min_length=1, max_length=200)
-    scope: tuple[str, ...] = ()
+    identity: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")  # limits.STORABLE_TEXT
+    scope: tuple[Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[*0-9A-Za-z]+$")], ...] = Field(
+        default=(), max_length=200
+    )
 
     def covers(self, value: str) -> bool:
         return "*" in self.scope or value in self.scope

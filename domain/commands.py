@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from domain.limits import MAX_ACTIONS
 from domain.messages import CommandBase
 from domain.money import Cents
 from domain.values import (
     ACTION_ID,
     Action,
     AvenantTerms,
+    Count,
     Decision,
     Deliberation,
     Party,
@@ -30,7 +32,7 @@ class ProposeContract(CommandBase):
     type: Literal["ProposeContract"] = "ProposeContract"
     territory_id: str = Field(min_length=1, max_length=20)
     annual_ceiling: Cents
-    draft_actions: tuple[Action, ...] = ()
+    draft_actions: tuple[Action, ...] = Field(default=(), max_length=MAX_ACTIONS)
     # A later attempt names the territory's contract it follows (terminated before signature, or never proposed).
     replaces: str | None = Field(default=None, pattern=r"^cls-[0-9a-z]{3,9}(-[2-9])?$")
 
@@ -65,8 +67,8 @@ class RecordCommitteeReview(CommandBase):
     type: Literal["RecordCommitteeReview"] = "RecordCommitteeReview"
     year: Year
     review_date: date
-    indicator_values: dict[str, dict[str, Annotated[int, Field(ge=0)]]] = Field(default_factory=dict)
-    spending: dict[str, Cents] = Field(default_factory=dict)
+    indicator_values: dict[str, dict[str, Count]] = Field(default_factory=dict, max_length=MAX_ACTIONS)
+    spending: dict[str, Cents] = Field(default_factory=dict, max_length=MAX_ACTIONS)
     findings: str = Text
     decision: Decision
 
@@ -76,7 +78,7 @@ class Renew(CommandBase):
 
     type: Literal["Renew"] = "Renew"
     year: Year
-    amounts: dict[str, YearAmounts]
+    amounts: dict[str, YearAmounts] = Field(max_length=MAX_ACTIONS)
 
 
 class Amend(CommandBase):
@@ -86,7 +88,7 @@ class Amend(CommandBase):
     type: Literal["Amend"] = "Amend"
     amendment_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
     year: Year
-    amounts: dict[str, YearAmounts] = Field(default_factory=dict)
+    amounts: dict[str, YearAmounts] = Field(default_factory=dict, max_length=MAX_ACTIONS)
     terms: AvenantTerms = AvenantTerms()
     reason: str = Text
 
@@ -100,13 +102,15 @@ class SignAvenant(CommandBase):
 class SubmitExecutionReport(CommandBase):
     type: Literal["SubmitExecutionReport"] = "SubmitExecutionReport"
     year: Year
-    etat_spent: dict[str, Cents]
-    collectivite_spent: dict[str, Cents]
+    etat_spent: dict[str, Cents] = Field(max_length=MAX_ACTIONS)
+    collectivite_spent: dict[str, Cents] = Field(max_length=MAX_ACTIONS)
 
 
 class RecordMidTermEvaluation(CommandBase):
     type: Literal["RecordMidTermEvaluation"] = "RecordMidTermEvaluation"
-    evaluations: dict[str, str] = Field(description="Evaluation of every action, by action id")
+    evaluations: dict[str, Annotated[str, Text]] = Field(
+        description="Evaluation of every action, by action id", max_length=MAX_ACTIONS
+    )
 
 
 class Suspend(CommandBase):
@@ -157,8 +161,8 @@ class RectifyExecutionReport(CommandBase):
 
     type: Literal["RectifyExecutionReport"] = "RectifyExecutionReport"
     year: Year
-    etat_spent: dict[str, Cents]
-    collectivite_spent: dict[str, Cents]
+    etat_spent: dict[str, Cents] = Field(max_length=MAX_ACTIONS)
+    collectivite_spent: dict[str, Cents] = Field(max_length=MAX_ACTIONS)
     reason: str = Text
 
 

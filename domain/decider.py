@@ -79,6 +79,7 @@ from domain.events import (
     SignatureRectified,
 )
 from domain.evolve import evolve, fold
+from domain.limits import MAX_ACTIONS, MAX_AVENANTS, MAX_FACTS, MAX_REVIEWS_PER_YEAR
 from domain.money import format_euros
 from domain.money_rules import (
     check_action,
@@ -160,7 +161,19 @@ def decide(
                 field="occurred_at",
             )
     events = handler(command, state, policy)
+    _check_size(command, state, events)
     return events + _withdrawals(command, fold(events, state), policy)
+
+
+def _check_size(command: Command, state: ContractState, events: list[Event]) -> None:
+    """A contract's stream (and the request log its state keeps) stays bounded; the calendar always has room."""
+    if command.actor.role is not Role.SYSTEM and state.version + len(events) > MAX_FACTS - 100:
+        raise ValidationRefused(
+            f"contract_id: {state.contract_id} holds {state.version} facts, the most one contract may hold is "
+            f"{MAX_FACTS}; ask the administrators",
+            field="contract_id",
+            code="contract_full",
+        )
 
 
 def _check_not_in_future(command: Command, policy: Policy) -> None:
@@ -178,9 +191,9 @@ def _rewound(state: ContractState, moment: datetime) -> ContractState | None:
     """The state as it stood at ``moment`` when only timer facts were recorded after it; None when an operator's
     fact is later (history is not rewritten under the facts people recorded)."""
     rewind = state.rewind
-    if rewind is None or (rewind.before.last_at is not None and moment < rewind.before.last_at):
+    if rewind is None or (rewind.last_at is not None and moment < rewind.last_at):
         return None
-    rewound = rewind.before
+    rewound = rewind.restore(state)
     for fact in rewind.timer_facts:
         if fact.event.occurred_at <= moment:
             rewound = evolve(rewound, fact.event)
@@ -352,6 +365,8 @@ def _add_action(command: AddAction, state: ContractState, policy: Policy) -> lis
     action = command.action
     if action.action_id in state.actions:
         raise ValidationRefused(f"action.action_id: {action.action_id} already exists", field="action.action_id")
+    if len(state.actions) >= MAX_ACTIONS:
+        raise ValidationRefused(f"action: a contract holds at most {MAX_ACTIONS} fiches actions", field="action")
     check_action(action, state.axes, policy)
     check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
     return [ActionAdded(**_base(command), action=action)]
@@ -449,6 +464,11 @@ def _record_review(command: RecordCommitteeReview, state: ContractState, policy:
             f"review_date: a committee reviews a signed contract; {command.review_date} is before the signature "
             f"({signed_on})",
             field="review_date",
+        )
+    if len(state.year(command.year).reviews) >= MAX_REVIEWS_PER_YEAR:
+        raise ValidationRefused(
+            f"year: {command.year} has {MAX_REVIEWS_PER_YEAR} committee reviews already, the most a year holds",
+            field="year",
         )
     for action_id in {*command.indicator_values, *command.spending}:
         if action_id not in state.actions:
@@ -548,6 +568,10 @@ def _check_avenant(
                 field="terms.follows_review_of",
             )
     structure, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, {}, terms)
+    if len(structure) > MAX_ACTIONS:
+        raise ValidationRefused(
+            f"terms.added_actions: a contract holds at most {MAX_ACTIONS} fiches actions", field="terms.added_actions"
+        )
     check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
     after, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, amounts, terms)
     check_ceiling(after, ceiling, policy, "amounts" if terms.annual_ceiling is None else "terms.annual_ceiling")
@@ -555,6 +579,11 @@ def _check_avenant(
     when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
     running = range(max(year if renewal else state.current_year, policy.first_year), policy.last_year + 1)
     check_axes_funded(after, state.kind, state.axes, running if not renewal else (year,), when)  # type: ignore[arg-type]
+
+
+def _check_room_for_avenant(state: ContractState) -> None:
+    if len(state.avenants) >= MAX_AVENANTS:
+        raise ValidationRefused(f"amendment_id: a contract holds at most {MAX_AVENANTS} avenants", field="amendment_id")
 
 
 def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
@@ -573,6 +602,7 @@ def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             f"year: no renewal for {command.year} before the committee has reviewed {state.current_year}", field="year"
         )
     avenant_id = f"renewal-{command.year}"
+    _check_room_for_avenant(state)
     if avenant_id in state.avenants:
         raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
@@ -598,6 +628,7 @@ def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
         )
     if command.amendment_id in state.avenants:
         raise ValidationRefused(f"amendment_id: {command.amendment_id} is already used", field="amendment_id")
+    _check_room_for_avenant(state)
     if state.year(command.year).report is not None:
         raise LifecycleViolation(
             f"year: the execution report of {command.year} is in; its money is frozen", field="year"

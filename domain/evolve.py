@@ -67,7 +67,7 @@ def evolve(state: ContractState, event: Event, version: int | None = None) -> Co
         and event.type != "DeadlineMissedWithdrawn"
         and any(f.event.occurred_at > event.occurred_at for f in rewind.timer_facts)
     ):
-        refolded = rewind.before
+        refolded = rewind.restore(state)
         after = [f for f in rewind.timer_facts if f.event.occurred_at > event.occurred_at]
         for fact in rewind.timer_facts:
             if fact.event.occurred_at <= event.occurred_at:
@@ -94,15 +94,18 @@ def _fold_one(state: ContractState, event: Event, version: int) -> ContractState
         "last_at": max(state.last_at, event.occurred_at) if state.last_at else event.occurred_at,
     }
     if is_timer_fact(event):
-        rewind = state.rewind or Rewind(before=state, timer_facts=())
+        rewind = state.rewind or Rewind.before(state)
         fact = TimerFact(version=version, event=event)
         changes["rewind"] = rewind.model_copy(update={"timer_facts": (*rewind.timer_facts, fact)})
     elif isinstance(event, DeadlineMissedWithdrawn):
         if state.rewind is not None:  # a withdrawn fact is not folded again after a later late fact
             kept = tuple(f for f in state.rewind.timer_facts if f.version != event.withdrawn_version)
-            changes["rewind"] = state.rewind.model_copy(update={"timer_facts": kept}) if kept else None
+            still = tuple(m for m in state.rewind.missed_deadlines if m.version != event.withdrawn_version)
+            changes["rewind"] = (
+                state.rewind.model_copy(update={"timer_facts": kept, "missed_deadlines": still}) if kept else None
+            )
             # A withdrawn fact no longer dates the contract: a fact between it and the one before it is in order.
-            moments = [m for m in (state.rewind.before.last_at, event.occurred_at) if m is not None]
+            moments = [m for m in (state.rewind.last_at, event.occurred_at) if m is not None]
             changes["last_at"] = max([*moments, *(f.event.occurred_at for f in kept)])
     else:
         changes["rewind"] = None

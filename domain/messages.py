@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
+from domain.limits import STORABLE_TEXT
 
 
 class Message(BaseModel):
@@ -15,7 +16,9 @@ class Message(BaseModel):
     schema_version: int = 1
 
 
-SOURCE = Field(default=None, min_length=1, max_length=500, description="The document the fact comes from")
+SOURCE = Field(
+    default=None, min_length=1, max_length=500, pattern=STORABLE_TEXT, description="The document the fact comes from"
+)
 
 
 class CommandBase(Message):

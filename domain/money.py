@@ -7,8 +7,12 @@ from typing import Annotated
 
 from pydantic import Field, Strict
 
+from domain.limits import MAX_CENTS
+
 # Strict: 1500.0 or "1500" is refused rather than quietly read as a whole number of cents; an amount is an integer.
-Cents = Annotated[int, Strict(), Field(ge=0, description="An amount in whole euro cents (never negative)")]
+Cents = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_CENTS, description="An amount in whole euro cents (never negative)")
+]
 
 # Groups of three digits may be separated by a space, a narrow no-break space or a no-break space (French
 # typography); the decimal separator is "," (French) or "." (programmatic). Anything else is ambiguous.

@@ -116,10 +116,51 @@ class TimerFact(BaseModel):
 
 
 class Rewind(BaseModel):
+    """The calendar's facts since the last operator's fact, and what they changed — only what they change (status,
+    current year, opened years, missed deadlines, last time), so the state never carries a copy of itself."""
+
     model_config = ConfigDict(frozen=True)
 
-    before: ContractState
+    status: Status
+    current_year: int | None
+    year_keys: tuple[int, ...]
+    opened_years: tuple[int, ...]
+    missed_deadlines: tuple[MissedDeadline, ...]
+    last_at: datetime | None
+    version: int
     timer_facts: tuple[TimerFact, ...]
+
+    @classmethod
+    def before(cls, state: ContractState) -> Rewind:
+        return cls(
+            status=state.status,
+            current_year=state.current_year,
+            year_keys=tuple(state.years),
+            opened_years=tuple(y for y, r in state.years.items() if r.opened),
+            missed_deadlines=state.missed_deadlines,
+            last_at=state.last_at,
+            version=state.version,
+            timer_facts=(),
+        )
+
+    def restore(self, state: ContractState) -> ContractState:
+        """``state`` as it was before the calendar's facts (no operator's fact came after them)."""
+        years = {
+            y: r.model_copy(update={"opened": y in self.opened_years})
+            for y, r in state.years.items()
+            if y in self.year_keys
+        }
+        return state.model_copy(
+            update={
+                "status": self.status,
+                "current_year": self.current_year,
+                "years": years,
+                "missed_deadlines": self.missed_deadlines,
+                "last_at": self.last_at,
+                "version": self.version,
+                "rewind": None,
+            }
+        )
 
 
 ContractState.model_rebuild()

@@ -9,11 +9,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.axes import Axis
+from domain.limits import MAX_ACTIONS, MAX_AVENANT_ACTIONS, MAX_COUNT, MAX_INDICATORS, STORABLE_TEXT
 from domain.money import Cents
 
 ACTION_ID = r"^[A-Z0-9][A-Z0-9_-]{0,19}$"
-Text = Field(min_length=1, max_length=2000)
-ShortText = Field(min_length=1, max_length=300)
+Text = Field(min_length=1, max_length=2000, pattern=STORABLE_TEXT)
+ShortText = Field(min_length=1, max_length=300, pattern=STORABLE_TEXT)
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Frozen(BaseModel):
@@ -55,8 +57,8 @@ class YearAmounts(Frozen):
 class Indicator(Frozen):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
     label: str = ShortText
-    baseline: int = Field(ge=0)
-    targets: dict[int, Annotated[int, Field(ge=0)]] = Field(
+    baseline: Count
+    targets: dict[int, Count] = Field(
         description="Yearly target by programme year: one for every year the action is funded"
     )
 
@@ -72,8 +74,8 @@ class Action(Frozen):
     reinforcement: Reinforcement | None = None
     public: str = ShortText
     zone: str = ShortText
-    indicators: tuple[Indicator, ...] = Field(min_length=1)
-    amounts: dict[int, YearAmounts] = Field(description="Amounts by programme year")
+    indicators: tuple[Indicator, ...] = Field(min_length=1, max_length=MAX_INDICATORS)
+    amounts: dict[int, YearAmounts] = Field(description="Amounts by programme year", max_length=4)
 
     @model_validator(mode="after")
     def _reinforced_says_how(self) -> Action:
@@ -127,9 +129,9 @@ class AvenantTerms(Frozen):
     added, changed (text, indicators, amounts of years not yet ended) or removed. Signed by both parties, like money."""
 
     annual_ceiling: int | None = Field(default=None, gt=0, description="The new annual ceiling, in cents")
-    added_actions: tuple[Action, ...] = ()
-    changed_actions: tuple[Action, ...] = ()
-    removed_actions: tuple[str, ...] = ()
+    added_actions: tuple[Action, ...] = Field(default=(), max_length=MAX_AVENANT_ACTIONS)
+    changed_actions: tuple[Action, ...] = Field(default=(), max_length=MAX_AVENANT_ACTIONS)
+    removed_actions: tuple[Annotated[str, Field(pattern=ACTION_ID)], ...] = Field(default=(), max_length=MAX_ACTIONS)
     follows_review_of: int | None = Field(
         default=None, description="The year whose committee review decided ADJUST, which this avenant answers"
     )

@@ -373,6 +373,11 @@ def create_app(
             {"code": "invalid_value", "message": f"{field or 'body'}: {first['msg']}", "field": field or None}, 422
         )
 
+    @app.exception_handler(RecursionError)
+    async def too_deep(_: Request, error: RecursionError) -> JSONResponse:
+        # A body nested thousands of levels deep: a problem like any other, never a dropped connection.
+        return JSONResponse({"code": "invalid_value", "message": "body: nested too deeply", "field": "body"}, 422)
+
     @app.exception_handler(ValueError)
     async def bad_value(_: Request, error: ValueError) -> JSONResponse:
         if "too large" in str(error):
@@ -470,7 +475,7 @@ def create_app(
                 authorize(kind, actor, params["contract_id"])
                 try:
                     raw = await request.json()
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, UnicodeDecodeError):
                     raise DomainError("body: not valid JSON", field="body", code="invalid_value") from None
                 fields = model.model_validate(raw).model_dump(mode="python")
                 for name in from_path:
