@@ -70,8 +70,8 @@ async def _events(conn: Conn) -> AsyncIterator[Any]:
 
 
 async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
-    heads = {r["stream_id"]: (r["version"], bytes(r["head_hash"])) for r in await conn.fetch("SELECT * FROM streams")}
     seen: dict[str, tuple[int, bytes]] = {}
+    heads: dict[str, tuple[int, bytes]] = {}
     count = 0
 
     def bad(stream: str, version: int | None, reason: str) -> VerifyReport:
@@ -82,7 +82,10 @@ async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
             first_problem=Finding(stream_id=stream, version=version, reason=reason),
         )
 
+    # One snapshot for the heads and the events: read apart, an append in between looked like a cut tail.
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        for r in await conn.fetch("SELECT stream_id, version, head_hash FROM streams"):
+            heads[r["stream_id"]] = (r["version"], bytes(r["head_hash"]))
         current: str | None = None
         expected_version, prev = 0, GENESIS
         async for row in _events(conn):

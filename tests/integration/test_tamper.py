@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import pytest
 
 from eventstore.integrity import Anchor, take_anchor, verify
 from eventstore.migrate import Conn
+from eventstore.records import NewEvent
 from eventstore.store import EventStore
 from tests.integration.helpers import append_by_request
 from tests.unit.builders import bordeaux_in_execution
@@ -161,3 +165,35 @@ async def test_an_altered_anchor_is_refused(fresh_store: EventStore) -> None:
         forged = anchor.model_copy(update={"streams": {k: v for k, v in anchor.streams.items() if k != "cls-zz-third"}})
         report = await verify(conn, forged)
     assert not report.ok and report.first_problem is not None and "anchor file itself" in report.first_problem.reason
+
+
+async def test_verify_during_appends_never_raises_a_false_alarm(fresh_store: EventStore) -> None:
+    """Heads and events are read in one snapshot: appends committing while verify runs are simply not seen."""
+    store = fresh_store
+    stream = "probe-verify"  # not a contract's stream: plain events, no projection
+    versions = {"v": 0}
+    stop = asyncio.Event()
+
+    async def writer() -> None:
+        while not stop.is_set():
+            v = versions["v"]
+            event = NewEvent(
+                event_id=uuid.uuid4(),
+                event_type="Noted",
+                payload={"n": v},
+                occurred_at=datetime.now(UTC),
+            )
+            await store.append(stream, v, [event])
+            versions["v"] = v + 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(writer())
+    try:
+        for _ in range(60):
+            async with store.pool.acquire() as conn:
+                report = await verify(conn)
+            assert report.ok, report.first_problem
+    finally:
+        stop.set()
+        await task
+    assert versions["v"] > 10  # the appends really raced the verifications
