@@ -4,6 +4,7 @@ anything reaches a workflow, and the domain checks again. Money is in integer eu
 """
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -29,7 +30,7 @@ from domain.authorization import check_role, check_territory_scope
 from domain.business_time import PARIS, Day, When, end_of_day, occurred_at
 from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError, Forbidden, OutOfScope
 from domain.evolve import fold
 from domain.messages import SOURCE, CommandBase
 from domain.money import Cents
@@ -819,7 +820,9 @@ def create_app(
                     field=f"ceilings.{territory_id[:30]}",
                     code="invalid_value",
                 )
-        campaign_id = f"campaign-{idempotency_key or uuid.uuid4().hex[:12]}"
+        # Namespaced by who starts it: two préfets' keys never meet, and nobody can guess another's campaign id.
+        owner = hashlib.sha256(actor.identity.encode()).hexdigest()[:10]
+        campaign_id = f"campaign-{owner}-{idempotency_key or uuid.uuid4().hex[:12]}"
         # What the campaign asks, by whom: starting it again with the same key must ask the same.
         asked = keyed_request_id(campaign_id, body.model_dump(mode="json") | {"actor": actor.model_dump(mode="json")})
         temporal: Client = request.app.state.client
@@ -837,7 +840,7 @@ def create_app(
                 ),
                 id=campaign_id,
                 task_queue=settings.task_queue,
-                memo={"asked": asked},
+                memo={"asked": asked, "territories": list(body.territories)},
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
@@ -850,19 +853,34 @@ def create_app(
                     field="request_id",
                     code="idempotency_key_reused",
                 ) from None
-        return CampaignProgress()
+        return CampaignProgress(campaign_id=campaign_id, territories=list(body.territories))
 
     @app.get("/campaigns/{campaign_id}", response_model=CampaignProgress, responses=NOT_FOUND, tags=["campaigns"])
     async def campaign(campaign_id: str, request: Request, actor: Actor = Depends(current_actor)) -> CampaignProgress:
         if actor.role not in (Role.PREFET, Role.AUDITOR):
             raise Forbidden("actor.role: campaigns are followed by préfets and auditors", field="actor.role")
+        missing = DomainError(f"campaign_id: no campaign {campaign_id[:80]}", field="campaign_id", code="not_found")
+        if not campaign_id.startswith("campaign-"):
+            raise missing  # a contract's id (or anything else) is not a campaign
+        handle = request.app.state.client.get_workflow_handle(campaign_id)
         try:
-            return await request.app.state.client.get_workflow_handle(campaign_id).query(CampaignWorkflow.progress)
+            described = await handle.describe()
+            if described.workflow_type != "CampaignWorkflow":
+                raise missing
+            territories = (await described.memo()).get("territories", [])
+            if actor.role is Role.PREFET:  # a préfet reads the campaigns of his territories only
+                for territory_id in territories:
+                    territory = REFERENCE_TERRITORIES.get(territory_id)
+                    if territory is None or not any(actor.covers(d) for d in territory.departements):
+                        raise OutOfScope(
+                            f"actor.scope: campaign {campaign_id} concerns territories outside your scope",
+                            field="actor.scope",
+                        )
+            progress: CampaignProgress = await handle.query(CampaignWorkflow.progress)
+            return progress
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
-                raise DomainError(
-                    f"campaign_id: no campaign {campaign_id}", field="campaign_id", code="not_found"
-                ) from exc
+                raise missing from exc
             raise
 
     return app

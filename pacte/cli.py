@@ -425,8 +425,8 @@ def campaign_start(
     """A préfet (or the national level) proposes contracts to a list of territories."""
     cents = _euros(ceiling, "ceiling")
     body = {"territories": [t.strip() for t in territories.split(",") if t.strip()], "annual_ceiling": cents}
-    _call("POST", "/campaigns", body, key=campaign_id)
-    name = f"campaign-{campaign_id}" if campaign_id else "(see the API answer)"
+    answer = _call("POST", "/campaigns", body, key=campaign_id)
+    name = answer["campaign_id"]  # namespaced by who starts it: campaign-<owner>-<key>
     if as_json:
         _print_json({"campaign_id": name})
     else:
@@ -441,6 +441,7 @@ def campaign_status(campaign_id: str, as_json: JsonOption = False) -> None:
         _print_json(progress)
         return
     table = Table(show_header=False, title=campaign_id)
+    table.add_row("complete", "yes" if progress["complete"] else "no (answers still coming)")
     for key in ("proposed", "signed", "in_execution", "late", "closed", "terminated"):
         table.add_row(key, str(progress[key]))
     table.add_row("started", ", ".join(progress["started"]) or "—")

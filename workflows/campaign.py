@@ -1,12 +1,15 @@
 """CampaignWorkflow: a préfet (or the national level) proposes contracts to a list of territories.
 
 Each proposal is validated here first (the domain is pure), then started as a child ContractWorkflow that outlives
-the campaign. Re-running a campaign is harmless: a contract that exists is counted, never proposed twice. Progress
-(proposed, signed, in execution, late, closed) is polled from the read model and answered by a query.
+the campaign. Re-running a campaign is harmless: a contract that exists is counted, never proposed twice. The
+campaign ends once every territory has its final answer — created (its contract is in the record), existing, or
+refused (by the validation, or by the rules when its contract started: the child ended without a contract); the
+contracts' later progress is read from the read model by whoever asks.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -44,6 +47,8 @@ class CampaignWorkflow:
         started: list[str] = []
         existing: list[str] = []
         refused: dict[str, str] = {}
+        children: dict[str, workflow.ChildWorkflowHandle] = {}  # type: ignore[type-arg]
+        territory_of: dict[str, str] = {}
         for territory in input.territories:
             try:
                 command = ProposeContract(
@@ -62,7 +67,7 @@ class CampaignWorkflow:
                 refused[territory] = f"territory: {territory!r} is not a territory id (a SIREN, or D + INSEE code)"
                 continue
             try:
-                await workflow.start_child_workflow(
+                children[command.contract_id] = await workflow.start_child_workflow(
                     ContractWorkflow.run,
                     ContractWorkflowInput(
                         contract_id=command.contract_id,
@@ -75,11 +80,18 @@ class CampaignWorkflow:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
                 started.append(command.contract_id)
+                territory_of[command.contract_id] = territory
             except WorkflowAlreadyStartedError:
                 existing.append(command.contract_id)
-        self._progress = CampaignProgress(started=started, existing=existing, refused=refused)
+        self._progress = CampaignProgress(
+            campaign_id=input.campaign_id,
+            territories=list(input.territories),
+            started=started,
+            existing=existing,
+            refused=refused,
+        )
         ids = started + existing
-        while ids:
+        while True:
             statuses = await workflow.execute_activity(
                 CONTRACT_STATUSES,
                 ids,
@@ -87,14 +99,25 @@ class CampaignWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=APPEND_RETRY,
             )
-            self._progress = self._count(statuses, len(ids))
-            if self._progress.closed + self._progress.terminated == len(ids):
-                break
-            await workflow.sleep(timedelta(days=input.poll_days))
-            if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(input)
-        return self._progress
+            recorded = {s.contract_id for s in statuses}
+            for contract_id, handle in children.items():
+                # A child that ended without its contract in the record: its proposal was refused when it started.
+                if handle.done() and contract_id not in recorded and contract_id in started:
+                    territory = territory_of[contract_id]
+                    refused[territory] = "the proposal was refused by the rules when its contract started"
+                    started.remove(contract_id)
+            ids = started + existing
+            complete = all(c in recorded for c in ids)
+            self._progress = self._count(statuses, len(ids)).model_copy(
+                update={"started": list(started), "refused": dict(refused), "complete": complete}
+            )
+            if complete:
+                return self._progress
+            # Answers come within seconds of the start: a short poll, cut short if every child has ended.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: all(h.done() for h in children.values()), timeout=timedelta(seconds=input.poll_seconds)
+                )
 
     def _count(self, statuses: list[ContractStatus], total: int) -> CampaignProgress:
         by = [s.status for s in statuses]

@@ -61,13 +61,16 @@ class CampaignInput(BaseModel):
     at: datetime
     policy: Policy = DEFAULT_POLICY
     clock_offset_s: float = 0.0
-    poll_days: int = 7
+    poll_seconds: int = 5  # how often a campaign looks for its answers
 
 
 class CampaignProgress(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    started: list[str] = []  # contracts this campaign proposed
+    campaign_id: str = ""
+    complete: bool = False  # every territory has its final answer: created, existing or refused
+    territories: list[str] = []
+    started: list[str] = []  # contracts this campaign proposed (created once they are in the record)
     existing: list[str] = []  # already there: re-running a campaign changes nothing
     refused: dict[str, str] = {}  # territory -> the rule that refused it
     proposed: int = 0

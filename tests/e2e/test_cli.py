@@ -229,12 +229,14 @@ async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-unty
     )
     assert refused.exit_code == 1 and "territories.2: unknown territory 'nonsense'" in refused.output
     started = await invoke(
-        prefet, "campaign", "start", "--territories", "D87,D23", "--ceiling", "600 000", "--id", "limousin"
+        prefet, "campaign", "start", "--territories", "D87,D23", "--ceiling", "600 000", "--id", "limousin", "--json"
     )
     assert started.exit_code == 0, started.output
+    campaign_id = json.loads(started.stdout)["campaign_id"]
+    assert campaign_id.endswith("-limousin")
     for _ in range(100):
-        status = await invoke(prefet, "campaign", "status", "campaign-limousin", "--json")
-        if status.exit_code == 0 and json.loads(status.stdout)["as_of"]:
+        status = await invoke(prefet, "campaign", "status", campaign_id, "--json")
+        if status.exit_code == 0 and json.loads(status.stdout)["complete"]:
             break
         await asyncio.sleep(0.1)
     assert status.exit_code == 0, status.output

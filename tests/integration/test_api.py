@@ -125,7 +125,11 @@ async def test_a_campaign_is_checked_before_it_starts(api, client: Client) -> No
         headers = auth(issued, who) | {"Idempotency-Key": "refused-campaign"}
         response = await http.post("/campaigns", json=body, headers=headers)
         assert (response.status_code, response.json()["field"]) == (status, field), (body, response.text)
-    ids = [w.id async for w in client.list_workflows("WorkflowId = 'campaign-refused-campaign'")]
+    ids = [
+        w.id
+        async for w in client.list_workflows("WorkflowId STARTS_WITH 'campaign-'")
+        if w.id.endswith("-refused-campaign")
+    ]
     assert ids == []  # no campaign was started
 
 
@@ -134,13 +138,32 @@ async def test_a_campaign_key_starts_one_campaign_and_only_for_the_same_request(
     await ensure_contract(http, issued)  # the campaign's only territory has its contract already: it proposes nothing
     headers = auth(issued, "prefet") | {"Idempotency-Key": "gironde-2026"}
     body = {"territories": ["D33"], "annual_ceiling": 100}
-    assert (await http.post("/campaigns", json=body, headers=headers)).status_code == 202
-    assert (await http.post("/campaigns", json=body, headers=headers)).status_code == 202  # a retry
+    started = await http.post("/campaigns", json=body, headers=headers)
+    assert started.status_code == 202
+    campaign_id = started.json()["campaign_id"]
+    assert campaign_id.startswith("campaign-") and campaign_id.endswith("-gironde-2026")  # namespaced per préfet
+    assert (await http.post("/campaigns", json=body, headers=headers)).json()["campaign_id"] == campaign_id  # a retry
     other = await http.post("/campaigns", json={**body, "annual_ceiling": 200}, headers=headers)
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused", other.text
-    for who, status in (("prefet", 200), ("auditor", 200), ("collectivite", 403), ("commissaire", 403)):
-        seen = await http.get("/campaigns/campaign-gironde-2026", headers=auth(issued, who))
+    # Another préfet with the same key starts a campaign of its own, never meets this one.
+    mine = await http.post(
+        "/campaigns",
+        json={"territories": ["D59"], "annual_ceiling": 100},
+        headers=auth(issued, "prefet_elsewhere") | {"Idempotency-Key": "gironde-2026"},
+    )
+    assert mine.status_code == 202 and mine.json()["campaign_id"] != campaign_id
+    for who, status in (
+        ("prefet", 200),
+        ("auditor", 200),
+        ("prefet_elsewhere", 403),
+        ("collectivite", 403),
+        ("commissaire", 403),
+    ):
+        seen = await http.get(f"/campaigns/{campaign_id}", headers=auth(issued, who))
         assert seen.status_code == status, (who, seen.text)
+    for not_a_campaign in (CID, "campaign-nothing-here"):
+        response = await http.get(f"/campaigns/{not_a_campaign}", headers=auth(issued, "auditor"))
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 async def test_a_command_answers_what_changed_and_its_idempotency_key_makes_retries_harmless(
