@@ -50,3 +50,14 @@ def content_digest(
 def chain(prev_hash: bytes, digest: bytes, recorded_at: datetime) -> bytes:
     """The same computation as pacte_append's, in SQL."""
     return hashlib.sha256(prev_hash + digest + canonical_time(recorded_at).encode()).digest()
+
+
+def payload_digest(event_type: str, version: int, payload: dict[str, Any]) -> str:
+    """What a stored event says, for the workflow to check it folds what was stored (not the record's metadata)."""
+    canonical = json.dumps(
+        {"event_type": event_type, "version": version, "payload": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return hashlib.sha256(canonical).hexdigest()

@@ -88,3 +88,6 @@ class AppendResult(BaseModel):
     version: int = Field(description="The stream's version after the append")
     first_position: int | None = Field(description="Global position of the first event written, None if none")
     already_appended: bool = Field(description="True when the same events were already stored (a retry)")
+    stored: list[str] = Field(
+        default_factory=list, description="payload_digest of each event stored at the versions appended, in order"
+    )

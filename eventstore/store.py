@@ -18,7 +18,7 @@ import asyncpg
 
 from domain.events import Event
 from domain.upcasting import parse_event_json
-from eventstore.hashing import content_digest
+from eventstore.hashing import content_digest, payload_digest
 from eventstore.migrate import Conn, migrate
 from eventstore.projections import ContractProjector
 from eventstore.records import AppendResult, Cursor, NewEvent, RecordedEvent
@@ -160,6 +160,9 @@ class EventStore:
             version=row["stream_version"],
             first_position=row["first_position"],
             already_appended=False,
+            stored=[
+                payload_digest(e.event_type, expected_version + i, e.payload) for i, e in enumerate(events, start=1)
+            ],
         )
 
     async def _replayed_or_conflict(
@@ -191,7 +194,13 @@ class EventStore:
                 raise ConcurrencyError(
                     stream_id, row["version"], f"another event ({row['event_type']}) is already stored at this version"
                 )
-        return AppendResult(stream_id=stream_id, version=last, first_position=None, already_appended=True)
+        return AppendResult(
+            stream_id=stream_id,
+            version=last,
+            first_position=None,
+            already_appended=True,
+            stored=[payload_digest(r["event_type"], r["version"], r["payload"]) for r in stored],
+        )
 
     async def read_stream(
         self, stream_id: str, *, up_to_version: int | None = None, as_of: datetime | None = None

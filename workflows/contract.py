@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.evolve import evolve
     from domain.reprise import LineRefused, import_history
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
+    from eventstore.hashing import payload_digest
     from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
 
@@ -234,13 +235,28 @@ class ContractWorkflow:
             new_event_from(stream, self._state.version + i, event, workflow_id=info.workflow_id, run_id=info.run_id)
             for i, event in enumerate(events, 1)
         ]
-        await workflow.execute_activity(
+        appended = await workflow.execute_activity(
             APPEND_EVENTS,
             AppendRequest(stream_id=stream, expected_version=self._state.version, events=new_events),
             result_type=AppendResult,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=APPEND_RETRY,
         )
+        # Fold what was stored: the events decided must be the events the store holds at those versions. On replay
+        # the store's answer comes from the history, so a changed rule that decides differently fails here, loudly,
+        # instead of leaving the live state apart from the record. (Histories recorded before the store answered its
+        # digests carry none: nothing to compare.)
+        decided = [
+            payload_digest(e.event_type, e_version, e.payload)
+            for e_version, e in enumerate(new_events, self._state.version + 1)
+        ]
+        if appended.stored and appended.stored != decided:
+            pairs = enumerate(zip(appended.stored, decided, strict=False))
+            first = next((i for i, (a, b) in pairs if a != b), min(len(appended.stored), len(decided)))
+            raise RuntimeError(
+                f"non-determinism: {stream} version {self._state.version + 1 + first}: the events decided now differ "
+                "from the events stored; a rule changed without workflow.patched, or the record was altered"
+            )
         for event in events:
             self._state = evolve(self._state, event)
         if self._run_year is None:  # the year this run executes: a later year means continuing as new

@@ -47,3 +47,57 @@ def test_tokens_add_prints_the_token_once(tmp_path: Path, monkeypatch: pytest.Mo
         assert CliRunner().invoke(app, ["tokens", "add", "--role", "nobody", "--identity", "x"]).exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("days", [0, -1, tokens.MAX_DAYS + 1])
+def test_a_token_lives_a_bounded_positive_time(tmp_path: Path, days: int) -> None:
+    with pytest.raises(ValueError, match="days"):
+        tokens.add(tmp_path / "tokens.json", PREFET, days=days)
+    assert not (tmp_path / "tokens.json").exists()  # nothing stored
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        Actor(role=Role.PREFET, identity="p", scope=("99",)),  # no such département
+        Actor(role=Role.COLLECTIVITE, identity="c", scope=("*",)),  # a collectivité is never national
+        Actor(role=Role.COLLECTIVITE, identity="c", scope=("123456789",)),  # no such territory
+        Actor(role=Role.COMMISSAIRE, identity="c", scope=("33",)),  # a département, not a région
+        Actor(role=Role.AUDITOR, identity="a", scope=("33",)),
+        Actor(role=Role.PREFET, identity="p", scope=()),
+    ],
+)
+def test_scopes_are_checked_against_the_reference_data(tmp_path: Path, actor: Actor) -> None:
+    with pytest.raises(ValueError, match="scope"):
+        tokens.add(tmp_path / "tokens.json", actor)
+
+
+def test_concurrent_adds_all_land_and_the_file_is_private_throughout(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "tokens.json"
+    issued: list[str] = []
+    threads = [threading.Thread(target=lambda: issued.append(tokens.add(path, PREFET)[0])) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    loaded = tokens.load(path)
+    assert len(loaded.tokens) == 16 and all(tokens.valid(loaded, t, datetime.now(UTC)) for t in issued)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_expired_demo_tokens_are_renewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacte.dev import demo_tokens
+    from pacte.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    first = demo_tokens(settings)
+    assert demo_tokens(settings) == first  # kept while they work
+    assert (tmp_path / "demo-tokens.json").stat().st_mode & 0o777 == 0o600
+    later = datetime.now(UTC) + timedelta(days=31)
+    monkeypatch.setattr("pacte.dev.datetime", type("Later", (), {"now": staticmethod(lambda tz=None: later)}))
+    renewed = demo_tokens(settings)
+    assert renewed != first and set(renewed) == set(first)
+    assert all(tokens.valid(tokens.load(settings.tokens_path()), t, later) for t in renewed.values())
