@@ -15,6 +15,7 @@ from activities.contracts import (
     ReminderRequest,
 )
 from eventstore.records import AppendResult
+from eventstore.resilience import TRANSIENT
 from eventstore.store import ConcurrencyError, EventStore
 
 log = structlog.stdlib.get_logger("pacte.activities")
@@ -32,6 +33,19 @@ class EventStoreActivities:
         except ConcurrencyError as exc:
             # Not retryable: another writer owns that version; retrying would never succeed.
             raise ApplicationError(str(exc), type="ConcurrencyError", non_retryable=True) from exc
+        except TRANSIENT:
+            raise  # the connection, the server starting, a serialization failure: Temporal retries, bounded
+        except Exception as exc:
+            # Anything else is about the data (a value PostgreSQL cannot hold, a constraint): it will never succeed.
+            log.error(
+                "append refused by the store",
+                contract_id=request.stream_id,
+                workflow_id=info.workflow_id,
+                error=repr(exc)[:500],
+            )
+            raise ApplicationError(
+                f"the event store refused the events: {type(exc).__name__}", type="StoreRefused", non_retryable=True
+            ) from exc
         log.info(
             "events appended",
             contract_id=request.stream_id,

@@ -21,6 +21,8 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.InterfaceError,  # "connection is closed" and friends
+    asyncpg.SerializationError,  # a concurrent transaction won: the same statement again will do
+    asyncpg.DeadlockDetectedError,
     ConnectionError,
     OSError,
     asyncio.TimeoutError,

@@ -227,6 +227,8 @@ def status_for(error: DomainError) -> int:
         return 403
     if error.code in ("already_exists", "lifecycle_violation", "concurrency", "idempotency_key_reused"):
         return 409
+    if error.code in ("timeout", "store_unavailable"):
+        return 503
     return 422
 
 

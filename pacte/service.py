@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -43,12 +49,27 @@ def handle(client: Client, contract_id: str) -> WorkflowHandle[ContractWorkflow,
     return client.get_workflow_handle_for(ContractWorkflow.run, contract_id)
 
 
-async def send_command(client: Client, command: Command) -> CommandResult:
-    """Send a command as an update whose id is the request id: the same request twice gets the same answer."""
+UPDATE_TIMEOUT_S = 75.0  # above the append's bounded retries (60 s): a caller always gets an answer
+
+
+async def send_command(client: Client, command: Command, *, answer_within_s: float = UPDATE_TIMEOUT_S) -> CommandResult:
+    """Send a command as an update whose id is the request id: the same request twice gets the same answer. It
+    answers within ``answer_within_s`` whatever the contract is doing; past it, the caller is told to retry (the same request
+    id makes that harmless)."""
     try:
-        return await handle(client, command.contract_id).execute_update(
-            ContractWorkflow.execute, CommandRequest(command=command), id=command.request_id
+        return await asyncio.wait_for(
+            handle(client, command.contract_id).execute_update(
+                ContractWorkflow.execute, CommandRequest(command=command), id=command.request_id
+            ),
+            answer_within_s,
         )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise DomainError(
+            f"contract_id: {command.contract_id} did not answer within {answer_within_s:.0f} s; the command may still be "
+            "recorded — send it again with the same Idempotency-Key to know",
+            field="contract_id",
+            code="timeout",
+        ) from None
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.details:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, AppendResult, ReminderRequest
@@ -38,8 +38,10 @@ APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["ConcurrencyError"],
+    non_retryable_error_types=["ConcurrencyError", "StoreRefused"],
 )
+# One append's retries have a bounded total (ContractWorkflowInput.append_total_s, 60 s): past it, the command fails
+# with a problem and the contract is usable at once (an update holds the workflow's lock while it waits).
 
 
 def refusal(error: DomainError) -> ApplicationError:
@@ -56,6 +58,7 @@ class ContractWorkflow:
         self._policy = input.policy
         self._offset = timedelta(seconds=input.clock_offset_s)
         self._reminded: set[str] = set(input.reminded)
+        self._append_total = timedelta(seconds=input.append_total_s)
         self._lock = asyncio.Lock()
         self._run_year = self._state.current_year
 
@@ -94,6 +97,7 @@ class ContractWorkflow:
                 policy=self._policy,
                 clock_offset_s=self._offset.total_seconds(),
                 reminded=tuple(sorted(self._reminded)),
+                append_total_s=self._append_total.total_seconds(),
             )
         )
 
@@ -235,13 +239,29 @@ class ContractWorkflow:
             new_event_from(stream, self._state.version + i, event, workflow_id=info.workflow_id, run_id=info.run_id)
             for i, event in enumerate(events, 1)
         ]
-        appended = await workflow.execute_activity(
-            APPEND_EVENTS,
-            AppendRequest(stream_id=stream, expected_version=self._state.version, events=new_events),
-            result_type=AppendResult,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=APPEND_RETRY,
-        )
+        try:
+            appended = await workflow.execute_activity(
+                APPEND_EVENTS,
+                AppendRequest(stream_id=stream, expected_version=self._state.version, events=new_events),
+                result_type=AppendResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=self._append_total,
+                retry_policy=APPEND_RETRY,
+            )
+        except ActivityError as error:
+            # Nothing was folded: the state is as before, the lock is released, the next command may succeed.
+            cause = error.cause
+            refused = isinstance(cause, ApplicationError) and cause.type == "StoreRefused"
+            code = "store_refused" if refused else "store_unavailable"
+            message = (
+                "the event store refused to record this (a value it cannot hold); nothing was recorded"
+                if refused
+                else "the event store did not answer in time; nothing was recorded, retry later"
+            )
+            workflow.logger.warning("append failed", extra={"contract_id": stream, "code": code})
+            raise ApplicationError(
+                message, {"code": code, "message": message, "field": None}, type=code, non_retryable=True
+            ) from None
         # Fold what was stored: the events decided must be the events the store holds at those versions. On replay
         # the store's answer comes from the history, so a changed rule that decides differently fails here, loudly,
         # instead of leaving the live state apart from the record. (Histories recorded before the store answered its

@@ -24,6 +24,7 @@ class ContractWorkflowInput(BaseModel):
     # time-skipping test server starts its clock in 2023 with it.
     clock_offset_s: float = 0.0
     reminded: tuple[str, ...] = ()  # deadline keys whose reminder is already in the outbox
+    append_total_s: float = 60.0  # the bounded total of one append's retries
     propose: Command | None = None  # a campaign starts a contract with its proposal
 
 
