@@ -9,6 +9,7 @@ earlier (a digest of all stream heads, kept elsewhere) catches it, and a tail cu
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -50,6 +51,12 @@ class Anchor(BaseModel):
     taken_at: datetime
     streams: dict[str, StreamHead]
     digest: str
+    # HMAC-SHA256 of the digest with a key kept outside the database (PACTE_ANCHOR_KEY_FILE): whoever can rewrite the
+    # store and recompute its chain still cannot forge an anchor that verifies.
+    signature: str | None = None
+
+    def signed(self, key: bytes) -> Anchor:
+        return self.model_copy(update={"signature": signature_of(key, self.digest)})
 
     @staticmethod
     def digest_of(streams: dict[str, StreamHead]) -> str:
@@ -69,7 +76,13 @@ async def _events(conn: Conn) -> AsyncIterator[Any]:
         yield row
 
 
-async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
+def signature_of(key: bytes, digest: str) -> str:
+    return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
+
+
+async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = None) -> VerifyReport:
+    """Everything recomputed; with ``anchor``, its heads checked too; with ``key``, the anchor must carry the
+    signature only that key makes (an unsigned or forged anchor is refused)."""
     seen: dict[str, tuple[int, bytes]] = {}
     heads: dict[str, tuple[int, bytes]] = {}
     count = 0
@@ -146,6 +159,14 @@ async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
         if anchor is not None:
             if Anchor.digest_of(anchor.streams) != anchor.digest:
                 return bad("(anchor)", None, "the anchor file itself was altered: its digest does not match its heads")
+            if key is not None and (
+                anchor.signature is None or not hmac.compare_digest(anchor.signature, signature_of(key, anchor.digest))
+            ):
+                return bad(
+                    "(anchor)",
+                    None,
+                    "the anchor's signature does not match: it is unsigned, forged, or signed with another key",
+                )
             for stream, head in sorted(anchor.streams.items()):
                 if stream not in seen:
                     return bad(stream, head.version, "stream deleted: the anchor knows it, the store does not")
@@ -166,9 +187,10 @@ async def verify(conn: Conn, anchor: Anchor | None = None) -> VerifyReport:
     return VerifyReport(ok=True, streams=len(seen), events=count)
 
 
-async def take_anchor(conn: Conn) -> Anchor:
+async def take_anchor(conn: Conn, key: bytes | None = None) -> Anchor:
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch("SELECT stream_id, version, head_hash FROM streams ORDER BY stream_id")
         taken_at = await conn.fetchval("SELECT now()")
     streams = {r["stream_id"]: StreamHead(version=r["version"], hash=bytes(r["head_hash"]).hex()) for r in rows}
-    return Anchor(taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams))
+    anchor = Anchor(taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams))
+    return anchor.signed(key) if key is not None else anchor

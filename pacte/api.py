@@ -703,13 +703,13 @@ def create_app(
     ) -> VerifyReport:
         auditor_only(actor)
         async with request.app.state.store.pool.acquire() as conn:
-            return await verify(conn, anchor)
+            return await verify(conn, anchor, settings.anchor_key())
 
     @app.get("/audit/anchor", response_model=Anchor, tags=["audit"])
     async def audit_anchor(request: Request, actor: Actor = Depends(current_actor)) -> Anchor:
         auditor_only(actor)
         async with request.app.state.store.pool.acquire() as conn:
-            return await take_anchor(conn)
+            return await take_anchor(conn, settings.anchor_key())
 
     @app.get("/audit/cross-check", tags=["audit"])
     async def cross_check(request: Request, actor: Actor = Depends(current_actor)) -> dict[str, Any]:

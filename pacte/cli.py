@@ -614,7 +614,8 @@ def audit_verify(
 
     loaded = Anchor.model_validate_json(anchor.read_text()) if anchor else None
     if local:
-        report = _local(lambda conn: verify(conn, loaded))
+        key = get_settings().anchor_key()
+        report = _local(lambda conn: verify(conn, loaded, key))
     elif loaded is not None:
         report = VerifyReport.model_validate(_call("POST", "/audit/verify", loaded.model_dump(mode="json")))
     else:
@@ -641,7 +642,11 @@ def audit_anchor(
     """Print a digest of all stream heads; keep it outside the database, and check it later with verify --anchor."""
     from eventstore.integrity import Anchor, take_anchor
 
-    anchor = _local(take_anchor) if local else Anchor.model_validate(_call("GET", "/audit/anchor"))
+    if local:
+        key = get_settings().anchor_key()
+        anchor = _local(lambda conn: take_anchor(conn, key))
+    else:
+        anchor = Anchor.model_validate(_call("GET", "/audit/anchor"))
     text = anchor.model_dump_json(indent=2)
     if output:
         output.write_text(text + "\n")

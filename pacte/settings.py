@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -21,6 +23,9 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
     task_queue: str = Field(default="pacte", description="Temporal task queue of the worker")
+    anchor_key_file: Path | None = Field(
+        default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
+    )
     tokens_file: Path | None = Field(
         default=None, description="Hashed bearer tokens of the API; unset: data_dir/tokens.json"
     )
@@ -41,6 +46,16 @@ class Settings(BaseSettings):
 
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"
+
+    def anchor_key(self) -> bytes:
+        """The key that signs anchors, kept outside the database; created (0600) on first use when absent."""
+        path = self.anchor_key_file or self.data_dir / "anchor.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return bytes.fromhex(path.read_text().strip())
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"

@@ -200,3 +200,24 @@ async def test_verify_during_appends_never_raises_a_false_alarm(fresh_store: Eve
         stop.set()
         await task
     assert versions["v"] >= 30 or verified == 400
+
+
+async def test_a_forged_or_unsigned_anchor_is_refused(fresh_store: EventStore) -> None:
+    """Anchors are signed with a key kept outside the database: rewriting the store and recomputing the chain, then
+    an anchor to match, does not verify without the key."""
+    await seed(fresh_store)
+    key, other = b"k" * 32, b"o" * 32
+    async with fresh_store.pool.acquire() as conn:
+        anchor = await take_anchor(conn, key)
+        assert anchor.signature and (await verify(conn, anchor, key)).ok
+        stream, head = next(iter(anchor.streams.items()))
+        forged_heads = {**anchor.streams, stream: head.model_copy(update={"hash": "00" * 32})}
+        forged = anchor.model_copy(update={"streams": forged_heads, "digest": Anchor.digest_of(forged_heads)})
+        for bad_anchor, bad_key in (
+            (forged, key),
+            (anchor, other),
+            (anchor.model_copy(update={"signature": None}), key),
+        ):
+            report = await verify(conn, bad_anchor, bad_key)
+            assert not report.ok and report.first_problem is not None
+            assert report.first_problem.stream_id == "(anchor)" and "signature" in report.first_problem.reason
