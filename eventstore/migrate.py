@@ -74,3 +74,15 @@ async def migrate(conn: Conn) -> list[str]:
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
     return applied_now
+
+
+async def check_current(conn: Conn) -> None:
+    """For a role that may not migrate: every migration applied, none changed since; otherwise stop, saying so."""
+    recorded = {
+        r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+    }
+    for number, name, sql in _migrations():
+        if number not in recorded:
+            raise MigrationChanged(f"migration {name} is not applied to this database: run `pacte migrate` first")
+        if recorded[number] is not None and recorded[number] != checksum(sql):
+            raise MigrationChanged(f"migration {name} was changed after it was applied to this database")

@@ -124,7 +124,7 @@ def migrate() -> None:
     _setup_logging()
 
     async def main() -> None:
-        async with open_store(get_settings()):
+        async with open_store(get_settings(), as_owner=True):  # the owner's job
             out.print("migrations applied")
 
     _run(main)
@@ -595,7 +595,7 @@ def _local(work: Callable[[Any], Awaitable[Any]]) -> Any:
     _setup_logging()
 
     async def main() -> Any:
-        async with open_store(get_settings()) as store, store.pool.acquire() as conn:
+        async with open_store(get_settings(), as_owner=True) as store, store.pool.acquire() as conn:
             return await work(conn)
 
     return _run(main)

@@ -6,7 +6,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -14,6 +16,7 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 from temporalio.worker import Worker
 
 from activities.eventstore_activities import EventStoreActivities
+from eventstore.migrate import check_current, migrate
 from eventstore.store import EventStore
 from pacte.embedded import ensure_database, start_embedded_postgres
 from pacte.settings import Settings
@@ -48,10 +51,49 @@ async def resolve_database_url(settings: Settings) -> str:
     return await ensure_database(server.get_uri())  # type: ignore[attr-defined]
 
 
+RUNTIME_ROLE = "pacte_runtime"  # created by migration 004
+
+
+def runtime_url_for(owner_url: str) -> str:
+    """The same server and database, as the runtime role (trust or peer authentication: the embedded server)."""
+    parts = urlsplit(owner_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{RUNTIME_ROLE}@{host}"))
+
+
+def runtime_url(settings: Settings, owner_url: str) -> str | None:
+    """Where the API and the worker connect: PACTE_RUNTIME_DATABASE_URL; the runtime role of the embedded server;
+    or None — an external PostgreSQL given without a runtime URL is used as given (the owner role: a warning)."""
+    if settings.runtime_database_url:
+        return settings.runtime_database_url
+    if settings.database_url is None:
+        return runtime_url_for(owner_url)
+    return None
+
+
 @asynccontextmanager
-async def open_store(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[EventStore]:
+async def open_store(
+    settings: Settings, *, apply_migrations: bool = True, as_owner: bool = False
+) -> AsyncIterator[EventStore]:
+    """The event store as the API and the worker use it: migrations applied with the owner role, then a pool of the
+    runtime role (it reads, appends through pacte_append, writes the outbox; it cannot rewrite history). Local
+    administration (``as_owner``: projections rebuild) keeps the owner role."""
     url = await resolve_database_url(settings)
-    store = await EventStore.connect(url, apply_migrations=apply_migrations)
+    runtime = None if as_owner else runtime_url(settings, url)
+    if runtime is None:
+        if not as_owner:
+            log.warning("event store opened with the owner role; set PACTE_RUNTIME_DATABASE_URL for least privilege")
+        store = await EventStore.connect(url, apply_migrations=apply_migrations)
+    else:
+        if apply_migrations:
+            owner = await asyncpg.connect(url)
+            try:
+                await migrate(owner)
+            finally:
+                await owner.close()
+        store = await EventStore.connect(runtime, apply_migrations=False)
+        async with store.pool.acquire() as conn:
+            await check_current(conn)
     try:
         yield store
     finally:

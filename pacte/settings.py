@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
     task_queue: str = Field(default="pacte", description="Temporal task queue of the worker")
+    runtime_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL as the runtime role (pacte_runtime) for the API and the worker; unset: the embedded "
+        "server's runtime role, or PACTE_DATABASE_URL as given",
+    )
     anchor_key_file: Path | None = Field(
         default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
     )
