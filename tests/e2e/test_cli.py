@@ -244,3 +244,40 @@ async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-unty
     assert sorted(progress["started"]) == ["cls-d23", "cls-d87"] and not progress["refused"]
     listed = await invoke(prefet, "reminders", "--json")
     assert listed.exit_code == 0 and isinstance(json.loads(listed.stdout), list)
+
+
+async def test_import_a_contract_under_way_then_both_time_axes(as_role, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`pacte contract import` with the README's example file, moved to Amiens Métropole (no other test uses it)."""
+    example = (Path(__file__).parents[2] / "examples" / "reprise-nantes-metropole.jsonl").read_text()
+    moved = (
+        example.replace("244400404", "248000531")
+        .replace('"scope": ["44"]', '"scope": ["80"]')
+        .replace('"scope": ["52"]', '"scope": ["32"]')
+    )
+    path = tmp_path / "amiens.jsonl"
+    path.write_text(moved)
+    first = await invoke(as_role("prefet"), "contract", "import", str(path))
+    assert first.exit_code == 0 and "imported cls-248000531: 28 events" in first.output, first.output
+    again = await invoke(as_role("prefet"), "contract", "import", str(path))
+    assert again.exit_code == 0 and "unchanged cls-248000531" in again.output, again.output
+    history = await invoke(as_role("auditor"), "audit", "history", "cls-248000531", "--json")
+    entries = json.loads(history.stdout)
+    signed = [e for e in entries if e["event_type"] == "PartySigned"]
+    assert all(e["imported"] and e["recorded_by"] == "dgcs" and e["late_by_days"] for e in signed)
+    assert [e["occurred_at"][:10] for e in signed] == ["2024-03-28", "2024-03-28"]
+    as_of = await invoke(
+        as_role("auditor"), "audit", "as-of", "cls-248000531", "2025-06-30", "--known-at", "2026-01-01"
+    )
+    assert as_of.exit_code == 0 and "NONE" in as_of.output  # nothing was known of it on 1 January 2026
+    future = await invoke(
+        as_role("prefet"),
+        "contract",
+        "do",
+        "cls-248000531",
+        "terminate",
+        "--data",
+        '{"reason": "x"}',
+        "--on",
+        "2031-01-01",
+    )
+    assert future.exit_code == 1 and "in the future" in future.output
