@@ -78,10 +78,11 @@ from domain.events import (
     RefactionApplied,
     SignatureRectified,
 )
-from domain.evolve import evolve, fold
+from domain.evolve import evolve, fold, rewound
 from domain.limits import MAX_ACTIONS, MAX_AVENANTS, MAX_FACTS, MAX_REVIEWS_PER_YEAR
 from domain.money import format_euros
 from domain.money_rules import (
+    apply_amounts,
     check_action,
     check_amounts_for_year,
     check_axes_covered,
@@ -145,22 +146,22 @@ def decide(
             f"({earliest}, the instruction)",
             field="occurred_at",
         )
-    handler = _HANDLERS[command.type]
-    if state.last_at is not None and command.at < state.last_at:
-        rewound = _rewound(state, command.at)
-        if rewound is not None:
-            return _decide_late(command, state, rewound, policy)
-        if (state.last_at - command.at).total_seconds() <= policy.clock_skew_tolerance_s:
+    late = state.last_at is not None and command.at < state.last_at
+    if late and _may_precede_calendar(state, command.at):
+        events = _decide_late(command, state, policy)
+    else:
+        if late:
+            assert state.last_at is not None
+            if (state.last_at - command.at).total_seconds() > policy.clock_skew_tolerance_s:
+                raise DateViolation(
+                    f"occurred_at: {command.at.isoformat()} is before the contract's last recorded fact "
+                    f"({state.last_at.isoformat()}); facts are recorded in the order they happened (a fact "
+                    "recorded late may only precede the calendar's own facts: year openings, missed deadlines), and "
+                    "a wrong fact is rectified",
+                    field="occurred_at",
+                )
             command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
-        else:
-            raise DateViolation(
-                f"occurred_at: {command.at.isoformat()} is before the contract's last recorded fact "
-                f"({state.last_at.isoformat()}); facts are recorded in the order they happened (a fact recorded "
-                "late may only precede the calendar's own facts: year openings, missed deadlines), and a wrong fact "
-                "is rectified",
-                field="occurred_at",
-            )
-    events = handler(command, state, policy)
+        events = _HANDLERS[command.type](command, state, policy)
     _check_size(command, state, events)
     return events + _withdrawals(command, fold(events, state), policy)
 
@@ -187,28 +188,22 @@ def _check_not_in_future(command: Command, policy: Policy) -> None:
         )
 
 
-def _rewound(state: ContractState, moment: datetime) -> ContractState | None:
-    """The state as it stood at ``moment`` when only timer facts were recorded after it; None when an operator's
-    fact is later (history is not rewritten under the facts people recorded)."""
+def _may_precede_calendar(state: ContractState, moment: datetime) -> bool:
+    """Only the calendar's facts were recorded after ``moment``: history is not rewritten under people's facts."""
     rewind = state.rewind
-    if rewind is None or (rewind.last_at is not None and moment < rewind.last_at):
-        return None
-    rewound = rewind.restore(state)
-    for fact in rewind.timer_facts:
-        if fact.event.occurred_at <= moment:
-            rewound = evolve(rewound, fact.event)
-    return rewound
+    return rewind is not None and (rewind.last_at is None or moment >= rewind.last_at)
 
 
 _TIMER_COMMANDS = {"ProgrammeYearOpened": "OpenProgrammeYear", "ClosingBegun": "BeginClosing"}
 
 
-def _decide_late(command: Command, state: ContractState, rewound: ContractState, policy: Policy) -> list[Event]:
-    """A fact recorded after the calendar's facts of later dates: decided on the state as it stood on its date; the
-    calendar's facts after it must still hold (a year still opens, closing still begins), and a deadline it met in
-    time is withdrawn by a compensating fact."""
-    events = _HANDLERS[command.type](command, rewound, policy)
-    after = fold(events, rewound)
+def _decide_late(command: Command, state: ContractState, policy: Policy) -> list[Event]:
+    """A fact recorded after the calendar's facts of later dates: decided on the state as it stood on its date, and
+    the calendar's facts after it must still hold (a year still opens, closing still begins). A deadline it met in
+    time is withdrawn by decide, as for any command."""
+    before = rewound(state, command.at)
+    events = _HANDLERS[command.type](command, before, policy)
+    after = fold(events, before)
     assert state.rewind is not None
     for fact in state.rewind.timer_facts:
         event = fact.event
@@ -226,8 +221,8 @@ def _decide_late(command: Command, state: ContractState, rewound: ContractState,
                     "record it as of today instead",
                     field="occurred_at",
                 ) from None
-        after = evolve(after, event)
-    return events + _withdrawals(command, fold(events, state), policy)
+        after = evolve(after, event, fact.version)
+    return events
 
 
 def _system_command(command: Command, kind: str, at: datetime, fields: dict[str, Any]) -> Command:
@@ -283,12 +278,12 @@ def _party_of(actor: Actor) -> Party:
     return Party.ETAT if actor.role is Role.PREFET else Party.COLLECTIVITE
 
 
-def _check_party(party: Party, actor: Actor, state: ContractState | None = None) -> None:
+def _check_party(party: Party, actor: Actor, state: ContractState) -> None:
     if party is not _party_of(actor):
         raise ValidationRefused(
             f"party: a {actor.role.value} signs for {_party_of(actor).value}, not for {party.value}", field="party"
         )
-    if party is Party.ETAT and state is not None and not any(d in actor.scope for d in state.departements):
+    if party is Party.ETAT and not any(d in actor.scope for d in state.departements):
         raise OutOfScope(
             f"actor.scope: the État signs through the préfet of {', '.join(state.departements)}, not "
             f"{actor.identity!r} (scope {', '.join(actor.scope) or '—'}); a national scope reads and proposes, it "
@@ -428,15 +423,14 @@ def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[E
             field="occurred_at",
         )
     check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
-    first = min(max(business_date(command.at).year, policy.first_year), policy.last_year)
+    first = policy.year_opened_by(business_date(command.at))
     check_axes_funded(state.actions, state.kind, state.axes, range(first, policy.last_year + 1), "when signed")  # type: ignore[arg-type]
     base = _base(command)
     events: list[Event] = [PartySigned(**base, party=command.party, signatory=command.signatory)]
     if len(state.signatures) + 1 == len(Party):
-        year = min(max(business_date(command.at).year, policy.first_year), policy.last_year)
         events += [
             ContractSigned(**base, in_force_from=policy.programme_start),
-            ProgrammeYearOpened(**base, year=year),
+            ProgrammeYearOpened(**base, year=first),
         ]
     return events
 
@@ -573,7 +567,7 @@ def _check_avenant(
             f"terms.added_actions: a contract holds at most {MAX_ACTIONS} fiches actions", field="terms.added_actions"
         )
     check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
-    after, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, amounts, terms)
+    after = apply_amounts(structure, year, amounts)
     check_ceiling(after, ceiling, policy, "amounts" if terms.annual_ceiling is None else "terms.annual_ceiling")
     check_axes_covered(after, state.kind, state.axes, "after this avenant")  # type: ignore[arg-type]
     when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
@@ -720,7 +714,7 @@ def _submit_report(command: SubmitExecutionReport, state: ContractState, policy:
     if not state.year(command.year).opened:
         raise LifecycleViolation(
             f"year: {command.year} never ran under this contract (the État funded it from "
-            f"{min((y for y, r in state.years.items() if r.opened), default='—')}); no report and no réfaction for it",
+            f"{state.first_year or '—'}); no report and no réfaction for it",
             field="year",
         )
     if state.year(command.year).report is not None:
@@ -883,7 +877,7 @@ def _rectify_report(command: RectifyExecutionReport, state: ContractState, polic
 def _rectify_signature(command: RectifySignature, state: ContractState, policy: Policy) -> list[Event]:
     """A signature's date corrected by its own party. The date must fit the facts around it: after the
     deliberation, not after the date it is corrected on, and the first year opened stays the year signed in."""
-    _check_party(command.party, command.actor)
+    _check_party(command.party, command.actor, state)
     signature = state.signatures.get(command.party)
     if signature is None:
         raise ValidationRefused(f"party: {command.party.value} has not signed; nothing to rectify", field="party")
@@ -897,11 +891,10 @@ def _rectify_signature(command: RectifySignature, state: ContractState, policy: 
         )
     if command.signed_on == business_date(signature.signed_at):
         raise ValidationRefused(f"signed_on: the signature is already dated {command.signed_on}", field="signed_on")
-    first_year = min((y for y, r in state.years.items() if r.opened), default=None)
+    first_year = state.first_year
     if len(state.signatures) == 2 and first_year is not None:
         others = [business_date(s.signed_at) for p, s in state.signatures.items() if p is not command.party]
-        signed_year = max([command.signed_on, *others]).year
-        if min(max(signed_year, policy.first_year), policy.last_year) != first_year:
+        if policy.year_opened_by(max([command.signed_on, *others])) != first_year:
             raise LifecycleViolation(
                 f"signed_on: the contract's first programme year ({first_year}) was opened by its signature; a "
                 f"signature on {command.signed_on} would change it, which a rectification cannot do",

@@ -67,14 +67,10 @@ def evolve(state: ContractState, event: Event, version: int | None = None) -> Co
         and event.type != "DeadlineMissedWithdrawn"
         and any(f.event.occurred_at > event.occurred_at for f in rewind.timer_facts)
     ):
-        refolded = rewind.restore(state)
-        after = [f for f in rewind.timer_facts if f.event.occurred_at > event.occurred_at]
+        refolded = _fold_one(rewound(state, event.occurred_at), event, version)
         for fact in rewind.timer_facts:
-            if fact.event.occurred_at <= event.occurred_at:
+            if fact.event.occurred_at > event.occurred_at:
                 refolded = _fold_one(refolded, fact.event, fact.version)
-        refolded = _fold_one(refolded, event, version)
-        for fact in after:
-            refolded = _fold_one(refolded, fact.event, fact.version)
         return refolded.model_copy(
             update={
                 "version": version,
@@ -83,6 +79,19 @@ def evolve(state: ContractState, event: Event, version: int | None = None) -> Co
             }
         )
     return _fold_one(state, event, version)
+
+
+def rewound(state: ContractState, moment: datetime) -> ContractState:
+    """The state as it stood at ``moment``, under the calendar's facts recorded since the last operator's fact: those
+    after ``moment`` taken off, each fact keeping its stream version. The state itself when there are none."""
+    rewind = state.rewind
+    if rewind is None:
+        return state
+    out = rewind.restore(state)
+    for fact in rewind.timer_facts:
+        if fact.event.occurred_at <= moment:
+            out = _fold_one(out, fact.event, fact.version)
+    return out
 
 
 def _fold_one(state: ContractState, event: Event, version: int) -> ContractState:

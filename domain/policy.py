@@ -40,6 +40,11 @@ class Policy(BaseModel):
     def years(self) -> range:
         return range(self.first_year, self.last_year + 1)
 
+    def year_opened_by(self, signed_on: date) -> int:
+        """The programme year a contract signed on ``signed_on`` opens: 2024 if signed before the programme (it is in
+        force from 1 January 2024 all the same), the last year if signed after it."""
+        return min(max(signed_on.year, self.first_year), self.last_year)
+
     def earliest_date_for(self, kind: TerritoryKind | None) -> date:
         """Nothing happens before the instruction that concerns the territory's kind."""
         return self.earliest_date_departements if kind is TerritoryKind.DEPARTEMENT else self.earliest_date

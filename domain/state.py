@@ -103,6 +103,11 @@ class ContractState(BaseModel):
     def year(self, year: int) -> YearRecord:
         return self.years.get(year, YearRecord())
 
+    @property
+    def first_year(self) -> int | None:
+        """The first programme year the contract ran (the one its signature opened)."""
+        return min((y for y, r in self.years.items() if r.opened), default=None)
+
     def etat_total(self, year: int, actions: dict[str, Action] | None = None) -> int:
         pool = self.actions if actions is None else actions
         return sum(a.amounts[year].etat for a in pool.values() if year in a.amounts)

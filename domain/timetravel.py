@@ -30,11 +30,6 @@ def withdrawn_versions(events: Sequence[Event]) -> set[int]:
     return {e.withdrawn_version for e in events if isinstance(e, DeadlineMissedWithdrawn)}
 
 
-def events_until(events: Sequence[Event], moment: date | datetime) -> list[Event]:
-    limit = _cutoff(moment)
-    return [e for e in events if e.occurred_at <= limit]
-
-
 def state_as_of(events: Sequence[Event], moment: date | datetime, known: int | None = None) -> ContractState:
     """What was true at ``moment`` (business time), as known from the first ``known`` facts of the stream (record
     time: a stream's facts are recorded in version order); all of them by default.

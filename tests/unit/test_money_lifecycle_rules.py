@@ -172,6 +172,11 @@ def test_only_the_territorys_prefet_signs_for_the_etat() -> None:
     error = refused(c, "SignContract", national, at(2024, 3, 1), party="etat", signatory="DGCS")
     assert (error.code, error.field) == ("out_of_scope", "actor.scope")
     c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="Préfet de la Gironde")
+    # Nor does it correct the date of the État's signature.
+    signed = bordeaux_in_execution()
+    fields = {"party": "etat", "signed_on": date(2024, 2, 28), "reason": "r"}
+    error = refused(signed, "RectifySignature", national, at(2024, 4, 1), **fields)
+    assert (error.code, error.field) == ("out_of_scope", "actor.scope")
 
 
 # 5 (part) and the missing pieces: an avenant signed by both changes the ceiling, adds, changes or removes actions,
