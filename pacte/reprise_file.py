@@ -9,6 +9,11 @@ from domain.errors import ValidationRefused
 from domain.reprise import MAX_LINES
 
 
+def dump_lines(lines: list[dict[str, Any]]) -> str:
+    """An import file's text: one fact a line."""
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
+
 def group_lines(text: str) -> dict[str, list[tuple[int, Any]]]:
     """Each contract's lines with their numbers. A line that is not JSON, or names no contract, refuses the whole
     file (no contract can be said to be complete), naming the line."""

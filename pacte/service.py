@@ -49,6 +49,16 @@ def handle(client: Client, contract_id: str) -> WorkflowHandle[ContractWorkflow,
     return client.get_workflow_handle_for(ContractWorkflow.run, contract_id)
 
 
+def _refusal(exc: WorkflowUpdateFailedError) -> Exception:
+    """The domain's refusal an update carries back (a line of an import file named), or the failure itself."""
+    cause = exc.cause
+    if not (isinstance(cause, ApplicationError) and cause.details):
+        return exc
+    detail = cause.details[0]
+    error = DomainError(detail["message"], field=detail.get("field"), code=detail["code"])
+    return LineRefused(detail["line"], error) if detail.get("line") is not None else error
+
+
 UPDATE_TIMEOUT_S = 75.0  # above the append's bounded retries (60 s): a caller always gets an answer
 
 
@@ -63,6 +73,8 @@ async def send_command(client: Client, command: Command, *, answer_within_s: flo
             ),
             answer_within_s,
         )
+    except WorkflowUpdateFailedError as exc:
+        raise _refusal(exc) from None
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise DomainError(
             f"contract_id: {command.contract_id} did not answer within {answer_within_s:.0f} s; the command may still be "
@@ -70,12 +82,6 @@ async def send_command(client: Client, command: Command, *, answer_within_s: flo
             field="contract_id",
             code="timeout",
         ) from None
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.details:
-            detail = cause.details[0]
-            raise DomainError(detail["message"], field=detail.get("field"), code=detail["code"]) from None
-        raise
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(command.contract_id) from exc
@@ -169,14 +175,7 @@ async def import_contract(
             ContractWorkflow.import_history, request, id=f"import:{digest}:{uuid.uuid4().hex[:12]}"
         )
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.details:
-            detail = cause.details[0]
-            error = DomainError(detail["message"], field=detail.get("field"), code=detail["code"])
-            if detail.get("line") is not None:
-                raise LineRefused(detail["line"], error) from None
-            raise error from None
-        raise
+        raise _refusal(exc) from None
     return ImportResult(contract_id=contract_id, version=result.version, events=len(result.events))
 
 

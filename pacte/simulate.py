@@ -4,7 +4,6 @@ operator would send, into a fresh database of the configured (or embedded) Postg
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 import uuid
@@ -30,6 +29,7 @@ from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
 from pacte.embedded import binary_path, with_database
+from pacte.reprise_file import dump_lines
 from pacte.runtime import build_worker, resolve_database_url
 from pacte.settings import Settings
 from pacte.simulation import SIMULATION_START, Plan, Step, plan_for
@@ -188,10 +188,11 @@ async def simulate(
                         finals.append(await service.handle(env.client, plan.contract_id).result())
                     except WorkflowFailureError as error:  # pragma: no cover - reported, not hidden
                         outcome.refused.append(f"{plan.contract_id}: workflow failed: {error}")
+            exported: int | None = None
             if export is not None:
                 lines = export_lines(outcome.accepted, until, f"simulation Pacte, graine {seed}")
-                text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-                await asyncio.to_thread(export.write_text, text)
+                await asyncio.to_thread(export.write_text, dump_lines(lines))
+                exported = len(lines)
             async with store.pool.acquire() as conn:
                 report = await verify(conn)
             events = await store.pool.fetchval("SELECT count(*) FROM events")
@@ -203,7 +204,7 @@ async def simulate(
         await admin.close()
     return {
         "until": until.isoformat() if until else None,
-        "exported_lines": len(outcome.accepted) if export is not None else None,
+        "exported_lines": exported,
         "contracts": len(plans),
         "closed": sum(1 for s in finals if s.status is Status.CLOSED),
         "terminated": sum(1 for s in finals if s.status is Status.TERMINATED),

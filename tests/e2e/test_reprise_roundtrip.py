@@ -29,6 +29,7 @@ from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
 from pacte.embedded import binary_path, with_database
+from pacte.reprise_file import dump_lines
 from pacte.runtime import build_worker
 from pacte.simulate import UNTIL_MARGIN, drive, export_lines
 from pacte.simulation import Plan, Step, actors_for, plan_for
@@ -113,7 +114,7 @@ async def test_every_territory_exported_at_three_dates_imports_to_the_same_state
 
     for cut, (expected, lines) in snapshots.items():
         path = tmp_path / f"reprise-{cut}.jsonl"
-        path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+        path.write_text(dump_lines(lines))
         async with stack(postgres_server_url) as (env, store, queue):
             # This stack's clock: late on the cut day. Half an hour before its end, because the server's clock runs on
             # in real time while the contracts are imported, and no calendar fact falls in that half hour (they are

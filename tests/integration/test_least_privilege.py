@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -13,21 +12,16 @@ import pytest
 from eventstore.records import NewEvent
 from eventstore.store import EventStore
 from pacte.embedded import with_database
+from pacte.runtime import runtime_url_for
 
 pytestmark = pytest.mark.integration
-
-
-def as_runtime(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"pacte_runtime@{host}"))
 
 
 async def test_the_runtime_role_appends_and_reads_but_cannot_rewrite_history(
     fresh_store: EventStore, any_server_url: str
 ) -> None:
     database = await fresh_store.pool.fetchval("SELECT current_database()")
-    runtime = await EventStore.connect(as_runtime(with_database(any_server_url, database)), apply_migrations=False)
+    runtime = await EventStore.connect(runtime_url_for(with_database(any_server_url, database)), apply_migrations=False)
     try:
         event = NewEvent(event_id=uuid.uuid4(), event_type="Noted", payload={"n": 1}, occurred_at=datetime.now(UTC))
         assert (await runtime.append("probe-runtime", 0, [event])).version == 1  # through pacte_append

@@ -5,7 +5,6 @@ that write nothing for the contract concerned."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from domain.actors import Actor, Role
 from domain.business_time import start_of_day
 from eventstore.store import EventStore
+from pacte.reprise_file import dump_lines
 from tests.integration.helpers import auth
 from tests.unit.builders import BORDEAUX_ACTIONS
 
@@ -82,10 +82,6 @@ def nantes_history(
     ]
 
 
-def jsonl(lines: list[dict[str, Any]]) -> str:
-    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n"
-
-
 async def post_import(
     http: httpx.AsyncClient, issued: dict[str, str], text: str, as_: str = "prefet"
 ) -> httpx.Response:
@@ -95,7 +91,7 @@ async def post_import(
 
 async def test_taking_over_nantes_then_a_late_review_then_both_time_axes(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
     http, issued = api
-    response = await post_import(http, issued, jsonl(nantes_history()))
+    response = await post_import(http, issued, dump_lines(nantes_history()))
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["imported"] == 1 and report["contracts"][0]["outcome"] == "imported", report
@@ -108,7 +104,7 @@ async def test_taking_over_nantes_then_a_late_review_then_both_time_axes(api, st
 
     # The same file again changes nothing.
     version = await store.stream_version(CID)
-    again = (await post_import(http, issued, jsonl(nantes_history()))).json()
+    again = (await post_import(http, issued, dump_lines(nantes_history()))).json()
     assert again["unchanged"] == 1 and again["contracts"][0]["events"] == 0, again
     assert await store.stream_version(CID) == version
     known_before_review = datetime.now(UTC)
@@ -186,7 +182,7 @@ async def test_a_bad_file_is_refused_for_its_contract_and_writes_nothing(  # typ
     for entry in bad[1:2] + bad[3:]:
         entry["actor"] = who("prefet") | {"role": "collectivite", "identity": "departement-44", "scope": ["D44"]}
     change(bad)
-    response = await post_import(http, issued, jsonl(bad))
+    response = await post_import(http, issued, dump_lines(bad))
     assert response.status_code == 200, response.text
     outcome = response.json()["contracts"][0]
     assert (outcome["outcome"], outcome["line"], outcome["field"]) == ("refused", line, field), outcome
@@ -197,9 +193,9 @@ async def test_malformed_files_and_importers_out_of_scope_are_refused(api, store
     http, issued = api
     response = await post_import(http, issued, '{"contract_id": "cls-d44"\n')
     assert response.status_code == 422 and response.json()["field"] == "line" and "line 1" in response.json()["message"]
-    response = await post_import(http, issued, jsonl(nantes_history("cls-d44", "D44")), as_="prefet_elsewhere")
+    response = await post_import(http, issued, dump_lines(nantes_history("cls-d44", "D44")), as_="prefet_elsewhere")
     assert response.json()["contracts"][0]["code"] == "out_of_scope"
-    response = await post_import(http, issued, jsonl(nantes_history()), as_="collectivite")
+    response = await post_import(http, issued, dump_lines(nantes_history()), as_="collectivite")
     assert response.status_code == 403
     assert await store.stream_version("cls-d44") == 0
 

@@ -118,7 +118,7 @@ BORDEAUX_COLL = collectivite(BORDEAUX)
 COMMISSAIRE_75 = commissaire("75")
 
 
-def bordeaux_in_execution(until: str = "in_execution") -> Contract:
+def bordeaux_in_execution(until: str = "in_execution", actions: tuple[Action, ...] = BORDEAUX_ACTIONS) -> Contract:
     """Bordeaux at a stage of its life: proposed, deliberated, in_execution (2024 open), reviewed (2024)."""
     c = Contract("cls-243300316")
     c.do(
@@ -127,7 +127,7 @@ def bordeaux_in_execution(until: str = "in_execution") -> Contract:
         at(2023, 12, 1),
         territory_id=BORDEAUX,
         annual_ceiling=1_500_000 * EUR,
-        draft_actions=BORDEAUX_ACTIONS,
+        draft_actions=actions,
     )
     if until == "proposed":
         return c

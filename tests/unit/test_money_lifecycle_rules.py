@@ -109,22 +109,8 @@ def test_the_annual_programme_command_is_gone() -> None:
 # 6. A métropole funds every axis in every programme year it runs: at signature, amendment and renewal alike.
 def test_an_axis_without_money_in_a_year_is_refused_everywhere() -> None:
     zero_2026 = amounts(400_000) | {2026: {"etat": 0, "collectivite": 0}}
-    c = Contract("cls-243300316")
     actions = (action("A1", Axis.ENFANCE, 400_000, amounts=zero_2026), *BORDEAUX_ACTIONS[1:])
-    c.do(
-        "ProposeContract",
-        PREFET_33,
-        at(2023, 12, 1),
-        territory_id=BORDEAUX,
-        annual_ceiling=1_500_000 * EUR,
-        draft_actions=actions,
-    )
-    c.do(
-        "RecordDeliberation",
-        BORDEAUX_COLL,
-        at(2024, 2, 15),
-        deliberation={"body": "assemblee", "voted_on": date(2024, 2, 14), "reference": "D"},
-    )
+    c = bordeaux_in_execution("deliberated", actions=actions)
     error = refused(c, "SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="P")
     assert error.code == "axis_rule" and "2026" in error.message and "ENFANCE" in error.message
 
