@@ -79,6 +79,7 @@ from domain.events import (
     SignatureRectified,
 )
 from domain.evolve import evolve, fold, rewound
+from domain.lifecycle import WHEN
 from domain.limits import MAX_ACTIONS, MAX_AVENANTS, MAX_FACTS, MAX_REVIEWS_PER_YEAR
 from domain.money import format_euros
 from domain.money_rules import (
@@ -91,7 +92,7 @@ from domain.money_rules import (
 )
 from domain.policy import Policy
 from domain.request_log import key_of
-from domain.state import FINAL_STATUSES, NEGOTIABLE_STATUSES, RUNNING_STATUSES, ContractState, Status
+from domain.state import FINAL_STATUSES, NEGOTIABLE_STATUSES, ContractState, Status
 from domain.territories import TerritoryCatalogue, attempt_of, contract_id_for
 from domain.values import Avenant, AvenantKind, AvenantTerms, CommitteeReview, Decision, ExecutionReport, Party
 
@@ -356,7 +357,7 @@ def _propose(
 
 
 def _add_action(command: AddAction, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, NEGOTIABLE_STATUSES, "add an action")
+    _require(state, WHEN["AddAction"], "add an action")
     action = command.action
     if action.action_id in state.actions:
         raise ValidationRefused(f"action.action_id: {action.action_id} already exists", field="action.action_id")
@@ -368,7 +369,7 @@ def _add_action(command: AddAction, state: ContractState, policy: Policy) -> lis
 
 
 def _change_action(command: ChangeAction, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, NEGOTIABLE_STATUSES, "change an action (after the deliberation, amend the signed contract)")
+    _require(state, WHEN["ChangeAction"], "change an action (after the deliberation, amend the signed contract)")
     action = command.action
     if action.action_id not in state.actions:
         raise ValidationRefused(f"action.action_id: there is no action {action.action_id}", field="action.action_id")
@@ -378,14 +379,14 @@ def _change_action(command: ChangeAction, state: ContractState, policy: Policy) 
 
 
 def _remove_action(command: RemoveAction, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, NEGOTIABLE_STATUSES, "remove an action")
+    _require(state, WHEN["RemoveAction"], "remove an action")
     if command.action_id not in state.actions:
         raise ValidationRefused(f"action_id: there is no action {command.action_id}", field="action_id")
     return [ActionRemoved(**_base(command), action_id=command.action_id)]
 
 
 def _record_deliberation(command: RecordDeliberation, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, NEGOTIABLE_STATUSES, "record the deliberation")
+    _require(state, WHEN["RecordDeliberation"], "record the deliberation")
     if not state.actions:
         raise ValidationRefused("actions: the assembly cannot vote on a contract without actions", field="actions")
     voted_on = command.deliberation.voted_on
@@ -409,7 +410,7 @@ def _sign(command: SignContract, state: ContractState, policy: Policy) -> list[E
         raise LifecycleViolation(
             "status: the contract cannot be signed before the collectivité's assembly has deliberated", field="status"
         )
-    _require(state, {Status.DELIBERATED}, "sign the contract")
+    _require(state, WHEN["SignContract"], "sign the contract")
     _check_party(command.party, command.actor, state)
     if command.party in state.signatures:
         raise LifecycleViolation(f"party: {command.party.value} has already signed", field="party")
@@ -440,7 +441,7 @@ def _record_review(command: RecordCommitteeReview, state: ContractState, policy:
         raise LifecycleViolation(
             "status: no committee review before the contract is signed and in execution", field="status"
         )
-    _require(state, RUNNING_STATUSES, "record a committee review")
+    _require(state, WHEN["RecordCommitteeReview"], "record a committee review")
     assert state.current_year is not None
     if not state.year(command.year).opened or command.year > state.current_year:
         raise ValidationRefused(
@@ -583,7 +584,7 @@ def _check_room_for_avenant(state: ContractState) -> None:
 def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
     if state.status is Status.SUSPENDED:
         raise LifecycleViolation("status: a suspended contract is resumed before it is renewed", field="status")
-    _require(state, {Status.IN_EXECUTION}, "renew the contract")
+    _require(state, WHEN["Renew"], "renew the contract")
     assert state.current_year is not None
     if command.year != state.current_year + 1 or command.year > policy.last_year:
         raise ValidationRefused(
@@ -613,7 +614,7 @@ def _renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
 
 
 def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, {Status.IN_EXECUTION}, "amend the contract")
+    _require(state, WHEN["Amend"], "amend the contract")
     assert state.current_year is not None
     if not state.current_year <= command.year <= policy.last_year:
         raise ValidationRefused(
@@ -646,7 +647,7 @@ def _amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
 
 
 def _sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, {Status.IN_EXECUTION}, "sign an avenant")
+    _require(state, WHEN["SignAvenant"], "sign an avenant")
     avenant: Avenant | None = state.avenants.get(command.avenant_id)
     if avenant is None:
         raise ValidationRefused(f"avenant_id: there is no avenant {command.avenant_id}", field="avenant_id")
@@ -700,7 +701,7 @@ def _check_report_amounts(
 
 
 def _submit_report(command: SubmitExecutionReport, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, RUNNING_STATUSES | {Status.CLOSING}, "submit an execution report")
+    _require(state, WHEN["SubmitExecutionReport"], "submit an execution report")
     assert state.current_year is not None
     ended = command.year < state.current_year or (state.status is Status.CLOSING and command.year == policy.last_year)
     if not state.year(command.year).opened and command.year >= state.current_year:
@@ -735,7 +736,7 @@ def _submit_report(command: SubmitExecutionReport, state: ContractState, policy:
 
 
 def _record_mid_term(command: RecordMidTermEvaluation, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, RUNNING_STATUSES, "record the mid-term evaluation")
+    _require(state, WHEN["RecordMidTermEvaluation"], "record the mid-term evaluation")
     if business_date(command.at) < policy.mid_term_evaluation_opens:
         raise DateViolation(
             f"occurred_at: the mid-term evaluation is made from {policy.mid_term_evaluation_opens}, not on "
@@ -759,12 +760,12 @@ def _record_mid_term(command: RecordMidTermEvaluation, state: ContractState, pol
 
 
 def _suspend(command: Suspend, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, {Status.IN_EXECUTION}, "suspend the contract")
+    _require(state, WHEN["Suspend"], "suspend the contract")
     return [ContractSuspended(**_base(command), reason=command.reason)]
 
 
 def _resume(command: Resume, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, {Status.SUSPENDED}, "resume the contract")
+    _require(state, WHEN["Resume"], "resume the contract")
     return [ContractResumed(**_base(command), reason=command.reason)]
 
 
@@ -777,7 +778,7 @@ def _terminate(command: Terminate, state: ContractState, policy: Policy) -> list
 
 
 def _begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, RUNNING_STATUSES, "begin closing")
+    _require(state, WHEN["BeginClosing"], "begin closing")
     if business_date(command.at) <= policy.programme_end:
         raise DateViolation(
             f"occurred_at: closing begins after the programme's end ({policy.programme_end})", field="occurred_at"
@@ -786,7 +787,7 @@ def _begin_closing(command: BeginClosing, state: ContractState, policy: Policy) 
 
 
 def _close(command: CloseContract, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, {Status.CLOSING}, "close the contract")
+    _require(state, WHEN["CloseContract"], "close the contract")
     missing = [
         y for y in policy.years if state.year(y).opened and state.etat_total(y) > 0 and state.year(y).report is None
     ]
@@ -806,7 +807,7 @@ def _close(command: CloseContract, state: ContractState, policy: Policy) -> list
 
 
 def _open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) -> list[Event]:
-    _require(state, RUNNING_STATUSES, "open a programme year")
+    _require(state, WHEN["OpenProgrammeYear"], "open a programme year")
     assert state.current_year is not None
     if command.year != state.current_year + 1 or command.year > policy.last_year:
         raise ValidationRefused(
@@ -840,7 +841,7 @@ def _record_missed(command: RecordMissedDeadline, state: ContractState, policy: 
 def _rectify_report(command: RectifyExecutionReport, state: ContractState, policy: Policy) -> list[Event]:
     """A report's figures corrected, decided by the same rules as the report; the réfaction follows. Not once the
     contract is closed: its balance is final (a closed contract changes by no fact)."""
-    _require(state, RUNNING_STATUSES | {Status.CLOSING}, "rectify an execution report")
+    _require(state, WHEN["RectifyExecutionReport"], "rectify an execution report")
     record = state.year(command.year)
     if record.report is None:
         raise ValidationRefused(f"year: there is no execution report of {command.year} to rectify", field="year")

@@ -20,9 +20,10 @@ import uvicorn
 from rich.console import Console
 
 from pacte import tokens
-from pacte.api import create_app
+from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
 from pacte.runtime import build_worker, connect_temporal, open_store
+from pacte.service.facade import Pacte
 from pacte.settings import Settings
 
 log = structlog.stdlib.get_logger("pacte.dev")
@@ -89,7 +90,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
             log.info("event store ready (migrations applied)")
             client = await connect_temporal(settings, attempts=120)
             worker = build_worker(client, store, settings.task_queue)
-            app = create_app(settings, client=client, store=store)
+            app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
             server = _QuietServer(
                 uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, lifespan="on")
             )

@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     tokens_file: Path | None = Field(
         default=None, description="Hashed bearer tokens of the API; unset: data_dir/tokens.json"
     )
+    session_key_file: Path | None = Field(
+        default=None,
+        description="Key (hex) that signs the web interface's session cookies; unset: data_dir/session.key",
+    )
+    session_hours: int = Field(
+        default=8, ge=1, le=24, description="How long a web session lasts without signing in again"
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (set it behind TLS, as in production)"
+    )
+    demo_sign_in: bool = Field(
+        default=False,
+        description="Offer the demo identities' sign-in page (`pacte dev` turns it on); never in production",
+    )
     api_url: str = Field(default="http://127.0.0.1:8000", description="Where the CLI finds the API")
     token: str | None = Field(default=None, description="The CLI's bearer token")
     api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on")
@@ -54,16 +68,26 @@ class Settings(BaseSettings):
 
     def anchor_key(self) -> bytes:
         """The key that signs anchors, kept outside the database; created (0600) on first use when absent."""
-        path = self.anchor_key_file or self.data_dir / "anchor.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        return bytes.fromhex(path.read_text().strip())
+        return _secret(self.anchor_key_file or self.data_dir / "anchor.key")
+
+    def session_key(self) -> str:
+        """The key that signs the web interface's session cookies; created (0600) on first use when absent."""
+        return _secret(self.session_key_file or self.data_dir / "session.key").hex()
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"
+
+
+def _secret(path: Path) -> bytes:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # private from its first byte
+        except FileExistsError:  # another process created it meanwhile: use theirs
+            return bytes.fromhex(path.read_text().strip())
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
 
 
 @lru_cache(maxsize=1)

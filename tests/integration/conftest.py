@@ -15,6 +15,7 @@ from domain.actors import Actor
 from eventstore.store import EventStore
 from pacte import tokens
 from pacte.api import create_app
+from pacte.service.facade import Pacte
 from pacte.settings import Settings
 
 
@@ -36,7 +37,8 @@ async def api(
     tokens_file: tuple[Path, dict[str, str]], client: Client, store: EventStore, task_queue: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     path, issued = tokens_file
-    app = create_app(Settings(tokens_file=path, task_queue=task_queue), client=client, store=store)
+    settings = Settings(tokens_file=path, task_queue=task_queue)
+    app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as http:

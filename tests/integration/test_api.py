@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
-from pacte.api import COMMAND_ROUTES
+from pacte.service.catalogue import COMMAND_ROUTES
 from tests.integration.helpers import auth
 from tests.unit.builders import BORDEAUX_ACTIONS
 

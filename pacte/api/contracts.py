@@ -1,0 +1,80 @@
+"""Contracts: propose one, list them, read one, its deadlines, the reminders, and take over contracts under way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from domain.actors import Actor
+from domain.deadlines import Deadline
+from domain.state import ContractState
+from pacte.api.deps import CONTRACT_QUERY, current_actor, pacte
+from pacte.api.errors import NOT_FOUND
+from pacte.service.answers import Answer, ImportReport, Problem
+from pacte.service.catalogue import ProposeBody
+from pacte.service.facade import Pacte
+
+router = APIRouter()
+
+
+@router.post(
+    "/contracts", response_model=Answer, status_code=201, tags=["contracts"], responses={409: {"model": Problem}}
+)
+async def propose(
+    body: ProposeBody,
+    actor: Actor = Depends(current_actor),
+    service: Pacte = Depends(pacte),
+    idempotency_key: str | None = Header(default=None, max_length=200),
+) -> Answer:
+    return await service.propose(actor, body, idempotency_key)
+
+
+@router.get("/contracts", tags=["contracts"])
+async def list_contracts(
+    actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> list[dict[str, Any]]:
+    return await service.list_contracts(actor)
+
+
+@router.get("/contracts/{contract_id}", response_model=ContractState, responses=NOT_FOUND, tags=["contracts"])
+async def show(
+    contract_id: str, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> ContractState:
+    return await service.contract(actor, contract_id)
+
+
+@router.get(
+    "/contracts/{contract_id}/deadlines", response_model=list[Deadline], responses=NOT_FOUND, tags=["contracts"]
+)
+async def deadlines(
+    contract_id: str, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> list[Deadline]:
+    return await service.deadlines(actor, contract_id)
+
+
+@router.get("/reminders", tags=["contracts"])
+async def reminders(
+    contract_id: str | None = CONTRACT_QUERY, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> list[dict[str, Any]]:
+    return await service.reminders(actor, contract_id)
+
+
+@router.post(
+    "/imports",
+    response_model=ImportReport,
+    tags=["contracts"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "JSON lines: one dated fact a line (see the README, 'Taking over contracts under way')",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def import_contracts(
+    request: Request, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> ImportReport:
+    """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
+    (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
+    return await service.import_file(actor, await request.body())

@@ -1,0 +1,98 @@
+"""Every refusal is the same JSON problem — ``code``, ``message`` (the rule) and ``field`` — whatever raised it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+from pacte.service import ContractNotFound
+from pacte.service.answers import Problem
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_IMPORT_BYTES = 8 * 1024 * 1024
+UNAUTHORIZED = {"code": "unauthorized", "message": "missing, invalid or expired credentials", "field": None}
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such contract"}}
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing, invalid or expired token"},
+    403: {"model": Problem, "description": "Role or scope does not allow it"},
+    413: {"model": Problem, "description": f"Request body over {MAX_BODY_BYTES} bytes"},
+    422: {"model": Problem, "description": "Invalid input: `field` names the field, `message` the rule"},
+}
+# FastAPI documents extra answers in the success's media type; an export's refusals are JSON all the same.
+EXPORT_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": answer["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for code, answer in PROBLEMS.items()
+}
+
+
+def status_for(error: DomainError) -> int:
+    if error.code == "not_found":
+        return 404
+    if error.code in ("forbidden", "out_of_scope"):
+        return 403
+    if error.code in ("already_exists", "lifecycle_violation", "concurrency", "idempotency_key_reused"):
+        return 409
+    if error.code in ("timeout", "store_unavailable"):
+        return 503
+    return 422
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, error: DomainError) -> JSONResponse:
+        return JSONResponse(error.to_dict(), status_code=status_for(error))
+
+    @app.exception_handler(ContractNotFound)
+    async def not_found(_: Request, error: ContractNotFound) -> JSONResponse:
+        return JSONResponse(
+            {"code": "not_found", "message": f"no contract {error.contract_id}", "field": "contract_id"}, 404
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own refusals (a body that is not JSON, an unknown route or method) get the same problem shape.
+        if error.status_code == 400:
+            return JSONResponse({"code": "invalid_value", "message": "body: not valid JSON", "field": "body"}, 422)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(
+            {"code": code, "message": str(error.detail), "field": None}, error.status_code, headers=error.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        return JSONResponse(
+            {"code": "invalid_value", "message": f"{field or 'request'}: {first['msg']}", "field": field or None}, 422
+        )
+
+    @app.exception_handler(ValidationError)
+    async def invalid_model(_: Request, error: ValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid value"}
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(
+            {"code": "invalid_value", "message": f"{field or 'body'}: {first['msg']}", "field": field or None}, 422
+        )
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_: Request, error: RecursionError) -> JSONResponse:
+        # A body nested thousands of levels deep: a problem like any other, never a dropped connection.
+        return JSONResponse({"code": "invalid_value", "message": "body: nested too deeply", "field": "body"}, 422)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_: Request, error: ValueError) -> JSONResponse:
+        if "too large" in str(error):
+            return JSONResponse(
+                {"code": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes", "field": None}, 413
+            )
+        return JSONResponse({"code": "invalid_value", "message": str(error)[:500], "field": None}, 422)

@@ -1,0 +1,28 @@
+"""The `pacte` command line (typer + rich): one module per command group, each thin over the service layer (the
+operators' commands go through the HTTP API, so the same rules apply to both).
+
+Exit codes scripts can rely on: 0 done, 1 refused (domain rule, unknown contract), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from pacte.cli import audit, campaigns, contracts, projections, server, simulate, tokens
+
+app = typer.Typer(
+    help="Pacte: the contrats locaux des solidarités 2024–2027 as durable workflows.", no_args_is_help=True
+)
+for command in (server.dev, server.worker, server.api, server.migrate, contracts.territories):
+    app.command()(command)
+app.add_typer(contracts.contract_app, name="contract")
+app.add_typer(campaigns.campaign_app, name="campaign")
+app.command("reminders")(contracts.reminders)
+app.add_typer(audit.audit_app, name="audit")
+app.command()(simulate.simulate)
+app.add_typer(tokens.tokens_app, name="tokens")
+app.add_typer(projections.projections_app, name="projections")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,46 @@
+"""Running the service: everything locally (dev), or its parts (worker, api, migrate) in production."""
+
+from __future__ import annotations
+
+from pacte.cli.common import _run, _setup_logging, out
+from pacte.logging import configure_logging
+from pacte.runtime import configure_temporal_runtime
+from pacte.service import admin
+from pacte.settings import get_settings
+
+
+def dev() -> None:
+    """Run everything locally: Temporal dev server + Web UI, embedded PostgreSQL, worker and HTTP API."""
+    from pacte.dev import run_dev
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format or "console")
+    configure_temporal_runtime()
+    _run(lambda: run_dev(settings, out))
+
+
+def worker() -> None:
+    """Run a Temporal worker against the configured Temporal and PostgreSQL (production)."""
+    _setup_logging()
+    settings = get_settings()
+
+    _run(lambda: admin.run_worker(settings))
+
+
+def api() -> None:
+    """Run the HTTP API against the configured Temporal and PostgreSQL (production)."""
+    import uvicorn
+
+    from pacte.app import create_app
+
+    _setup_logging()
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+
+
+def migrate() -> None:
+    """Apply the event store's migrations (the worker and API also do it at start)."""
+    _setup_logging()
+
+    _run(lambda: admin.migrate(get_settings()))
+    out.print("migrations applied")

@@ -1,0 +1,82 @@
+"""What the service layer answers: the shapes the API publishes and the web interface renders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.state import ContractState
+from eventstore.integrity import Anchor, VerifyReport
+from workflows.models import CampaignProgress
+
+__all__ = [
+    "Anchor",
+    "Answer",
+    "CampaignProgress",
+    "CrossCheck",
+    "ImportOutcome",
+    "ImportReport",
+    "Problem",
+    "TimelineEntry",
+    "VerifyReport",
+]
+
+
+class Answer(BaseModel):
+    """What every command answers: what changed (the events it recorded) and the new state."""
+
+    contract_id: str
+    version: int
+    events: list[dict[str, Any]]
+    state: ContractState
+
+
+class TimelineEntry(BaseModel):
+    """One fact, on both time axes: when it happened (business) and when Pacte learned it (record), who did it and
+    who entered it, where it comes from, and whether it was recorded late, rectified or withdrawn since."""
+
+    version: int
+    event_type: str
+    role: str
+    identity: str
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str | None = Field(description="Who entered the fact, when not the party that did it")
+    source: str | None = Field(description="The document the fact comes from")
+    imported: bool = Field(description="Taken over from an import file (reprise de l'existant)")
+    late_by_days: int | None = Field(description="Days between the fact and its record, past the policy's threshold")
+    withdrawn_by: int | None = Field(description="Version of the compensating fact that withdrew this one")
+    rectified_by: list[int] = Field(description="Versions of the facts that rectified this one")
+    payload: dict[str, Any]
+
+
+class ImportOutcome(BaseModel):
+    contract_id: str
+    outcome: str = Field(description="imported, unchanged (the same file again) or refused")
+    version: int | None = None
+    events: int = 0
+    line: int | None = Field(default=None, description="The line of the file refused (1-based)")
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class ImportReport(BaseModel):
+    imported: int
+    unchanged: int
+    refused: int
+    contracts: list[ImportOutcome]
+
+
+class Problem(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class CrossCheck(BaseModel):
+    checked: int
+    differences: list[dict[str, Any]]
+    ok: bool

@@ -1,0 +1,55 @@
+"""Exports in the formats auditors take away: JSON lines and CSV, written as the rows stream by."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+CSV_COLUMNS = [
+    "global_position",
+    "stream_id",
+    "version",
+    "event_type",
+    "occurred_at",
+    "recorded_at",
+    "role",
+    "identity",
+    "payload",
+    "hash",
+]
+
+
+async def jsonl_lines(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
+    async for row in rows:
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+async def csv_lines(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    async for row in rows:
+        actor = row["metadata"].get("actor", {})
+        writer.writerow(
+            [
+                row["global_position"],
+                row["stream_id"],
+                row["version"],
+                row["event_type"],
+                row["occurred_at"],
+                row["recorded_at"],
+                actor.get("role"),
+                actor.get("identity"),
+                json.dumps(row["payload"], ensure_ascii=False),
+                row["hash"],
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()

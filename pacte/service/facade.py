@@ -1,0 +1,448 @@
+"""The service layer the entry points share: the API, the CLI and the web interface call these operations, so a
+rule, a role or a scope is checked in one place whatever the door. Each operation takes the acting person first."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.actors import Actor, Role
+from domain.authorization import check_role, check_territory_scope
+from domain.business_time import PARIS, Day, When, end_of_day
+from domain.commands import COMMAND_ADAPTER, ProposeContract
+from domain.deadlines import Deadline
+from domain.errors import DomainError, Forbidden
+from domain.evolve import fold
+from domain.policy import DEFAULT_POLICY
+from domain.reprise import parse_line
+from domain.request_log import keyed_request_id
+from domain.state import ContractState
+from domain.territories import REFERENCE_TERRITORIES, Territory, attempt_of, contract_id_for
+from domain.timetravel import explain, state_as_of
+from domain.upcasting import parse_event
+from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
+from eventstore.store import EventStore
+from pacte import audit, reprise_file
+from pacte.runtime import connect_temporal, open_store
+from pacte.service import operations
+from pacte.service.answers import Answer, CrossCheck, ImportOutcome, ImportReport, TimelineEntry
+from pacte.service.catalogue import (
+    COMMAND_ROUTES,
+    CampaignBody,
+    ProposeBody,
+    business_time,
+    command_body_models,
+    with_request_id,
+)
+from pacte.service.dashboard import Dashboard, figures
+from pacte.settings import Settings
+from workflows.campaign import CampaignWorkflow
+from workflows.contract import ContractWorkflow
+from workflows.models import CampaignInput, CampaignProgress, CommandResult
+
+CONTRACT_BY_ID: dict[str, Territory] = {contract_id_for(t.id): t for t in REFERENCE_TERRITORIES.values()}
+FROM_PATH = {kind: from_path for _, _, kind, from_path in COMMAND_ROUTES}
+SUMMARY_COLUMNS = (
+    "contract_id, territory_id, territory_name, kind, region, status, current_year, annual_ceiling, version"
+)
+
+
+def contract_territory(contract_id: str) -> Territory:
+    territory = CONTRACT_BY_ID.get(attempt_of(contract_id)[0])
+    if territory is None:
+        raise DomainError(f"contract_id: no contract {contract_id}", field="contract_id", code="not_found")
+    return territory
+
+
+def may_read(actor: Actor, contract_id: str) -> None:
+    """Auditors read everything; everyone else reads the contracts of their scope."""
+    territory = contract_territory(contract_id)
+    if actor.role is not Role.AUDITOR:
+        check_territory_scope(actor, territory)
+
+
+def auditor_only(actor: Actor) -> None:
+    if actor.role is not Role.AUDITOR:
+        raise Forbidden("actor.role: audits and exports are for auditors", field="actor.role")
+
+
+def authorize(kind: str, actor: Actor, contract_id: str) -> None:
+    """Role and scope, checked before any workflow is reached; the domain checks again."""
+    check_role(kind, actor)
+    check_territory_scope(actor, contract_territory(contract_id))
+
+
+def may_do(kind: str, actor: Actor, contract_id: str) -> bool:
+    try:
+        authorize(kind, actor, contract_id)
+    except DomainError:
+        return False
+    return True
+
+
+def _answer(contract_id: str, result: CommandResult) -> Answer:
+    return Answer(contract_id=contract_id, version=result.version, events=result.events, state=result.state)
+
+
+@dataclass
+class Pacte:
+    """The running service as its entry points see it: Temporal, the event store and the settings."""
+
+    client: Client
+    store: EventStore
+    settings: Settings
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[Pacte]:
+        async with open_store(settings) as store:
+            yield cls(client=await connect_temporal(settings, attempts=20), store=store, settings=settings)
+
+    # -- reference -------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def territories() -> list[Territory]:
+        return sorted(REFERENCE_TERRITORIES.values(), key=lambda t: t.id)
+
+    # -- commands --------------------------------------------------------------------------------------------------
+
+    async def propose(self, actor: Actor, body: ProposeBody, key: str | None = None) -> Answer:
+        check_role("ProposeContract", actor)
+        now = datetime.now(UTC)
+        command = with_request_id(
+            ProposeContract(
+                contract_id=contract_id_for(body.territory) if body.territory.isalnum() else "cls-invalid",
+                actor=actor,
+                request_id=str(uuid.uuid4()),
+                at=business_time(body.occurred_at, now),
+                entered_at=now,
+                source=body.source,
+                territory_id=body.territory,
+                annual_ceiling=body.annual_ceiling,
+                draft_actions=body.draft_actions,
+            ),
+            key,
+        )
+        outcome = await operations.propose(self.client, self.settings.task_queue, command, store=self.store)
+        if not outcome.created or outcome.result is None:
+            raise DomainError(
+                f"contract_id: {outcome.contract_id} already exists", field="contract_id", code="already_exists"
+            )
+        return _answer(outcome.contract_id, outcome.result)
+
+    async def command(
+        self,
+        actor: Actor,
+        kind: str,
+        params: dict[str, str],
+        body: Any | Callable[[], Awaitable[Any]],
+        key: str | None = None,
+    ) -> Answer:
+        """One operator command: ``params`` are the route's (contract_id, action_id…), ``body`` what was sent (or
+        how to read it). Role and scope first: a caller who may not act learns nothing from the shape of its body,
+        nor is it even read."""
+        for name, value in params.items():
+            if not 0 < len(value) <= 64:  # what the schema declares for every path parameter
+                raise DomainError(f"{name}: 1 to 64 characters", field=name, code="invalid_value")
+        contract_id = params["contract_id"]
+        authorize(kind, actor, contract_id)
+        if callable(body):
+            body = await body()
+        fields = command_body_models()[kind].model_validate(body).model_dump(mode="python")
+        for name in FROM_PATH[kind]:
+            fields[name] = params[name]
+        if kind == "ChangeAction" and fields["action"].get("action_id") != params.get("action_id"):
+            raise DomainError("action.action_id: must match the path", field="action.action_id", code="invalid_value")
+        now = datetime.now(UTC)
+        at = business_time(fields.pop("occurred_at", None), now)
+        command = with_request_id(
+            COMMAND_ADAPTER.validate_python(
+                {
+                    **fields,
+                    "type": kind,
+                    "contract_id": contract_id,
+                    "actor": actor,
+                    "request_id": str(uuid.uuid4()),
+                    "at": at,
+                    "entered_at": now,
+                }
+            ),
+            key,
+        )
+        return _answer(contract_id, await operations.send_command(self.client, command))
+
+    async def import_file(self, actor: Actor, data: bytes | str) -> ImportReport:
+        """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
+        (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
+        if actor.role is not Role.PREFET:
+            raise Forbidden("actor.role: contracts under way are taken over by a préfet", field="actor.role")
+        text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
+        outcomes = [
+            await self._import_one(actor, contract_id, raw_lines)
+            for contract_id, raw_lines in reprise_file.group_lines(text).items()
+        ]
+        return ImportReport(
+            imported=sum(o.outcome == "imported" for o in outcomes),
+            unchanged=sum(o.outcome == "unchanged" for o in outcomes),
+            refused=sum(o.outcome == "refused" for o in outcomes),
+            contracts=outcomes,
+        )
+
+    async def _import_one(self, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]]) -> ImportOutcome:
+        try:
+            check_territory_scope(actor, contract_territory(contract_id))
+            now = datetime.now(UTC)
+            lines = tuple(parse_line(raw, n, actor, now) for n, raw in raw_lines)
+            outcome = await operations.import_contract(self.client, self.settings.task_queue, contract_id, lines)
+        except DomainError as error:
+            return ImportOutcome(
+                contract_id=contract_id,
+                outcome="refused",
+                line=getattr(error, "line", None),
+                code=error.code,
+                field=error.field,
+                message=error.message,
+            )
+        return ImportOutcome(
+            contract_id=contract_id,
+            outcome="imported" if outcome.events else "unchanged",
+            version=outcome.version,
+            events=outcome.events,
+        )
+
+    # -- reading ---------------------------------------------------------------------------------------------------
+
+    async def list_contracts(self, actor: Actor) -> list[dict[str, Any]]:
+        """The contracts the actor may read, from the read model (one row each)."""
+        rows = await self.store.pool.fetch(f"SELECT {SUMMARY_COLUMNS} FROM contract_summary ORDER BY contract_id")
+        visible = []
+        for row in rows:
+            try:
+                may_read(actor, row["contract_id"])
+            except DomainError:
+                continue
+            visible.append(dict(row))
+        return visible
+
+    async def summaries(self, actor: Actor) -> list[dict[str, Any]]:
+        """The contracts the actor may read, each with its read-model state (missed deadlines, money, years)."""
+        rows = await self.store.pool.fetch(
+            f"SELECT {SUMMARY_COLUMNS}, state FROM contract_summary ORDER BY territory_name, contract_id"
+        )
+        visible = []
+        for row in rows:
+            try:
+                may_read(actor, row["contract_id"])
+            except DomainError:
+                continue
+            item = dict(row)
+            item["state"] = json.loads(item["state"]) if isinstance(item["state"], str) else item["state"]
+            visible.append(item)
+        return visible
+
+    async def dashboard(self, actor: Actor) -> Dashboard:
+        """Préfets see their départements, auditors the whole programme."""
+        if actor.role not in (Role.PREFET, Role.AUDITOR):
+            raise Forbidden("actor.role: the dashboard is for préfets and auditors", field="actor.role")
+        states = [row["state"] for row in await self.summaries(actor)]
+        return figures(states, await self.reminders(actor), datetime.now(PARIS).date())
+
+    async def contract(self, actor: Actor, contract_id: str) -> ContractState:
+        may_read(actor, contract_id)
+        return await operations.current_state(self.client, contract_id)
+
+    async def deadlines(self, actor: Actor, contract_id: str) -> list[Deadline]:
+        may_read(actor, contract_id)
+        try:
+            pending: list[Deadline] = await operations.handle(self.client, contract_id).query(
+                ContractWorkflow.pending_deadlines
+            )
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise operations.ContractNotFound(contract_id) from exc
+            raise
+        return pending
+
+    async def reminders(self, actor: Actor, contract_id: str | None = None) -> list[dict[str, Any]]:
+        visible = []
+        for row in await self.store.list_reminders(contract_id):
+            try:
+                may_read(actor, row["contract_id"])
+            except DomainError:
+                continue
+            visible.append(row)
+        return visible
+
+    async def timeline(self, actor: Actor, contract_id: str) -> list[TimelineEntry]:
+        may_read(actor, contract_id)
+        events = await operations.history(self.store, contract_id)
+        return [TimelineEntry(**entry) for entry in audit.timeline(events, DEFAULT_POLICY)]
+
+    async def as_of(self, actor: Actor, contract_id: str, day: Day, known_at: When | None = None) -> ContractState:
+        """What was true on ``day`` (business time), as known now or as known at ``known_at`` (record time)."""
+        may_read(actor, contract_id)
+        events = await operations.history(self.store, contract_id)
+        known = None
+        if known_at is not None:
+            moment = known_at if isinstance(known_at, datetime) else end_of_day(known_at)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+            known = sum(1 for e in events if e.recorded_at <= moment)
+        return state_as_of([parse_event(e.payload) for e in events], day, known)
+
+    async def changes(self, actor: Actor, contract_id: str, start: Day, end: Day) -> dict[str, Any]:
+        """What changed between two business dates, and why: each fact in between says whether it is a new fact,
+        a fact recorded late, a rectification, a withdrawal or the calendar's; facts of before ``start`` recorded
+        after it (late records, corrections) are listed apart, since they changed what was known of ``start``."""
+        may_read(actor, contract_id)
+        recorded = await operations.history(self.store, contract_id)
+        why = explain([parse_event(e.payload) for e in recorded], start, end)
+        kinds = audit.kinds(recorded, DEFAULT_POLICY)
+        between = [e for e in recorded if why.start < e.occurred_at <= why.end]
+        revised = [e for e in recorded if e.occurred_at <= why.start < e.recorded_at]
+        return {
+            "start": why.start,
+            "end": why.end,
+            "events": [e.payload | {"version": e.version, "why": kinds[e.version]} for e in between],
+            "changes": [c.model_dump(mode="json") for c in why.changes],
+            "revisions_of_start": [e.payload | {"version": e.version, "why": kinds[e.version]} for e in revised],
+            "from_late_records_or_corrections": any(
+                kinds[e.version] != "new_fact" and kinds[e.version] != "calendar" for e in [*between, *revised]
+            ),
+        }
+
+    # -- audit -----------------------------------------------------------------------------------------------------
+
+    async def verify(self, actor: Actor, anchor: Anchor | None = None) -> VerifyReport:
+        auditor_only(actor)
+        async with self.store.pool.acquire() as conn:
+            if anchor is None:
+                return await verify(conn)
+            return await verify(conn, anchor, self.settings.anchor_key())
+
+    async def anchor(self, actor: Actor) -> Anchor:
+        auditor_only(actor)
+        async with self.store.pool.acquire() as conn:
+            return await take_anchor(conn, self.settings.anchor_key())
+
+    async def cross_check(self, actor: Actor) -> CrossCheck:
+        """Each live workflow's state against the fold of its stored stream: any difference is reported."""
+        auditor_only(actor)
+        differences: list[dict[str, Any]] = []
+        checked = 0
+        for contract_id, _ in await self.store.list_streams("cls"):
+            folded = fold(await self.store.load_events(contract_id))
+            try:
+                live = await operations.current_state(self.client, contract_id)
+            except operations.ContractNotFound:
+                differences.append({"contract_id": contract_id, "difference": "no workflow"})
+                continue
+            checked += 1
+            a, b = live.model_dump(mode="json"), folded.model_dump(mode="json")
+            fields = sorted(k for k in a if a[k] != b[k])
+            if fields:
+                differences.append({"contract_id": contract_id, "fields": fields})
+        return CrossCheck(checked=checked, differences=differences, ok=not differences)
+
+    def export_rows(self, actor: Actor, contract_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """The events as rows, streamed. The auditor check happens now, before anything is sent."""
+        auditor_only(actor)
+        return self._rows(contract_id)
+
+    async def _rows(self, contract_id: str | None) -> AsyncIterator[dict[str, Any]]:
+        events = self.store.iter_stream(contract_id) if contract_id else self.store.iter_all()
+        async for event in events:
+            yield event.model_dump(mode="json", exclude={"prev_hash", "hash"}) | {"hash": event.hash.hex()}
+
+    # -- campaigns -------------------------------------------------------------------------------------------------
+
+    async def start_campaign(self, actor: Actor, body: CampaignBody, key: str | None = None) -> CampaignProgress:
+        check_role("ProposeContract", actor)
+        # Every territory is checked here, so a campaign never starts with proposals the domain would refuse.
+        for i, territory_id in enumerate(body.territories):
+            territory = REFERENCE_TERRITORIES.get(territory_id)
+            if territory is None:
+                raise DomainError(
+                    f"territories.{i}: unknown territory {territory_id[:30]!r}",
+                    field=f"territories.{i}",
+                    code="invalid_value",
+                )
+            check_territory_scope(actor, territory)
+        if len(set(body.territories)) != len(body.territories):
+            raise DomainError("territories: a territory is listed twice", field="territories", code="invalid_value")
+        for territory_id in body.ceilings:
+            if territory_id not in body.territories:
+                raise DomainError(
+                    f"ceilings.{territory_id[:30]}: not one of the campaign's territories",
+                    field=f"ceilings.{territory_id[:30]}",
+                    code="invalid_value",
+                )
+        # Namespaced by who starts it: two préfets' keys never meet, and nobody can guess another's campaign id.
+        owner = hashlib.sha256(actor.identity.encode()).hexdigest()[:10]
+        campaign_id = f"campaign-{owner}-{key or uuid.uuid4().hex[:12]}"
+        # What the campaign asks, by whom: starting it again with the same key must ask the same.
+        asked = keyed_request_id(campaign_id, body.model_dump(mode="json") | {"actor": actor.model_dump(mode="json")})
+        try:
+            await self.client.start_workflow(
+                CampaignWorkflow.run,
+                CampaignInput(
+                    campaign_id=campaign_id,
+                    territories=tuple(body.territories),
+                    annual_ceiling=body.annual_ceiling,
+                    ceilings=body.ceilings,
+                    actor=actor,
+                    request_prefix=campaign_id,
+                    at=datetime.now(UTC),
+                ),
+                id=campaign_id,
+                task_queue=self.settings.task_queue,
+                memo={"asked": asked, "territories": list(body.territories)},
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            first = await (await self.client.get_workflow_handle(campaign_id).describe()).memo()
+            if first.get("asked") != asked:
+                raise DomainError(
+                    f"Idempotency-Key: campaign {campaign_id} was started with a different request; a retry must "
+                    "repeat the same request, a new campaign needs a new key",
+                    field="request_id",
+                    code="idempotency_key_reused",
+                ) from None
+        return CampaignProgress(campaign_id=campaign_id, territories=list(body.territories))
+
+    async def campaign(self, actor: Actor, campaign_id: str) -> CampaignProgress:
+        if actor.role not in (Role.PREFET, Role.AUDITOR):
+            raise Forbidden("actor.role: campaigns are followed by préfets and auditors", field="actor.role")
+        missing = DomainError(f"campaign_id: no campaign {campaign_id[:80]}", field="campaign_id", code="not_found")
+        if not campaign_id.startswith("campaign-"):
+            raise missing  # a contract's id (or anything else) is not a campaign
+        handle = self.client.get_workflow_handle(campaign_id)
+        try:
+            described = await handle.describe()
+            if described.workflow_type != "CampaignWorkflow":
+                raise missing
+            territories = (await described.memo()).get("territories", [])
+            if actor.role is Role.PREFET:  # a préfet reads the campaigns of his territories only
+                for territory_id in territories:  # checked when the campaign started: all known
+                    check_territory_scope(actor, REFERENCE_TERRITORIES[territory_id])
+            progress: CampaignProgress = await handle.query(CampaignWorkflow.progress)
+            return progress
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise missing from exc
+            raise
+
+
+def json_line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False) + "\n"

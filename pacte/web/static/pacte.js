@@ -1,0 +1,8 @@
+// After htmx replaces part of a page, move the focus to what changed and let screen readers hear it: the new
+// region's first heading, alert or error (RGAA 7.1: a change of content is announced).
+document.addEventListener("htmx:afterSwap", function (event) {
+  var region = event.detail.target;
+  var target = region.querySelector("[data-focus], .fr-alert, .fr-error-text, h2, h3") || region;
+  if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+  target.focus();
+});
