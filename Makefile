@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -31,7 +31,21 @@ LOCAL_PG := $(shell command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 12
 PACTE_TEST_DATABASE_URL ?= $(LOCAL_PG)
 export PACTE_TEST_DATABASE_URL
 
-test: lint
+# The browser walkthrough runs in Debian's Chromium (Playwright drives it; it downloads no browser of its own).
+# Missing, it is installed when this runs as root with apt (CI); otherwise make says what to install and stops.
+CHROMIUM ?= $(or $(PACTE_CHROMIUM),$(shell command -v chromium 2>/dev/null))
+browser:
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
+	  else \
+	    echo "The browser tests need Chromium: install Debian's package (sudo apt-get install chromium)," \
+	         "or set PACTE_CHROMIUM to a Chromium binary."; exit 1; \
+	  fi; \
+	fi
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install

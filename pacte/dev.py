@@ -69,6 +69,8 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
 
 
 async def run_dev(settings: Settings, console: Console) -> None:
+    # The demo identities may sign in to the web interface here, and only here.
+    settings = settings.model_copy(update={"demo_sign_in": True})
     temporal: subprocess.Popen[bytes] | None = None
     if settings.temporal_address is None:
         check_port_free("127.0.0.1", settings.dev_temporal_port, "Temporal dev server")
@@ -106,6 +108,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 if temporal is not None:
                     console.print(f"  Temporal Web UI  http://127.0.0.1:{settings.dev_ui_port}")
                 console.print(f"  Temporal         {settings.temporal_target()}")
+                console.print(f"  Web interface    {api}/ui/  (sign in as any demo identity)")
                 console.print(f"  API docs         {api}/docs")
                 console.print("  Demo tokens (Authorization: Bearer …; or PACTE_TOKEN for the CLI):")
                 for role, token in demo_tokens(settings).items():

@@ -22,10 +22,15 @@ TITLE = "Pacte — contrats locaux des solidarités 2024–2027"
 
 
 def create_app(
-    settings: Settings | None = None, *, service: Pacte | None = None, public_prefixes: tuple[str, ...] = ()
+    settings: Settings | None = None,
+    *,
+    service: Pacte | None = None,
+    public_paths: frozenset[str] = frozenset(),
+    public_prefixes: tuple[str, ...] = (),
 ) -> FastAPI:
     """The API. Given a ``service`` it uses it (tests, ``pacte dev``); without, it opens its own.
-    ``public_prefixes`` are paths the composition root mounts beside the API, which authenticate on their own."""
+    ``public_paths`` and ``public_prefixes`` are what the composition root mounts beside the API, which
+    authenticates on its own (the web interface's session)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -50,7 +55,9 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(BodyLimit)
     # Added last, so it runs first.
-    app.add_middleware(Authenticate, tokens_path=settings.tokens_path, public_prefixes=public_prefixes)
+    app.add_middleware(
+        Authenticate, tokens_path=settings.tokens_path, public_paths=public_paths, public_prefixes=public_prefixes
+    )
     errors.install(app)
     for module in (reference, contracts, commands, audit, exports, campaigns):
         app.include_router(module.router)

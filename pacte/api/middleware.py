@@ -53,16 +53,23 @@ class Authenticate:
     # interface, which authenticates people by its session cookie).
     PUBLIC_PREFIXES: tuple[str, ...] = ("/docs-assets/",)
 
-    def __init__(self, app: Any, tokens_path: Callable[[], Any], public_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: Any,
+        tokens_path: Callable[[], Any],
+        public_paths: frozenset[str] = frozenset(),
+        public_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.tokens_path = tokens_path
+        self.public = self.PUBLIC | public_paths
         self.public_prefixes = self.PUBLIC_PREFIXES + public_prefixes
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
     ) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in self.PUBLIC or path.startswith(self.public_prefixes):
+        if scope["type"] != "http" or path in self.public or path.startswith(self.public_prefixes):
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")

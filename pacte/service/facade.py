@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,7 +29,7 @@ from domain.policy import DEFAULT_POLICY
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
 from domain.state import ContractState
-from domain.territories import REFERENCE_TERRITORIES, Territory, attempt_of, contract_id_for
+from domain.territories import CONTRACT_ID_PATTERN, REFERENCE_TERRITORIES, Territory, attempt_of, contract_id_for
 from domain.timetravel import explain, state_as_of
 from domain.upcasting import parse_event
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
@@ -357,6 +358,8 @@ class Pacte:
     def export_rows(self, actor: Actor, contract_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """The events as rows, streamed. The auditor check happens now, before anything is sent."""
         auditor_only(actor)
+        if contract_id is not None and not re.fullmatch(CONTRACT_ID_PATTERN, contract_id):
+            raise DomainError("contract_id: not a contract id", field="contract_id", code="invalid_value")
         return self._rows(contract_id)
 
     async def _rows(self, contract_id: str | None) -> AsyncIterator[dict[str, Any]]:

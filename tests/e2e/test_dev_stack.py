@@ -82,6 +82,15 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         assert httpx.get(f"{api}/contracts/cls-d33").status_code == 401
         shown = httpx.get(f"{api}/contracts/cls-d33", headers={"Authorization": f"Bearer {token}"})
         assert shown.json()["status"] == "PROPOSED"
+        # The web interface: the demo identities sign in, and the préfet sees the contract in French.
+        assert f"{api}/ui/" in banner
+        with httpx.Client(base_url=api, follow_redirects=True) as web:
+            signin = web.get("/ui/connexion")
+            assert "Se connecter comme préfet" in signin.text
+            csrf = signin.text.split('name="csrf_token" value="')[1].split('"')[0]
+            page = web.post("/ui/connexion", data={"identity": "prefet", "csrf_token": csrf, "next": "/ui/contrats"})
+            assert "Gironde" in page.text and "Proposé" in page.text
+            assert "swagger-ui-bundle.js" in web.get("/docs").text
     finally:
         rest = stop_dev(process)
     assert process.returncode == 0, rest

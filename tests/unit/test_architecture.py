@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRY_PACKAGES = ("api", "cli")
+ENTRY_PACKAGES = ("api", "cli", "web")
 DEEPER = ("workflows", "activities", "eventstore", "temporalio", "asyncpg")
 
 

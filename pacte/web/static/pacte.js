@@ -6,3 +6,9 @@ document.addEventListener("htmx:afterSwap", function (event) {
   if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
   target.focus();
 });
+
+// A page that comes back with a refusal puts the focus on it, so the person hears what was refused first.
+document.addEventListener("DOMContentLoaded", function () {
+  var alert = document.querySelector("[data-focus]");
+  if (alert) { alert.focus(); }
+});

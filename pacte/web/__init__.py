@@ -1,0 +1,76 @@
+"""The web interface for operators and auditors: server-rendered French pages on the State's design system (DSFR),
+htmx for the parts that update in place. Thin over the service layer, like the API and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from domain.errors import DomainError
+from pacte.service import ContractNotFound
+from pacte.service.facade import Pacte
+from pacte.settings import Settings
+from pacte.web import acts, audit, auth, pages
+from pacte.web.messages import in_french
+from pacte.web.rendering import ROOT, render
+from pacte.web.session import CsrfRefused, SignInRequired
+
+STATIC = Path(__file__).parent / "static"
+ERROR_TITLES = {403: "Accès refusé", 404: "Page introuvable", 409: "Acte impossible maintenant", 422: "Demande refusée"}
+
+
+def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
+    """The web application, to mount at ``/ui``; ``service`` gives the running service layer."""
+    web = FastAPI(title="Pacte — interface web", docs_url=None, redoc_url=None, openapi_url=None)
+    web.state.settings = settings
+    web.state.service = service
+    web.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_key(),
+        session_cookie="pacte_session",
+        max_age=settings.session_hours * 3600,
+        path=ROOT,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (auth, acts, audit, pages):  # acts before pages: /contrats/proposer is not a contract's id
+        web.include_router(module.router)
+
+    @web.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, error: SignInRequired) -> Response:
+        return RedirectResponse(f"{ROOT}/connexion?suivant={quote(error.next_url)}", status_code=303)
+
+    @web.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, _: CsrfRefused) -> HTMLResponse:
+        return render(
+            request,
+            "error.html",
+            "Formulaire expiré",
+            403,
+            message="Ce formulaire n'a pas été envoyé par une page de Pacte ouverte dans cette session (ou la session "
+            "a expiré). Rien n'a été enregistré ; rouvrez la page et recommencez.",
+        )
+
+    @web.exception_handler(DomainError)
+    async def refused(request: Request, error: DomainError) -> HTMLResponse:
+        status = {"not_found": 404, "forbidden": 403, "out_of_scope": 403}.get(error.code, 422)
+        return render(request, "error.html", ERROR_TITLES[status], status, message=in_french(error.code))
+
+    @web.exception_handler(ContractNotFound)
+    async def no_contract(request: Request, error: ContractNotFound) -> HTMLResponse:
+        return render(request, "error.html", ERROR_TITLES[404], 404, message=f"Aucun contrat {error.contract_id}.")
+
+    @web.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
+        status = error.status_code
+        return render(request, "error.html", ERROR_TITLES.get(status, "Erreur"), status, message=str(error.detail))
+
+    return web

@@ -1,0 +1,113 @@
+"""The auditors' pages: a contract's timeline on both time axes, its state as of a date (as known then or now),
+what changed between two dates, the store's verification and anchor, and the exports to download."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from domain.business_time import PARIS
+from domain.errors import DomainError
+from pacte.service.exports import csv_lines, jsonl_lines
+from pacte.web.formats import parse_day
+from pacte.web.rendering import ROOT, render, service
+from pacte.web.session import Person, check_csrf, person
+
+router = APIRouter()
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise DomainError(f"{field}: a date (DD/MM/YYYY)", field=field, code="invalid_value") from None
+
+
+@router.get("/contrats/{contract_id}/historique", response_class=HTMLResponse)
+async def history(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
+    pacte = service(request)
+    state = await pacte.contract(who.actor, contract_id)
+    timeline = await pacte.timeline(who.actor, contract_id)
+    return render(
+        request,
+        "history.html",
+        f"Historique — {state.territory_name}",
+        section="contrats",
+        breadcrumb=[
+            ("Contrats", f"{ROOT}/contrats"),
+            (state.territory_name, f"{ROOT}/contrats/{contract_id}"),
+            ("Historique", None),
+        ],
+        state=state,
+        timeline=timeline,
+        auditor=who.actor.role.value == "auditor",
+    )
+
+
+@router.get("/contrats/{contract_id}/historique/etat", response_class=HTMLResponse)
+async def as_of(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
+    """The state on a date (business time), as known now or on ``connu_le`` (record time): a page part for htmx."""
+    query = request.query_params
+    try:
+        on = _date(query.get("date"), "date") or datetime.now(PARIS).date()
+        known = _date(query.get("connu_le"), "connu_le")
+        state = await service(request).as_of(who.actor, contract_id, on, known)
+    except DomainError as error:
+        return render(request, "_as_of.html", "État à date", 422, error=error.message, on=None, state=None)
+    return render(request, "_as_of.html", "État à date", on=on, known=known, state=state, error=None)
+
+
+@router.get("/contrats/{contract_id}/historique/changements", response_class=HTMLResponse)
+async def changes(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
+    query = request.query_params
+    try:
+        start = _date(query.get("du"), "du")
+        end = _date(query.get("au"), "au")
+        if start is None or end is None:
+            raise DomainError("du, au: two dates", field="du", code="invalid_value")
+        found = await service(request).changes(who.actor, contract_id, start, end)
+    except DomainError as error:
+        return render(request, "_changes.html", "Changements", 422, error=error.message, found=None)
+    return render(request, "_changes.html", "Changements", found=found, start=start, end=end, error=None)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_home(request: Request, who: Person = Depends(person)) -> HTMLResponse:
+    if who.actor.role.value != "auditor":
+        raise DomainError("actor.role: audits and exports are for auditors", field="actor.role", code="forbidden")
+    return render(request, "audit.html", "Audit du registre", section="audit", report=None)
+
+
+@router.post("/audit/verification", response_class=HTMLResponse)
+async def verify(
+    request: Request, who: Person = Depends(person), _: dict[str, str] = Depends(check_csrf)
+) -> HTMLResponse:
+    report = await service(request).verify(who.actor)
+    return render(request, "_verify.html", "Vérification", report=report)
+
+
+@router.get("/audit/ancre.json")
+async def anchor(request: Request, who: Person = Depends(person)) -> Response:
+    taken = await service(request).anchor(who.actor)
+    return Response(
+        taken.model_dump_json(indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="pacte-ancre.json"'},
+    )
+
+
+@router.get("/exports/evenements.{suffix}")
+async def export(suffix: str, request: Request, who: Person = Depends(person)) -> Response:
+    contract_id = request.query_params.get("contrat") or None
+    rows = service(request).export_rows(who.actor, contract_id)  # auditors only: checked before anything is sent
+    name = f"pacte-{contract_id or 'registre'}.{suffix}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if suffix == "csv":
+        return StreamingResponse(csv_lines(rows), media_type="text/csv; charset=utf-8", headers=disposition)
+    if suffix == "jsonl":
+        return StreamingResponse(jsonl_lines(rows), media_type="application/x-ndjson", headers=disposition)
+    raise DomainError("suffix: csv or jsonl", field="suffix", code="not_found")

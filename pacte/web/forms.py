@@ -1,0 +1,454 @@
+"""A form for every operator command, declared once: its fields (labelled in French, named by the path of the value
+in the command's body), how a posted form becomes that body, and where a refusal is shown (the problem's ``field``
+names the input, or the group, it belongs to). The command itself goes through the service layer like any other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.errors import DomainError
+from domain.money import MoneyFormatError, parse_euros
+from domain.policy import DEFAULT_POLICY
+from domain.state import ContractState
+from pacte.web.formats import (
+    AXES,
+    DECISIONS,
+    DELIBERATING_BODIES,
+    NATURES,
+    PARTIES,
+    REINFORCEMENTS,
+    euros,
+    parse_day,
+)
+
+YEARS = tuple(DEFAULT_POLICY.years)
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str  # the value's path in the body: "deliberation.voted_on", "action.amounts.2024.etat"
+    label: str
+    kind: str = "text"  # text, textarea, date, euros, integer, select
+    options: tuple[tuple[str, str], ...] = ()
+    required: bool = True
+    hint: str = ""
+    value: str = ""  # what the form shows first (a change prefilled from the state)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A fieldset: inputs read together (one year's amounts, one action's spending), and a refusal of the whole."""
+
+    name: str
+    legend: str
+    inputs: tuple[Input, ...]
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    kind: str
+    title: str
+    build: Callable[[ContractState, dict[str, str]], list[Input | Group]]
+    irreversible: bool = False  # a confirmation page comes first (signature, termination, closing)
+    key: str | None = None  # the path parameter the form chooses (action_id, avenant_id)
+    explanation: str = ""
+    fields: list[Input | Group] = field(default_factory=list)
+
+
+OCCURRED = Input(
+    "occurred_at",
+    "Date du fait",
+    "date",
+    required=False,
+    hint="Le jour où c'est arrivé, s'il n'est pas aujourd'hui (jamais dans le futur).",
+)
+
+
+SOURCE = Input(
+    "source",
+    "Pièce justificative",
+    required=False,
+    hint="La référence du document d'où vient ce fait (courrier, délibération, procès-verbal…).",
+)
+
+
+def fields_for(form: Form, state: ContractState, key_value: str = "") -> list[Input | Group]:
+    """The form's inputs for this contract (its actions, its avenants), the source of the fact last."""
+    return [*form.build(state, {form.key: key_value} if form.key else {}), SOURCE]
+
+
+def _choices(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(table.items())
+
+
+def _years(state: ContractState) -> tuple[tuple[str, str], ...]:
+    return tuple((str(y), str(y)) for y in YEARS)
+
+
+def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "action") -> list[Input | Group]:
+    current = state.actions.get(params.get("action_id", ""))
+    values: dict[str, str] = {}
+    if current is not None:
+        values = {
+            "action_id": current.action_id,
+            "axis": current.axis.value,
+            "objective": current.objective,
+            "title": current.title,
+            "nature": current.nature.value,
+            "reinforcement": current.reinforcement.value if current.reinforcement else "",
+            "public": current.public,
+            "zone": current.zone,
+        }
+        if current.indicators:
+            first = current.indicators[0]
+            values |= {"ind.code": first.code, "ind.label": first.label, "ind.baseline": str(first.baseline)}
+            values |= {f"ind.{y}": str(v) for y, v in first.targets.items()}
+        for y, a in current.amounts.items():
+            values |= {f"{y}.etat": euros(a.etat), f"{y}.collectivite": euros(a.collectivite)}
+            values |= {f"{y}.partenaires": euros(a.partenaires)}
+    p = prefix
+    fields: list[Input | Group] = [
+        Input(
+            f"{p}.action_id",
+            "Identifiant de la fiche",
+            hint="Lettres, chiffres, tirets : A1, ENF-01…",
+            value=values.get("action_id", ""),
+        ),
+        Input(f"{p}.axis", "Axe", "select", _choices(AXES), value=values.get("axis", "")),
+        Input(f"{p}.title", "Intitulé", value=values.get("title", "")),
+        Input(f"{p}.objective", "Objectif", value=values.get("objective", "")),
+        Input(f"{p}.nature", "Nature", "select", _choices(NATURES), value=values.get("nature", "")),
+        Input(
+            f"{p}.reinforcement",
+            "Renforcement",
+            "select",
+            _choices(REINFORCEMENTS),
+            required=False,
+            hint="Seulement pour une action renforcée.",
+            value=values.get("reinforcement", ""),
+        ),
+        Input(f"{p}.public", "Public visé", value=values.get("public", "")),
+        Input(f"{p}.zone", "Zone", value=values.get("zone", "")),
+        Group(
+            f"{p}.indicators",
+            "Indicateur",
+            (
+                Input(f"{p}.indicators.0.code", "Code", value=values.get("ind.code", "")),
+                Input(f"{p}.indicators.0.label", "Libellé", value=values.get("ind.label", "")),
+                Input(
+                    f"{p}.indicators.0.baseline", "Valeur de départ", "integer", value=values.get("ind.baseline", "")
+                ),
+                *(
+                    Input(
+                        f"{p}.indicators.0.targets.{y}",
+                        f"Cible {y}",
+                        "integer",
+                        required=False,
+                        value=values.get(f"ind.{y}", ""),
+                    )
+                    for y in YEARS
+                ),
+            ),
+            hint="Une cible pour chaque année financée.",
+        ),
+        Group(
+            f"{p}.amounts",
+            "Montants par année",
+            tuple(
+                Input(
+                    f"{p}.amounts.{y}.{who}",
+                    f"{y} — {label}",
+                    "euros",
+                    required=False,
+                    value=values.get(f"{y}.{who}", ""),
+                )
+                for y in YEARS
+                for who, label in (("etat", "État"), ("collectivite", "Collectivité"), ("partenaires", "Partenaires"))
+            ),
+            hint="En euros (1 500 000,00 €). Chaque action est financée à parts égales par l'État et la collectivité ; "
+            "une année laissée vide n'est pas financée.",
+        ),
+        OCCURRED,
+    ]
+    return fields
+
+
+def _per_action(state: ContractState, name: str, legend: str, kind: str = "euros") -> Group:
+    return Group(
+        name,
+        legend,
+        tuple(
+            Input(f"{name}.{action_id}", f"{action_id} — {action.title}", kind, required=False)
+            for action_id, action in sorted(state.actions.items())
+        ),
+    )
+
+
+def _indicator_values(state: ContractState) -> Group:
+    return Group(
+        "indicator_values",
+        "Valeurs des indicateurs mesurées",
+        tuple(
+            Input(
+                f"indicator_values.{action_id}.{indicator.code}",
+                f"{action_id} — {indicator.label} ({indicator.code})",
+                "integer",
+                required=False,
+            )
+            for action_id, action in sorted(state.actions.items())
+            for indicator in action.indicators
+        ),
+    )
+
+
+def _year_amounts(state: ContractState) -> list[Input | Group]:
+    return [
+        Group(
+            f"amounts.{action_id}",
+            f"{action_id} — {action.title}",
+            tuple(
+                Input(f"amounts.{action_id}.{who}", label, "euros", required=False)
+                for who, label in (("etat", "État"), ("collectivite", "Collectivité"), ("partenaires", "Partenaires"))
+            ),
+        )
+        for action_id, action in sorted(state.actions.items())
+    ]
+
+
+def _reason(label: str = "Motif") -> Input:
+    return Input("reason", label, "textarea")
+
+
+FORMS: dict[str, Form] = {
+    form.kind: form
+    for form in (
+        Form("AddAction", "Ajouter une fiche action", lambda s, p: _action_fields(s, p)),
+        Form("ChangeAction", "Modifier une fiche action", lambda s, p: _action_fields(s, p), key="action_id"),
+        Form("RemoveAction", "Retirer une fiche action", lambda s, p: [OCCURRED], key="action_id"),
+        Form(
+            "RecordDeliberation",
+            "Enregistrer la délibération",
+            lambda s, p: [
+                Input("deliberation.body", "Instance", "select", _choices(DELIBERATING_BODIES)),
+                Input("deliberation.voted_on", "Votée le", "date"),
+                Input("deliberation.reference", "Référence de la délibération"),
+                OCCURRED,
+            ],
+        ),
+        Form(
+            "SignContract",
+            "Signer le contrat",
+            lambda s, p: [
+                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
+                OCCURRED,
+            ],
+            irreversible=True,
+            explanation="Une signature engage la partie : elle ne peut être retirée, seulement sa date rectifiée.",
+        ),
+        Form(
+            "RecordCommitteeReview",
+            "Enregistrer un comité de suivi",
+            lambda s, p: [
+                Input("year", "Année", "select", _years(s), value=str(s.current_year or "")),
+                Input("review_date", "Date du comité", "date"),
+                _per_action(s, "spending", "Crédits de l'État consommés à ce jour, par fiche action"),
+                _indicator_values(s),
+                Input("findings", "Constats", "textarea"),
+                Input("decision", "Décision", "select", _choices(DECISIONS)),
+                OCCURRED,
+            ],
+        ),
+        Form(
+            "Renew",
+            "Avenant de renouvellement",
+            lambda s, p: [Input("year", "Année renouvelée", "select", _years(s)), *_year_amounts(s), OCCURRED],
+        ),
+        Form(
+            "Amend",
+            "Proposer un avenant",
+            lambda s, p: [
+                Input("amendment_id", "Référence de l'avenant", hint="Lettres, chiffres, tirets : AV-2025-1"),
+                Input("year", "Année", "select", _years(s)),
+                *_year_amounts(s),
+                Input("terms.annual_ceiling", "Nouveau plafond annuel", "euros", required=False),
+                Input(
+                    "terms.follows_review_of",
+                    "Répond au comité de l'année",
+                    "select",
+                    _years(s),
+                    required=False,
+                ),
+                _reason(),
+                OCCURRED,
+            ],
+        ),
+        Form(
+            "SignAvenant",
+            "Signer un avenant",
+            lambda s, p: [Input("party", "Partie", "select", _choices(PARTIES)), OCCURRED],
+            irreversible=True,
+            key="avenant_id",
+            explanation="Un avenant signé par les deux parties est conclu : ses montants s'appliquent.",
+        ),
+        Form(
+            "SubmitExecutionReport",
+            "Déposer le rapport d'exécution",
+            lambda s, p: [
+                Input("year", "Année", "select", _years(s)),
+                _per_action(s, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
+                _per_action(s, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
+                OCCURRED,
+            ],
+        ),
+        Form(
+            "RecordMidTermEvaluation",
+            "Évaluation à mi-parcours",
+            lambda s, p: [_per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea"), OCCURRED],
+        ),
+        Form("Suspend", "Suspendre le contrat", lambda s, p: [_reason(), OCCURRED]),
+        Form("Resume", "Reprendre le contrat", lambda s, p: [_reason(), OCCURRED]),
+        Form(
+            "Terminate",
+            "Résilier le contrat",
+            lambda s, p: [_reason(), OCCURRED],
+            irreversible=True,
+            explanation="La résiliation met fin au contrat : les années exécutées sont soldées, rien ne peut plus "
+            "y être enregistré.",
+        ),
+        Form(
+            "CloseContract",
+            "Clôturer le contrat",
+            lambda s, p: [
+                Input(
+                    "declared_reversement",
+                    "Reversement déclaré",
+                    "euros",
+                    required=False,
+                    hint="Ce que la collectivité déclare reverser ; il doit égaler le solde calculé.",
+                ),
+                OCCURRED,
+            ],
+            irreversible=True,
+            explanation="La clôture arrête le solde au centime près ; le contrat ne peut plus changer.",
+        ),
+        Form(
+            "RectifyExecutionReport",
+            "Rectifier un rapport d'exécution",
+            lambda s, p: [
+                Input("year", "Année", "select", _years(s)),
+                _per_action(s, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
+                _per_action(s, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
+                _reason("Motif de la rectification"),
+                OCCURRED,
+            ],
+        ),
+        Form(
+            "RectifySignature",
+            "Rectifier la date d'une signature",
+            lambda s, p: [
+                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("signed_on", "Signée le", "date"),
+                _reason("Motif de la rectification"),
+                OCCURRED,
+            ],
+        ),
+    )
+}
+# The web's names for the forms (its URLs are French, like its pages).
+SLUGS = {
+    "AddAction": "ajouter-une-action",
+    "ChangeAction": "modifier-une-action",
+    "RemoveAction": "retirer-une-action",
+    "RecordDeliberation": "deliberation",
+    "SignContract": "signature",
+    "RecordCommitteeReview": "comite-de-suivi",
+    "Renew": "renouvellement",
+    "Amend": "avenant",
+    "SignAvenant": "signature-avenant",
+    "SubmitExecutionReport": "rapport-execution",
+    "RecordMidTermEvaluation": "evaluation-mi-parcours",
+    "Suspend": "suspension",
+    "Resume": "reprise",
+    "Terminate": "resiliation",
+    "CloseContract": "cloture",
+    "RectifyExecutionReport": "rectification-rapport",
+    "RectifySignature": "rectification-signature",
+}
+KIND_BY_SLUG = {slug: kind for kind, slug in SLUGS.items()}
+LIST_FIELDS = {"indicators"}  # numbered inputs that make a list, not a map
+
+
+def inputs_of(fields: list[Input | Group]) -> list[Input]:
+    return [i for f in fields for i in (f.inputs if isinstance(f, Group) else (f,))]
+
+
+def _convert(item: Input, raw: str) -> Any:
+    if item.kind == "euros":
+        try:
+            return parse_euros(raw)
+        except MoneyFormatError as exc:
+            raise DomainError(f"{item.name}: {exc}", field=item.name, code="invalid_value") from None
+    if item.kind == "integer":
+        try:
+            return int(raw.replace(" ", "").replace("\u202f", ""))
+        except ValueError:
+            raise DomainError(f"{item.name}: a whole number", field=item.name, code="invalid_value") from None
+    if item.kind == "date":
+        try:
+            return parse_day(raw).isoformat()
+        except ValueError:
+            raise DomainError(f"{item.name}: a date (DD/MM/YYYY)", field=item.name, code="invalid_value") from None
+    return raw
+
+
+def _listify(value: Any, name: str = "") -> Any:
+    if isinstance(value, dict):
+        value = {k: _listify(v, k) for k, v in value.items()}
+        if name in LIST_FIELDS and all(k.isdigit() for k in value):
+            return [value[k] for k in sorted(value, key=int)]
+    return value
+
+
+def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, Any]:
+    """The command's body from a posted form: empty optional inputs are left out, amounts parsed from euros; a year
+    whose amounts are all empty is not funded (it is left out, not zero)."""
+    body: dict[str, Any] = {}
+    for item in inputs_of(fields):
+        raw = posted.get(item.name, "").strip()
+        if raw == "":
+            continue  # a missing value is the service's to refuse, naming the field, like any other rule
+        node = body
+        *parents, leaf = item.name.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = _convert(item, raw)
+    for group in (f for f in fields if isinstance(f, Group) and f.name.endswith("amounts")):
+        # One year (or one action) given partly: the unfilled parts count as zero, so the 50/50 rule speaks.
+        node = body
+        for part in group.name.split("."):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        for amounts in node.values() if isinstance(node, dict) else ():
+            if isinstance(amounts, dict):
+                amounts.setdefault("etat", 0)
+                amounts.setdefault("collectivite", 0)
+    return _listify(body)
+
+
+def where(fields: list[Input | Group], error_field: str | None) -> str | None:
+    """The input or group a refusal belongs to: the one it names, or the closest that holds it."""
+    if not error_field:
+        return None
+    names = [g.name for g in fields if isinstance(g, Group)] + [i.name for i in inputs_of(fields)]
+    if error_field in names:
+        return error_field
+    holders = [n for n in names if error_field.startswith(n + ".")]
+    if holders:
+        return max(holders, key=len)
+    inside = [n for n in names if n.startswith(error_field + ".")]
+    if inside:
+        return next((g.name for g in fields if isinstance(g, Group) and g.name in inside), inside[0])
+    return None

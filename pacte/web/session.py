@@ -1,0 +1,93 @@
+"""Who is signed in, and that a form was sent by our own page: the session (a signed, HttpOnly, SameSite cookie)
+holds the person's role identity and a CSRF token that every form and every htmx request must carry back."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from domain.actors import Actor
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class Person(BaseModel):
+    """The signed-in person: a display name and the role identity they act as. How they proved who they are is the
+    sign-in method's business (demo list today, OpenID Connect next); the pages only read this."""
+
+    name: str
+    organisation: str
+    actor: Actor
+    signed_in_at: datetime
+    expires_at: datetime
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def sign_in(request: Request, name: str, organisation: str, actor: Actor, hours: int) -> Person:
+    now = datetime.now(UTC)
+    person = Person(
+        name=name, organisation=organisation, actor=actor, signed_in_at=now, expires_at=now + timedelta(hours=hours)
+    )
+    request.session.clear()  # nothing of a previous session carries over, the CSRF token included
+    request.session["person"] = person.model_dump(mode="json")
+    csrf_token(request)
+    return person
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def current(request: Request) -> Person | None:
+    raw = request.session.get("person")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        person = Person.model_validate(raw)
+    except ValidationError:
+        request.session.clear()
+        return None
+    if person.expires_at <= datetime.now(UTC):
+        request.session.clear()
+        return None
+    return person
+
+
+def person(request: Request) -> Person:
+    """The signed-in person, or a redirection to the sign-in page (and back here afterwards)."""
+    found = current(request)
+    if found is None:
+        raise SignInRequired(request.url.path)
+    return found
+
+
+async def check_csrf(request: Request) -> dict[str, Any]:
+    """The posted form, once its CSRF token (or the htmx header's) matches the session's."""
+    form = dict(await request.form())
+    sent = form.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER)
+    expected = request.session.get("csrf")
+    if not (isinstance(sent, str) and isinstance(expected, str) and secrets.compare_digest(sent, expected)):
+        raise CsrfRefused()
+    return {k: v for k, v in form.items() if isinstance(v, str)}

@@ -1,0 +1,83 @@
+"""Every operator command has a form whose inputs cover its body, and every refusal finds its place on the form."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import DomainError
+from pacte.service.catalogue import COMMAND_KINDS, command_body_models
+from pacte.web.formats import day, euros, parse_day
+from pacte.web.forms import FORMS, SLUGS, body_of, fields_for, inputs_of, where
+from tests.unit.builders import bordeaux_in_execution
+
+STATE = bordeaux_in_execution("reviewed").state
+# Parts of a body a form leaves to the API (an avenant's new or changed fiches actions: a form of their own to come).
+LEFT_TO_THE_API = {
+    ("Amend", "terms.added_actions"),
+    ("Amend", "terms.changed_actions"),
+    ("Amend", "terms.removed_actions"),
+}
+
+
+def test_every_command_has_a_form_and_a_french_address() -> None:
+    assert set(FORMS) == set(COMMAND_KINDS) == set(SLUGS)
+
+
+@pytest.mark.parametrize("kind", COMMAND_KINDS)
+def test_a_form_covers_its_command_and_places_each_refusal(kind: str) -> None:
+    form = FORMS[kind]
+    fields = fields_for(form, STATE, "A1")
+    names = [i.name for i in inputs_of(fields)]
+    model = command_body_models()[kind]
+    for field_name, info in model.model_fields.items():
+        if field_name == form.key:
+            continue
+        covered = any(n == field_name or n.startswith(field_name + ".") for n in names)
+        nested = {f"{field_name}.{sub}" for sub in getattr(info.annotation, "model_fields", {})}
+        for sub in nested:
+            if (kind, sub) not in LEFT_TO_THE_API:
+                assert any(n == sub or n.startswith(sub + ".") for n in names), f"{kind}: no input for {sub}"
+        assert covered, f"{kind}: no input for {field_name}"
+        # A refusal naming the field (or a part of it) is shown on the form, never lost.
+        assert where(fields, field_name) is not None
+    for name in names:  # a refusal deeper than an input (an amount's year, a map's key) goes to that input
+        assert where(fields, f"{name}.detail") == name
+
+
+def test_a_posted_action_becomes_the_command_body() -> None:
+    fields = FORMS["AddAction"].build(STATE, {})
+    body = body_of(
+        fields,
+        {
+            "action.action_id": "A9",
+            "action.axis": "EMPLOI",
+            "action.indicators.0.code": "IND",
+            "action.indicators.0.baseline": "1 200",
+            "action.indicators.0.targets.2026": "10",
+            "action.amounts.2026.etat": "1 500 000,00 €",
+            "action.amounts.2026.collectivite": "1500000",
+            "action.amounts.2027.partenaires": "",
+            "occurred_at": "28/03/2026",
+        },
+    )
+    assert body["action"]["amounts"] == {"2026": {"etat": 150_000_000, "collectivite": 150_000_000}}
+    assert body["action"]["indicators"] == [{"code": "IND", "baseline": 1200, "targets": {"2026": 10}}]
+    assert body["occurred_at"] == "2026-03-28"
+
+
+def test_unreadable_values_are_refused_naming_their_input() -> None:
+    fields = FORMS["AddAction"].build(STATE, {})
+    with pytest.raises(DomainError) as refused:
+        body_of(fields, {"action.amounts.2026.etat": "1,2,3 €"})
+    assert refused.value.field == "action.amounts.2026.etat"
+    with pytest.raises(DomainError) as refused:
+        body_of(fields, {"occurred_at": "31/02/2026"})
+    assert refused.value.field == "occurred_at"
+
+
+def test_french_words_for_amounts_and_dates() -> None:
+    assert euros(150_000_000) == "1\u202f500\u202f000,00\u00a0€"
+    assert euros(-5) == "-0,05\u00a0€"
+    assert day("2024-03-28") == "28 mars 2024" and day("2024-03-01") == "1er mars 2024"
+    assert day("2024-03-28T23:30:00+00:00") == "29 mars 2024"  # a moment is read in Paris
+    assert parse_day("28/03/2024") == parse_day("2024-03-28") == parse_day("28.03.2024")

@@ -1,0 +1,115 @@
+"""The whole service for the web interface's tests: its own PostgreSQL database and its own Temporal dev server (so
+its territories never meet the other tests'), a worker, and the composed application (API + web) with the demo
+sign-in. The browser tests serve it over HTTP with uvicorn; the others call it in process."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from eventstore.store import EventStore
+from pacte.app import create_app
+from pacte.embedded import binary_path
+from pacte.runtime import build_worker
+from pacte.service.facade import Pacte
+from pacte.settings import Settings
+from tests.conftest import create_fresh_database, drop_database
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Stack:
+    app: FastAPI
+    pacte: Pacte
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    url = await create_fresh_database(postgres_server_url)
+    store = await EventStore.connect(url)
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary_path("temporal"),
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    data = tmp_path_factory.mktemp("web-data")
+    settings = Settings(task_queue=f"pacte-web-{uuid.uuid4().hex[:8]}", data_dir=data, demo_sign_in=True)
+    pacte = Pacte(client=env.client, store=store, settings=settings)
+    app = create_app(settings, service=pacte)
+    try:
+        async with build_worker(env.client, store, settings.task_queue), app.router.lifespan_context(app):
+            yield Stack(app=app, pacte=pacte, settings=settings)
+    finally:
+        await env.shutdown()
+        await store.close()
+        await drop_database(postgres_server_url, url)
+
+
+class Browser:
+    """An in-process client that signs in like a person: it keeps the session cookie and sends the page's token."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.csrf = ""
+
+    async def get(self, path: str, **kwargs: object) -> httpx.Response:
+        page = await self.http.get(path, **kwargs)  # type: ignore[arg-type]
+        found = CSRF.search(page.text)
+        if found:
+            self.csrf = found.group(1)
+        return page
+
+    async def post(self, path: str, data: dict[str, str], csrf: bool = True) -> httpx.Response:
+        return await self.http.post(path, data={**data, **({"csrf_token": self.csrf} if csrf else {})})
+
+    async def sign_in(self, identity: str) -> None:
+        await self.get("/ui/connexion")
+        answer = await self.post("/ui/connexion", {"identity": identity, "next": "/ui/contrats"})
+        assert answer.status_code == 303, answer.text
+
+
+@pytest.fixture
+async def browser(web_stack: Stack) -> AsyncIterator[Browser]:
+    transport = httpx.ASGITransport(app=web_stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as http:
+        yield Browser(http)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def served(web_stack: Stack) -> AsyncIterator[str]:
+    """The composed application over real HTTP, for Chromium."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(web_stack.app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")

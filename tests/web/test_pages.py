@@ -1,0 +1,123 @@
+"""The web interface in process, against the real service (its own Temporal and PostgreSQL): sign-in and sessions,
+CSRF, scopes, refusals shown at their field with nothing written, the pages in French, the API's documentation
+served by the app itself. The browser walkthrough (test_browser.py) drives the same pages in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from domain.actors import Actor, Role
+from pacte.service.catalogue import ProposeBody
+from tests.web.conftest import Browser, Stack
+
+pytestmark = pytest.mark.integration
+
+ANOTHER_PREFET = Actor(role=Role.PREFET, identity="prefecture-loire-atlantique", scope=("44",))
+
+
+async def versions(stack: Stack, contract_id: str) -> int:
+    return await stack.pacte.store.stream_version(contract_id)
+
+
+async def test_pages_ask_for_sign_in_and_come_back_after(browser: Browser) -> None:
+    answer = await browser.get("/ui/contrats")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/ui/connexion?suivant=/ui/contrats"
+    await browser.sign_in("prefet")
+    page = await browser.get("/ui/contrats")
+    assert page.status_code == 200 and "<h1>Contrats</h1>" in page.text
+    assert "Claire Martin" in page.text and 'lang="fr"' in page.text
+
+
+async def test_the_session_cookie_is_signed_httponly_and_samesite(browser: Browser) -> None:
+    await browser.get("/ui/connexion")
+    answer = await browser.post("/ui/connexion", {"identity": "auditor", "next": "https://elsewhere.example/"})
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/ui" in cookie
+    assert answer.headers["location"] == "/ui/contrats"  # never an open redirect
+    # A cookie altered by its holder is not a session: the page asks to sign in again.
+    name, _, value = answer.headers["set-cookie"].split(";")[0].partition("=")
+    browser.http.cookies.clear()
+    browser.http.cookies.set(name, value[:-4] + "AAAA", path="/ui")
+    assert (await browser.get("/ui/contrats")).status_code == 303
+
+
+async def test_a_form_without_its_token_is_refused_and_writes_nothing(browser: Browser, web_stack: Stack) -> None:
+    await browser.sign_in("prefet")
+    before = await versions(web_stack, "cls-d33")
+    answer = await browser.post(
+        "/ui/contrats/proposer", {"territory": "D33", "annual_ceiling": "1 000 000,00 €"}, csrf=False
+    )
+    assert answer.status_code == 403 and "Formulaire expiré" in answer.text
+    assert await versions(web_stack, "cls-d33") == before == 0
+    # Signing out ends the session: the same cookie no longer opens the pages.
+    await browser.get("/ui/contrats")  # a page of the signed-in session: its token
+    assert (await browser.post("/ui/deconnexion", {})).status_code == 303
+    assert (await browser.get("/ui/contrats")).status_code == 303
+
+
+async def test_a_refusal_is_shown_at_its_field_and_nothing_is_written(browser: Browser, web_stack: Stack) -> None:
+    await browser.sign_in("prefet")
+    await browser.get("/ui/contrats/proposer")
+    answer = await browser.post("/ui/contrats/proposer", {"territory": "D33", "annual_ceiling": "beaucoup"})
+    assert answer.status_code == 422
+    field = re.search(r'<input[^>]*name="annual_ceiling"[^>]*>', answer.text)
+    assert (
+        field
+        and 'aria-invalid="true"' in field.group(0)
+        and 'aria-describedby="champ-annual_ceiling-erreur"' in field.group(0)
+    )
+    assert 'id="champ-annual_ceiling-erreur" class="fr-error-text"' in answer.text
+    assert "Rien n'a été enregistré" in answer.text
+    assert await versions(web_stack, "cls-d33") == 0
+
+
+async def test_a_prefet_sees_only_his_departements_and_an_auditor_changes_nothing(
+    browser: Browser, web_stack: Stack
+) -> None:
+    await web_stack.pacte.propose(ANOTHER_PREFET, ProposeBody(territory="D44", annual_ceiling=50_000_000))
+    await browser.sign_in("prefet")
+    await browser.get("/ui/contrats/proposer")
+    proposed = await browser.post("/ui/contrats/proposer", {"territory": "D33", "annual_ceiling": "2 000 000,00 €"})
+    assert proposed.status_code == 303 and proposed.headers["location"] == "/ui/contrats/cls-d33"
+    page = await browser.get("/ui/contrats/cls-d33")
+    assert "Contrat proposé : plafond annuel 2\u202f000\u202f000,00\u00a0€." in page.text
+    listing = (await browser.get("/ui/contrats")).text
+    assert "/ui/contrats/cls-d33" in listing and "/ui/contrats/cls-d44" not in listing
+    assert (await browser.get("/ui/contrats/cls-d44")).status_code == 403
+
+    await browser.sign_in("auditor")
+    listing = (await browser.get("/ui/contrats")).text
+    assert "/ui/contrats/cls-d33" in listing and "/ui/contrats/cls-d44" in listing
+    contract = (await browser.get("/ui/contrats/cls-d33")).text
+    assert "Ce que vous pouvez faire maintenant" not in contract  # no act offered to an auditor
+    before = await versions(web_stack, "cls-d33")
+    await browser.get("/ui/contrats/cls-d33/actes/suspension")
+    refused = await browser.post("/ui/contrats/cls-d33/actes/suspension", {"reason": "essai"})
+    assert refused.status_code == 403
+    assert await versions(web_stack, "cls-d33") == before
+
+
+async def test_pages_speak_french(browser: Browser, web_stack: Stack) -> None:
+    await browser.sign_in("auditor")
+    dashboard = await browser.get("/ui/tableau-de-bord")
+    assert dashboard.status_code == 200 and "Crédits de l'État programmés et dépensés" in dashboard.text
+    audit = await browser.get("/ui/audit")
+    assert "Vérifier l'intégrité du registre" in audit.text
+    verified = await browser.post("/ui/audit/verification", {})
+    assert "Registre intact" in verified.text
+    statement = await browser.get("/ui/accessibilite")
+    assert "RGAA" in statement.text and "partiellement conforme" in statement.text
+
+
+async def test_api_documentation_is_served_by_the_app(browser: Browser) -> None:
+    for path, asset in (
+        ("/docs", "/docs-assets/swagger-ui/swagger-ui-bundle.js"),
+        ("/redoc", "/docs-assets/redoc/redoc.standalone.js"),
+    ):
+        page = await browser.get(path)
+        assert page.status_code == 200 and asset in page.text and "cdn." not in page.text
+        script = await browser.get(asset)
+        assert script.status_code == 200 and len(script.content) > 100_000
