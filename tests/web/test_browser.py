@@ -128,6 +128,20 @@ async def test_the_walkthrough_in_chromium(chromium: Browser, served: str, scree
     contract = "/ui/contrats/cls-243300316"
     await walk.goto(contract + "/actes/ajouter-une-action", "fiche-action")
     before = await web_stack.pacte.store.stream_version("cls-243300316")
+    # With the keyboard alone, Tab reaches every input of the largest form, in order, then its button.
+    expected = await page.eval_on_selector_all(
+        "main form input:not([type=hidden]), main form select", "es => es.map(e => e.id)"
+    )
+    await page.locator("main h1").focus()
+    reached: list[str] = []
+    for _ in range(len(expected) + 10):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
+        if focused == "Enregistrer":
+            break
+        if focused in expected:
+            reached.append(focused)
+    assert reached == expected
     await walk.fill(action_values(*AXES[0], collectivite="350 000,00 €"))
     await page.get_by_role("button", name="Enregistrer").click()
     await expect(page.locator("#refus")).to_contain_text("parts égales")
