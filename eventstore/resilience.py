@@ -23,6 +23,8 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,  # "connection is closed" and friends
     asyncpg.SerializationError,  # a concurrent transaction won: the same statement again will do
     asyncpg.DeadlockDetectedError,
+    asyncpg.QueryCanceledError,  # statement_timeout (or a lock wait cut short): the same statement later may pass
+    TimeoutError,  # the client's command timeout
     ConnectionError,
     OSError,
     asyncio.TimeoutError,

@@ -57,10 +57,30 @@ class EventStore:
 
     @classmethod
     async def connect(
-        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, apply_migrations: bool = True
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        apply_migrations: bool = True,
+        statement_timeout_ms: int = 0,
+        command_timeout: float | None = None,
+        statement_cache_size: int = 100,
     ) -> EventStore:
+        """A pool on ``dsn`` (TLS and the rest as libpq URL parameters: ``?sslmode=verify-full&sslrootcert=…``).
+        ``statement_cache_size=0`` for PgBouncer's transaction pooling, where a prepared statement may land on
+        another server connection; ``statement_timeout_ms`` bounds every statement on the server's side."""
+        server_settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else None
         pool = await retry_transient(
-            lambda: asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+            lambda: asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                command_timeout=command_timeout,
+                statement_cache_size=statement_cache_size,
+                server_settings=server_settings,
+            )
         )
         assert pool is not None
         store = cls(pool)

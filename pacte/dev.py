@@ -22,7 +22,7 @@ from rich.console import Console
 from pacte import tokens
 from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
-from pacte.runtime import build_worker, connect_temporal, open_store
+from pacte.runtime import connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 
@@ -37,7 +37,7 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+def _stop_process(process: subprocess.Popen[bytes], timeout: float = 5) -> None:
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGINT)
@@ -78,23 +78,37 @@ async def run_dev(settings: Settings, console: Console) -> None:
     check_port_free(settings.api_host, settings.api_port, "HTTP API")
 
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    temporal_box: list[subprocess.Popen[bytes]] = []
+
+    def hard_stop() -> None:  # a second Ctrl-C: no child outlives us
+        for process in temporal_box:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        stop_embedded_now()
+
+    remove_handlers = on_stop_signals(stop, hard_stop)
 
     try:
         if settings.temporal_address is None:
             temporal = start_temporal_dev_server(
                 settings.data_dir, settings.dev_temporal_port, settings.dev_ui_port, settings.temporal_namespace
             )
+            temporal_box.append(temporal)
             log.info("temporal dev server starting", pid=temporal.pid, db=str(settings.data_dir / "temporal.db"))
         async with open_store(settings) as store:
             log.info("event store ready (migrations applied)")
             client = await connect_temporal(settings, attempts=120)
-            worker = build_worker(client, store, settings.task_queue)
+            worker = worker_for(client, store, settings)
             app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
             server = _QuietServer(
-                uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, lifespan="on")
+                uvicorn.Config(
+                    app,
+                    host=settings.api_host,
+                    port=settings.api_port,
+                    log_config=None,
+                    lifespan="on",
+                    timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+                )
             )
             async with worker:
                 serving = asyncio.create_task(server.serve())
@@ -117,10 +131,10 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 await stop.wait()
                 console.print("Stopping: API, worker, Temporal, PostgreSQL…")
                 server.should_exit = True
-                await serving
+                # The API's requests and the worker's activities get their grace side by side, not one after the other.
+                await asyncio.gather(serving, worker.shutdown())
     finally:
         if temporal is not None:
             await asyncio.to_thread(_stop_process, temporal)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        remove_handlers()
     console.print("Stopped.")

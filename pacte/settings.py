@@ -22,6 +22,36 @@ class Settings(BaseSettings):
         default=None, description="host:port of Temporal; unset: `pacte dev` starts a dev server, others use 127.0.0.1"
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
+    temporal_tls: bool = Field(
+        default=False, description="Connect to Temporal over TLS (implied by a CA or client cert)"
+    )
+    temporal_tls_ca_file: Path | None = Field(default=None, description="CA certificate (PEM) that signed Temporal's")
+    temporal_tls_cert_file: Path | None = Field(default=None, description="Client certificate (PEM) for mutual TLS")
+    temporal_tls_key_file: Path | None = Field(default=None, description="Client private key (PEM) for mutual TLS")
+    temporal_tls_server_name: str | None = Field(default=None, description="Server name to verify, if not the host's")
+    temporal_api_key: str | None = Field(default=None, description="API key (Temporal Cloud); implies TLS")
+    db_pool_min: int = Field(default=1, ge=0, le=100, description="Connections the event store's pool keeps open")
+    db_pool_max: int = Field(default=10, ge=1, le=500, description="Connections the event store's pool may open")
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=0, description="PostgreSQL statement_timeout of the pool's sessions (0: none)"
+    )
+    db_command_timeout_s: float | None = Field(
+        default=60.0, gt=0, description="Client-side timeout of one database call (unset: none)"
+    )
+    db_statement_cache_size: int = Field(
+        default=100,
+        ge=0,
+        description="Prepared statements cached per connection; 0 behind PgBouncer's transaction pooling",
+    )
+    worker_max_concurrent_workflow_tasks: int | None = Field(
+        default=None, ge=1, description="Workflow task slots of a worker (unset: the SDK's default)"
+    )
+    worker_max_concurrent_activities: int | None = Field(
+        default=None, ge=1, description="Activity slots of a worker (unset: the SDK's default)"
+    )
+    shutdown_grace_s: float = Field(
+        default=5.0, ge=0, le=60, description="Time given to in-flight requests and activities when stopping"
+    )
     task_queue: str = Field(default="pacte", description="Temporal task queue of the worker")
     runtime_database_url: str | None = Field(
         default=None,

@@ -35,7 +35,15 @@ def api() -> None:
 
     _setup_logging()
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    # uvicorn stops on SIGINT or SIGTERM: requests in flight get shutdown_grace_s, then are cancelled (a request
+    # waiting on a stuck contract included); a second Ctrl-C stops at once.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+    )
 
 
 def migrate() -> None:

@@ -3,12 +3,13 @@ administrator's own verify, rebuilding the read models) and the long-running pro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
-from pacte.runtime import build_worker, connect_temporal, open_store
+from pacte.runtime import connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.settings import Settings
 
 T = TypeVar("T")
@@ -39,8 +40,13 @@ async def rebuild_projections(settings: Settings) -> int:
 
 
 async def run_worker(settings: Settings) -> None:
-    async with open_store(settings) as store:
-        client = await connect_temporal(settings, attempts=60)
-        await build_worker(
-            client, store, settings.task_queue, max_cached_workflows=settings.worker_max_cached_workflows
-        ).run()
+    """The worker until SIGINT or SIGTERM; then its activities get ``shutdown_grace_s`` and are cancelled."""
+    stop = asyncio.Event()
+    remove = on_stop_signals(stop)
+    try:
+        async with open_store(settings) as store:
+            client = await connect_temporal(settings, attempts=60)
+            async with worker_for(client, store, settings):
+                await stop.wait()
+    finally:
+        remove()
