@@ -287,6 +287,51 @@ class EventStore:
                 yield event
             cursor = page[-1].cursor
 
+    async def head(self) -> Cursor:
+        """The last position every reader may see now: all before it is committed, nothing will land behind it."""
+        row = await retry_transient(
+            lambda: self.pool.fetchrow(
+                f"""SELECT tx_id::text AS tx, global_position FROM events WHERE tx_id < {SAFE_TX}
+                    ORDER BY tx_id DESC, global_position DESC LIMIT 1"""
+            )
+        )
+        return Cursor(tx=int(row["tx"]), position=row["global_position"]) if row else Cursor()
+
+    async def export_all(self, upto: Cursor, *, batch: int = 1000) -> AsyncIterator[RecordedEvent]:
+        """Every event up to ``upto`` in the global order, page by page, each page its own short read: no
+        transaction is held while the caller sends the rows, and what is appended meanwhile lies beyond ``upto``
+        (a transaction still running when ``upto`` was taken commits beyond it), so nothing is missed or doubled."""
+        cursor = Cursor()
+        limit = (upto.tx, upto.position)
+        while page := await self.read_all(cursor, batch):
+            for event in page:
+                if (event.cursor.tx, event.cursor.position) > limit:
+                    return
+                yield event
+            cursor = page[-1].cursor
+
+    async def export_stream(
+        self, stream_id: str, upto_version: int, *, batch: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        """One stream up to a version, page by page by version, each page its own short read."""
+        after = 0
+        while after < upto_version:
+            rows = await retry_transient(
+                lambda start=after: self.pool.fetch(  # type: ignore[misc]
+                    f"""SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 AND version <= $3
+                        ORDER BY version LIMIT $4""",
+                    stream_id,
+                    start,
+                    upto_version,
+                    batch,
+                )
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            after = rows[-1]["version"]
+
     async def stream_version(self, stream_id: str) -> int:
         version: int | None = await retry_transient(
             lambda: self.pool.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)

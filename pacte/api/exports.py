@@ -12,6 +12,7 @@ from pacte.service.exports import csv_lines, jsonl_lines
 from pacte.service.facade import Pacte
 
 router = APIRouter(tags=["audit"])
+POSITION = "X-Export-Position"  # up to where the export goes: what was committed when it was asked for
 
 
 class JSONLinesResponse(StreamingResponse):
@@ -26,11 +27,13 @@ class CSVResponse(StreamingResponse):
 async def export_jsonl(
     contract_id: str | None = CONTRACT_QUERY, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
 ) -> StreamingResponse:
-    return JSONLinesResponse(jsonl_lines(service.export_rows(actor, contract_id)))
+    export = await service.export(actor, contract_id)
+    return JSONLinesResponse(jsonl_lines(export.rows), headers={POSITION: export.position})
 
 
 @router.get("/exports/events.csv", response_class=CSVResponse, responses=EXPORT_PROBLEMS)
 async def export_csv(
     contract_id: str | None = CONTRACT_QUERY, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
 ) -> StreamingResponse:
-    return CSVResponse(csv_lines(service.export_rows(actor, contract_id)))
+    export = await service.export(actor, contract_id)
+    return CSVResponse(csv_lines(export.rows), headers={POSITION: export.position})

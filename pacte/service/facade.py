@@ -33,6 +33,7 @@ from domain.territories import CONTRACT_ID_PATTERN, REFERENCE_TERRITORIES, Terri
 from domain.timetravel import explain, state_as_of
 from domain.upcasting import parse_event
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
+from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from pacte import audit, reprise_file
 from pacte.runtime import connect_temporal, open_store
@@ -355,17 +356,17 @@ class Pacte:
                 differences.append({"contract_id": contract_id, "fields": fields})
         return CrossCheck(checked=checked, differences=differences, ok=not differences)
 
-    def export_rows(self, actor: Actor, contract_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        """The events as rows, streamed. The auditor check happens now, before anything is sent."""
+    async def export(self, actor: Actor, contract_id: str | None = None) -> Export:
+        """The events as rows, streamed in short keyset pages up to a position recorded now (the store as it
+        stands at the request: appends during the download are not mixed in). Checked before anything is sent."""
         auditor_only(actor)
         if contract_id is not None and not re.fullmatch(CONTRACT_ID_PATTERN, contract_id):
             raise DomainError("contract_id: not a contract id", field="contract_id", code="invalid_value")
-        return self._rows(contract_id)
-
-    async def _rows(self, contract_id: str | None) -> AsyncIterator[dict[str, Any]]:
-        events = self.store.iter_stream(contract_id) if contract_id else self.store.iter_all()
-        async for event in events:
-            yield event.model_dump(mode="json", exclude={"prev_hash", "hash"}) | {"hash": event.hash.hex()}
+        if contract_id is not None:
+            version = await self.store.stream_version(contract_id)
+            return Export(f"{contract_id}@{version}", _rows(self.store.export_stream(contract_id, version)))
+        head = await self.store.head()
+        return Export(head.token, _rows(self.store.export_all(head)))
 
     # -- campaigns -------------------------------------------------------------------------------------------------
 
@@ -447,5 +448,12 @@ class Pacte:
             raise
 
 
-def json_line(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False) + "\n"
+@dataclass(frozen=True)
+class Export:
+    position: str  # up to where: "<tx>.<global position>" for the store, "<contract>@<version>" for one contract
+    rows: AsyncIterator[dict[str, Any]]
+
+
+async def _rows(events: AsyncIterator[RecordedEvent]) -> AsyncIterator[dict[str, Any]]:
+    async for event in events:
+        yield event.model_dump(mode="json", exclude={"prev_hash", "hash"}) | {"hash": event.hash.hex()}

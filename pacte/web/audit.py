@@ -103,9 +103,10 @@ async def anchor(request: Request, who: Person = Depends(person)) -> Response:
 @router.get("/exports/evenements.{suffix}")
 async def export(suffix: str, request: Request, who: Person = Depends(person)) -> Response:
     contract_id = request.query_params.get("contrat") or None
-    rows = service(request).export_rows(who.actor, contract_id)  # auditors only: checked before anything is sent
+    export = await service(request).export(who.actor, contract_id)  # auditors only: checked before anything is sent
+    rows = export.rows
     name = f"pacte-{contract_id or 'registre'}.{suffix}"
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"', "X-Export-Position": export.position}
     if suffix == "csv":
         return StreamingResponse(csv_lines(rows), media_type="text/csv; charset=utf-8", headers=disposition)
     if suffix == "jsonl":
