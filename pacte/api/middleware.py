@@ -48,7 +48,7 @@ class Authenticate:
     """Authenticates the bearer token before anything else reads the request: a caller without a valid token gets
     the same 401 whatever it sent (a body that is not JSON, an unknown route), so it learns nothing of the API."""
 
-    PUBLIC = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+    PUBLIC = frozenset({"/health", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
     # The API's own documentation assets, and whatever the composition root mounts beside the API (the web
     # interface, which authenticates people by its session cookie).
     PUBLIC_PREFIXES: tuple[str, ...] = ("/docs-assets/",)

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 
 from domain.actors import Actor
 from domain.territories import Territory
-from pacte.api.deps import current_actor
+from pacte.api.deps import current_actor, pacte
 from pacte.service.facade import Pacte
+from pacte.service.health import Readiness, readiness
 
 router = APIRouter()
 
 
 @router.get("/health", tags=["service"])
 async def health() -> dict[str, str]:
+    """Alive: the process answers (no dependency checked; see /ready)."""
     return {"status": "ok"}
+
+
+@router.get("/ready", tags=["service"], response_model=Readiness, responses={503: {"model": Readiness}})
+async def ready(service: Pacte = Depends(pacte)) -> JSONResponse:
+    """Ready to work: Temporal reachable, the event store reachable with its migrations applied and unchanged, a
+    worker polling the task queue; 503 naming what is wrong otherwise."""
+    found = await readiness(service)
+    return JSONResponse(found.model_dump(mode="json"), status_code=200 if found.ready else 503)
 
 
 @router.get("/territories", response_model=list[Territory], tags=["reference"])

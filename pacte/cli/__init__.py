@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import typer
 
-from pacte.cli import audit, campaigns, contracts, projections, server, simulate, tokens
+from pacte.cli import audit, campaigns, contracts, projections, server, simulate, status, tokens
 
 app = typer.Typer(
     help="Pacte: the contrats locaux des solidarités 2024–2027 as durable workflows.", no_args_is_help=True
 )
-for command in (server.dev, server.worker, server.api, server.migrate, contracts.territories):
+for command in (server.dev, server.worker, server.api, server.migrate, status.status, contracts.territories):
     app.command()(command)
 app.add_typer(contracts.contract_app, name="contract")
 app.add_typer(campaigns.campaign_app, name="campaign")

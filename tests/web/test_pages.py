@@ -10,6 +10,7 @@ import pytest
 
 from domain.actors import Actor, Role
 from pacte.service.catalogue import ProposeBody
+from pacte.service.facade import Pacte
 from tests.web.conftest import Browser, Stack
 
 pytestmark = pytest.mark.integration
@@ -121,3 +122,28 @@ async def test_api_documentation_is_served_by_the_app(browser: Browser) -> None:
         assert page.status_code == 200 and asset in page.text and "cdn." not in page.text
         script = await browser.get(asset)
         assert script.status_code == 200 and len(script.content) > 100_000
+
+
+async def test_ready_says_what_is_wrong(browser: Browser, web_stack: Stack) -> None:
+    import httpx
+
+    from pacte.app import create_app
+
+    ready = await browser.get("/ready")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert set(ready.json()["checks"]) == {"temporal", "event_store", "migrations", "worker"}
+    # The same service with a task queue no worker polls: not ready, and it says which check fails.
+    settings = web_stack.settings.model_copy(update={"task_queue": "nobody-polls-this"})
+    lonely = create_app(
+        settings, service=Pacte(client=web_stack.pacte.client, store=web_stack.pacte.store, settings=settings)
+    )
+    transport = httpx.ASGITransport(app=lonely)
+    async with (
+        lonely.router.lifespan_context(lonely),
+        httpx.AsyncClient(transport=transport, base_url="http://x") as http,
+    ):
+        answer = await http.get("/ready")
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert checks["worker"]["ok"] is False and "nobody-polls-this" in checks["worker"]["detail"]
+    assert checks["temporal"]["ok"] and checks["event_store"]["ok"] and checks["migrations"]["ok"]
