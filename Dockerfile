@@ -8,7 +8,11 @@ COPY eventstore ./eventstore
 COPY activities ./activities
 COPY workflows ./workflows
 COPY pacte ./pacte
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 pacte
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 pacte \
+    && mkdir /data && chown pacte /data && chmod 0700 /data
+# Tokens, anchor and session keys: a volume owned by the service's user (a new named volume takes this ownership).
+VOLUME ["/data"]
+ENV PACTE_DATA_DIR=/data
 USER pacte
 EXPOSE 8000
 CMD ["pacte", "api"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -17,6 +19,7 @@ from activities.contracts import (
 from eventstore.records import AppendResult
 from eventstore.resilience import TRANSIENT
 from eventstore.store import ConcurrencyError, EventStore
+from pacte import metrics
 
 log = structlog.stdlib.get_logger("pacte.activities")
 
@@ -28,14 +31,18 @@ class EventStoreActivities:
     @activity.defn(name=APPEND_EVENTS)
     async def append_events(self, request: AppendRequest) -> AppendResult:
         info = activity.info()
+        started = time.perf_counter()
         try:
             result = await self.store.append(request.stream_id, request.expected_version, request.events)
         except ConcurrencyError as exc:
+            metrics.APPEND_FAILURES.labels("concurrency").inc()
             # Not retryable: another writer owns that version; retrying would never succeed.
             raise ApplicationError(str(exc), type="ConcurrencyError", non_retryable=True) from exc
         except TRANSIENT:
+            metrics.APPEND_FAILURES.labels("transient").inc()
             raise  # the connection, the server starting, a serialization failure: Temporal retries, bounded
         except Exception as exc:
+            metrics.APPEND_FAILURES.labels("refused").inc()
             # Anything else is about the data (a value PostgreSQL cannot hold, a constraint): it will never succeed.
             log.error(
                 "append refused by the store",
@@ -46,6 +53,10 @@ class EventStoreActivities:
             raise ApplicationError(
                 f"the event store refused the events: {type(exc).__name__}", type="StoreRefused", non_retryable=True
             ) from exc
+        metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
+        metrics.APPEND_BATCH.observe(len(request.events))
+        if not result.already_appended:
+            metrics.EVENTS_APPENDED.inc(len(request.events))
         log.info(
             "events appended",
             contract_id=request.stream_id,

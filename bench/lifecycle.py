@@ -176,7 +176,7 @@ async def main() -> None:
     json_out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     configure_logging("WARNING", "json")
-    configure_temporal_runtime()
+    configure_temporal_runtime(metrics=False)
     async with bench_database() as (url, admin, which):
         store = await EventStore.connect(url)
         try:

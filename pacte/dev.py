@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import structlog
@@ -22,19 +21,11 @@ from rich.console import Console
 from pacte import tokens
 from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
-from pacte.runtime import connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
+from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 
 log = structlog.stdlib.get_logger("pacte.dev")
-
-
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: `pacte dev` owns Ctrl-C and stops the parts in order."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout: float = 5) -> None:
@@ -100,7 +91,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
             client = await connect_temporal(settings, attempts=120)
             worker = worker_for(client, store, settings)
             app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
-            server = _QuietServer(
+            server = QuietServer(
                 uvicorn.Config(
                     app,
                     host=settings.api_host,
@@ -124,6 +115,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 console.print(f"  Temporal         {settings.temporal_target()}")
                 console.print(f"  Web interface    {api}/ui/  (sign in as any demo identity)")
                 console.print(f"  API docs         {api}/docs")
+                console.print(f"  Readiness        {api}/ready   (pacte status)")
+                console.print(f"  Metrics          {api}/metrics (Prometheus: Pacte's and the Temporal SDK's)")
                 console.print("  Demo tokens (Authorization: Bearer …; or PACTE_TOKEN for the CLI):")
                 for role, token in demo_tokens(settings).items():
                     console.print(f"    {role:<13} {token}")

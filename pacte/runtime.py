@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -15,9 +15,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
+import uvicorn
 from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
@@ -25,6 +33,7 @@ from activities.eventstore_activities import EventStoreActivities
 from eventstore.migrate import check_current, migrate
 from eventstore.store import EventStore
 from pacte.embedded import ensure_database, start_embedded_postgres
+from pacte.metrics import sdk_metrics_address
 from pacte.settings import Settings
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import ContractWorkflow
@@ -32,14 +41,24 @@ from workflows.contract import ContractWorkflow
 log = structlog.stdlib.get_logger("pacte")
 
 
-def configure_temporal_runtime() -> None:
-    """Send the Temporal core's own log lines through our logging (by default it prints them on stdout)."""
+class QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the process owns SIGINT/SIGTERM and stops its parts in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def configure_temporal_runtime(*, metrics: bool = True) -> None:
+    """Send the Temporal core's own log lines through our logging (by default it prints them on stdout), and its
+    runtime metrics to a loopback Prometheus exporter that our /metrics serves with ours."""
     runtime = Runtime(
         telemetry=TelemetryConfig(
             logging=LoggingConfig(
                 filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
                 forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
+            ),
+            metrics=PrometheusConfig(bind_address=sdk_metrics_address()) if metrics else None,
         )
     )
     Runtime.set_default(runtime, error_if_already_set=False)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int | None = Field(
         default=None, ge=1, description="Activity slots of a worker (unset: the SDK's default)"
     )
+    metrics_port: int | None = Field(
+        default=None, description="Port where `pacte worker` serves /metrics (the API serves /metrics itself)"
+    )
     shutdown_grace_s: float = Field(
         default=5.0, ge=0, le=60, description="Time given to in-flight requests and activities when stopping"
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from domain.actors import Actor
 from domain.territories import Territory
@@ -18,6 +19,12 @@ router = APIRouter()
 async def health() -> dict[str, str]:
     """Alive: the process answers (no dependency checked; see /ready)."""
     return {"status": "ok"}
+
+
+@router.get("/metrics", tags=["service"], response_class=Response)
+async def prometheus(service: Pacte = Depends(pacte)) -> Response:
+    """Prometheus' text format: Pacte's metrics and the Temporal SDK's runtime metrics of this process."""
+    return Response(await service.metrics(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/ready", tags=["service"], response_model=Readiness, responses={503: {"model": Readiness}})

@@ -45,7 +45,7 @@ def simulate(
 
     settings = get_settings()
     configure_logging("WARNING", settings.log_format or "console")
-    configure_temporal_runtime()
+    configure_temporal_runtime(metrics=False)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("simulating 2024–2027", total=None)
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
-from pacte.runtime import connect_temporal, on_stop_signals, open_store, worker_for
+from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.settings import Settings
 
 T = TypeVar("T")
@@ -47,6 +47,23 @@ async def run_worker(settings: Settings) -> None:
         async with open_store(settings) as store:
             client = await connect_temporal(settings, attempts=60)
             async with worker_for(client, store, settings):
-                await stop.wait()
+                if settings.metrics_port is None:
+                    await stop.wait()
+                else:
+                    await _serve_metrics(settings, stop)
     finally:
         remove()
+
+
+async def _serve_metrics(settings: Settings, stop: asyncio.Event) -> None:
+    import uvicorn
+
+    from pacte.metrics import worker_app
+
+    server = QuietServer(
+        uvicorn.Config(worker_app(), host=settings.api_host, port=settings.metrics_port or 0, log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await serving

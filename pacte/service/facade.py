@@ -7,12 +7,13 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -35,7 +36,7 @@ from domain.upcasting import parse_event
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
-from pacte import audit, reprise_file
+from pacte import audit, metrics, reprise_file
 from pacte.runtime import connect_temporal, open_store
 from pacte.service import operations
 from pacte.service.answers import Answer, CrossCheck, ImportOutcome, ImportReport, TimelineEntry
@@ -58,6 +59,25 @@ FROM_PATH = {kind: from_path for _, _, kind, from_path in COMMAND_ROUTES}
 SUMMARY_COLUMNS = (
     "contract_id, territory_id, territory_name, kind, region, status, current_year, annual_ceiling, version"
 )
+
+
+@contextmanager
+def counted(kind: str) -> Iterator[None]:
+    """A command's outcome in the metrics: done, refused (with the rule's code) or error."""
+    try:
+        yield
+    except DomainError as error:
+        metrics.COMMANDS.labels(kind, "refused").inc()
+        metrics.REFUSALS.labels(error.code).inc()
+        raise
+    except ValidationError:
+        metrics.COMMANDS.labels(kind, "refused").inc()
+        metrics.REFUSALS.labels("invalid_value").inc()
+        raise
+    except Exception:
+        metrics.COMMANDS.labels(kind, "error").inc()
+        raise
+    metrics.COMMANDS.labels(kind, "done").inc()
 
 
 def contract_territory(contract_id: str) -> Territory:
@@ -120,6 +140,10 @@ class Pacte:
     # -- commands --------------------------------------------------------------------------------------------------
 
     async def propose(self, actor: Actor, body: ProposeBody, key: str | None = None) -> Answer:
+        with counted("ProposeContract"):
+            return await self._propose(actor, body, key)
+
+    async def _propose(self, actor: Actor, body: ProposeBody, key: str | None) -> Answer:
         check_role("ProposeContract", actor)
         now = datetime.now(UTC)
         command = with_request_id(
@@ -154,6 +178,17 @@ class Pacte:
         """One operator command: ``params`` are the route's (contract_id, action_id…), ``body`` what was sent (or
         how to read it). Role and scope first: a caller who may not act learns nothing from the shape of its body,
         nor is it even read."""
+        with counted(kind if kind in FROM_PATH else "unknown"):
+            return await self._command(actor, kind, params, body, key)
+
+    async def _command(
+        self,
+        actor: Actor,
+        kind: str,
+        params: dict[str, str],
+        body: Any | Callable[[], Awaitable[Any]],
+        key: str | None,
+    ) -> Answer:
         for name, value in params.items():
             if not 0 < len(value) <= 64:  # what the schema declares for every path parameter
                 raise DomainError(f"{name}: 1 to 64 characters", field=name, code="invalid_value")
@@ -328,9 +363,20 @@ class Pacte:
     async def verify(self, actor: Actor, anchor: Anchor | None = None) -> VerifyReport:
         auditor_only(actor)
         async with self.store.pool.acquire() as conn:
-            if anchor is None:
-                return await verify(conn)
-            return await verify(conn, anchor, self.settings.anchor_key())
+            report = await verify(conn) if anchor is None else await verify(conn, anchor, self.settings.anchor_key())
+        metrics.VERIFY_RUNS.labels("intact" if report.ok else "tampered").inc()
+        return report
+
+    async def metrics(self) -> bytes:
+        """Prometheus' text: the gauges read from the read models now, then every counter of this process."""
+        async with self.store.pool.acquire() as conn:
+            by_status = await conn.fetch("SELECT status, count(*) AS n FROM contract_summary GROUP BY status")
+            pending = await conn.fetchval("SELECT count(*) FROM reminders WHERE sent_at IS NULL")
+        metrics.CONTRACTS.clear()
+        for row in by_status:
+            metrics.CONTRACTS.labels(row["status"]).set(row["n"])
+        metrics.REMINDERS_PENDING.set(pending)
+        return await metrics.exposition()
 
     async def anchor(self, actor: Actor) -> Anchor:
         auditor_only(actor)

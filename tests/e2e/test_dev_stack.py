@@ -73,6 +73,8 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         assert f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}/docs" in banner
         api = f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"
         assert httpx.get(f"{api}/health").json() == {"status": "ok"}
+        assert f"{api}/ready" in banner and f"{api}/metrics" in banner
+        assert "temporal_worker_task_slots_available" in httpx.get(f"{api}/metrics").text  # the SDK's, served too
         status = cli({**dev_env, "PACTE_API_URL": api}, tmp_path, "status")
         assert status.returncode == 0 and "ready" in status.stdout, status.stdout + status.stderr
         assert httpx.get(f"{api}/openapi.json").status_code == 200

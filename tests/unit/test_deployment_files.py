@@ -17,7 +17,17 @@ def compose() -> dict:  # type: ignore[type-arg]
 
 def test_compose_has_every_part_of_a_real_deployment() -> None:
     services = compose()["services"]
-    assert {"temporal-db", "temporal", "temporal-ui", "events-db", "pacte-worker", "pacte-api"} <= set(services)
+    assert {
+        "temporal-db",
+        "temporal",
+        "temporal-ui",
+        "events-db",
+        "pacte-migrate",
+        "pacte-worker",
+        "pacte-api",
+        "prometheus",
+        "grafana",
+    } <= set(services)
     # Temporal and the event store live on separate PostgreSQL servers.
     assert services["temporal"]["environment"]["POSTGRES_SEEDS"] == "temporal-db"
     assert services["temporal"]["environment"]["DEFAULT_NAMESPACE_RETENTION"].endswith("h")
@@ -33,9 +43,35 @@ def test_pacte_services_are_configured_only_through_known_settings() -> None:
         assert set(env) <= known, f"{name} sets unknown settings: {set(env) - known}"
         settings = Settings.model_validate({k.removeprefix("PACTE_").lower(): v for k, v in env.items()})
         assert settings.database_url is not None and "@events-db:5432/" in settings.database_url
+        # Least privilege: the runtime role, whose password the database's init script sets.
+        assert settings.runtime_database_url is not None
+        assert settings.runtime_database_url.startswith("postgresql://pacte_runtime:")
+        assert "CREATE ROLE pacte_runtime LOGIN PASSWORD" in (ROOT / "deploy" / "events-db-init.sql").read_text()
         assert settings.temporal_target() == "temporal:7233"
         assert settings.temporal_namespace == services["temporal"]["environment"]["DEFAULT_NAMESPACE"]
         assert settings.log_format == "json"
+        # A writable data volume (tokens, keys), waited for in order: migrations first, with the owner role.
+        assert str(settings.data_dir) == "/data" and "pacte-data:/data" in services[name]["volumes"]
+        assert services[name]["depends_on"]["pacte-migrate"]["condition"] == "service_completed_successfully"
+        assert "healthcheck" in services[name] and services[name]["stop_grace_period"]
+    api = Settings.model_validate(
+        {k.removeprefix("PACTE_").lower(): v for k, v in services["pacte-api"]["environment"].items()}
+    )
+    assert api.tokens_path() == Path("/data/tokens.json")  # on the volume: tokens added once are kept
+    assert "/ready" in " ".join(services["pacte-api"]["healthcheck"]["test"])
+    worker = services["pacte-worker"]["environment"]
+    assert f"pacte-worker:{worker['PACTE_METRICS_PORT']}" in (ROOT / "deploy" / "prometheus.yml").read_text()
+    migrate = services["pacte-migrate"]
+    assert migrate["command"] == ["pacte", "migrate"] and "PACTE_RUNTIME_DATABASE_URL" not in migrate["environment"]
+
+
+def test_grafana_is_provisioned_with_the_dashboard() -> None:
+    services = compose()["services"]
+    volumes = " ".join(services["grafana"]["volumes"])
+    assert "./deploy/grafana/provisioning:" in volumes and "./deploy/grafana/dashboards:" in volumes
+    provider = yaml.safe_load((ROOT / "deploy/grafana/provisioning/dashboards/pacte.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] in volumes
+    assert "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml" in " ".join(services["prometheus"]["volumes"])
 
 
 def test_published_ports_agree_with_settings() -> None:
@@ -55,3 +91,4 @@ def test_dockerfile_installs_the_package_and_runs_pacte() -> None:
         assert f"COPY {package} ./{package}" in dockerfile
     assert "pip install --no-cache-dir ." in dockerfile
     assert "USER pacte" in dockerfile
+    assert "chown pacte /data" in dockerfile and 'VOLUME ["/data"]' in dockerfile  # the service can write its data

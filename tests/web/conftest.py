@@ -17,11 +17,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore.store import EventStore
 from pacte.app import create_app
 from pacte.embedded import binary_path
+from pacte.metrics import sdk_metrics_address
 from pacte.runtime import build_worker
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
@@ -41,7 +43,10 @@ class Stack:
 async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     url = await create_fresh_database(postgres_server_url)
     store = await EventStore.connect(url)
+    # The SDK's runtime metrics exported as in production, so /metrics serves them beside ours.
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
     env = await WorkflowEnvironment.start_local(
+        runtime=runtime,
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_extra_args=["--log-level", "error"],

@@ -4,7 +4,9 @@ served by the app itself. The browser walkthrough (test_browser.py) drives the s
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +149,40 @@ async def test_ready_says_what_is_wrong(browser: Browser, web_stack: Stack) -> N
     checks = answer.json()["checks"]
     assert checks["worker"]["ok"] is False and "nobody-polls-this" in checks["worker"]["detail"]
     assert checks["temporal"]["ok"] and checks["event_store"]["ok"] and checks["migrations"]["ok"]
+
+
+async def test_metrics_show_ours_and_the_temporal_sdks(browser: Browser, web_stack: Stack) -> None:
+    await browser.sign_in("prefet")
+    await browser.get("/ui/contrats/proposer")
+    # Another département's territory: refused by the service for its scope.
+    await browser.post("/ui/contrats/proposer", {"territory": "D44", "annual_ceiling": "1 000,00 €"})
+    text = (await browser.get("/metrics")).text
+    assert 'pacte_commands_total{command="ProposeContract",outcome="refused"}' in text
+    assert 'pacte_refusals_total{code="out_of_scope"}' in text
+    assert "pacte_append_seconds_bucket" in text and "pacte_append_batch_size_bucket" in text
+    assert "pacte_events_appended_total" in text and "pacte_reminders_pending" in text
+    assert 'pacte_contracts{status="PROPOSED"}' in text
+    assert "temporal_worker_task_slots_available" in text  # the SDK's, from its loopback exporter
+    (Path(__file__).parent.parent.parent / ".metrics-seen.txt").write_text(text) if os.environ.get(
+        "PACTE_DUMP_METRICS"
+    ) else None
+
+
+# Emitted by the Temporal SDK only once they happen (a failed workflow task), so absent from a healthy run.
+EMITTED_ON_FIRST_OCCURRENCE = {"temporal_workflow_task_execution_failed"}
+
+
+async def test_the_grafana_dashboard_queries_metrics_the_service_exposes(browser: Browser) -> None:
+    import json
+
+    dashboard = json.loads((Path(__file__).parents[2] / "deploy/grafana/dashboards/pacte.json").read_text())
+    exposed = {line.split("{")[0].split(" ")[0] for line in (await browser.get("/metrics")).text.splitlines()}
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b((?:pacte|temporal)_[a-z_]+)\b", target["expr"])
+    }
+    assert len(queried) >= 10
+    missing = queried - exposed - EMITTED_ON_FIRST_OCCURRENCE
+    assert not missing, f"the dashboard queries metrics /metrics does not expose: {missing}"
