@@ -22,6 +22,7 @@ from pacte import tokens
 from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
+from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 
@@ -82,13 +83,18 @@ async def run_dev(settings: Settings, console: Console) -> None:
     try:
         if settings.temporal_address is None:
             temporal = start_temporal_dev_server(
-                settings.data_dir, settings.dev_temporal_port, settings.dev_ui_port, settings.temporal_namespace
+                settings.data_dir,
+                settings.dev_temporal_port,
+                settings.dev_ui_port,
+                settings.temporal_namespace,
+                SEARCH_ATTRIBUTE_TYPES if settings.temporal_search_attributes else None,
             )
             temporal_box.append(temporal)
             log.info("temporal dev server starting", pid=temporal.pid, db=str(settings.data_dir / "temporal.db"))
         async with open_store(settings) as store:
             log.info("event store ready (migrations applied)")
             client = await connect_temporal(settings, attempts=120)
+            await check_search_attributes(client, settings)
             worker = worker_for(client, store, settings)
             app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
             server = QuietServer(

@@ -87,8 +87,14 @@ def binary_path(name: str) -> str:
     raise FileNotFoundError(f"{name} is not installed; run `make run` or `pip install -e .` first")
 
 
-def start_temporal_dev_server(data_dir: Path, port: int, ui_port: int, namespace: str) -> subprocess.Popen[bytes]:
-    """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port``."""
+def start_temporal_dev_server(
+    data_dir: Path, port: int, ui_port: int, namespace: str, search_attributes: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port`` and the
+    given search attributes (name -> type) registered."""
+    registered = [
+        arg for name, kind in (search_attributes or {}).items() for arg in ("--search-attribute", f"{name}={kind}")
+    ]
     private_dir(data_dir)
     log = (data_dir / "temporal.log").open("ab")
     return subprocess.Popen(
@@ -108,6 +114,7 @@ def start_temporal_dev_server(data_dir: Path, port: int, ui_port: int, namespace
             namespace,
             "--log-level",
             "warn",
+            *registered,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=None, description="host:port of Temporal; unset: `pacte dev` starts a dev server, others use 127.0.0.1"
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace")
+    temporal_search_attributes: bool = Field(
+        default=True,
+        description="Contracts upsert their status, territory, kind, région and year as search attributes (registered "
+        "by `pacte dev`; on a cluster by `pacte search-attributes`: the worker refuses to start without them)",
+    )
     temporal_tls: bool = Field(
         default=False, description="Connect to Temporal over TLS (implied by a CA or client cert)"
     )

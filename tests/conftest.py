@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from eventstore.store import EventStore
 from pacte.embedded import binary_path, start_embedded_postgres, with_database
 from pacte.runtime import build_worker
+from workflows.contract import SEARCH_ATTRIBUTES
 
 # In CI, Hypothesis draws the same examples every run, so a red build means a change broke something; a developer's
 # run explores new examples (and keeps the failing ones in .hypothesis/ to replay them first).
@@ -101,6 +102,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
     yield env

@@ -74,6 +74,7 @@ class CampaignWorkflow:
                         policy=input.policy,
                         clock_offset_s=input.clock_offset_s,
                         propose=command,
+                        search_attributes=input.search_attributes,
                     ),
                     id=command.contract_id,
                     parent_close_policy=ParentClosePolicy.ABANDON,  # a contract outlives its campaign

@@ -16,7 +16,7 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -44,6 +44,15 @@ APPEND_RETRY = RetryPolicy(
 # with a problem and the contract is usable at once (an update holds the workflow's lock while it waits).
 
 
+SEARCH_ATTRIBUTES_PATCH = "search-attributes-v1"
+STATUS = SearchAttributeKey.for_keyword("PacteStatus")
+TERRITORY = SearchAttributeKey.for_keyword("PacteTerritory")
+KIND = SearchAttributeKey.for_keyword("PacteKind")
+REGION = SearchAttributeKey.for_keyword("PacteRegion")
+YEAR = SearchAttributeKey.for_int("PacteYear")
+SEARCH_ATTRIBUTES = (STATUS, TERRITORY, KIND, REGION, YEAR)
+
+
 def refusal(error: DomainError) -> ApplicationError:
     details = error.to_dict() | ({"line": error.line} if isinstance(error, LineRefused) else {})
     return ApplicationError(error.message, details, type=error.code, non_retryable=True)
@@ -58,6 +67,8 @@ class ContractWorkflow:
         self._policy = input.policy
         self._offset = timedelta(seconds=input.clock_offset_s)
         self._reminded: set[str] = set(input.reminded)
+        self._search_attributes = input.search_attributes
+        self._published: tuple[object, ...] | None = None
         self._append_total = timedelta(seconds=input.append_total_s)
         self._lock = asyncio.Lock()
         self._run_year = self._state.current_year
@@ -98,7 +109,36 @@ class ContractWorkflow:
                 clock_offset_s=self._offset.total_seconds(),
                 reminded=tuple(sorted(self._reminded)),
                 append_total_s=self._append_total.total_seconds(),
+                search_attributes=self._search_attributes,
             )
+        )
+
+    def _publish(self) -> None:
+        """The contract's status, territory, kind, région and programme year as search attributes, so Temporal's Web
+        UI lists and filters contracts by them; upserted when they change. (Behind a patch: runs recorded before it
+        replay without these commands.)"""
+        if not self._search_attributes or self._state.status is Status.NONE:
+            return
+        state = self._state
+        values = (
+            state.status.value,
+            state.territory_id,
+            state.kind.value if state.kind else "",
+            state.region,
+            state.current_year,
+        )
+        if values == self._published or not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            return
+        self._published = values
+        year = YEAR.value_set(state.current_year) if state.current_year is not None else YEAR.value_unset()
+        workflow.upsert_search_attributes(
+            [
+                STATUS.value_set(state.status.value),
+                TERRITORY.value_set(state.territory_id),
+                KIND.value_set(values[2]),  # type: ignore[arg-type]
+                REGION.value_set(state.region),
+                year,
+            ]
         )
 
     def _now(self) -> datetime:
@@ -279,6 +319,7 @@ class ContractWorkflow:
             )
         for event in events:
             self._state = evolve(self._state, event)
+        self._publish()
         if self._run_year is None:  # the year this run executes: a later year means continuing as new
             self._run_year = self._state.current_year
         for event in events:

@@ -26,6 +26,9 @@ class ContractWorkflowInput(BaseModel):
     reminded: tuple[str, ...] = ()  # deadline keys whose reminder is already in the outbox
     append_total_s: float = 60.0  # the bounded total of one append's retries
     propose: Command | None = None  # a campaign starts a contract with its proposal
+    # Upsert the contract's search attributes (status, territory, kind, région, year) for Temporal's Web UI; only
+    # where they are registered (pacte dev registers them; on a cluster, `pacte search-attributes`).
+    search_attributes: bool = False
 
 
 class CommandRequest(BaseModel):
@@ -63,6 +66,7 @@ class CampaignInput(BaseModel):
     policy: Policy = DEFAULT_POLICY
     clock_offset_s: float = 0.0
     poll_seconds: int = 5  # how often a campaign looks for its answers
+    search_attributes: bool = False  # passed to the contracts it starts (see ContractWorkflowInput)
 
 
 class CampaignProgress(BaseModel):

@@ -52,3 +52,11 @@ def migrate() -> None:
 
     _run(lambda: admin.migrate(get_settings()))
     out.print("migrations applied")
+
+
+def search_attributes() -> None:
+    """Register the contracts' search attributes (status, territory, kind, région, year) on the Temporal namespace,
+    once per cluster, so its Web UI lists and filters contracts by them. `pacte dev` registers them itself."""
+    _setup_logging()
+    added = _run(lambda: admin.register_search_attributes(get_settings()))
+    out.print(f"registered: {', '.join(added)}" if added else "already registered")

@@ -7,10 +7,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.settings import Settings
+from workflows.contract import SEARCH_ATTRIBUTES, YEAR
 
 T = TypeVar("T")
 
@@ -39,6 +44,43 @@ async def rebuild_projections(settings: Settings) -> int:
     return await _as_owner(settings, rebuild)
 
 
+# The contracts' search attributes and their Temporal types (see workflows/contract.py).
+SEARCH_ATTRIBUTE_TYPES = {key.name: "Int" if key is YEAR else "Keyword" for key in SEARCH_ATTRIBUTES}
+
+
+async def missing_search_attributes(client: Client, namespace: str) -> list[str]:
+    known = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    return [name for name in SEARCH_ATTRIBUTE_TYPES if name not in known.custom_attributes]
+
+
+async def register_search_attributes(settings: Settings) -> list[str]:
+    """Register the contracts' search attributes on the namespace (an operator's job, once); returns those added."""
+    client = await connect_temporal(settings, attempts=5)
+    missing = await missing_search_attributes(client, settings.temporal_namespace)
+    if missing:
+        types = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT}
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=settings.temporal_namespace,
+                search_attributes={name: types[SEARCH_ATTRIBUTE_TYPES[name]] for name in missing},
+            )
+        )
+    return missing
+
+
+async def check_search_attributes(client: Client, settings: Settings) -> None:
+    """A worker whose contracts would upsert unregistered search attributes would fail every workflow task: refuse
+    to start instead, saying what to do."""
+    if not settings.temporal_search_attributes:
+        return
+    missing = await missing_search_attributes(client, settings.temporal_namespace)
+    if missing:
+        raise ConnectionError(
+            f"search attributes {', '.join(missing)} are not registered on namespace {settings.temporal_namespace!r}: "
+            "run `pacte search-attributes` once (or set PACTE_TEMPORAL_SEARCH_ATTRIBUTES=false)"
+        )
+
+
 async def run_worker(settings: Settings) -> None:
     """The worker until SIGINT or SIGTERM; then its activities get ``shutdown_grace_s`` and are cancelled."""
     stop = asyncio.Event()
@@ -46,6 +88,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         async with open_store(settings) as store:
             client = await connect_temporal(settings, attempts=60)
+            await check_search_attributes(client, settings)
             async with worker_for(client, store, settings):
                 if settings.metrics_port is None:
                     await stop.wait()

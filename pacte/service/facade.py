@@ -160,7 +160,13 @@ class Pacte:
             ),
             key,
         )
-        outcome = await operations.propose(self.client, self.settings.task_queue, command, store=self.store)
+        outcome = await operations.propose(
+            self.client,
+            self.settings.task_queue,
+            command,
+            store=self.store,
+            search_attributes=self.settings.temporal_search_attributes,
+        )
         if not outcome.created or outcome.result is None:
             raise DomainError(
                 f"contract_id: {outcome.contract_id} already exists", field="contract_id", code="already_exists"
@@ -241,7 +247,13 @@ class Pacte:
             check_territory_scope(actor, contract_territory(contract_id))
             now = datetime.now(UTC)
             lines = tuple(parse_line(raw, n, actor, now) for n, raw in raw_lines)
-            outcome = await operations.import_contract(self.client, self.settings.task_queue, contract_id, lines)
+            outcome = await operations.import_contract(
+                self.client,
+                self.settings.task_queue,
+                contract_id,
+                lines,
+                search_attributes=self.settings.temporal_search_attributes,
+            )
         except DomainError as error:
             return ImportOutcome(
                 contract_id=contract_id,
@@ -453,6 +465,7 @@ class Pacte:
                     actor=actor,
                     request_prefix=campaign_id,
                     at=datetime.now(UTC),
+                    search_attributes=self.settings.temporal_search_attributes,
                 ),
                 id=campaign_id,
                 task_queue=self.settings.task_queue,

@@ -88,11 +88,20 @@ async def send_command(client: Client, command: Command, *, answer_within_s: flo
         raise
 
 
-async def start_contract(client: Client, task_queue: str, contract_id: str, *, clock_offset_s: float = 0.0) -> None:
+async def start_contract(
+    client: Client,
+    task_queue: str,
+    contract_id: str,
+    *,
+    clock_offset_s: float = 0.0,
+    search_attributes: bool = False,
+) -> None:
     """Start (or join) the contract's workflow. A closed contract's id is never reused: its history stays its own."""
     await client.start_workflow(
         ContractWorkflow.run,
-        ContractWorkflowInput(contract_id=contract_id, clock_offset_s=clock_offset_s),
+        ContractWorkflowInput(
+            contract_id=contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+        ),
         id=contract_id,
         task_queue=task_queue,
         # Starting twice is harmless: the second start joins the running workflow.
@@ -108,6 +117,7 @@ async def propose(
     *,
     store: EventStore | None = None,
     clock_offset_s: float = 0.0,
+    search_attributes: bool = False,
 ) -> ProposeOutcome:
     """Propose the territory's contract. With the store, a territory whose contract was terminated before it was
     signed — or whose earlier proposal recorded nothing — gets a new attempt, ``cls-<siren>-2``…, linked to the
@@ -124,7 +134,9 @@ async def propose(
                 continue
             return ProposeOutcome(contract_id=contract_id, created=False, result=None)
         try:
-            await start_contract(client, task_queue, contract_id, clock_offset_s=clock_offset_s)
+            await start_contract(
+                client, task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+            )
         except WorkflowAlreadyStartedError:  # a workflow ran under this id already
             if store is not None and await store.stream_version(contract_id) == 0:
                 continue  # and recorded nothing (its proposal was refused): the id holds no contract
@@ -152,7 +164,13 @@ class ImportResult:
 
 
 async def import_contract(
-    client: Client, task_queue: str, contract_id: str, lines: tuple[ImportLine, ...], *, clock_offset_s: float = 0.0
+    client: Client,
+    task_queue: str,
+    contract_id: str,
+    lines: tuple[ImportLine, ...],
+    *,
+    clock_offset_s: float = 0.0,
+    search_attributes: bool = False,
 ) -> ImportResult:
     """Take over a contract's history: a dry run first (a refused file starts nothing), then one update that
     decides it again in the workflow and records it in one append. The same file again records nothing."""
@@ -162,7 +180,9 @@ async def import_contract(
     # itself records a file already in once (each line's request id derives from its content) and says "unchanged".
     digest = hashlib.sha256("\n".join(line.command.request_id for line in lines).encode()).hexdigest()[:32]
     try:
-        await start_contract(client, task_queue, contract_id, clock_offset_s=clock_offset_s)
+        await start_contract(
+            client, task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+        )
     except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
         state = await closed_state(client, contract_id)
         if all(line.command.request_id in state.request_ids for line in lines):

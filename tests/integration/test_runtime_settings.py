@@ -8,16 +8,20 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
+from pacte.embedded import binary_path
 from pacte.runtime import temporal_tls, worker_for
+from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes, register_search_attributes
 from pacte.service.catalogue import ProposeBody
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from tests.conftest import create_fresh_database, drop_database
+from workflows.contract import KIND, REGION, STATUS, TERRITORY
 
 pytestmark = pytest.mark.integration
 
@@ -39,6 +43,28 @@ async def test_a_worker_with_one_slot_of_each_kind_runs_contracts(
         for territory in ("D11", "D12"):
             answer = await pacte.propose(prefet, ProposeBody(territory=territory, annual_ceiling=10_000_000))
             assert answer.state.status.value == "PROPOSED"
+        # The contract shows in Temporal's Web UI with its business columns (search attributes).
+        described = await temporal_env.client.get_workflow_handle("cls-d12").describe()
+        attributes = described.typed_search_attributes
+        assert attributes.get(STATUS) == "PROPOSED" and attributes.get(TERRITORY) == "D12"
+        assert attributes.get(KIND) == "departement" and attributes.get(REGION) == "76"
+
+
+async def test_a_worker_refuses_to_start_where_the_search_attributes_are_not_registered(store: EventStore) -> None:
+    bare = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary_path("temporal"),
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    try:
+        settings = Settings(temporal_address=bare.client.service_client.config.target_host)
+        with pytest.raises(ConnectionError, match="pacte search-attributes"):
+            await check_search_attributes(bare.client, settings)
+        assert sorted(await register_search_attributes(settings)) == sorted(SEARCH_ATTRIBUTE_TYPES)
+        await check_search_attributes(bare.client, settings)  # registered now: the worker may start
+        assert await register_search_attributes(settings) == []  # once is enough
+    finally:
+        await bare.shutdown()
 
 
 async def test_a_pool_without_statement_cache_and_with_a_statement_timeout(postgres_server_url: str) -> None:

@@ -28,6 +28,7 @@ from pacte.runtime import build_worker
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from tests.conftest import create_fresh_database, drop_database
+from workflows.contract import SEARCH_ATTRIBUTES
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -49,6 +50,7 @@ async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathF
         runtime=runtime,
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
     data = tmp_path_factory.mktemp("web-data")
