@@ -15,6 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from domain.events import Event
 from domain.upcasting import parse_event_json
@@ -28,6 +30,7 @@ EVENT_COLUMNS = """global_position, tx_id::text::bigint AS tx_id, stream_id, ver
                    schema_version, payload, metadata, occurred_at, recorded_at, prev_hash, hash"""
 # Only transactions that have finished are below this: what a follower may read without ever skipping.
 SAFE_TX = "pg_snapshot_xmin(pg_current_snapshot())"
+_tracer = trace.get_tracer("pacte.eventstore")  # a no-op until the process installs a tracer provider
 CHANNEL = "pacte_events"  # followers LISTEN here
 
 
@@ -121,8 +124,14 @@ class EventStore:
             return AppendResult(
                 stream_id=stream_id, version=expected_version, first_position=None, already_appended=False
             )
+        span = _tracer.start_as_current_span(
+            "pacte_append",
+            kind=SpanKind.CLIENT,
+            attributes={"db.system": "postgresql", "db.operation": "SELECT pacte_append", "pacte.stream_id": stream_id},
+        )
         try:
-            return await retry_transient(lambda: self._append_once(stream_id, expected_version, events))
+            with span:
+                return await retry_transient(lambda: self._append_once(stream_id, expected_version, events))
         except BaseException:
             self.projector.forget(stream_id)
             raise

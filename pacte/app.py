@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse
 from pacte import api
 from pacte.service.facade import Pacte
 from pacte.settings import Settings, get_settings
+from pacte.tracing import instrument_api
 from pacte.web import create_web
 
 WEB_ROOT = "/ui"
@@ -25,6 +26,8 @@ def create_app(settings: Settings | None = None, *, service: Pacte | None = None
         return found
 
     app.mount(WEB_ROOT, create_web(settings, running))
+
+    instrument_api(app)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -12,6 +12,8 @@ from typing import Literal
 
 import structlog
 
+from pacte.tracing import add_trace_ids
+
 _configured = False
 
 
@@ -23,6 +25,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "js
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)

@@ -35,6 +35,7 @@ from eventstore.store import EventStore
 from pacte.embedded import ensure_database, start_embedded_postgres
 from pacte.metrics import sdk_metrics_address
 from pacte.settings import Settings
+from pacte.tracing import temporal_interceptors
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import ContractWorkflow
 
@@ -192,7 +193,7 @@ async def connect_temporal(
                 data_converter=pydantic_data_converter,
                 tls=temporal_tls(settings),
                 api_key=settings.temporal_api_key,
-                interceptors=interceptors,
+                interceptors=list(interceptors) or temporal_interceptors(),
             )
         except RuntimeError as exc:  # the core SDK raises RuntimeError when it cannot connect
             last = exc

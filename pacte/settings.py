@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int | None = Field(
         default=None, ge=1, description="Activity slots of a worker (unset: the SDK's default)"
     )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint receiving traces (e.g. http://collector:4318/v1/traces); unset: none",
+    )
+    service_name: str = Field(default="pacte", description="service.name of the traces")
     metrics_port: int | None = Field(
         default=None, description="Port where `pacte worker` serves /metrics (the API serves /metrics itself)"
     )

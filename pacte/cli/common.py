@@ -20,6 +20,7 @@ from pacte.logging import configure_logging
 from pacte.runtime import configure_temporal_runtime
 from pacte.service import ContractNotFound
 from pacte.settings import get_settings
+from pacte.tracing import configure_tracing
 
 out = Console()
 err = Console(stderr=True)
@@ -58,6 +59,7 @@ def _setup_logging(default: str = "json") -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format or default)  # type: ignore[arg-type]
     configure_temporal_runtime()
+    configure_tracing(settings)
 
 
 def _print_json(value: Any) -> None:

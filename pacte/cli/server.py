@@ -7,6 +7,7 @@ from pacte.logging import configure_logging
 from pacte.runtime import configure_temporal_runtime
 from pacte.service import admin
 from pacte.settings import get_settings
+from pacte.tracing import configure_tracing
 
 
 def dev() -> None:
@@ -16,6 +17,7 @@ def dev() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format or "console")
     configure_temporal_runtime()
+    configure_tracing(settings)
     _run(lambda: run_dev(settings, out))
 
 
