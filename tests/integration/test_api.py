@@ -4,7 +4,7 @@ write nothing, audits and exports, and generated bad input that never yields a 5
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from temporalio.client import Client
 
 from domain.actors import Actor, Role
+from domain.business_time import PARIS
 from eventstore.store import EventStore
 from pacte.service.catalogue import COMMAND_ROUTES
 from tests.integration.helpers import auth
@@ -269,7 +270,7 @@ async def test_auditors_read_replay_verify_and_export(api, client: Client) -> No
     a = auth(issued, "auditor")
     timeline = (await http.get(f"/contracts/{CID}/timeline", headers=a)).json()
     assert timeline[0]["event_type"] == "ContractProposed" and timeline[0]["role"] == "prefet"
-    today = datetime.now(UTC).date()
+    today = datetime.now(PARIS).date()  # a business date: the day in Paris (after 23:00 UTC, already tomorrow)
     assert (await http.get(f"/contracts/{CID}/as-of/2023-01-01", headers=a)).json()["status"] == "NONE"
     assert (await http.get(f"/contracts/{CID}/as-of/{today}", headers=a)).json()["status"] in (
         "PROPOSED",

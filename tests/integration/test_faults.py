@@ -62,6 +62,8 @@ async def run_programme(url: str, *, kill_worker: bool) -> dict[str, list[tuple[
             # The Java test server does not move a dead worker's sticky tasks back to the shared queue (a real
             # Temporal server does, after a timeout): the worker here keeps no sticky cache.
             "PACTE_WORKER_MAX_CACHED_WORKFLOWS": "0",
+            # The simulation starts contracts without search attributes (the test server has no registry of them).
+            "PACTE_TEMPORAL_SEARCH_ATTRIBUTES": "false",
         }
         workers.append(
             subprocess.Popen([PACTE, "worker"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
