@@ -106,15 +106,38 @@ def baseline_row(stream: str, version: int, e: NewEvent) -> tuple[Any, ...]:
     )
 
 
+ROUNDS = 7  # --rounds; --quick: 3
+
+
 async def rounds(
-    ours: Callable[[], Awaitable[float]], theirs: Callable[[], Awaitable[float]], n: int = 3
-) -> tuple[float, float]:
-    """Alternate the two measurements ``n`` times; keep the median of each."""
+    ours: Callable[[], Awaitable[float]], theirs: Callable[[], Awaitable[float]], n: int | None = None
+) -> tuple[list[float], list[float]]:
+    """The two measurements interleaved ``n`` times (baseline first, then ours, each round): a slow patch of the
+    machine hits both, so each round's ratio means something even when the absolute rates drift."""
     a, b = [], []
-    for _ in range(n):
+    for _ in range(n or ROUNDS):
         b.append(await theirs())
         a.append(await ours())
-    return statistics.median(a), statistics.median(b)
+    return a, b
+
+
+def summary(
+    ours: list[float], base: list[float], unit: str, base_name: str, ratio_of_time: bool = False
+) -> dict[str, Any]:
+    """Medians of each side, and the ratio per round: its median and its spread (min–max). For throughputs the
+    ratio is ours/baseline (higher is better); for times, ours/baseline too (lower is better)."""
+    ratios = [o / b for o, b in zip(ours, base, strict=True)]
+    digits = 1 if unit == "ms" else 0
+    scale = 1000 if unit == "ms" else 1
+    return {
+        unit: round(statistics.median(ours) * scale, digits),
+        base_name: round(statistics.median(base) * scale, digits),
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
+        "rounds": len(ratios),
+        "better": "lower" if ratio_of_time else "higher",
+    }
 
 
 async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
@@ -248,55 +271,34 @@ async def bench(url: str, n: int, big: int) -> dict[str, Any]:
 
     result: dict[str, Any] = {}
     ours, base = await rounds(lambda: b.ours_single(n), lambda: b.baseline_single(n))
-    result["append_single"] = {
-        "events_per_s": round(ours),
-        "baseline_per_s": round(base),
-        "ratio": round(ours / base, 3),
-    }
+    result["append_single"] = summary(ours, base, "events_per_s", "baseline_per_s")
     ours, base = await rounds(lambda: b.ours_single(n, prefix="plain"), lambda: b.baseline_single(n))
-    result["append_single_without_projection"] = {
-        "events_per_s": round(ours),
-        "baseline_per_s": round(base),
-        "ratio": round(ours / base, 3),
-    }
+    result["append_single_without_projection"] = summary(ours, base, "events_per_s", "baseline_per_s")
     ours, base = await rounds(lambda: b.ours_writers(8, n // 8), lambda: b.baseline_writers(8, n // 8))
-    result["append_8_writers"] = {
-        "events_per_s": round(ours),
-        "baseline_per_s": round(base),
-        "ratio": round(ours / base, 3),
-    }
+    result["append_8_writers"] = summary(ours, base, "events_per_s", "baseline_per_s")
     ours, base = await rounds(lambda: b.ours_batch(1000), lambda: b.copy_batch(1000))
-    result["append_batch_1000"] = {
-        "events_per_s": round(ours),
-        "copy_baseline_per_s": round(base),
-        "ratio": round(ours / base, 3),
-    }
+    result["append_batch_1000"] = summary(ours, base, "events_per_s", "copy_baseline_per_s")
 
     stream = "cls-replay"
     await store.append(stream, 0, stored(stream, contract_events(stream, 1000)))
     base_stream = b.stream("base")
     await raw.executemany(BASELINE_INSERT, [baseline_row(base_stream, i + 1, e) for i, e in enumerate(b.events[:1000])])
-    ours_s, base_s = await rounds(
+    ours, base = await rounds(
         lambda: timed(lambda: replay(store, stream)),
         lambda: timed(
             lambda: raw.fetch("SELECT * FROM baseline_events WHERE stream_id = $1 ORDER BY version", base_stream)
         ),
-        n=5,
+        n=max(5, ROUNDS),
     )
-    result["replay_1000"] = {
-        "ms": round(ours_s * 1000, 1),
-        "select_baseline_ms": round(base_s * 1000, 1),
-        "ratio": round(ours_s / base_s, 2),
-    }
+    result["replay_1000"] = summary(ours, base, "ms", "select_baseline_ms", ratio_of_time=True)
 
     es_count = min(n, 1000)
-    theirs = statistics.median([await asyncio.to_thread(eventsourcing_rate, url, es_count) for _ in range(3)])
-    ours = statistics.median([await b.ours_single(es_count, prefix="plain") for _ in range(3)])
-    result["eventsourcing_library"] = {
-        "events_per_s": round(theirs),
-        "ours_per_s": round(ours),
-        "ratio": round(ours / theirs, 3),
-    }
+
+    async def theirs_rate() -> float:
+        return await asyncio.to_thread(eventsourcing_rate, url, es_count)
+
+    ours, base = await rounds(lambda: b.ours_single(es_count, prefix="plain"), theirs_rate)
+    result["eventsourcing_library"] = summary(ours, base, "events_per_s", "eventsourcing_per_s")
 
     # 100 000 events in one stream, replayed streamed by a separate process whose peak memory is measured.
     big_stream = "cls-big"
@@ -340,19 +342,46 @@ async def replay_child(url: str, stream: str) -> None:
     print(json.dumps({"peak_rss_mb": round(peak, 1), "seconds": round(seconds, 2), "version": state.version}))
 
 
+async def environment(admin: asyncpg.Connection, which: str) -> dict[str, Any]:
+    """What the figures were measured on: they compare only with figures of the same server and versions."""
+    import importlib.metadata
+    import os
+    import platform
+
+    versions = {name: importlib.metadata.version(name) for name in ("asyncpg", "temporalio", "eventsourcing")}
+    return {
+        "server": which,
+        "postgres": await admin.fetchval("SHOW server_version"),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "packages": versions,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=2000, help="events per single-append measurement")
     parser.add_argument("--big", type=int, default=100_000, help="events in the bounded-memory replay")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="interleaved rounds per measure (median, spread)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds, 500 events, 10 000 in the big replay")
     parser.add_argument("--replay-child", nargs=2, metavar=("URL", "STREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.replay_child:
         await replay_child(*args.replay_child)
         return
+    global ROUNDS
+    ROUNDS = 3 if args.quick else args.rounds
+    events, big = (500, 10_000) if args.quick else (args.events, args.big)
     async with bench_database() as (url, admin, which):
-        result = await bench(url, args.events, args.big)
-        result["server"] = which
-        result["postgres"] = await admin.fetchval("SHOW server_version")
+        started = time.perf_counter()
+        result = await bench(url, events, big)
+        result["run"] = await environment(admin, which) | {
+            "quick": args.quick,
+            "rounds": ROUNDS,
+            "events": events,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
         print(json.dumps(result))
 
 
