@@ -106,7 +106,8 @@ def baseline_row(stream: str, version: int, e: NewEvent) -> tuple[Any, ...]:
     )
 
 
-ROUNDS = 7  # --rounds; --quick: 3
+DEFAULT_ROUNDS = 7
+ROUNDS = DEFAULT_ROUNDS  # --rounds; --quick: 3
 
 
 async def rounds(
@@ -363,7 +364,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=2000, help="events per single-append measurement")
     parser.add_argument("--big", type=int, default=100_000, help="events in the bounded-memory replay")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help="interleaved rounds per measure (median, spread)")
+    parser.add_argument(
+        "--rounds", type=int, default=DEFAULT_ROUNDS, help="interleaved rounds per measure (median, spread)"
+    )
     parser.add_argument("--quick", action="store_true", help="3 rounds, 500 events, 10 000 in the big replay")
     parser.add_argument("--replay-child", nargs=2, metavar=("URL", "STREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
