@@ -16,6 +16,20 @@ class Role(StrEnum):
     SYSTEM = "system"  # the workflow itself: opening a year, recording a missed deadline
 
 
+NO_NUL = r"^[^\x00]*$"  # limits.STORABLE_TEXT
+
+
+class Person(BaseModel):
+    """The person behind a role identity — who signed, who changed something — as their identity provider knows them
+    (``sub`` is the stable key, ProConnect's). Recorded with every act they do, so an auditor sees the person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sub: str = Field(min_length=1, max_length=255, pattern=NO_NUL)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    email: str | None = Field(default=None, max_length=254, pattern=NO_NUL)
+
+
 class Actor(BaseModel):
     """A person acting in a role over a scope.
 
@@ -30,6 +44,9 @@ class Actor(BaseModel):
     scope: tuple[Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[*0-9A-Za-z]+$")], ...] = Field(
         default=(), max_length=200
     )
+    # Absent from the record when unknown (scripts' tokens, the calendar): facts recorded before persons were known
+    # keep exactly their stored form, so their history replays unchanged.
+    person: Person | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def covers(self, value: str) -> bool:
         return "*" in self.scope or value in self.scope

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from domain.actors import Actor, Role
+from domain.actors import Actor, Person, Role
 from pacte.cli.common import (
     err,
 )
@@ -24,8 +24,14 @@ def tokens_add(
         typer.Option(help="Départements (préfet), SIREN or D-code (collectivité), région (commissaire), * (national)"),
     ] = "",
     days: Annotated[int, typer.Option(help="Days before it expires")] = 365,
+    person_name: Annotated[
+        str | None, typer.Option(help="The person the token is for: every act done with it is attributed to them")
+    ] = None,
+    person_email: Annotated[str | None, typer.Option(help="Their e-mail")] = None,
+    person_sub: Annotated[str | None, typer.Option(help="Their stable id at the identity provider")] = None,
 ) -> None:
-    """Create a token; it is printed once, and only its hash is kept in PACTE_TOKENS_FILE."""
+    """Create a token; it is printed once, and only its hash is kept in PACTE_TOKENS_FILE. With --person-name, a
+    person's token: the record names them beside the role identity."""
     from pacte import tokens
 
     settings = get_settings()
@@ -33,7 +39,17 @@ def tokens_add(
         err.print("[red]refused[/] (invalid_value): scope: a collectivité acts only for itself, never nationally")
         raise typer.Exit(1)
     try:
-        actor = Actor(role=role, identity=identity, scope=tuple(x.strip() for x in scope.split(",") if x.strip()))
+        person = (
+            Person(sub=person_sub or person_email or person_name, name=person_name, email=person_email)
+            if person_name
+            else None
+        )
+        actor = Actor(
+            role=role,
+            identity=identity,
+            scope=tuple(x.strip() for x in scope.split(",") if x.strip()),
+            person=person,
+        )
         token, entry = tokens.add(settings.tokens_path(), actor, days=days)
     except ValueError as exc:
         err.print(f"[red]refused[/] (invalid_value): {exc}")

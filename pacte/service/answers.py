@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.actors import Person
 from domain.state import ContractState
 from eventstore.integrity import Anchor, VerifyReport
 from workflows.models import CampaignProgress
@@ -41,6 +42,7 @@ class TimelineEntry(BaseModel):
     event_type: str
     role: str
     identity: str
+    person: Person | None = Field(default=None, description="The person who did it, when known (sub, name, email)")
     occurred_at: datetime
     recorded_at: datetime
     recorded_by: str | None = Field(description="Who entered the fact, when not the party that did it")

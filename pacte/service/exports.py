@@ -19,6 +19,7 @@ CSV_COLUMNS = [
     "identity",
     "payload",
     "hash",
+    "person",
 ]
 
 
@@ -48,8 +49,15 @@ async def csv_lines(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
                 actor.get("identity"),
                 json.dumps(row["payload"], ensure_ascii=False),
                 row["hash"],
+                _person(actor.get("person")),
             ]
         )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+
+
+def _person(person: dict[str, Any] | None) -> str:
+    if not person:
+        return ""
+    return f"{person['name']} <{person['email']}>" if person.get("email") else person["name"]

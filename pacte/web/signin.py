@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.actors import Actor, Role
+from domain.actors import Actor, Person, Role
 
 ORGANISATIONS = {
     "prefecture-gironde": "Préfecture de la Gironde",
@@ -34,6 +34,13 @@ def demo_identities() -> list[DemoIdentity]:
         Role.AUDITOR: "Marc Durand",
     }
     return [
-        DemoIdentity(key, names[actor.role], ORGANISATIONS.get(actor.identity, actor.identity), actor)
+        DemoIdentity(
+            key,
+            names[actor.role],
+            ORGANISATIONS.get(actor.identity, actor.identity),
+            actor.model_copy(
+                update={"person": Person(sub=f"demo-{key}", name=names[actor.role], email=f"{key}@demo.pacte")}
+            ),
+        )
         for key, actor in DEMO.items()
     ]

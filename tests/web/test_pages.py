@@ -18,6 +18,7 @@ from tests.web.conftest import Browser, Stack
 pytestmark = pytest.mark.integration
 
 ANOTHER_PREFET = Actor(role=Role.PREFET, identity="prefecture-loire-atlantique", scope=("44",))
+AUDITOR = Actor(role=Role.AUDITOR, identity="cour-des-comptes", scope=("*",))
 
 
 async def versions(stack: Stack, contract_id: str) -> int:
@@ -186,3 +187,19 @@ async def test_the_grafana_dashboard_queries_metrics_the_service_exposes(browser
     assert len(queried) >= 10
     missing = queried - exposed - EMITTED_ON_FIRST_OCCURRENCE
     assert not missing, f"the dashboard queries metrics /metrics does not expose: {missing}"
+
+
+async def test_every_act_names_the_person_who_did_it(browser: Browser, web_stack: Stack) -> None:
+    await browser.sign_in("prefet")
+    await browser.get("/ui/contrats/cls-d33/actes/suspension")  # a form of the contract: the page's token
+    timeline = await web_stack.pacte.timeline(AUDITOR, "cls-d33")
+    proposal = timeline[0]
+    assert proposal.event_type == "ContractProposed" and proposal.identity == "prefecture-gironde"
+    assert proposal.person is not None and proposal.person.name == "Claire Martin"
+    assert proposal.person.sub == "demo-prefet" and proposal.person.email == "prefet@demo.pacte"
+    await browser.sign_in("auditor")
+    page = (await browser.get("/ui/contrats/cls-d33/historique")).text
+    assert "Claire Martin (prefecture-gironde, préfet)" in page
+    csv_text = (await browser.get("/ui/exports/evenements.csv", params={"contrat": "cls-d33"})).text
+    header, first = csv_text.splitlines()[:2]
+    assert header.endswith(",person") and first.endswith("Claire Martin <prefet@demo.pacte>")
