@@ -25,6 +25,7 @@ from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_s
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
+from pacte.web.signin import demo_grants
 
 log = structlog.stdlib.get_logger("pacte.dev")
 
@@ -96,6 +97,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
             client = await connect_temporal(settings, attempts=120)
             await check_search_attributes(client, settings)
             worker = worker_for(client, store, settings)
+            demo_grants(settings)  # the demo persons on the access list, like the demo tokens
             app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
             server = QuietServer(
                 uvicorn.Config(

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     tokens_file: Path | None = Field(
         default=None, description="Hashed bearer tokens of the API; unset: data_dir/tokens.json"
     )
+    access_file: Path | None = Field(
+        default=None,
+        description="Who may sign in to the web interface, as which role (pacte access …); unset: data_dir/access.json",
+    )
     session_key_file: Path | None = Field(
         default=None,
         description="Key (hex) that signs the web interface's session cookies; unset: data_dir/session.key",
@@ -105,6 +109,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".pacte"), description="Embedded PostgreSQL data and Temporal dev database")
     dev_temporal_port: int = Field(default=7233, description="gRPC port of the dev Temporal server")
     dev_ui_port: int = Field(default=8233, description="Web UI port of the dev Temporal server")
+
+    def access_path(self) -> Path:
+        return self.access_file or self.data_dir / "access.json"
 
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"

@@ -52,7 +52,7 @@ def load(path: Path) -> TokenFile:
     return TokenFile.model_validate_json(path.read_text())
 
 
-def save(path: Path, tokens: TokenFile) -> None:
+def save(path: Path, tokens: BaseModel) -> None:
     """Atomic, and private from the first byte: a temporary file of our own (created 0600), renamed over the file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600

@@ -11,6 +11,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from domain.actors import Actor
+from pacte import access
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -25,6 +26,7 @@ class Person(BaseModel):
     actor: Actor
     signed_in_at: datetime
     expires_at: datetime
+    grant_id: str | None = None  # the access list's grant it was opened under: revoked or expired, the session ends
 
 
 class SignInRequired(Exception):
@@ -45,10 +47,17 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def sign_in(request: Request, name: str, organisation: str, actor: Actor, hours: int) -> Person:
+def sign_in(
+    request: Request, name: str, organisation: str, actor: Actor, hours: int, grant_id: str | None = None
+) -> Person:
     now = datetime.now(UTC)
     person = Person(
-        name=name, organisation=organisation, actor=actor, signed_in_at=now, expires_at=now + timedelta(hours=hours)
+        name=name,
+        organisation=organisation,
+        actor=actor,
+        signed_in_at=now,
+        expires_at=now + timedelta(hours=hours),
+        grant_id=grant_id,
     )
     request.session.clear()  # nothing of a previous session carries over, the CSRF token included
     request.session["person"] = person.model_dump(mode="json")
@@ -69,9 +78,15 @@ def current(request: Request) -> Person | None:
     except ValidationError:
         request.session.clear()
         return None
-    if person.expires_at <= datetime.now(UTC):
+    now = datetime.now(UTC)
+    if person.expires_at <= now:
         request.session.clear()
         return None
+    if person.grant_id is not None:  # checked at every request: a revocation takes effect at once
+        settings = request.app.state.settings
+        if not access.active(access.load(settings.access_path()), person.grant_id, now):
+            request.session.clear()
+            return None
     return person
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from domain.actors import Actor, Person, Role
 
@@ -44,3 +46,27 @@ def demo_identities() -> list[DemoIdentity]:
         )
         for key, actor in DEMO.items()
     ]
+
+
+def demo_grants(settings: Any, now: datetime | None = None) -> None:
+    """The demo persons on the access list (pacte dev, the tests), each by its sub, renewed once expired."""
+    from pacte import access
+
+    now = now or datetime.now(UTC)
+    path = settings.access_path()
+    current = access.load(path)
+    for identity in demo_identities():
+        assert identity.actor.person is not None
+        sub = identity.actor.person.sub
+        if any(g.match == "sub" and g.value == sub and g.active(now) for g in current.grants):
+            continue
+        access.grant(
+            path,
+            "sub",
+            sub,
+            identity.actor.model_copy(update={"person": None}),
+            by="pacte dev",
+            days=30,
+            organisation=identity.organisation,
+            now=now,
+        )

@@ -27,6 +27,7 @@ from pacte.metrics import sdk_metrics_address
 from pacte.runtime import build_worker
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
+from pacte.web.signin import demo_grants
 from tests.conftest import create_fresh_database, drop_database
 from workflows.contract import SEARCH_ATTRIBUTES
 
@@ -55,6 +56,7 @@ async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathF
     )
     data = tmp_path_factory.mktemp("web-data")
     settings = Settings(task_queue=f"pacte-web-{uuid.uuid4().hex[:8]}", data_dir=data, demo_sign_in=True)
+    demo_grants(settings)
     pacte = Pacte(client=env.client, store=store, settings=settings)
     app = create_app(settings, service=pacte)
     try:

@@ -203,3 +203,25 @@ async def test_every_act_names_the_person_who_did_it(browser: Browser, web_stack
     csv_text = (await browser.get("/ui/exports/evenements.csv", params={"contrat": "cls-d33"})).text
     header, first = csv_text.splitlines()[:2]
     assert header.endswith(",person") and first.endswith("Claire Martin <prefet@demo.pacte>")
+
+
+async def test_the_access_list_decides_and_a_revocation_takes_effect_at_once(
+    browser: Browser, web_stack: Stack
+) -> None:
+    from pacte import access
+
+    path = web_stack.settings.access_path()
+    await browser.sign_in("commissaire")
+    assert (await browser.get("/ui/contrats")).status_code == 200
+    grant = next(g for g in access.load(path).grants if g.value == "demo-commissaire" and g.revoked_at is None)
+    access.revoke(path, grant.grant_id, by="test")
+    try:
+        # The very next request of the open session is refused: back to the sign-in page.
+        assert (await browser.get("/ui/contrats")).status_code == 303
+        # And signing in again is refused with a page that says why, nothing else opened.
+        await browser.get("/ui/connexion")
+        refused = await browser.post("/ui/connexion", {"identity": "commissaire", "next": "/ui/contrats"})
+        assert refused.status_code == 403 and "liste d&#39;accès" in refused.text
+        assert (await browser.get("/ui/contrats")).status_code == 303
+    finally:
+        access.grant(path, "sub", "demo-commissaire", grant.actor(), by="test", organisation=grant.organisation)

@@ -1,0 +1,94 @@
+"""The access list: a person or an organisation mapped to a role and scope, the most precise grant first; grants
+expire and are revoked at once; every change is logged; what cannot be a real grant is refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from domain.actors import Actor, Role
+from pacte import access
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PREFET_33 = Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",))
+AUDITOR = Actor(role=Role.AUDITOR, identity="cour-des-comptes", scope=("*",))
+MARIE = {"sub": "f3a9", "email": "Marie.Dupont@gironde.gouv.fr", "siret": "17330001300016", "given_name": "Marie"}
+
+
+def test_the_most_precise_grant_wins_and_an_unknown_person_gets_none(tmp_path: Path) -> None:
+    path = tmp_path / "access.json"
+    access.grant(path, "siren", "173300013", PREFET_33, by="admin", now=NOW)  # every agent of the préfecture
+    assert access.resolve(access.load(path), MARIE, NOW).identity == "prefecture-gironde"  # SIREN from the SIRET
+    access.grant(path, "email", "marie.dupont@gironde.gouv.fr", AUDITOR, by="admin", now=NOW)
+    assert access.resolve(access.load(path), MARIE, NOW).role is Role.AUDITOR  # the person before her organisation
+    assert access.resolve(access.load(path), {"sub": "someone", "email": "x@y.fr"}, NOW) is None
+
+
+def test_a_grant_expires_and_a_revoked_one_no_longer_opens_anything(tmp_path: Path) -> None:
+    path = tmp_path / "access.json"
+    entry = access.grant(path, "sub", "f3a9", PREFET_33, by="admin", days=30, now=NOW)
+    assert access.active(access.load(path), entry.grant_id, NOW)
+    assert not access.active(access.load(path), entry.grant_id, NOW + timedelta(days=30))
+    access.revoke(path, entry.grant_id, by="admin", now=NOW + timedelta(days=1))
+    assert access.resolve(access.load(path), MARIE, NOW + timedelta(days=2)) is None
+    with pytest.raises(ValueError, match="already revoked"):
+        access.revoke(path, entry.grant_id, by="admin")
+    log = [json.loads(line) for line in (tmp_path / "access-log.jsonl").read_text().splitlines()]
+    assert [e["did"] for e in log] == ["grant", "revoke"] and all(e["by"] == "admin" for e in log)
+
+
+@pytest.mark.parametrize(
+    ("match", "value", "actor", "rule"),
+    [
+        ("siret", "1733", PREFET_33, "14 digits"),
+        ("sub", "x", Actor(role=Role.PREFET, identity="p", scope=("999",)), "scope"),
+        ("sub", "x", Actor(role=Role.SYSTEM, identity="pacte", scope=("*",)), "system"),
+    ],
+)
+def test_a_grant_that_cannot_be_real_is_refused(
+    tmp_path: Path, match: access.Match, value: str, actor: Actor, rule: str
+) -> None:
+    with pytest.raises(ValueError, match=rule):
+        access.grant(tmp_path / "access.json", match, value, actor, by="admin")
+    assert not (tmp_path / "access.json").exists()
+
+
+def test_the_access_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacte.cli import app
+    from pacte.settings import get_settings
+
+    monkeypatch.setenv("PACTE_ACCESS_FILE", str(tmp_path / "access.json"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    granted = runner.invoke(
+        app,
+        [
+            "access",
+            "grant",
+            "--role",
+            "prefet",
+            "--identity",
+            "prefecture-gironde",
+            "--scope",
+            "33",
+            "--siret",
+            "17330001300016",
+            "--days",
+            "10",
+        ],
+    )
+    assert granted.exit_code == 0, granted.output
+    grant_id = granted.output.split()[1].rstrip(":")
+    assert "active" in runner.invoke(app, ["access", "list"]).output
+    assert runner.invoke(app, ["access", "revoke", grant_id]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["access", "list"]).output
+    both = runner.invoke(
+        app,
+        ["access", "grant", "--role", "prefet", "--identity", "p", "--scope", "33", "--sub", "a", "--email", "b@c.fr"],
+    )
+    assert both.exit_code == 2  # one way to match, not two
+    get_settings.cache_clear()
