@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install lint bench clean browser
+.PHONY: run test install lint bench clean browser oidc
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
@@ -45,7 +45,15 @@ browser:
 	  fi; \
 	fi
 
-test: lint browser
+# A real OpenID provider for the sign-in tests (panva/oidc-provider on Node, pinned by tests/oidc/package-lock.json).
+tests/oidc/node_modules/.installed: tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { echo "The sign-in tests run a local OpenID provider on Node.js: install node and npm."; exit 1; }
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+oidc: tests/oidc/node_modules/.installed
+
+test: lint browser oidc
 	$(BIN)/python -m pytest
 
 bench: install

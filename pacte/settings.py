@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(
         default=False, description="Send the session cookie over HTTPS only (set it behind TLS, as in production)"
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID provider (ProConnect's issuer URL); set, the web's sign-in goes through it"
+    )
+    oidc_client_id: str | None = Field(default=None, description="Pacte's client id at the provider")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="Pacte's client secret at the provider")
+    public_url: str | None = Field(
+        default=None,
+        description="Pacte's address as browsers reach it (the redirect URIs registered at the provider derive from "
+        "it: <public_url>/ui/oidc/retour); unset: the request's own",
     )
     demo_sign_in: bool = Field(
         default=False,

@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from pacte.service import ContractNotFound
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
-from pacte.web import acts, audit, auth, pages
+from pacte.web import acts, audit, auth, oidc, pages
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render
 from pacte.web.session import CsrfRefused, SignInRequired
@@ -31,6 +31,7 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
     web = FastAPI(title="Pacte — interface web", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.settings = settings
     web.state.service = service
+    web.state.oidc = oidc.client(settings) if settings.oidc_issuer else None
     web.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_key(),

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from domain.actors import Person
 from domain.errors import DomainError
 from pacte import access
 from pacte.web import session
+from pacte.web.oidc import SignInRefused, display_name, finish
 from pacte.web.rendering import ROOT, flash, render
 from pacte.web.signin import demo_identities
+
+log = structlog.stdlib.get_logger("pacte.web")
 
 router = APIRouter()
 
@@ -33,8 +39,75 @@ async def sign_in_page(request: Request) -> HTMLResponse:
         "signin.html",
         "Se connecter",
         identities=demo_identities() if demo else [],
+        oidc=request.app.state.oidc is not None,
         next=_safe_next(request.query_params.get("suivant")),
     )
+
+
+def _refused(request: Request, why: str) -> HTMLResponse:
+    log.warning("sign-in refused", reason=why)
+    return render(
+        request,
+        "error.html",
+        "Connexion refusée",
+        403,
+        message="La connexion n'a pas pu être vérifiée : rien n'a été ouvert. Recommencez depuis la page de connexion.",
+    )
+
+
+def _base(request: Request) -> str:
+    public = request.app.state.settings.public_url
+    return public.rstrip("/") if public else str(request.base_url).rstrip("/").removesuffix(ROOT)
+
+
+@router.get("/oidc/connexion")
+async def oidc_start(request: Request) -> Response:
+    oidc = request.app.state.oidc
+    if oidc is None:
+        raise DomainError("oidc: no identity provider is configured", field="oidc", code="not_found")
+    request.session["next"] = _safe_next(request.query_params.get("suivant"))
+    # authlib keeps the state and the nonce in the session, and checks both on return; the redirect URI is exact.
+    redirect: Response = await oidc.authorize_redirect(request, f"{_base(request)}{ROOT}/oidc/retour")
+    return redirect
+
+
+@router.get("/oidc/retour")
+async def oidc_return(request: Request) -> Response:
+    oidc = request.app.state.oidc
+    settings = request.app.state.settings
+    if oidc is None:
+        raise DomainError("oidc: no identity provider is configured", field="oidc", code="not_found")
+    try:
+        claims, id_token = await finish(oidc, request, settings)
+    except SignInRefused as refused:
+        request.session.clear()
+        return _refused(request, str(refused))
+    found = access.resolve(access.load(settings.access_path()), claims, datetime.now(UTC))
+    name = display_name(claims)
+    if found is None:
+        request.session.clear()
+        return render(
+            request,
+            "error.html",
+            "Accès non autorisé",
+            403,
+            message=f"{name} n'est pas sur la liste d'accès de Pacte (ou son accès a expiré ou été retiré). "
+            "Demandez-le à l'administrateur de votre préfecture : pacte access grant.",
+        )
+    person = Person(sub=str(claims["sub"]), name=name[:200], email=claims.get("email"))
+    next_url = _safe_next(request.session.get("next"))
+    organisation = found.organisation or str(claims.get("organizational_unit") or found.identity)
+    session.sign_in(
+        request,
+        name,
+        organisation,
+        found.actor().model_copy(update={"person": person}),
+        settings.session_hours,
+        found.grant_id,
+    )
+    request.session["id_token"] = id_token  # the hint the provider's sign-out asks for
+    flash(request, "info", f"Connecté : {name}, {organisation}.")
+    return RedirectResponse(next_url, status_code=303)
 
 
 @router.post("/connexion")
@@ -69,5 +142,18 @@ async def sign_in(request: Request, posted: dict[str, Any] = Depends(session.che
 
 @router.post("/deconnexion")
 async def sign_out(request: Request, _: dict[str, Any] = Depends(session.check_csrf)) -> RedirectResponse:
+    id_token = request.session.get("id_token")
     session.sign_out(request)
+    oidc = request.app.state.oidc
+    if oidc is not None and isinstance(id_token, str):
+        # Out of the provider too: its end-session endpoint, with the id_token as hint, then back here.
+        end = (await oidc.load_server_metadata())["end_session_endpoint"]
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "post_logout_redirect_uri": f"{_base(request)}{ROOT}/connexion",
+                "client_id": request.app.state.settings.oidc_client_id,
+            }
+        )
+        return RedirectResponse(f"{end}?{query}", status_code=303)
     return RedirectResponse(f"{ROOT}/connexion", status_code=303)
