@@ -13,8 +13,8 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: process.env.CLIENT_ID,
     client_secret: process.env.CLIENT_SECRET,
-    redirect_uris: [process.env.REDIRECT_URI],
-    post_logout_redirect_uris: [process.env.POST_LOGOUT_REDIRECT_URI],
+    redirect_uris: process.env.REDIRECT_URI.split(','),
+    post_logout_redirect_uris: process.env.POST_LOGOUT_REDIRECT_URI.split(','),
     response_types: ['code'],
     grant_types: ['authorization_code'],
     id_token_signed_response_alg: 'RS256',

@@ -5,7 +5,9 @@ sign-in. The browser tests serve it over HTTP with uvicorn; the others call it i
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +18,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.async_api import Browser as Chromium
+from playwright.async_api import async_playwright
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
@@ -122,3 +126,15 @@ async def served(web_stack: Stack) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
+
+
+CHROMIUM = os.environ.get("PACTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Chromium]:
+    assert shutil.which(CHROMIUM), f"no Chromium at {CHROMIUM}: `make test` installs Debian's package chromium"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        await browser.close()

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from domain.business_time import PARIS
 from tests.web.conftest import Stack
@@ -30,15 +29,6 @@ AXES = [
     ("A3", "GRANDE_EXCLUSION", "Maraudes et accès aux droits", "500 000,00 €"),
     ("A4", "TRANSITION_ECOLOGIQUE", "Précarité énergétique", "200 000,00 €"),
 ]
-
-
-@pytest.fixture(scope="module")
-async def chromium() -> AsyncIterator[Browser]:
-    assert shutil.which(CHROMIUM), f"no Chromium at {CHROMIUM}: `make test` installs Debian's package chromium"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        await browser.close()
 
 
 class Walk:
