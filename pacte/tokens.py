@@ -148,3 +148,20 @@ DEMO = {
 
 def json_line(entry: TokenEntry) -> str:
     return json.dumps(entry.model_dump(mode="json", exclude={"sha256"}), ensure_ascii=False)
+
+
+def revoke(path: Path, token_id: str, *, owner_sub: str | None = None) -> TokenEntry:
+    """Remove a token (it stops working at once); ``owner_sub``: only if it is that person's."""
+    with locked(path):
+        tokens = load(path)
+        for i, entry in enumerate(tokens.tokens):
+            person = entry.actor.person
+            if entry.token_id == token_id and (owner_sub is None or (person is not None and person.sub == owner_sub)):
+                del tokens.tokens[i]
+                save(path, tokens)
+                return entry
+    raise ValueError(f"token_id: no token {token_id!r}" + (" of yours" if owner_sub else ""))
+
+
+def of_person(tokens: TokenFile, sub: str) -> list[TokenEntry]:
+    return [e for e in tokens.tokens if e.actor.person is not None and e.actor.person.sub == sub]

@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from pacte.service import ContractNotFound
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
-from pacte.web import acts, audit, auth, oidc, pages
+from pacte.web import acts, audit, auth, oidc, pages, tokens_page
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render
 from pacte.web.session import CsrfRefused, SignInRequired
@@ -42,7 +42,13 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, acts, audit, pages):  # acts before pages: /contrats/proposer is not a contract's id
+    for module in (
+        auth,
+        acts,
+        audit,
+        tokens_page,
+        pages,
+    ):  # acts before pages: /contrats/proposer is not a contract's id
         web.include_router(module.router)
 
     @web.exception_handler(SignInRequired)

@@ -225,3 +225,28 @@ async def test_the_access_list_decides_and_a_revocation_takes_effect_at_once(
         assert (await browser.get("/ui/contrats")).status_code == 303
     finally:
         access.grant(path, "sub", "demo-commissaire", grant.actor(), by="test", organisation=grant.organisation)
+
+
+async def test_a_person_creates_lists_and_revokes_their_own_api_tokens(browser: Browser, web_stack: Stack) -> None:
+    from pacte import tokens
+
+    await browser.sign_in("prefet")
+    await browser.get("/ui/jetons")
+    created = await browser.post("/ui/jetons", {"days": "30"})
+    token = re.search(r'<code id="jeton">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
+    entry = next(e for e in tokens.load(web_stack.settings.tokens_path()).tokens if e.token_id in created.text)
+    assert entry.actor.person is not None and entry.actor.person.name == "Claire Martin"  # acts are hers
+    api = {"Authorization": f"Bearer {token}"}
+    listed = await browser.http.get("/contracts", headers=api)
+    assert listed.status_code == 200 and {c["contract_id"] for c in listed.json()} <= {"cls-d33", "cls-243300316"}
+    page = (await browser.get("/ui/jetons")).text
+    assert entry.token_id in page and token not in page  # listed, never shown again
+    # Someone else cannot revoke it; its owner can, and it stops working at once.
+    await browser.sign_in("auditor")
+    await browser.get("/ui/jetons")
+    await browser.post(f"/ui/jetons/{entry.token_id}/revocation", {})
+    assert (await browser.http.get("/contracts", headers=api)).status_code == 200
+    await browser.sign_in("prefet")
+    await browser.get("/ui/jetons")
+    await browser.post(f"/ui/jetons/{entry.token_id}/revocation", {})
+    assert (await browser.http.get("/contracts", headers=api)).status_code == 401
