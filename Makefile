@@ -19,6 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 install: $(VENV)/.installed
 
 run: install
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory oidc; fi
 	$(BIN)/pacte dev
 
 lint: install
@@ -45,13 +46,16 @@ browser:
 	  fi; \
 	fi
 
-# A real OpenID provider for the sign-in tests (panva/oidc-provider on Node, pinned by tests/oidc/package-lock.json).
-tests/oidc/node_modules/.installed: tests/oidc/package-lock.json
+# A real OpenID provider, ProConnect-shaped, for the sign-in tests and `pacte dev` (panva/oidc-provider on Node,
+# pinned by pacte/oidc_provider/package-lock.json). The tests need it; `make run` installs it when npm is there
+# (without Node, `pacte dev` offers the demo sign-in alone).
+OIDC := pacte/oidc_provider
+$(OIDC)/node_modules/.installed: $(OIDC)/package-lock.json
 	@command -v npm >/dev/null || { echo "The sign-in tests run a local OpenID provider on Node.js: install node and npm."; exit 1; }
-	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-oidc: tests/oidc/node_modules/.installed
+oidc: $(OIDC)/node_modules/.installed
 
 test: lint browser oidc
 	$(BIN)/python -m pytest

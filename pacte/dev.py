@@ -18,7 +18,7 @@ import structlog
 import uvicorn
 from rich.console import Console
 
-from pacte import tokens
+from pacte import dev_oidc, tokens
 from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
@@ -72,6 +72,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
 
     stop = asyncio.Event()
     temporal_box: list[subprocess.Popen[bytes]] = []
+    provider: subprocess.Popen[bytes] | None = None
 
     def hard_stop() -> None:  # a second Ctrl-C: no child outlives us
         for process in temporal_box:
@@ -98,6 +99,10 @@ async def run_dev(settings: Settings, console: Console) -> None:
             await check_search_attributes(client, settings)
             worker = worker_for(client, store, settings)
             demo_grants(settings)  # the demo persons on the access list, like the demo tokens
+            if settings.oidc_issuer is None and dev_oidc.available():
+                check_port_free("127.0.0.1", settings.dev_oidc_port, "local OpenID provider")
+                provider, settings = await asyncio.to_thread(dev_oidc.start, settings, settings.dev_oidc_port)
+                temporal_box.append(provider)  # stopped with the others, killed on a second Ctrl-C
             app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
             server = QuietServer(
                 uvicorn.Config(
@@ -122,6 +127,12 @@ async def run_dev(settings: Settings, console: Console) -> None:
                     console.print(f"  Temporal Web UI  http://127.0.0.1:{settings.dev_ui_port}")
                 console.print(f"  Temporal         {settings.temporal_target()}")
                 console.print(f"  Web interface    {api}/ui/  (sign in as any demo identity)")
+                if provider is not None:
+                    console.print(
+                        f"  OpenID provider  {settings.oidc_issuer}  (ProConnect-shaped; log in as "
+                        + ", ".join(dev_oidc.demo_people())
+                        + ")"
+                    )
                 console.print(f"  API docs         {api}/docs")
                 console.print(f"  Readiness        {api}/ready   (pacte status)")
                 console.print(f"  Metrics          {api}/metrics (Prometheus: Pacte's and the Temporal SDK's)")
@@ -135,6 +146,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 # The API's requests and the worker's activities get their grace side by side, not one after the other.
                 await asyncio.gather(serving, worker.shutdown())
     finally:
+        if provider is not None:
+            await asyncio.to_thread(_stop_process, provider)
         if temporal is not None:
             await asyncio.to_thread(_stop_process, temporal)
         remove_handlers()

@@ -118,6 +118,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".pacte"), description="Embedded PostgreSQL data and Temporal dev database")
     dev_temporal_port: int = Field(default=7233, description="gRPC port of the dev Temporal server")
+    dev_oidc_port: int = Field(default=8481, description="Port of the local OpenID provider under `pacte dev`")
     dev_ui_port: int = Field(default=8233, description="Web UI port of the dev Temporal server")
 
     def access_path(self) -> Path:

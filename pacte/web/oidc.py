@@ -6,9 +6,12 @@ checked (authlib, from the provider's discovery document), the userinfo verified
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+with warnings.catch_warnings():  # authlib 1.9 warns about its own httpx module at import; nothing for us to change
+    warnings.simplefilter("ignore")
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet

@@ -33,6 +33,7 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
         PACTE_DEV_TEMPORAL_PORT=str(free_port()),
         PACTE_DEV_UI_PORT=str(free_port()),
         PACTE_API_PORT=str(free_port()),
+        PACTE_DEV_OIDC_PORT=str(free_port()),
         PACTE_LOG_LEVEL="WARNING",
     )
     return env
@@ -91,6 +92,10 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         with httpx.Client(base_url=api, follow_redirects=True) as web:
             signin = web.get("/ui/connexion")
             assert "Se connecter comme préfet" in signin.text
+            # The local OpenID provider, ProConnect-shaped, knows the demo persons (make test installs it).
+            issuer = f"http://127.0.0.1:{dev_env['PACTE_DEV_OIDC_PORT']}"
+            assert issuer in banner and "S'identifier avec ProConnect" in signin.text
+            assert httpx.get(f"{issuer}/.well-known/openid-configuration").json()["issuer"] == issuer
             csrf = signin.text.split('name="csrf_token" value="')[1].split('"')[0]
             page = web.post("/ui/connexion", data={"identity": "prefet", "csrf_token": csrf, "next": "/ui/contrats"})
             assert "Gironde" in page.text and "Proposé" in page.text
@@ -99,8 +104,10 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         rest = stop_dev(process)
     assert process.returncode == 0, rest
     assert "Stopped." in rest
-    with socket.socket() as sock:  # every child let go of its port
-        sock.bind(("127.0.0.1", int(dev_env["PACTE_DEV_TEMPORAL_PORT"])))
+    for port in ("PACTE_DEV_TEMPORAL_PORT", "PACTE_DEV_OIDC_PORT"):  # every child let go of its port
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", int(dev_env[port])))
 
     # A second run finds the first one's workflows and events, and prints the same demo tokens.
     process, banner = start_dev(dev_env, tmp_path)

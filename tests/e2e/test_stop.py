@@ -172,6 +172,7 @@ async def test_a_second_ctrl_c_stops_dev_at_once_and_leaves_no_child(
 
     # Temporal's dev server no longer listens on its port: it is gone too (connections it left in TIME_WAIT aside).
     assert await asyncio.to_thread(_port_free_within, int(dev_env["PACTE_DEV_TEMPORAL_PORT"]), 5)
+    assert await asyncio.to_thread(_port_free_within, int(dev_env["PACTE_DEV_OIDC_PORT"]), 5)  # the provider too
 
 
 def _port_free_within(port: int, seconds: float) -> bool:

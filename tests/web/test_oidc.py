@@ -37,7 +37,7 @@ from tests.web.conftest import CSRF, Stack
 
 pytestmark = pytest.mark.integration
 
-HERE = Path(__file__).resolve().parents[1] / "oidc"
+HERE = Path(__file__).resolve().parents[2] / "pacte" / "oidc_provider"
 PEOPLE = {
     "marie-sub": {
         "email": "marie.dupont@gironde.gouv.fr",
@@ -94,7 +94,9 @@ BROWSER_BASE = f"http://127.0.0.1:{BROWSER_PORT}"
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     node = shutil.which("node")
-    assert node and (HERE / "node_modules" / "oidc-provider").exists(), "`make test` installs tests/oidc (npm ci)"
+    assert node and (HERE / "node_modules" / "oidc-provider").exists(), (
+        "`make test` installs pacte/oidc_provider (npm ci)"
+    )
     port = free_port()
     env = os.environ | {
         "PORT": str(port),
