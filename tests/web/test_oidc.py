@@ -369,3 +369,24 @@ async def test_in_chromium_a_prefet_and_a_collectivite_agent_sign_in_through_the
         await context.close()
         server.should_exit = True
         await serving
+
+
+async def test_an_id_token_not_signed_by_the_keys_pacte_trusts_is_refused(
+    pacte_oidc: httpx.AsyncClient, provider: str
+) -> None:
+    """As if the provider's answer had been forged: the id_token's signature does not verify with the keys Pacte
+    holds for the provider (same key id, another key), and nobody is signed in."""
+    http = pacte_oidc
+    callback = await to_provider(http, "marie-sub")
+    app = http._transport.app  # type: ignore[attr-defined]
+    oidc = next(r for r in app.routes if getattr(r, "path", "") == "/ui").app.state.oidc
+    await oidc.load_server_metadata()
+    async with httpx.AsyncClient() as plain:
+        kid = (await plain.get(f"{provider}/jwks")).json()["keys"][0]["kid"]
+    oidc.server_metadata["jwks"] = {"keys": [RSAKey.generate_key(2048, parameters={"kid": kid}).as_dict(private=False)]}
+    try:
+        refused = await http.get(callback.removeprefix("http://pacte"))
+        assert refused.status_code == 403 and "Connexion refusée" in refused.text
+        assert (await http.get("/ui/contrats")).status_code == 303
+    finally:
+        oidc.server_metadata.pop("jwks", None)  # the provider's real keys again, fetched on next use
