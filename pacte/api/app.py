@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from pacte.api import audit, campaigns, commands, contracts, errors, exports, reference
 from pacte.api.middleware import Authenticate, BodyLimit
 from pacte.service.facade import Pacte
+from pacte.service.identity import AccessTokens
 from pacte.settings import Settings, get_settings
 
 DOCS_ASSETS = Path(__file__).parent / "static"
@@ -56,7 +57,11 @@ def create_app(
     app.add_middleware(BodyLimit)
     # Added last, so it runs first.
     app.add_middleware(
-        Authenticate, tokens_path=settings.tokens_path, public_paths=public_paths, public_prefixes=public_prefixes
+        Authenticate,
+        tokens_path=settings.tokens_path,
+        public_paths=public_paths,
+        public_prefixes=public_prefixes,
+        access_tokens=AccessTokens(settings) if settings.oidc_issuer else None,
     )
     errors.install(app)
     for module in (reference, contracts, commands, audit, exports, campaigns):

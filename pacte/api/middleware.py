@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from pacte import tokens
 from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED
+from pacte.service.identity import AccessTokens
 
 
 class BodyLimit:
@@ -59,8 +60,10 @@ class Authenticate:
         tokens_path: Callable[[], Any],
         public_paths: frozenset[str] = frozenset(),
         public_prefixes: tuple[str, ...] = (),
+        access_tokens: AccessTokens | None = None,
     ) -> None:
         self.app = app
+        self.access_tokens = access_tokens  # the identity provider's access tokens, when Pacte signs in through one
         self.tokens_path = tokens_path
         self.public = self.PUBLIC | public_paths
         self.public_prefixes = self.PUBLIC_PREFIXES + public_prefixes
@@ -78,6 +81,10 @@ class Authenticate:
         actor = None
         if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
             actor = tokens.authenticate(tokens.load(self.tokens_path()), presented, datetime.now(UTC))
+        # Not one of ours: maybe the identity provider's access token, for a person on the access list.
+        provider_token = not presented.startswith("pacte_") and 0 < len(presented) <= 4096
+        if actor is None and self.access_tokens is not None and scheme.lower() == "bearer" and provider_token:
+            actor = await self.access_tokens.actor(presented)
         if actor is None:
             await JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return

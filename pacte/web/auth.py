@@ -11,11 +11,11 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.actors import Person
 from domain.errors import DomainError
 from pacte import access
+from pacte.service.identity import SignInRefused, actor_for, display_name
 from pacte.web import session
-from pacte.web.oidc import SignInRefused, display_name, finish
+from pacte.web.oidc import finish
 from pacte.web.rendering import ROOT, flash, render
 from pacte.web.signin import demo_identities
 
@@ -82,9 +82,9 @@ async def oidc_return(request: Request) -> Response:
     except SignInRefused as refused:
         request.session.clear()
         return _refused(request, str(refused))
-    found = access.resolve(access.load(settings.access_path()), claims, datetime.now(UTC))
     name = display_name(claims)
-    if found is None:
+    mapped = actor_for(claims, settings)
+    if mapped is None:
         request.session.clear()
         return render(
             request,
@@ -94,17 +94,10 @@ async def oidc_return(request: Request) -> Response:
             message=f"{name} n'est pas sur la liste d'accès de Pacte (ou son accès a expiré ou été retiré). "
             "Demandez-le à l'administrateur de votre préfecture : pacte access grant.",
         )
-    person = Person(sub=str(claims["sub"]), name=name[:200], email=claims.get("email"))
+    actor, found = mapped
     next_url = _safe_next(request.session.get("next"))
     organisation = found.organisation or str(claims.get("organizational_unit") or found.identity)
-    session.sign_in(
-        request,
-        name,
-        organisation,
-        found.actor().model_copy(update={"person": person}),
-        settings.session_hours,
-        found.grant_id,
-    )
+    session.sign_in(request, name, organisation, actor, settings.session_hours, found.grant_id)
     request.session["id_token"] = id_token  # the hint the provider's sign-out asks for
     flash(request, "info", f"Connecté : {name}, {organisation}.")
     return RedirectResponse(next_url, status_code=303)

@@ -6,24 +6,21 @@ checked (authlib, from the provider's discovery document), the userinfo verified
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
 with warnings.catch_warnings():  # authlib 1.9 warns about its own httpx module at import; nothing for us to change
     warnings.simplefilter("ignore")
     from authlib.integrations.starlette_client import OAuth, OAuthError
-from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
+from pacte.service.identity import SignInRefused, verify_userinfo_jwt
 from pacte.settings import Settings
 
+LEEWAY_S = 30  # clocks differ by this much at most
 SCOPES = "openid email given_name usual_name uid siret siren organizational_unit"
 NAME = "provider"
-
-
-class SignInRefused(Exception):
-    """The provider's answer cannot be trusted (state, code, token, nonce, signature): nobody is signed in."""
 
 
 def client(settings: Settings) -> Any:
@@ -38,20 +35,6 @@ def client(settings: Settings) -> Any:
     return oauth.create_client(NAME)
 
 
-def verify_userinfo_jwt(text: str, jwks: dict[str, Any], issuer: str, client_id: str, sub: str) -> dict[str, Any]:
-    """A signed userinfo: signed by the provider's keys, for us, about the person the id_token named."""
-    try:
-        token = jwt.decode(text, KeySet.import_key_set(jwks))
-    except (JoseError, ValueError) as exc:
-        raise SignInRefused(f"userinfo: signature not from the provider ({type(exc).__name__})") from None
-    claims = dict(token.claims)
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if claims.get("iss") != issuer or client_id not in audiences or claims.get("sub") != sub:
-        raise SignInRefused("userinfo: not issued by the provider, for this service, about this person")
-    return claims
-
-
 async def finish(oidc: Any, request: Any, settings: Settings) -> tuple[dict[str, Any], str]:
     """Back from the provider: the person's claims (id_token then userinfo) and the id_token, or SignInRefused."""
     try:
@@ -61,6 +44,12 @@ async def finish(oidc: Any, request: Any, settings: Settings) -> tuple[dict[str,
     identity = dict(token.get("userinfo") or {})
     if not identity.get("sub"):
         raise SignInRefused("id_token: no subject")
+    # Fresh, on our clock too (authlib allows two minutes of skew; ProConnect's tokens live one).
+    now = time.time()
+    if not (isinstance(identity.get("exp"), int) and identity["exp"] + LEEWAY_S >= now):
+        raise SignInRefused("id_token: expired")
+    if isinstance(identity.get("iat"), int) and identity["iat"] - LEEWAY_S > now:
+        raise SignInRefused("id_token: issued in the future")
     answer = await oidc.get((await oidc.load_server_metadata())["userinfo_endpoint"], token=token)
     if answer.status_code != 200:
         raise SignInRefused(f"userinfo: HTTP {answer.status_code}")
@@ -74,9 +63,3 @@ async def finish(oidc: Any, request: Any, settings: Settings) -> tuple[dict[str,
         if claims.get("sub") != identity["sub"]:
             raise SignInRefused("userinfo: about another person")
     return identity | claims, str(token["id_token"])
-
-
-def display_name(claims: dict[str, Any]) -> str:
-    """ProConnect names a person by given_name and usual_name."""
-    name = " ".join(str(claims[k]) for k in ("given_name", "usual_name") if claims.get(k))
-    return name or str(claims.get("email") or claims["sub"])

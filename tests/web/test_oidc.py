@@ -32,7 +32,7 @@ from domain.actors import Actor, Role
 from pacte import access
 from pacte.app import create_app
 from pacte.service.facade import Pacte
-from pacte.web.oidc import SignInRefused, verify_userinfo_jwt
+from pacte.service.identity import SignInRefused, verify_userinfo_jwt
 from tests.web.conftest import CSRF, Stack
 
 pytestmark = pytest.mark.integration
@@ -390,3 +390,36 @@ async def test_an_id_token_not_signed_by_the_keys_pacte_trusts_is_refused(
         assert (await http.get("/ui/contrats")).status_code == 303
     finally:
         oidc.server_metadata.pop("jwks", None)  # the provider's real keys again, fetched on next use
+
+
+async def test_the_api_accepts_the_providers_access_token_for_a_person_on_the_access_list(
+    pacte_oidc: httpx.AsyncClient, provider: str
+) -> None:
+    http = pacte_oidc
+    callback = await to_provider(http, "marie-sub")
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    async with httpx.AsyncClient() as plain:  # a script holding Pacte's client: the provider's token endpoint
+        issued = await plain.post(
+            f"{provider}/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://pacte/ui/oidc/retour"},
+            auth=(CLIENT_ID, CLIENT_SECRET),
+        )
+    assert issued.status_code == 200, issued.text
+    bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    listed = await http.get("/contracts", headers=bearer)
+    assert listed.status_code == 200  # Marie, préfète de la Gironde by her establishment's SIRET: her scope
+    assert {c["territory_id"] for c in listed.json()} <= {"D33", "243300316"}
+    assert (await http.get("/audit/verify", headers=bearer)).status_code == 403  # a préfet, not an auditor
+    assert (await http.get("/contracts", headers={"Authorization": "Bearer not-a-token"})).status_code == 401
+
+
+async def test_an_expired_id_token_is_refused(pacte_oidc: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacte.web import oidc
+
+    http = pacte_oidc
+    callback = await to_provider(http, "marie-sub")
+    later = time.time() + 2 * 3600  # the answer arrives two hours on: past the id_token's hour of life
+    monkeypatch.setattr(oidc.time, "time", lambda: later)
+    refused = await http.get(callback.removeprefix("http://pacte"))
+    assert refused.status_code == 403 and "Connexion refusée" in refused.text
+    assert (await http.get("/ui/contrats")).status_code == 303
