@@ -10,6 +10,8 @@ import time
 import warnings
 from typing import Any
 
+import authlib.deprecate  # noqa: F401  (it installs an "always" filter for its warnings on import: ours go after)
+
 with warnings.catch_warnings():  # authlib 1.9 warns about its own httpx module at import; nothing for us to change
     warnings.simplefilter("ignore")
     from authlib.integrations.starlette_client import OAuth, OAuthError
@@ -25,6 +27,12 @@ NAME = "provider"
 
 def client(settings: Settings) -> Any:
     oauth = OAuth()
+    with warnings.catch_warnings():  # registering imports authlib's httpx integration, which warns about itself
+        warnings.simplefilter("ignore")
+        return _register(oauth, settings)
+
+
+def _register(oauth: Any, settings: Settings) -> Any:
     oauth.register(
         NAME,
         server_metadata_url=f"{settings.oidc_issuer}/.well-known/openid-configuration",
