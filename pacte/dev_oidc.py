@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -42,6 +43,19 @@ def available() -> bool:
     return shutil.which("node") is not None and (HERE / "node_modules" / "oidc-provider").exists()
 
 
+def ready(issuer: str, process: subprocess.Popen[Any], seconds: float) -> bool:
+    """Whether the provider serves its discovery document within ``seconds`` (False once its process has ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 def start(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes], Settings]:
     """Start the provider; return it and the settings that sign in through it."""
     secret = secrets.token_urlsafe(24)
@@ -64,14 +78,7 @@ def start(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes], Setti
         start_new_session=True,  # Ctrl-C reaches `pacte dev`, which stops it in order
     )
     issuer = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
+    if not ready(issuer, process, 20):
         process.kill()
         raise ConnectionError(
             f"the local OpenID provider did not start (see {settings.data_dir / 'oidc-provider.log'})"

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +92,18 @@ def may_read(actor: Actor, contract_id: str) -> None:
     territory = contract_territory(contract_id)
     if actor.role is not Role.AUDITOR:
         check_territory_scope(actor, territory)
+
+
+def readable(actor: Actor, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """The rows (each naming its contract_id) the actor may read, as dicts."""
+    visible = []
+    for row in rows:
+        try:
+            may_read(actor, row["contract_id"])
+        except DomainError:
+            continue
+        visible.append(dict(row))
+    return visible
 
 
 def auditor_only(actor: Actor) -> None:
@@ -275,29 +287,16 @@ class Pacte:
     async def list_contracts(self, actor: Actor) -> list[dict[str, Any]]:
         """The contracts the actor may read, from the read model (one row each)."""
         rows = await self.store.pool.fetch(f"SELECT {SUMMARY_COLUMNS} FROM contract_summary ORDER BY contract_id")
-        visible = []
-        for row in rows:
-            try:
-                may_read(actor, row["contract_id"])
-            except DomainError:
-                continue
-            visible.append(dict(row))
-        return visible
+        return readable(actor, rows)
 
     async def summaries(self, actor: Actor) -> list[dict[str, Any]]:
         """The contracts the actor may read, each with its read-model state (missed deadlines, money, years)."""
         rows = await self.store.pool.fetch(
             f"SELECT {SUMMARY_COLUMNS}, state FROM contract_summary ORDER BY territory_name, contract_id"
         )
-        visible = []
-        for row in rows:
-            try:
-                may_read(actor, row["contract_id"])
-            except DomainError:
-                continue
-            item = dict(row)
+        visible = readable(actor, rows)
+        for item in visible:
             item["state"] = json.loads(item["state"]) if isinstance(item["state"], str) else item["state"]
-            visible.append(item)
         return visible
 
     async def dashboard(self, actor: Actor) -> Dashboard:
@@ -324,14 +323,7 @@ class Pacte:
         return pending
 
     async def reminders(self, actor: Actor, contract_id: str | None = None) -> list[dict[str, Any]]:
-        visible = []
-        for row in await self.store.list_reminders(contract_id):
-            try:
-                may_read(actor, row["contract_id"])
-            except DomainError:
-                continue
-            visible.append(row)
-        return visible
+        return readable(actor, await self.store.list_reminders(contract_id))
 
     async def timeline(self, actor: Actor, contract_id: str) -> list[TimelineEntry]:
         may_read(actor, contract_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -63,9 +64,7 @@ def _page(
 ) -> HTMLResponse:
     form = FORMS[kind]
     items = fields_for(form, state, key_value)
-    action = f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[kind]}"
-    if key_value:
-        action += f"?{form.key}={key_value}"
+    action = _action(kind, state, key_value)
     return render(
         request,
         "form.html",
@@ -157,9 +156,7 @@ def _confirm(
         if value:
             shown = dict(item.options).get(value, value) if item.kind == "select" else value
             summary.append((item.label, shown))
-    action = f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[kind]}"
-    if key_value:
-        action += f"?{form.key}={key_value}"
+    action = _action(kind, state, key_value)
     return render(
         request,
         "confirm.html",
@@ -172,6 +169,12 @@ def _confirm(
         values=values,
         action=action,
     )
+
+
+def _action(kind: str, state: ContractState, key_value: str) -> str:
+    """Where the form posts: the contract's act, with the fiche or avenant it is about."""
+    action = f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[kind]}"
+    return f"{action}?{FORMS[kind].key}={quote(key_value)}" if key_value else action
 
 
 def _kind(slug: str) -> str:

@@ -11,6 +11,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from domain.actors import Actor
 from domain.errors import DomainError
 from pacte import access
 from pacte.service.identity import SignInRefused, actor_for, display_name
@@ -60,6 +61,26 @@ def _base(request: Request) -> str:
     return public.rstrip("/") if public else str(request.base_url).rstrip("/").removesuffix(ROOT)
 
 
+def _not_on_the_list(request: Request, name: str) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        "Accès non autorisé",
+        403,
+        message=f"{name} n'est pas sur la liste d'accès de Pacte (ou son accès a expiré ou été retiré). "
+        "Demandez-le à l'administrateur de votre préfecture : pacte access grant.",
+    )
+
+
+def _signed_in(
+    request: Request, name: str, organisation: str, actor: Actor, grant_id: str, next_url: str | None
+) -> RedirectResponse:
+    """Whatever the method: a fresh session under the access list's grant, and back to the page asked for."""
+    session.sign_in(request, name, organisation, actor, request.app.state.settings.session_hours, grant_id)
+    flash(request, "info", f"Connecté : {name}, {organisation}.")
+    return RedirectResponse(_safe_next(next_url), status_code=303)
+
+
 @router.get("/oidc/connexion")
 async def oidc_start(request: Request) -> Response:
     oidc = request.app.state.oidc
@@ -86,21 +107,13 @@ async def oidc_return(request: Request) -> Response:
     mapped = actor_for(claims, settings)
     if mapped is None:
         request.session.clear()
-        return render(
-            request,
-            "error.html",
-            "Accès non autorisé",
-            403,
-            message=f"{name} n'est pas sur la liste d'accès de Pacte (ou son accès a expiré ou été retiré). "
-            "Demandez-le à l'administrateur de votre préfecture : pacte access grant.",
-        )
+        return _not_on_the_list(request, name)
     actor, found = mapped
-    next_url = _safe_next(request.session.get("next"))
+    next_url = request.session.get("next")
     organisation = found.organisation or str(claims.get("organizational_unit") or found.identity)
-    session.sign_in(request, name, organisation, actor, settings.session_hours, found.grant_id)
+    signed_in = _signed_in(request, name, organisation, actor, found.grant_id, next_url)
     request.session["id_token"] = id_token  # the hint the provider's sign-out asks for
-    flash(request, "info", f"Connecté : {name}, {organisation}.")
-    return RedirectResponse(next_url, status_code=303)
+    return signed_in
 
 
 @router.post("/connexion")
@@ -117,20 +130,10 @@ async def sign_in(request: Request, posted: dict[str, Any] = Depends(session.che
         access.load(settings.access_path()), {"sub": person.sub, "email": person.email}, datetime.now(UTC)
     )
     if found is None:
-        return render(
-            request,
-            "error.html",
-            "Accès non autorisé",
-            403,
-            message=f"{person.name} n'est pas sur la liste d'accès de Pacte (ou son accès a expiré ou été retiré). "
-            "Demandez-le à l'administrateur de votre préfecture : pacte access grant.",
-        )
+        return _not_on_the_list(request, person.name)
     actor = found.actor().model_copy(update={"person": person})
-    session.sign_in(
-        request, person.name, found.organisation or chosen.organisation, actor, settings.session_hours, found.grant_id
-    )
-    flash(request, "info", f"Connecté : {person.name}, {found.organisation or chosen.organisation}.")
-    return RedirectResponse(_safe_next(posted.get("next")), status_code=303)
+    organisation = found.organisation or chosen.organisation
+    return _signed_in(request, person.name, organisation, actor, found.grant_id, posted.get("next"))
 
 
 @router.post("/deconnexion")

@@ -5,7 +5,7 @@ names the input, or the group, it belongs to). The command itself goes through t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import DomainError
@@ -55,7 +55,6 @@ class Form:
     irreversible: bool = False  # a confirmation page comes first (signature, termination, closing)
     key: str | None = None  # the path parameter the form chooses (action_id, avenant_id)
     explanation: str = ""
-    fields: list[Input | Group] = field(default_factory=list)
 
 
 OCCURRED = Input(
@@ -76,8 +75,9 @@ SOURCE = Input(
 
 
 def fields_for(form: Form, state: ContractState, key_value: str = "") -> list[Input | Group]:
-    """The form's inputs for this contract (its actions, its avenants), the source of the fact last."""
-    return [*form.build(state, {form.key: key_value} if form.key else {}), SOURCE]
+    """The form's inputs for this contract (its actions, its avenants), then what every fact carries: the date it
+    happened and its source."""
+    return [*form.build(state, {form.key: key_value} if form.key else {}), OCCURRED, SOURCE]
 
 
 def _choices(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -171,7 +171,6 @@ def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "
             hint="En euros (1 500 000,00 €). Chaque action est financée à parts égales par l'État et la collectivité ; "
             "une année laissée vide n'est pas financée.",
         ),
-        OCCURRED,
     ]
     return fields
 
@@ -218,6 +217,15 @@ def _year_amounts(state: ContractState) -> list[Input | Group]:
     ]
 
 
+def _spent(state: ContractState) -> list[Input | Group]:
+    """An execution report's year and amounts spent (submitted, or rectified)."""
+    return [
+        Input("year", "Année", "select", _years(state)),
+        _per_action(state, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
+        _per_action(state, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
+    ]
+
+
 def _reason(label: str = "Motif") -> Input:
     return Input("reason", label, "textarea")
 
@@ -227,7 +235,7 @@ FORMS: dict[str, Form] = {
     for form in (
         Form("AddAction", "Ajouter une fiche action", lambda s, p: _action_fields(s, p)),
         Form("ChangeAction", "Modifier une fiche action", lambda s, p: _action_fields(s, p), key="action_id"),
-        Form("RemoveAction", "Retirer une fiche action", lambda s, p: [OCCURRED], key="action_id"),
+        Form("RemoveAction", "Retirer une fiche action", lambda s, p: [], key="action_id"),
         Form(
             "RecordDeliberation",
             "Enregistrer la délibération",
@@ -235,7 +243,6 @@ FORMS: dict[str, Form] = {
                 Input("deliberation.body", "Instance", "select", _choices(DELIBERATING_BODIES)),
                 Input("deliberation.voted_on", "Votée le", "date"),
                 Input("deliberation.reference", "Référence de la délibération"),
-                OCCURRED,
             ],
         ),
         Form(
@@ -244,7 +251,6 @@ FORMS: dict[str, Form] = {
             lambda s, p: [
                 Input("party", "Partie", "select", _choices(PARTIES)),
                 Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
-                OCCURRED,
             ],
             irreversible=True,
             explanation="Une signature engage la partie : elle ne peut être retirée, seulement sa date rectifiée.",
@@ -259,13 +265,12 @@ FORMS: dict[str, Form] = {
                 _indicator_values(s),
                 Input("findings", "Constats", "textarea"),
                 Input("decision", "Décision", "select", _choices(DECISIONS)),
-                OCCURRED,
             ],
         ),
         Form(
             "Renew",
             "Avenant de renouvellement",
-            lambda s, p: [Input("year", "Année renouvelée", "select", _years(s)), *_year_amounts(s), OCCURRED],
+            lambda s, p: [Input("year", "Année renouvelée", "select", _years(s)), *_year_amounts(s)],
         ),
         Form(
             "Amend",
@@ -283,13 +288,12 @@ FORMS: dict[str, Form] = {
                     required=False,
                 ),
                 _reason(),
-                OCCURRED,
             ],
         ),
         Form(
             "SignAvenant",
             "Signer un avenant",
-            lambda s, p: [Input("party", "Partie", "select", _choices(PARTIES)), OCCURRED],
+            lambda s, p: [Input("party", "Partie", "select", _choices(PARTIES))],
             irreversible=True,
             key="avenant_id",
             explanation="Un avenant signé par les deux parties est conclu : ses montants s'appliquent.",
@@ -297,24 +301,19 @@ FORMS: dict[str, Form] = {
         Form(
             "SubmitExecutionReport",
             "Déposer le rapport d'exécution",
-            lambda s, p: [
-                Input("year", "Année", "select", _years(s)),
-                _per_action(s, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
-                _per_action(s, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
-                OCCURRED,
-            ],
+            lambda s, p: _spent(s),
         ),
         Form(
             "RecordMidTermEvaluation",
             "Évaluation à mi-parcours",
-            lambda s, p: [_per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea"), OCCURRED],
+            lambda s, p: [_per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea")],
         ),
-        Form("Suspend", "Suspendre le contrat", lambda s, p: [_reason(), OCCURRED]),
-        Form("Resume", "Reprendre le contrat", lambda s, p: [_reason(), OCCURRED]),
+        Form("Suspend", "Suspendre le contrat", lambda s, p: [_reason()]),
+        Form("Resume", "Reprendre le contrat", lambda s, p: [_reason()]),
         Form(
             "Terminate",
             "Résilier le contrat",
-            lambda s, p: [_reason(), OCCURRED],
+            lambda s, p: [_reason()],
             irreversible=True,
             explanation="La résiliation met fin au contrat : les années exécutées sont soldées, rien ne peut plus "
             "y être enregistré.",
@@ -330,7 +329,6 @@ FORMS: dict[str, Form] = {
                     required=False,
                     hint="Ce que la collectivité déclare reverser ; il doit égaler le solde calculé.",
                 ),
-                OCCURRED,
             ],
             irreversible=True,
             explanation="La clôture arrête le solde au centime près ; le contrat ne peut plus changer.",
@@ -338,13 +336,7 @@ FORMS: dict[str, Form] = {
         Form(
             "RectifyExecutionReport",
             "Rectifier un rapport d'exécution",
-            lambda s, p: [
-                Input("year", "Année", "select", _years(s)),
-                _per_action(s, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
-                _per_action(s, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
-                _reason("Motif de la rectification"),
-                OCCURRED,
-            ],
+            lambda s, p: [*_spent(s), _reason("Motif de la rectification")],
         ),
         Form(
             "RectifySignature",
@@ -353,7 +345,6 @@ FORMS: dict[str, Form] = {
                 Input("party", "Partie", "select", _choices(PARTIES)),
                 Input("signed_on", "Signée le", "date"),
                 _reason("Motif de la rectification"),
-                OCCURRED,
             ],
         ),
     )

@@ -45,7 +45,7 @@ def test_a_form_covers_its_command_and_places_each_refusal(kind: str) -> None:
 
 
 def test_a_posted_action_becomes_the_command_body() -> None:
-    fields = FORMS["AddAction"].build(STATE, {})
+    fields = fields_for(FORMS["AddAction"], STATE)
     body = body_of(
         fields,
         {
@@ -66,7 +66,7 @@ def test_a_posted_action_becomes_the_command_body() -> None:
 
 
 def test_unreadable_values_are_refused_naming_their_input() -> None:
-    fields = FORMS["AddAction"].build(STATE, {})
+    fields = fields_for(FORMS["AddAction"], STATE)
     with pytest.raises(DomainError) as refused:
         body_of(fields, {"action.amounts.2026.etat": "1,2,3 €"})
     assert refused.value.field == "action.amounts.2026.etat"

@@ -11,6 +11,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,19 +109,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-async def served(web_stack: Stack) -> AsyncIterator[str]:
-    """The composed application over real HTTP, for Chromium."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(web_stack.app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+@asynccontextmanager
+async def serving(app: FastAPI, port: int, lifespan: str = "off") -> AsyncIterator[str]:
+    """An application over real HTTP on ``port``, for Chromium, until the block ends."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             await task
         await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def served(web_stack: Stack) -> AsyncIterator[str]:
+    """The composed application over real HTTP (its lifespan is the stack's)."""
+    async with serving(web_stack.app, free_port()) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,10 @@ sign in and act within their scope; what cannot be trusted is refused with nobod
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from base64 import b64decode, b64encode
@@ -21,7 +19,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import itsdangerous
 import pytest
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from playwright.async_api import Browser as Chromium
@@ -29,11 +26,11 @@ from playwright.async_api import expect
 from pydantic import SecretStr
 
 from domain.actors import Actor, Role
-from pacte import access
+from pacte import access, dev_oidc
 from pacte.app import create_app
 from pacte.service.facade import Pacte
 from pacte.service.identity import SignInRefused, verify_userinfo_jwt
-from tests.web.conftest import CSRF, Stack
+from tests.web.conftest import CSRF, Stack, free_port, serving
 
 pytestmark = pytest.mark.integration
 
@@ -81,12 +78,6 @@ PEOPLE |= {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 BROWSER_PORT = free_port()  # where the browser test serves Pacte: registered at the provider like any redirect URI
 BROWSER_BASE = f"http://127.0.0.1:{BROWSER_PORT}"
 
@@ -110,14 +101,7 @@ def provider() -> Iterator[str]:
         [node, "provider.js"], cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     issuer = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
+    if not dev_oidc.ready(issuer, process, 30):
         process.kill()
         raise AssertionError("the OpenID provider did not start")
     yield issuer
@@ -327,10 +311,11 @@ async def test_in_chromium_a_prefet_and_a_collectivite_agent_sign_in_through_the
     app = create_app(
         settings, service=Pacte(client=web_stack.pacte.client, store=web_stack.pacte.store, settings=settings)
     )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=BROWSER_PORT, log_config=None))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag only)
-        await asyncio.sleep(0.05)
+    async with serving(app, BROWSER_PORT, lifespan="on"):
+        await _walk_through_the_provider(chromium, web_stack, screenshots)
+
+
+async def _walk_through_the_provider(chromium: Chromium, web_stack: Stack, screenshots: Path) -> None:
     context = await chromium.new_context(locale="fr-FR")
     page = await context.new_page()
     try:
@@ -367,8 +352,6 @@ async def test_in_chromium_a_prefet_and_a_collectivite_agent_sign_in_through_the
         assert timeline[0].person.sub == "jeanne-sub"
     finally:
         await context.close()
-        server.should_exit = True
-        await serving
 
 
 async def test_an_id_token_not_signed_by_the_keys_pacte_trusts_is_refused(
