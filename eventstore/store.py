@@ -43,7 +43,20 @@ class ConcurrencyError(Exception):
         self.version = version
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+class StoreConnection(asyncpg.Connection):
+    """A pooled connection released without asyncpg's reset query.
+
+    asyncpg sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` on every release: a second
+    round trip for each append and read (measured: a plain INSERT through the default pool runs at 0.72 of the
+    same INSERT without it). The store leaves no session state behind: cursors live inside transactions, the
+    migration's advisory lock is released in ``finally``, a follower removes its listener before releasing, and we
+    never SET a session variable. asyncpg still rolls back a transaction left open and drops the listeners."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
@@ -79,7 +92,8 @@ class EventStore:
                 dsn,
                 min_size=min_size,
                 max_size=max_size,
-                init=_init_connection,
+                init=init_connection,
+                connection_class=StoreConnection,
                 command_timeout=command_timeout,
                 statement_cache_size=statement_cache_size,
                 server_settings=server_settings,
@@ -138,13 +152,14 @@ class EventStore:
 
     async def _append_once(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> AppendResult:
         projected = None
-        summary = axis = None
+        summary: str | None = None
+        axis: str | None = None
         if self.projector.handles(stream_id):
-            projected = await self.projector.next_state(self.pool, stream_id, expected_version, events)
+            before, projected = await self.projector.next_state(self.pool, stream_id, expected_version, events)
             if projected.kind is None:  # not a contract's history (the append will be refused): nothing to project
                 projected = None
             else:
-                summary, axis = self.projector.rows(projected)
+                summary, axis = self.projector.rows(projected, before)
         digests = [
             content_digest(
                 stream_id=stream_id,

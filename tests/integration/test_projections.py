@@ -79,3 +79,32 @@ async def test_a_refused_append_leaves_no_projection_row(fresh_store: EventStore
         await fresh_store.append("cls-243300316", 0, stored_form("cls-243300316", 1, bordeaux.events[1:2]))
     assert await fresh_store.pool.fetchval("SELECT version FROM contract_summary") == 1
     assert await fresh_store.pool.fetchval("SELECT count(*) FROM contract_axis_year") == 0
+
+
+async def test_amounts_are_rewritten_only_by_an_append_that_moves_money(fresh_store: EventStore) -> None:
+    from tests.unit.builders import BORDEAUX_COLL, PREFET_33
+    from tests.unit.test_lifecycle import renew, same
+
+    bordeaux = bordeaux_in_execution("reviewed")
+    await append_by_request(fresh_store, "cls-243300316", bordeaux.events)
+    # A mark on the rows held: an append that moves no money leaves them as they are (no rewrite)…
+    await fresh_store.pool.execute("UPDATE contract_axis_year SET actions = 99")
+    review(bordeaux, 2024)
+    await append_by_request(fresh_store, "cls-243300316", bordeaux.events[11:])
+    assert await fresh_store.pool.fetchval("SELECT version FROM contract_summary") == 12
+    assert set(await fresh_store.pool.fetch("SELECT DISTINCT actions FROM contract_axis_year")) == {(99,)}
+    # …and one that moves money (a renewal with less for A1 in 2025, concluded by the second signature) rewrites
+    # every row of the contract, exactly as a rebuild would.
+    renew(
+        bordeaux,
+        2025,
+        PREFET_33,
+        BORDEAUX_COLL,
+        {"A1": same(350_000), "A2": same(300_000), "A3": same(500_000), "A4": same(200_000)},
+    )
+    await append_by_request(fresh_store, "cls-243300316", bordeaux.events[12:])
+    after = await dump(fresh_store)
+    assert 35_000_000 in {r[4] for r in after[1] if r[1] == 2025 and r[2] == "ENFANCE"}
+    async with fresh_store.pool.acquire() as conn:
+        assert await rebuild(conn) == 1
+    assert await dump(fresh_store) == after
