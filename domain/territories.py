@@ -148,6 +148,27 @@ def _build() -> dict[str, Territory]:
 
 REFERENCE_TERRITORIES: Mapping[str, Territory] = _build()
 
+SYNTHETIC_PREFIX = "0"  # no real SIREN starts with 0: a synthetic territory can never be mistaken for a real one
+
+
+def synthetic_intercommunalites(count: int) -> list[Territory]:
+    """``count`` made-up intercommunalités for simulations and benchmarks beyond the 123 real territories (other
+    State programmes count thousands of contracts): ids ``000000001``…, spread over the départements in turn, each
+    signing the four-axis contract under the métropoles' instruction, as CA Amiens Métropole does."""
+    if not 0 <= count <= 99_999_999:
+        raise ValueError(f"count: {count} synthetic territories is outside 0–99 999 999")
+    return [
+        Territory(
+            id=f"{SYNTHETIC_PREFIX}{n:08d}",
+            name=f"Intercommunalité fictive n° {n}",
+            kind=TerritoryKind.METROPOLE,
+            region=DEPARTEMENTS[(n - 1) % len(DEPARTEMENTS)][1],
+            departements=(DEPARTEMENTS[(n - 1) % len(DEPARTEMENTS)][0],),
+            instruction=INSTRUCTION_METROPOLES,
+        )
+        for n in range(1, count + 1)
+    ]
+
 
 class TerritoryCatalogue:
     """The reference territories plus those registered by operators (folded from TerritoryRegistered events)."""

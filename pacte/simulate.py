@@ -24,7 +24,7 @@ from domain.commands import Command
 from domain.errors import DomainError
 from domain.evolve import fold
 from domain.state import ContractState, Status
-from domain.territories import REFERENCE_TERRITORIES, Territory
+from domain.territories import REFERENCE_TERRITORIES, Territory, synthetic_intercommunalites
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
@@ -37,15 +37,28 @@ from workflows.contract import ContractWorkflow
 
 
 def choose_territories(selection: str, seed: int) -> list[Territory]:
-    """all | metropoles | departements | N (a seeded sample of N territories)."""
+    """all | metropoles | departements | N: a seeded sample of N real territories, or for N beyond the 123 real
+    ones, all of them and N − 123 synthetic intercommunalités (ids ``000000001``…, see domain/territories.py)."""
     everything = sorted(REFERENCE_TERRITORIES.values(), key=lambda t: t.id)
     if selection == "all":
         return everything
     if selection in ("metropoles", "departements"):
         kind = selection.removesuffix("s")
         return [t for t in everything if t.kind.value == kind]
-    count = int(selection)
-    return sorted(random.Random(seed).sample(everything, min(count, len(everything))), key=lambda t: t.id)
+    try:
+        count = int(selection)
+    except ValueError:
+        raise ValueError(f"territories: {selection!r} is not all, metropoles, departements or a number") from None
+    if count < 1:
+        raise ValueError(f"territories: {count} is not a positive number of territories")
+    if count > len(everything):
+        return everything + synthetic_intercommunalites(count - len(everything))
+    return sorted(random.Random(seed).sample(everything, count), key=lambda t: t.id)
+
+
+def _synthetic(territory: Territory) -> tuple[Territory, ...]:
+    """What a contract's workflow must be told of its territory: nothing when it is a real one."""
+    return () if territory.id in REFERENCE_TERRITORIES else (territory,)
 
 
 UNTIL_MARGIN = timedelta(minutes=30)
@@ -100,7 +113,13 @@ async def drive(
     outcome = Outcome(offset=offset)
     if start:
         for plan in plans:
-            await service.start_contract(client, task_queue, plan.contract_id, clock_offset_s=offset.total_seconds())
+            await service.start_contract(
+                client,
+                task_queue,
+                plan.contract_id,
+                clock_offset_s=offset.total_seconds(),
+                territories=_synthetic(plan.territory),
+            )
     began = await env.get_current_time() + offset
     # Steps of the same day run together, each contract's in order; days run one after another.
     days: dict[Any, list[Step]] = defaultdict(list)
@@ -206,6 +225,7 @@ async def simulate(
         "until": until.isoformat() if until else None,
         "exported_lines": exported,
         "contracts": len(plans),
+        "synthetic": sum(1 for plan in plans if plan.territory.id not in REFERENCE_TERRITORIES),
         "closed": sum(1 for s in finals if s.status is Status.CLOSED),
         "terminated": sum(1 for s in finals if s.status is Status.TERMINATED),
         "events": events,

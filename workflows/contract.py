@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.evolve import evolve
     from domain.reprise import LineRefused, import_history
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
+    from domain.territories import TerritoryCatalogue
     from eventstore.hashing import payload_digest
     from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
@@ -72,6 +73,7 @@ class ContractWorkflow:
         self._append_total = timedelta(seconds=input.append_total_s)
         self._lock = asyncio.Lock()
         self._run_year = self._state.current_year
+        self._catalogue = TerritoryCatalogue(input.territories)
 
     # --- the run: timers and year boundaries ---------------------------------------------------------------------
 
@@ -224,7 +226,7 @@ class ContractWorkflow:
                 type="invalid_value",
             )
         try:
-            decide(self._entered(request.command), self._state, self._policy)
+            decide(self._entered(request.command), self._state, self._policy, self._catalogue)
         except DomainError as error:
             raise refusal(error) from None
 
@@ -265,7 +267,7 @@ class ContractWorkflow:
 
     async def _apply(self, command: Command) -> CommandResult:
         try:
-            events = decide(self._entered(command), self._state, self._policy)
+            events = decide(self._entered(command), self._state, self._policy, self._catalogue)
         except DomainError as error:
             raise refusal(error) from None
         return await self._record(events)

@@ -12,6 +12,7 @@ from domain.commands import Command
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.reprise import ImportLine
 from domain.state import ContractState
+from domain.territories import Territory
 
 
 class ContractWorkflowInput(BaseModel):
@@ -29,6 +30,9 @@ class ContractWorkflowInput(BaseModel):
     # Upsert the contract's search attributes (status, territory, kind, région, year) for Temporal's Web UI; only
     # where they are registered (pacte dev registers them; on a cluster, `pacte search-attributes`).
     search_attributes: bool = False
+    # Territories this contract may be proposed for beyond the reference list (a simulation's synthetic
+    # intercommunalités); only the proposal reads them, the state holds the territory from then on.
+    territories: tuple[Territory, ...] = ()
 
 
 class CommandRequest(BaseModel):

@@ -21,7 +21,13 @@ from pacte.settings import get_settings
 
 
 def simulate(
-    territories: Annotated[str, typer.Option(help="all | metropoles | departements | N (a seeded sample)")] = "10",
+    territories: Annotated[
+        str,
+        typer.Option(
+            help="all | metropoles | departements | N: a seeded sample of the 123 real territories, or beyond 123 all "
+            "of them and N − 123 synthetic intercommunalités"
+        ),
+    ] = "10",
     seed: Annotated[int, typer.Option(help="Seed of the random but realistic programme")] = 2024,
     until: Annotated[
         str | None, typer.Option(help="Stop at the end of this day (YYYY-MM-DD): the programme as it stood then")
@@ -41,7 +47,14 @@ def simulate(
         raise typer.Exit(2) from None
     from rich.progress import Progress
 
+    from pacte.simulate import choose_territories
     from pacte.simulate import simulate as run
+
+    try:
+        choose_territories(territories, seed)
+    except ValueError as error:
+        err.print(f"[red]usage[/]: --{error}")
+        raise typer.Exit(2) from None
 
     settings = get_settings()
     configure_logging("WARNING", settings.log_format or "console")

@@ -25,7 +25,7 @@ from domain.evolve import fold
 from domain.policy import DEFAULT_POLICY
 from domain.reprise import ImportLine, LineRefused, import_history
 from domain.state import INITIAL_STATE, ContractState, Status
-from domain.territories import MAX_ATTEMPTS, contract_id_for
+from domain.territories import MAX_ATTEMPTS, Territory, contract_id_for
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
@@ -95,12 +95,17 @@ async def start_contract(
     *,
     clock_offset_s: float = 0.0,
     search_attributes: bool = False,
+    territories: tuple[Territory, ...] = (),
 ) -> None:
-    """Start (or join) the contract's workflow. A closed contract's id is never reused: its history stays its own."""
+    """Start (or join) the contract's workflow. A closed contract's id is never reused: its history stays its own.
+    ``territories``: beyond the reference list, those it may be proposed for (a simulation's synthetic ones)."""
     await client.start_workflow(
         ContractWorkflow.run,
         ContractWorkflowInput(
-            contract_id=contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+            contract_id=contract_id,
+            clock_offset_s=clock_offset_s,
+            search_attributes=search_attributes,
+            territories=territories,
         ),
         id=contract_id,
         task_queue=task_queue,
