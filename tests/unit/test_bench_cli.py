@@ -11,8 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("module", ["bench.eventstore", "bench.lifecycle"])
-def test_a_benchmark_answers_help(module: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "option"),
+    [("bench.eventstore", "--rounds"), ("bench.lifecycle", "--rounds"), ("bench.scale", "--repeat")],
+)
+def test_a_benchmark_answers_help(module: str, option: str) -> None:
     done = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "--quick" in done.stdout and "--rounds" in done.stdout
+    assert "--quick" in done.stdout and option in done.stdout

@@ -1,0 +1,261 @@
+"""`python -m bench.scale`: the whole 2024–2027 programme at 123, 1 000 and 5 000 contracts, with 1 and 2 workers.
+
+Each run: a fresh database, a fresh time-skipping Temporal test server, ``--workers`` `pacte worker` processes (each
+its own Python, so two use both cores), and this process driving every contract's operator commands day by day as
+`pacte simulate` does (beyond the 123 real territories, synthetic intercommunalités). Reported per run: wall time
+(workers polling → every contract finished), events and events/s, peak memory of the driver and of each worker
+(VmHWM), the database's size, and then the auditor's queries on the store so filled — the timeline, the state as of a
+date and the export of the contract with the longest history, and a verify of the whole store — each repeated, as
+medians with their spread. ``growth`` compares each size with the smallest: per-contract cost, events/s, query times.
+
+Prints one JSON line per run as it ends (a long run shows progress on stderr), then the whole object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from bench.database import bench_database
+from bench.eventstore import environment, peak_rss_mb
+from domain.actors import Actor, Role
+from eventstore.store import EventStore
+from pacte import service
+from pacte.embedded import binary_path
+from pacte.logging import configure_logging
+from pacte.runtime import configure_temporal_runtime
+from pacte.service.exports import csv_lines
+from pacte.service.facade import Pacte
+from pacte.settings import Settings
+from pacte.simulate import choose_territories, drive
+from pacte.simulation import plan_for
+
+AUDITOR = Actor(role=Role.AUDITOR, identity="bench-auditor", scope=("*",))
+PACTE = str(Path(sys.executable).parent / "pacte")
+SEED = 2024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def vm_hwm_mb(pid: int) -> float | None:
+    """A process's peak resident memory so far (Linux), read before it is stopped."""
+    with contextlib.suppress(OSError, StopIteration):
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        return round(int(next(x for x in lines if x.startswith("VmHWM:")).split()[1]) / 1024, 1)
+    return None
+
+
+def start_workers(count: int, address: str, url: str, queue: str) -> list[tuple[subprocess.Popen[bytes], int]]:
+    workers = []
+    for _ in range(count):
+        port = free_port()
+        environment = os.environ | {
+            "PACTE_TEMPORAL_ADDRESS": address,
+            "PACTE_DATABASE_URL": url,
+            "PACTE_TASK_QUEUE": queue,
+            "PACTE_LOG_LEVEL": "WARNING",
+            "PACTE_METRICS_PORT": str(port),  # served once the worker polls: the sign that it is ready
+            "PACTE_TEMPORAL_SEARCH_ATTRIBUTES": "false",  # the test server keeps no search attributes
+        }
+        process = subprocess.Popen([PACTE, "worker"], env=environment, stdout=subprocess.DEVNULL)
+        workers.append((process, port))
+    return workers
+
+
+async def until_ready(workers: list[tuple[subprocess.Popen[bytes], int]]) -> None:
+    deadline = time.monotonic() + 60
+    for process, port in workers:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"a worker exited with {process.returncode} before it was ready")
+            try:
+                await asyncio.to_thread(urllib.request.urlopen, f"http://127.0.0.1:{port}/metrics", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("a worker was not ready within a minute") from None
+                await asyncio.sleep(0.2)
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        await fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return {
+        "ms": round(statistics.median(times), 1),
+        "ms_min": round(min(times), 1),
+        "ms_max": round(max(times), 1),
+        "rounds": repeat,
+    }
+
+
+async def auditor_queries(store: EventStore, settings: Settings, repeat: int) -> dict[str, Any]:
+    """What an auditor asks of the filled store, through the same service layer as the API and the web."""
+    pacte = Pacte(client=None, store=store, settings=settings)  # type: ignore[arg-type]  # no query needs Temporal
+    contract_id, version = await store.pool.fetchrow(
+        "SELECT stream_id, version FROM streams WHERE category = 'cls' ORDER BY version DESC, stream_id LIMIT 1"
+    )
+
+    async def export() -> int:
+        lines = 0
+        async for _ in csv_lines((await pacte.export(AUDITOR, contract_id)).rows):
+            lines += 1
+        return lines
+
+    async def verify() -> None:
+        report = await pacte.verify(AUDITOR)
+        assert report.ok, report
+
+    return {
+        "contract": contract_id,
+        "events_in_contract": version,
+        "timeline": await timed(lambda: pacte.timeline(AUDITOR, contract_id), repeat),
+        "as_of": await timed(lambda: pacte.as_of(AUDITOR, contract_id, date(2025, 6, 30)), repeat),
+        "export_contract_csv": await timed(export, repeat),
+        "verify_store": await timed(verify, max(1, repeat // 2)),
+    }
+
+
+async def one_run(contracts: int, workers: int, repeat: int) -> dict[str, Any]:
+    territories = choose_territories(str(contracts), SEED)
+    plans = [plan_for(t, SEED) for t in territories]
+    async with bench_database() as (url, admin, _):
+        store = await EventStore.connect(url, max_size=20)
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        )
+        queue = f"scale-{uuid.uuid4().hex[:6]}"
+        processes = start_workers(workers, env.client.service_client.config.target_host, url, queue)
+        try:
+            await until_ready(processes)
+            shown = [0]
+
+            def progress(done: int, total: int) -> None:
+                if done * 10 // max(total, 1) > shown[0]:
+                    shown[0] = done * 10 // max(total, 1)
+                    print(f"  {contracts} contracts, {workers} worker(s): {done}/{total} steps", file=sys.stderr)
+
+            start = time.perf_counter()
+            outcome = await drive(env, env.client, queue, plans, progress, store)
+            for plan in plans:
+                await service.handle(env.client, plan.contract_id).result()
+            wall = time.perf_counter() - start
+            worker_peaks = [vm_hwm_mb(p.pid) for p, _ in processes]
+        finally:
+            for process, _ in processes:
+                process.terminate()
+            for process, _ in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            await env.shutdown()
+        events = await store.pool.fetchval("SELECT count(*) FROM events")
+        size = await admin.fetchval("SELECT pg_database_size(current_database())")
+        queries = await auditor_queries(store, Settings(), repeat)
+        await store.close()
+    return {
+        "contracts": contracts,
+        "workers": workers,
+        "synthetic": max(0, contracts - 123),
+        "wall_s": round(wall, 1),
+        "events": events,
+        "commands": outcome.commands,
+        "refused": len(outcome.refused),
+        "events_per_s": round(events / wall, 1),
+        "ms_per_contract": round(wall / contracts * 1000, 1),
+        "peak_rss_mb_driver": round(peak_rss_mb(), 1),
+        "peak_rss_mb_workers": worker_peaks,
+        "database_mb": round(size / 2**20, 1),
+        "auditor": queries,
+    }
+
+
+def growth(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each run against the smallest run with the same number of workers: 1.0 is linear (constant per-contract cost)."""
+    out = []
+    for run in runs:
+        base = min((r for r in runs if r["workers"] == run["workers"]), key=lambda r: r["contracts"])
+        if base is run:
+            continue
+        out.append(
+            {
+                "contracts": f"{base['contracts']} → {run['contracts']}",
+                "workers": run["workers"],
+                "per_contract_cost": round(run["ms_per_contract"] / base["ms_per_contract"], 2),
+                "events_per_s": round(run["events_per_s"] / base["events_per_s"], 2),
+                "verify_store": round(run["auditor"]["verify_store"]["ms"] / base["auditor"]["verify_store"]["ms"], 2),
+                "timeline": round(run["auditor"]["timeline"]["ms"] / base["auditor"]["timeline"]["ms"], 2),
+            }
+        )
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contracts", default="123,1000,5000", help="comma-separated sizes (default 123,1000,5000)")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    parser.add_argument("--repeat", type=int, default=7, help="rounds of each auditor query (median, spread)")
+    parser.add_argument("--quick", action="store_true", help="20 and 60 contracts, 1 worker, 3 rounds")
+    parser.add_argument("--one", nargs=2, type=int, metavar=("CONTRACTS", "WORKERS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:  # one run in its own process, so that its driver's peak memory is its own
+        json_out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        configure_logging("WARNING", "json")
+        configure_temporal_runtime(metrics=False)
+        print(json.dumps(await one_run(*args.one, args.repeat)), file=json_out, flush=True)
+        return
+    sizes = [int(x) for x in args.contracts.split(",")]
+    counts = [int(x) for x in args.workers.split(",")]
+    if args.quick:
+        sizes, counts, args.repeat = [20, 60], [1], 3
+    started = time.perf_counter()
+    runs = []
+    for size in sizes:
+        for count in counts:
+            child = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "bench.scale", "--one", str(size), str(count), "--repeat", str(args.repeat)],
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
+            run = json.loads(child.stdout.strip().splitlines()[-1])
+            runs.append(run)
+            print(json.dumps(run), flush=True)
+    async with bench_database() as (_, admin, which):
+        run_info = await environment(admin, which)
+    result = {
+        "runs": runs,
+        "growth": growth(runs),
+        "run": run_info | {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1)},
+    }
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
