@@ -47,9 +47,46 @@ def content_digest(
     return hashlib.sha256(canonical).digest()
 
 
+def canonical_json(value: Any) -> str:
+    """Sorted keys, fixed separators, UTF-8 as is: the only JSON text the hashes are taken over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_digest_of_text(
+    *,
+    stream_id: str,
+    version: int,
+    event_id: uuid.UUID,
+    event_type: str,
+    schema_version: int,
+    payload_json: str,
+    metadata_json: str,
+    occurred_at: datetime,
+) -> bytes:
+    """``content_digest`` from the payload's and metadata's canonical JSON, already made for PostgreSQL: the append
+    serialises each payload once instead of twice (JSON encoding was half of a 1 000-event batch's Python time).
+    The document is assembled in sorted key order, so the bytes are exactly ``content_digest``'s (tested)."""
+    canonical = (
+        f'{{"event_id":"{event_id}","event_type":{_text(event_type)},"metadata":{metadata_json},'
+        f'"occurred_at":"{canonical_time(occurred_at)}","payload":{payload_json},'
+        f'"schema_version":{int(schema_version)},"stream_id":{_text(stream_id)},"version":{int(version)}}}'
+    )
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def _text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def chain(prev_hash: bytes, digest: bytes, recorded_at: datetime) -> bytes:
     """The same computation as pacte_append's, in SQL."""
     return hashlib.sha256(prev_hash + digest + canonical_time(recorded_at).encode()).digest()
+
+
+def payload_digest_of_text(event_type: str, version: int, payload_json: str) -> str:
+    """``payload_digest`` from the payload's canonical JSON (same bytes, tested)."""
+    canonical = f'{{"event_type":{_text(event_type)},"payload":{payload_json},"version":{int(version)}}}'
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def payload_digest(event_type: str, version: int, payload: dict[str, Any]) -> str:

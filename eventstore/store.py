@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 
 from domain.events import Event
 from domain.upcasting import parse_event_json
-from eventstore.hashing import content_digest, payload_digest
+from eventstore.hashing import canonical_json, content_digest_of_text, payload_digest, payload_digest_of_text
 from eventstore.migrate import Conn, migrate
 from eventstore.projections import ContractProjector
 from eventstore.records import AppendResult, Cursor, NewEvent, RecordedEvent
@@ -160,30 +160,34 @@ class EventStore:
                 projected = None
             else:
                 summary, axis = self.projector.rows(projected, before)
+        # Each payload and metadata serialised once, canonically: the same text is hashed and sent as jsonb.
+        payloads = [canonical_json(e.payload) for e in events]
+        metadata = [canonical_json(e.metadata) for e in events]
         digests = [
-            content_digest(
+            content_digest_of_text(
                 stream_id=stream_id,
                 version=expected_version + offset,
                 event_id=e.event_id,
                 event_type=e.event_type,
                 schema_version=e.schema_version,
-                payload=e.payload,
-                metadata=e.metadata,
+                payload_json=payload_json,
+                metadata_json=metadata_json,
                 occurred_at=e.occurred_at,
             )
-            for offset, e in enumerate(events, start=1)
+            for offset, (e, payload_json, metadata_json) in enumerate(zip(events, payloads, metadata, strict=True), 1)
         ]
         try:
             row = await self.pool.fetchrow(
-                "SELECT * FROM pacte_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12::text::jsonb)",
+                """SELECT * FROM pacte_append($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8::text[]::jsonb[], $9, $10,
+                                             $11::text::jsonb, $12::text::jsonb)""",
                 stream_id,
                 category_of(stream_id),
                 expected_version,
                 [e.event_id for e in events],
                 [e.event_type for e in events],
                 [e.schema_version for e in events],
-                [e.payload for e in events],
-                [e.metadata for e in events],
+                payloads,
+                metadata,
                 [e.occurred_at for e in events],
                 digests,
                 summary,
@@ -205,7 +209,8 @@ class EventStore:
             first_position=row["first_position"],
             already_appended=False,
             stored=[
-                payload_digest(e.event_type, expected_version + i, e.payload) for i, e in enumerate(events, start=1)
+                payload_digest_of_text(e.event_type, expected_version + i, payload_json)
+                for i, (e, payload_json) in enumerate(zip(events, payloads, strict=True), start=1)
             ],
         )
 
