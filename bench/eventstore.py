@@ -110,15 +110,23 @@ DEFAULT_ROUNDS = 7
 ROUNDS = DEFAULT_ROUNDS  # --rounds; --quick: 3
 
 
+CPU_US: dict[str, list[float]] = {"ours": [], "baseline": []}  # this process's CPU per event, per round
+
+
 async def rounds(
     ours: Callable[[], Awaitable[float]], theirs: Callable[[], Awaitable[float]], n: int | None = None
 ) -> tuple[list[float], list[float]]:
     """The two measurements interleaved ``n`` times (baseline first, then ours, each round): a slow patch of the
-    machine hits both, so each round's ratio means something even when the absolute rates drift."""
+    machine hits both, so each round's ratio means something even when the absolute rates drift. For rates, the
+    client's CPU per event of each side is kept too (see ``summary``)."""
     a, b = [], []
+    CPU_US["ours"].clear()
+    CPU_US["baseline"].clear()
     for _ in range(n or ROUNDS):
         b.append(await theirs())
+        CPU_US["baseline"].append(LAST["cpu"] / (b[-1] * LAST["wall"]) * 1e6)
         a.append(await ours())
+        CPU_US["ours"].append(LAST["cpu"] / (a[-1] * LAST["wall"]) * 1e6)
     return a, b
 
 
@@ -138,13 +146,26 @@ def summary(
         "ratio_max": round(max(ratios), 3),
         "rounds": len(ratios),
         "better": "lower" if ratio_of_time else "higher",
-    }
+    } | (
+        {}
+        if ratio_of_time
+        else {
+            # Where the time goes on a 2-core machine shared with the server: the client's own CPU per event.
+            "client_cpu_us_per_event": round(statistics.median(CPU_US["ours"])),
+            "baseline_client_cpu_us_per_event": round(statistics.median(CPU_US["baseline"])),
+        }
+    )
+
+
+LAST = {"wall": 0.0, "cpu": 0.0}  # the last timed call's wall and CPU seconds (this process, all threads)
 
 
 async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await fn()
-    return time.perf_counter() - start
+    LAST["cpu"] = time.process_time() - cpu
+    LAST["wall"] = time.perf_counter() - start
+    return LAST["wall"]
 
 
 class Bench:
@@ -252,12 +273,13 @@ def eventsourcing_rate(url: str, count: int) -> float:
     recorder.create_table()
     payload = json.dumps(stored("x", contract_events("x", 2))[1].payload).encode()
     originator = uuid.uuid4()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(count):
         recorder.insert_events(
             [StoredEvent(originator_id=originator, originator_version=i, topic="bench:ActionChanged", state=payload)]
         )
     elapsed = time.perf_counter() - start
+    LAST["cpu"], LAST["wall"] = time.process_time() - cpu, elapsed
     datastore.close()
     return count / elapsed
 
@@ -289,9 +311,15 @@ async def bench(url: str, n: int, big: int) -> dict[str, Any]:
     await store.append(stream, 0, stored(stream, contract_events(stream, 1000)))
     base_stream = b.stream("base")
     await raw.executemany(BASELINE_INSERT, [baseline_row(base_stream, i + 1, e) for i, e in enumerate(b.events[:1000])])
+
+    # A replay takes milliseconds: one garbage collection or scheduler hiccup doubles a single run, so each side of a
+    # round is the median of five runs (single runs gave ratios from 0.9 to 9 in one benchmark).
+    async def median_of_5(fn: Callable[[], Awaitable[Any]]) -> float:
+        return statistics.median([await timed(fn) for _ in range(5)])
+
     ours, base = await rounds(
-        lambda: timed(lambda: replay(store, stream)),
-        lambda: timed(
+        lambda: median_of_5(lambda: replay(store, stream)),
+        lambda: median_of_5(
             lambda: raw.fetch("SELECT * FROM baseline_events WHERE stream_id = $1 ORDER BY version", base_stream)
         ),
         n=max(5, ROUNDS),

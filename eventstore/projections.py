@@ -57,8 +57,9 @@ def summary_json(state: ContractState) -> str:
 def axis_year_rows(state: ContractState) -> list[dict[str, Any]]:
     totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for action in state.actions.values():
+        axis = action.axis.value  # once per action: an enum's .value is a descriptor call (profiled)
         for year, amounts in action.amounts.items():
-            row = totals[(year, action.axis.value)]
+            row = totals[(year, axis)]
             row[0] += 1
             row[1] += amounts.etat
             row[2] += amounts.collectivite
@@ -115,6 +116,9 @@ class ContractProjector:
         """The summary row and the amounts per year and axis as JSON, the amounts None when they are the same as
         ``before``'s (the rows the store already holds): most events move no money, and rewriting a contract's
         dozens of rows on each of them was a third of an append's time (measured: 675 → 785 appends/s)."""
+        # evolve keeps the very same actions mapping when an event touches no action: nothing to compare then.
+        if before is not None and state.actions is before.actions:
+            return summary_json(state), None
         axis = axis_year_rows(state)
         if before is not None and axis == axis_year_rows(before):
             return summary_json(state), None

@@ -267,14 +267,19 @@ class EventStore:
         )
         return [_record(row) for row in rows]
 
-    async def load_events(self, stream_id: str, *, as_of: datetime | None = None) -> list[Event]:
-        """A stream's domain events, parsed straight from PostgreSQL's JSON text (the replay's fast path)."""
+    async def load_events(
+        self, stream_id: str, *, as_of: datetime | None = None, after_version: int = 0
+    ) -> list[Event]:
+        """A stream's domain events, parsed straight from PostgreSQL's JSON text (the replay's fast path); with
+        ``after_version``, only those after it (a reader that already folded the rest)."""
         rows = await retry_transient(
             lambda: self.pool.fetch(
                 """SELECT event_type, schema_version, payload::text AS payload FROM events
-                   WHERE stream_id = $1 AND ($2::timestamptz IS NULL OR occurred_at <= $2) ORDER BY version""",
+                   WHERE stream_id = $1 AND version > $3 AND ($2::timestamptz IS NULL OR occurred_at <= $2)
+                   ORDER BY version""",
                 stream_id,
                 as_of,
+                after_version,
             )
         )
         return [parse_event_json(r["payload"], r["event_type"], r["schema_version"]) for r in rows]

@@ -22,8 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 from domain.business_time import business_date, end_of_day
 from domain.commands import Command
 from domain.errors import DomainError
-from domain.evolve import fold
-from domain.state import ContractState, Status
+from domain.evolve import evolve
+from domain.state import INITIAL_STATE, ContractState, Status
 from domain.territories import REFERENCE_TERRITORIES, Territory, synthetic_intercommunalites
 from eventstore.integrity import verify
 from eventstore.store import EventStore
@@ -70,11 +70,17 @@ class Outcome:
     refused: list[str] = field(default_factory=list)
     commands: int = 0
     accepted: list[Command] = field(default_factory=list)  # what the operators' side sent and the rules accepted
+    known: dict[str, ContractState] = field(default_factory=dict)  # each contract as last read from its stream
 
 
 async def _run_step(client: Client, step: Step, outcome: Outcome, store: EventStore | None) -> None:
     if store is not None:  # the record itself: the workflow's state is the fold of its stream
-        state = fold(await store.load_events(step.contract_id))
+        # Only the events since the last read are read and folded (the whole stream each time made the driver's
+        # reads grow with the history: ~40 events parsed per command at the end of a lifecycle).
+        state = outcome.known.get(step.contract_id, INITIAL_STATE)
+        for event in await store.load_events(step.contract_id, after_version=state.version):
+            state = evolve(state, event)
+        outcome.known[step.contract_id] = state
     else:
         state = await service.handle(client, step.contract_id).query(ContractWorkflow.state)
     if state.status in (Status.CLOSED, Status.TERMINATED):
