@@ -83,6 +83,51 @@ def start_workers(count: int, address: str, url: str, queue: str) -> list[tuple[
     return workers
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (Linux /proc), 0 when it is gone."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def processes(*, parent: int | None = None, containing: str) -> list[int]:
+    """Live processes whose command line contains ``containing`` (and whose parent is ``parent``, when given)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            if containing not in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                continue
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent is None or ppid == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_now(workers: list[tuple[subprocess.Popen[bytes], int]], database: str) -> dict[str, Any]:
+    """CPU seconds so far of the workers, the test server this process started, and this database's backends."""
+    server = sum(cpu_seconds(pid) for pid in processes(parent=os.getpid(), containing="temporal-test-server"))
+    return {
+        "driver": time.process_time(),
+        "workers": [cpu_seconds(p.pid) for p, _ in workers],
+        "test_server": server,
+        "postgres_backends": sum(cpu_seconds(pid) for pid in processes(containing=f" {database} ")),
+    }
+
+
+def cpu_of_run(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Where the run's CPU went (start-ups excluded): the first wall is whoever is busiest. PostgreSQL's figure is
+    a lower bound: a backend whose connection closed during the run took its CPU seconds with it."""
+    return {
+        "driver": round(after["driver"] - before["driver"], 1),
+        "workers": [round(a - b, 1) for a, b in zip(after["workers"], before["workers"], strict=True)],
+        "test_server": round(after["test_server"] - before["test_server"], 1),
+        "postgres_backends": round(after["postgres_backends"] - before["postgres_backends"], 1),
+    }
+
+
 async def until_ready(workers: list[tuple[subprocess.Popen[bytes], int]]) -> None:
     deadline = time.monotonic() + 60
     for process, port in workers:
@@ -115,9 +160,11 @@ async def timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, floa
 async def auditor_queries(store: EventStore, settings: Settings, repeat: int) -> dict[str, Any]:
     """What an auditor asks of the filled store, through the same service layer as the API and the web."""
     pacte = Pacte(client=None, store=store, settings=settings)  # type: ignore[arg-type]  # no query needs Temporal
-    contract_id, version = await store.pool.fetchrow(
+    longest = await store.pool.fetchrow(
         "SELECT stream_id, version FROM streams WHERE category = 'cls' ORDER BY version DESC, stream_id LIMIT 1"
     )
+    assert longest is not None, "no contract was recorded"
+    contract_id, version = longest["stream_id"], longest["version"]
 
     async def export() -> int:
         lines = 0
@@ -139,47 +186,49 @@ async def auditor_queries(store: EventStore, settings: Settings, repeat: int) ->
     }
 
 
-async def one_run(contracts: int, workers: int, repeat: int) -> dict[str, Any]:
+async def one_run(contracts: int, count: int, repeat: int) -> dict[str, Any]:
     territories = choose_territories(str(contracts), SEED)
     plans = [plan_for(t, SEED) for t in territories]
     async with bench_database() as (url, admin, _):
+        database = url.rpartition("/")[2].partition("?")[0]
         store = await EventStore.connect(url, max_size=20)
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
         )
         queue = f"scale-{uuid.uuid4().hex[:6]}"
-        processes = start_workers(workers, env.client.service_client.config.target_host, url, queue)
+        started = start_workers(count, env.client.service_client.config.target_host, url, queue)
         try:
-            await until_ready(processes)
+            await until_ready(started)
             shown = [0]
 
             def progress(done: int, total: int) -> None:
                 if done * 10 // max(total, 1) > shown[0]:
                     shown[0] = done * 10 // max(total, 1)
-                    print(f"  {contracts} contracts, {workers} worker(s): {done}/{total} steps", file=sys.stderr)
+                    print(f"  {contracts} contracts, {count} worker(s): {done}/{total} steps", file=sys.stderr)
 
-            start = time.perf_counter()
+            start, cpu_before = time.perf_counter(), cpu_now(started, database)
             outcome = await drive(env, env.client, queue, plans, progress, store)
             for plan in plans:
                 await service.handle(env.client, plan.contract_id).result()
             wall = time.perf_counter() - start
-            worker_peaks = [vm_hwm_mb(p.pid) for p, _ in processes]
+            worker_peaks = [vm_hwm_mb(p.pid) for p, _ in started]
+            cpu = cpu_of_run(cpu_before, cpu_now(started, database))
         finally:
-            for process, _ in processes:
+            for process, _ in started:
                 process.terminate()
-            for process, _ in processes:
+            for process, _ in started:
                 try:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     process.kill()
             await env.shutdown()
         events = await store.pool.fetchval("SELECT count(*) FROM events")
-        size = await admin.fetchval("SELECT pg_database_size(current_database())")
+        size = await admin.fetchval("SELECT pg_database_size($1)", database)
         queries = await auditor_queries(store, Settings(), repeat)
         await store.close()
     return {
         "contracts": contracts,
-        "workers": workers,
+        "workers": count,
         "synthetic": max(0, contracts - 123),
         "wall_s": round(wall, 1),
         "events": events,
@@ -190,6 +239,9 @@ async def one_run(contracts: int, workers: int, repeat: int) -> dict[str, Any]:
         "peak_rss_mb_driver": round(peak_rss_mb(), 1),
         "peak_rss_mb_workers": worker_peaks,
         "database_mb": round(size / 2**20, 1),
+        # CPU seconds of each process during the run; the machine offers (cores × wall_s) of them.
+        "cpu_s": cpu,
+        "cores": os.cpu_count(),
         "auditor": queries,
     }
 
@@ -227,7 +279,7 @@ async def main() -> None:
         os.dup2(2, 1)
         configure_logging("WARNING", "json")
         configure_temporal_runtime(metrics=False)
-        print(json.dumps(await one_run(*args.one, args.repeat)), file=json_out, flush=True)
+        print(json.dumps(await one_run(args.one[0], args.one[1], args.repeat)), file=json_out, flush=True)
         return
     sizes = [int(x) for x in args.contracts.split(",")]
     counts = [int(x) for x in args.workers.split(",")]
