@@ -45,7 +45,7 @@ from pacte.service.exports import csv_lines
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from pacte.simulate import choose_territories, drive
-from pacte.simulation import plan_for
+from pacte.simulation import Plan, plan_for
 
 AUDITOR = Actor(role=Role.AUDITOR, identity="bench-auditor", scope=("*",))
 PACTE = str(Path(sys.executable).parent / "pacte")
@@ -186,42 +186,65 @@ async def auditor_queries(store: EventStore, settings: Settings, repeat: int) ->
     }
 
 
-async def one_run(contracts: int, count: int, repeat: int) -> dict[str, Any]:
+async def one_shard(
+    plans: list[Plan], count: int, url: str, database: str, store: EventStore, label: str
+) -> dict[str, Any]:
+    """Some contracts' whole programme on a fresh time-skipping server with ``count`` fresh workers."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+    )
+    queue = f"scale-{uuid.uuid4().hex[:6]}"
+    started = start_workers(count, env.client.service_client.config.target_host, url, queue)
+    try:
+        await until_ready(started)
+        shown = [0]
+
+        def progress(done: int, total: int) -> None:
+            if done * 10 // max(total, 1) > shown[0]:
+                shown[0] = done * 10 // max(total, 1)
+                print(f"  {label}: {done}/{total} steps", file=sys.stderr)
+
+        start, cpu_before = time.perf_counter(), cpu_now(started, database)
+        outcome = await drive(env, env.client, queue, plans, progress, store)
+        for plan in plans:
+            await service.handle(env.client, plan.contract_id).result()
+        return {
+            "wall": time.perf_counter() - start,
+            "commands": outcome.commands,
+            "refused": len(outcome.refused),
+            "worker_peaks": [vm_hwm_mb(p.pid) for p, _ in started],
+            "cpu": cpu_of_run(cpu_before, cpu_now(started, database)),
+        }
+    finally:
+        for process, _ in started:
+            process.terminate()
+        for process, _ in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        await env.shutdown()
+
+
+async def one_run(contracts: int, count: int, repeat: int, shard: int = 1000) -> dict[str, Any]:
+    """The programme for ``contracts`` contracts, at most ``shard`` of them per time-skipping server (one after
+    the other, into the same store): a test server slows down as it holds more workflows (see the README)."""
     territories = choose_territories(str(contracts), SEED)
     plans = [plan_for(t, SEED) for t in territories]
     async with bench_database() as (url, admin, _):
         database = url.rpartition("/")[2].partition("?")[0]
         store = await EventStore.connect(url, max_size=20)
-        env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
-        )
-        queue = f"scale-{uuid.uuid4().hex[:6]}"
-        started = start_workers(count, env.client.service_client.config.target_host, url, queue)
-        try:
-            await until_ready(started)
-            shown = [0]
-
-            def progress(done: int, total: int) -> None:
-                if done * 10 // max(total, 1) > shown[0]:
-                    shown[0] = done * 10 // max(total, 1)
-                    print(f"  {contracts} contracts, {count} worker(s): {done}/{total} steps", file=sys.stderr)
-
-            start, cpu_before = time.perf_counter(), cpu_now(started, database)
-            outcome = await drive(env, env.client, queue, plans, progress, store)
-            for plan in plans:
-                await service.handle(env.client, plan.contract_id).result()
-            wall = time.perf_counter() - start
-            worker_peaks = [vm_hwm_mb(p.pid) for p, _ in started]
-            cpu = cpu_of_run(cpu_before, cpu_now(started, database))
-        finally:
-            for process, _ in started:
-                process.terminate()
-            for process, _ in started:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            await env.shutdown()
+        shards = []
+        for first in range(0, len(plans), shard):
+            label = f"{contracts} contracts, {count} worker(s), shard {first // shard + 1}"
+            shards.append(await one_shard(plans[first : first + shard], count, url, database, store, label))
+        wall = sum(s["wall"] for s in shards)
+        cpu = {
+            key: round(sum(s["cpu"][key] for s in shards), 1) for key in ("driver", "test_server", "postgres_backends")
+        } | {"workers": [round(sum(s["cpu"]["workers"][i] for s in shards), 1) for i in range(count)]}
+        worker_peaks = [max(s["worker_peaks"][i] or 0 for s in shards) for i in range(count)]
+        outcome_commands = sum(s["commands"] for s in shards)
+        outcome_refused = sum(s["refused"] for s in shards)
         events = await store.pool.fetchval("SELECT count(*) FROM events")
         size = await admin.fetchval("SELECT pg_database_size($1)", database)
         queries = await auditor_queries(store, Settings(), repeat)
@@ -232,8 +255,10 @@ async def one_run(contracts: int, count: int, repeat: int) -> dict[str, Any]:
         "synthetic": max(0, contracts - 123),
         "wall_s": round(wall, 1),
         "events": events,
-        "commands": outcome.commands,
-        "refused": len(outcome.refused),
+        "commands": outcome_commands,
+        "refused": outcome_refused,
+        "shards": len(shards),
+        "shard_walls_s": [round(s["wall"], 1) for s in shards],
         "events_per_s": round(events / wall, 1),
         "ms_per_contract": round(wall / contracts * 1000, 1),
         "peak_rss_mb_driver": round(peak_rss_mb(), 1),
@@ -271,6 +296,9 @@ async def main() -> None:
     parser.add_argument("--contracts", default="123,1000,5000", help="comma-separated sizes (default 123,1000,5000)")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     parser.add_argument("--repeat", type=int, default=7, help="rounds of each auditor query (median, spread)")
+    parser.add_argument(
+        "--shard", type=int, default=1000, help="contracts per time-skipping test server, one after the other"
+    )
     parser.add_argument("--quick", action="store_true", help="20 and 60 contracts, 1 worker, 3 rounds")
     parser.add_argument("--one", nargs=2, type=int, metavar=("CONTRACTS", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -279,7 +307,7 @@ async def main() -> None:
         os.dup2(2, 1)
         configure_logging("WARNING", "json")
         configure_temporal_runtime(metrics=False)
-        print(json.dumps(await one_run(args.one[0], args.one[1], args.repeat)), file=json_out, flush=True)
+        print(json.dumps(await one_run(args.one[0], args.one[1], args.repeat, args.shard)), file=json_out, flush=True)
         return
     sizes = [int(x) for x in args.contracts.split(",")]
     counts = [int(x) for x in args.workers.split(",")]
@@ -291,7 +319,18 @@ async def main() -> None:
         for count in counts:
             child = await asyncio.to_thread(
                 subprocess.run,
-                [sys.executable, "-m", "bench.scale", "--one", str(size), str(count), "--repeat", str(args.repeat)],
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.scale",
+                    "--one",
+                    str(size),
+                    str(count),
+                    "--repeat",
+                    str(args.repeat),
+                    "--shard",
+                    str(args.shard),
+                ],
                 stdout=subprocess.PIPE,
                 text=True,
                 check=True,
