@@ -157,17 +157,27 @@ def synthetic_intercommunalites(count: int) -> list[Territory]:
     signing the four-axis contract under the métropoles' instruction, as CA Amiens Métropole does."""
     if not 0 <= count <= 99_999_999:
         raise ValueError(f"count: {count} synthetic territories is outside 0–99 999 999")
-    return [
-        Territory(
-            id=f"{SYNTHETIC_PREFIX}{n:08d}",
-            name=f"Intercommunalité fictive n° {n}",
-            kind=TerritoryKind.METROPOLE,
-            region=DEPARTEMENTS[(n - 1) % len(DEPARTEMENTS)][1],
-            departements=(DEPARTEMENTS[(n - 1) % len(DEPARTEMENTS)][0],),
-            instruction=INSTRUCTION_METROPOLES,
-        )
-        for n in range(1, count + 1)
-    ]
+    return [_synthetic(n) for n in range(1, count + 1)]
+
+
+def synthetic_territory(territory_id: str) -> Territory | None:
+    """The synthetic intercommunalité with this id, or None. For reading what a simulation recorded: the decider
+    never knows these unless a simulation's workflow is told of them (a real programme can hold none)."""
+    if len(territory_id) == 9 and territory_id.isdigit() and territory_id.startswith(SYNTHETIC_PREFIX):
+        return _synthetic(int(territory_id)) if int(territory_id) >= 1 else None
+    return None
+
+
+def _synthetic(n: int) -> Territory:
+    code, region, _ = DEPARTEMENTS[(n - 1) % len(DEPARTEMENTS)]
+    return Territory(
+        id=f"{SYNTHETIC_PREFIX}{n:08d}",
+        name=f"Intercommunalité fictive n° {n}",
+        kind=TerritoryKind.METROPOLE,
+        region=region,
+        departements=(code,),
+        instruction=INSTRUCTION_METROPOLES,
+    )
 
 
 class TerritoryCatalogue:

@@ -12,6 +12,7 @@ from domain.territories import (
     TerritoryCatalogue,
     contract_id_for,
     synthetic_intercommunalites,
+    synthetic_territory,
 )
 from pacte.simulate import choose_territories
 from tests.unit.builders import EUR, at, command, prefet
@@ -96,3 +97,19 @@ def test_a_simulation_beyond_the_real_territories_adds_synthetic_ones() -> None:
     for wrong in ("0", "-3", "many"):
         with pytest.raises(ValueError, match="territories"):
             choose_territories(wrong, seed=1)
+
+
+def test_a_synthetic_contract_is_read_within_scope_like_any_other() -> None:
+    from domain.actors import Actor, Role
+    from domain.errors import DomainError
+    from pacte.service.facade import contract_territory, may_read
+
+    territory = synthetic_intercommunalites(615)[-1]
+    assert synthetic_territory("000000615") == territory and contract_territory("cls-000000615") == territory
+    assert synthetic_territory("000000000") is None and synthetic_territory("243300316") is None
+    may_read(Actor(role=Role.AUDITOR, identity="ccomptes", scope=("*",)), "cls-000000615")
+    may_read(prefet(*territory.departements), "cls-000000615")
+    with pytest.raises(DomainError, match="scope"):
+        may_read(prefet("2A" if territory.departements != ("2A",) else "01"), "cls-000000615")
+    with pytest.raises(DomainError, match="no contract"):
+        contract_territory("cls-999999999")
