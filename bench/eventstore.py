@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import resource
 import statistics
@@ -114,19 +115,24 @@ CPU_US: dict[str, list[float]] = {"ours": [], "baseline": []}  # this process's 
 
 
 async def rounds(
-    ours: Callable[[], Awaitable[float]], theirs: Callable[[], Awaitable[float]], n: int | None = None
+    ours: Callable[[], Awaitable[float]],
+    theirs: Callable[[], Awaitable[float]],
+    n: int | None = None,
+    *,
+    rates: bool = True,
 ) -> tuple[list[float], list[float]]:
     """The two measurements interleaved ``n`` times (baseline first, then ours, each round): a slow patch of the
     machine hits both, so each round's ratio means something even when the absolute rates drift. For rates, the
     client's CPU per event of each side is kept too (see ``summary``)."""
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     CPU_US["ours"].clear()
     CPU_US["baseline"].clear()
     for _ in range(n or ROUNDS):
-        b.append(await theirs())
-        CPU_US["baseline"].append(LAST["cpu"] / (b[-1] * LAST["wall"]) * 1e6)
-        a.append(await ours())
-        CPU_US["ours"].append(LAST["cpu"] / (a[-1] * LAST["wall"]) * 1e6)
+        for side, measure, values in (("baseline", theirs, b), ("ours", ours, a)):
+            values.append(await measure())
+            if rates:  # events = rate × wall of the last timed call
+                CPU_US[side].append(LAST["cpu"] / (values[-1] * LAST["wall"]) * 1e6)
     return a, b
 
 
@@ -323,6 +329,7 @@ async def bench(url: str, n: int, big: int) -> dict[str, Any]:
             lambda: raw.fetch("SELECT * FROM baseline_events WHERE stream_id = $1 ORDER BY version", base_stream)
         ),
         n=max(5, ROUNDS),
+        rates=False,
     )
     result["replay_1000"] = summary(ours, base, "ms", "select_baseline_ms", ratio_of_time=True)
 
@@ -354,12 +361,19 @@ async def bench(url: str, n: int, big: int) -> dict[str, Any]:
     return result
 
 
+def vm_hwm_mb(pid: int | str = "self") -> float | None:
+    """A live process's peak resident memory so far (Linux), None when it is gone."""
+    with contextlib.suppress(OSError, StopIteration):
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        return int(next(x for x in lines if x.startswith("VmHWM:")).split()[1]) / 1024
+    return None
+
+
 def peak_rss_mb() -> float:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec.
-    status = Path("/proc/self/status")
-    if status.exists():
-        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
+    peak = vm_hwm_mb()
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover - not Linux
 
 

@@ -34,7 +34,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.database import bench_database
-from bench.eventstore import environment, peak_rss_mb
+from bench.eventstore import environment, peak_rss_mb, vm_hwm_mb
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
 from pacte import service
@@ -56,14 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def vm_hwm_mb(pid: int) -> float | None:
-    """A process's peak resident memory so far (Linux), read before it is stopped."""
-    with contextlib.suppress(OSError, StopIteration):
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-        return round(int(next(x for x in lines if x.startswith("VmHWM:")).split()[1]) / 1024, 1)
-    return None
 
 
 def start_workers(count: int, address: str, url: str, queue: str) -> list[tuple[subprocess.Popen[bytes], int]]:
@@ -212,7 +204,7 @@ async def one_shard(
             "wall": time.perf_counter() - start,
             "commands": outcome.commands,
             "refused": len(outcome.refused),
-            "worker_peaks": [vm_hwm_mb(p.pid) for p, _ in started],
+            "worker_peaks": [round(vm_hwm_mb(p.pid) or 0, 1) for p, _ in started],
             "cpu": cpu_of_run(cpu_before, cpu_now(started, database)),
         }
     finally:
@@ -242,7 +234,7 @@ async def one_run(contracts: int, count: int, repeat: int, shard: int = 1000) ->
         cpu = {
             key: round(sum(s["cpu"][key] for s in shards), 1) for key in ("driver", "test_server", "postgres_backends")
         } | {"workers": [round(sum(s["cpu"]["workers"][i] for s in shards), 1) for i in range(count)]}
-        worker_peaks = [max(s["worker_peaks"][i] or 0 for s in shards) for i in range(count)]
+        worker_peaks = [max(s["worker_peaks"][i] for s in shards) for i in range(count)]
         outcome_commands = sum(s["commands"] for s in shards)
         outcome_refused = sum(s["refused"] for s in shards)
         events = await store.pool.fetchval("SELECT count(*) FROM events")

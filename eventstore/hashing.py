@@ -20,6 +20,11 @@ def canonical_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def canonical_json(value: Any) -> str:
+    """Sorted keys, fixed separators, UTF-8 as is: the only JSON text the hashes are taken over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_digest(
     *,
     stream_id: str,
@@ -43,13 +48,7 @@ def content_digest(
         "metadata": metadata,
         "occurred_at": canonical_time(occurred_at),
     }
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return hashlib.sha256(canonical).digest()
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, fixed separators, UTF-8 as is: the only JSON text the hashes are taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical_json(document).encode()).digest()
 
 
 def content_digest_of_text(
@@ -91,10 +90,5 @@ def payload_digest_of_text(event_type: str, version: int, payload_json: str) -> 
 
 def payload_digest(event_type: str, version: int, payload: dict[str, Any]) -> str:
     """What a stored event says, for the workflow to check it folds what was stored (not the record's metadata)."""
-    canonical = json.dumps(
-        {"event_type": event_type, "version": version, "payload": payload},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
-    return hashlib.sha256(canonical).hexdigest()
+    canonical = canonical_json({"event_type": event_type, "version": version, "payload": payload})
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -116,13 +116,12 @@ class ContractProjector:
         """The summary row and the amounts per year and axis as JSON, the amounts None when they are the same as
         ``before``'s (the rows the store already holds): most events move no money, and rewriting a contract's
         dozens of rows on each of them was a third of an append's time (measured: 675 → 785 appends/s)."""
+        summary = summary_json(state)
         # evolve keeps the very same actions mapping when an event touches no action: nothing to compare then.
         if before is not None and state.actions is before.actions:
-            return summary_json(state), None
+            return summary, None
         axis = axis_year_rows(state)
-        if before is not None and axis == axis_year_rows(before):
-            return summary_json(state), None
-        return summary_json(state), json.dumps(axis)
+        return summary, None if before is not None and axis == axis_year_rows(before) else json.dumps(axis)
 
     def committed(self, state: ContractState) -> None:
         self._cache[state.contract_id] = state
