@@ -24,8 +24,11 @@ from pacte.embedded import check_port_free, start_temporal_dev_server
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes
 from pacte.service.facade import Pacte
+from pacte.service.health import NotReady, ready_within
 from pacte.settings import Settings
 from pacte.web.signin import demo_grants
+
+READY_WITHIN_S = 60.0  # how long `pacte dev` waits for the worker's first poll before saying what is not ready
 
 log = structlog.stdlib.get_logger("pacte.dev")
 
@@ -103,7 +106,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 check_port_free("127.0.0.1", settings.dev_oidc_port, "local OpenID provider")
                 provider, settings = await asyncio.to_thread(dev_oidc.start, settings, settings.dev_oidc_port)
                 temporal_box.append(provider)  # stopped with the others, killed on a second Ctrl-C
-            app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
+            service = Pacte(client=client, store=store, settings=settings)
+            app = create_app(settings, service=service)
             server = QuietServer(
                 uvicorn.Config(
                     app,
@@ -122,6 +126,11 @@ async def run_dev(settings: Settings, console: Console) -> None:
                     await serving
                     raise RuntimeError("the HTTP API could not start")
                 api = f"http://{settings.api_host}:{settings.api_port}"
+                # "Running" means ready: the worker's first poll reaches Temporal a moment after it starts (longer
+                # on a loaded machine), and a command sent before it would wait for it.
+                found = await ready_within(service, READY_WITHIN_S)
+                if not found.ready:
+                    console.print(f"[yellow]Not ready after {READY_WITHIN_S:.0f} s:[/] {NotReady.of(found).message}")
                 console.print(f"[bold green]Pacte is running.[/]  Task queue [cyan]{settings.task_queue}[/]")
                 if temporal is not None:
                     console.print(f"  Temporal Web UI  http://127.0.0.1:{settings.dev_ui_port}")

@@ -10,7 +10,7 @@ from domain.actors import Actor
 from domain.territories import Territory
 from pacte.api.deps import current_actor, pacte
 from pacte.service.facade import Pacte
-from pacte.service.health import Readiness, readiness
+from pacte.service.health import NotReady, Readiness, readiness
 
 router = APIRouter()
 
@@ -27,12 +27,20 @@ async def prometheus(service: Pacte = Depends(pacte)) -> Response:
     return Response(await service.metrics(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/ready", tags=["service"], response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/ready",
+    tags=["service"],
+    response_model=Readiness,
+    responses={503: {"model": NotReady, "description": "A problem (`not_ready`) that keeps every check"}},
+)
 async def ready(service: Pacte = Depends(pacte)) -> JSONResponse:
     """Ready to work: Temporal reachable, the event store reachable with its migrations applied and unchanged, a
-    worker polling the task queue; 503 naming what is wrong otherwise."""
+    worker polling the task queue; otherwise 503, a problem like every refusal (``code`` ``not_ready``, ``message``
+    naming each failing check) that keeps the checks."""
     found = await readiness(service)
-    return JSONResponse(found.model_dump(mode="json"), status_code=200 if found.ready else 503)
+    if found.ready:
+        return JSONResponse(found.model_dump(mode="json"))
+    return JSONResponse(NotReady.of(found).model_dump(mode="json"), status_code=503)
 
 
 @router.get("/territories", response_model=list[Territory], tags=["reference"])

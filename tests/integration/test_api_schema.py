@@ -182,7 +182,9 @@ async def test_schema_generated_requests(api, store: EventStore, target, operati
     if refused or operation.method.upper() == "GET":  # a refusal, and any read, leaves the store as it was
         assert await footprint(store) == target["footprint"], f"{operation.label} {response.status_code} wrote"
     if refused:
-        assert set(response.json()) == {"code", "message", "field"}, response.text
+        # Every refusal is the same problem; /ready's 503 (a worker slow to poll on a loaded machine) keeps its checks.
+        kept = {"ready", "checks"} if operation.path == "/ready" else set()
+        assert set(response.json()) == {"code", "message", "field", *kept}, response.text
         if caller in ("expired", "garbage", "nobody") and operation.path not in PUBLIC:
             assert response.status_code == 401
     else:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Awaitable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from domain.actors import Actor, Role
 from pacte.service.catalogue import ProposeBody
 from pacte.service.facade import Pacte
+from tests.waiting import eventually
 from tests.web.conftest import Browser, Stack
 
 pytestmark = pytest.mark.integration
@@ -127,13 +130,17 @@ async def test_api_documentation_is_served_by_the_app(browser: Browser) -> None:
         assert script.status_code == 200 and len(script.content) > 100_000
 
 
-async def test_ready_says_what_is_wrong(browser: Browser, web_stack: Stack) -> None:
-    import httpx
+async def _answered(request: Awaitable[httpx.Response], status: int) -> httpx.Response | None:
+    response = await request
+    return response if response.status_code == status else None
 
+
+async def test_ready_says_what_is_wrong(browser: Browser, web_stack: Stack) -> None:
     from pacte.app import create_app
 
-    ready = await browser.get("/ready")
-    assert ready.status_code == 200 and ready.json()["ready"] is True
+    # Ready once the stack's worker has polled (its first poll follows its start by a moment, longer when loaded).
+    ready = await eventually(lambda: _answered(browser.get("/ready"), 200), what="/ready 200 beside a running worker")
+    assert ready.json()["ready"] is True
     assert set(ready.json()["checks"]) == {"temporal", "event_store", "migrations", "worker"}
     # The same service with a task queue no worker polls: not ready, and it says which check fails.
     settings = web_stack.settings.model_copy(update={"task_queue": "nobody-polls-this"})
@@ -147,6 +154,9 @@ async def test_ready_says_what_is_wrong(browser: Browser, web_stack: Stack) -> N
     ):
         answer = await http.get("/ready")
     assert answer.status_code == 503
+    # A problem like every other refusal, naming the failing check, that keeps every check for the diagnosis.
+    assert answer.json()["code"] == "not_ready" and answer.json()["field"] is None
+    assert answer.json()["message"].startswith("not ready: worker: no worker polls")
     checks = answer.json()["checks"]
     assert checks["worker"]["ok"] is False and "nobody-polls-this" in checks["worker"]["detail"]
     assert checks["temporal"]["ok"] and checks["event_store"]["ok"] and checks["migrations"]["ok"]
