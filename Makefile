@@ -57,8 +57,11 @@ $(OIDC)/node_modules/.installed: $(OIDC)/package-lock.json
 
 oidc: $(OIDC)/node_modules/.installed
 
+# The suite's files run on two workers (pytest-xdist), each with its own databases, Temporal servers and browser;
+# a file's tests stay together, in order, on one worker. PYTEST_WORKERS=0 runs everything in this process.
+PYTEST_WORKERS ?= 2
 test: lint browser oidc
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

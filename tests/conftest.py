@@ -6,6 +6,8 @@ Every test run gets fresh databases, so runs never see each other; everything st
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,10 +25,46 @@ from pacte.runtime import build_worker
 from workflows.contract import SEARCH_ATTRIBUTES
 
 # In CI, Hypothesis draws the same examples every run, so a red build means a change broke something; a developer's
-# run explores new examples (and keeps the failing ones in .hypothesis/ to replay them first).
-hypothesis_settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI"):
-    hypothesis_settings.load_profile("ci")
+# run explores new examples (and keeps the failing ones in .hypothesis/ to replay them first). Neither has a deadline:
+# Hypothesis' 200 ms per example is a timing assertion, and a loaded machine fails it ("Flaky", DeadlineExceeded)
+# where nothing is wrong. Speed is measured in bench/.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Every run gets a temporary root of its own, outside /tmp/pytest-of-<user>.
+
+    As root, the embedded PostgreSQL runs as another user, which must traverse every directory above its data; every
+    pytest that starts on the machine resets /tmp/pytest-of-<user> to 0700, so a run beside ours (another checkout's
+    suite, a benchmark) cut our server off its own files: initdb died with "Permission denied", and so did the
+    server's stop at exit ("Failed to stop server, killing it instead"). A root of our own is touched by nobody else.
+    xdist's workers are handed their part of the controller's root.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="pacte-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's own root goes with it when everything passed; a failed run keeps it for a look (its path is said)."""
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own is None:
+        return
+    if config.stash.get(_PASSED, False):
+        shutil.rmtree(own, ignore_errors=True)
+    else:
+        config.get_terminal_writer().line(f"temporary files of this run kept in {own}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_PASSED] = exitstatus == 0
+
+
+_OWN_BASETEMP = pytest.StashKey[str]()
+_PASSED = pytest.StashKey[bool]()
 
 EXTERNAL_URL = os.environ.get("PACTE_TEST_DATABASE_URL")
 # The event store's own tests run on every server we have: the embedded one always, PACTE_TEST_DATABASE_URL's too.

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from eventstore.store import EventStore
 from pacte import tokens
 from pacte.cli import app
 from pacte.settings import get_settings
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 PACTE = str(Path(sys.executable).parent / "pacte")
@@ -57,11 +59,13 @@ def api_server(
     }
     process = subprocess.Popen([PACTE, "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    deadline = time.monotonic() + 90  # generous: a loaded machine makes a start slow, only a broken one this slow
+    while True:
         try:
             if httpx.get(f"{url}/health").status_code == 200:
                 break
         except httpx.TransportError:
+            assert time.monotonic() < deadline, "pacte api did not answer /health within 90 s"
             time.sleep(0.1)
     yield {"url": url, **issued}
     process.terminate()
@@ -234,12 +238,12 @@ async def test_campaigns_and_reminders(as_role) -> None:  # type: ignore[no-unty
     assert started.exit_code == 0, started.output
     campaign_id = json.loads(started.stdout)["campaign_id"]
     assert campaign_id.endswith("-limousin")
-    for _ in range(100):
+
+    async def complete() -> Any:
         status = await invoke(prefet, "campaign", "status", campaign_id, "--json")
-        if status.exit_code == 0 and json.loads(status.stdout)["complete"]:
-            break
-        await asyncio.sleep(0.1)
-    assert status.exit_code == 0, status.output
+        return status if status.exit_code == 0 and json.loads(status.stdout)["complete"] else None
+
+    status = await eventually(complete, what=f"campaign {campaign_id} complete")
     progress = json.loads(status.stdout)  # stdout only: the session's worker logs on stderr meanwhile
     assert sorted(progress["started"]) == ["cls-d23", "cls-d87"] and not progress["refused"]
     listed = await invoke(prefet, "reminders", "--json")

@@ -98,10 +98,10 @@ async def test_a_data_error_is_refused_at_once_and_the_contract_stays_usable(  #
     cid = f"cls-{territory.lower()}"
     await start(env, cid)
     wrapped.next = [fault]
-    began = time.monotonic()
     with pytest.raises(DomainError) as info:
         await propose(env, cid, territory)
-    assert info.value.code == "store_refused" and time.monotonic() - began < 10  # never retried: it cannot succeed
+    assert info.value.code == "store_refused"
+    # Never retried, since it cannot succeed: one call (counted, not timed: a loaded machine stretches any clock).
     assert wrapped.calls == 1 and await store.stream_version(cid) == 0  # nothing written
     result = await propose(env, cid, territory)  # a correct command, right after
     assert result.state.status.value == "PROPOSED" and await store.stream_version(cid) >= 1

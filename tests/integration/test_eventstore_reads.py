@@ -13,6 +13,7 @@ from eventstore.migrate import Conn
 from eventstore.records import NewEvent, RecordedEvent, event_id_for
 from eventstore.store import EventStore
 from eventstore.subscriptions import CatchUpSubscription
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -152,12 +153,12 @@ async def test_a_running_subscription_is_woken_by_notify(fresh_store: EventStore
     # Polling every 10 minutes: only a notification can wake it within this test.
     sub = CatchUpSubscription(fresh_store, f"live-{uuid.uuid4().hex[:6]}", handler, poll_interval=600)
     task = asyncio.create_task(sub.run(stop))
-    await asyncio.sleep(0.3)
+    # Append only once the subscription has caught up and waits (its checkpoint row is written by its first turn):
+    # from then on, only the notification can bring the events within the minute this test gives it.
+    checkpoint = "SELECT 1 FROM subscription_checkpoints WHERE name = $1"
+    await eventually(lambda: fresh_store.pool.fetchval(checkpoint, sub.name), what="the subscription's first turn")
     await fresh_store.append("live-1", 0, events("live-1", 1, 3))
-    for _ in range(100):
-        if len(handled) == 3:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: len(handled) == 3, what="the three events handled")
     stop.set()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, 60)
     assert handled == [1, 2, 3]

@@ -4,7 +4,6 @@ that write nothing for the contract concerned."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from eventstore.store import EventStore
 from pacte.reprise_file import dump_lines
 from tests.integration.helpers import auth
 from tests.unit.builders import BORDEAUX_ACTIONS
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -253,12 +253,12 @@ async def test_a_contract_typed_by_hand_today_gets_the_calendar_facts_at_their_o
     for name, path, body in steps:
         response = await http.post(path, json=body, headers=auth(issued, name))
         assert response.status_code in (200, 201), response.text
-    state = (await http.get(f"/contracts/{cid}", headers=auth(issued, "prefet_31"))).json()
-    for _ in range(50):  # the timers run after the last answer
-        if state["current_year"] == datetime.now(UTC).year:
-            break
-        await asyncio.sleep(0.2)
+
+    async def this_year_opened() -> dict[str, Any] | None:  # the timers run after the last answer
         state = (await http.get(f"/contracts/{cid}", headers=auth(issued, "prefet_31"))).json()
+        return state if state["current_year"] == datetime.now(UTC).year else None
+
+    state = await eventually(this_year_opened, what="the calendar brought up to this year")
     events = await store.read_stream(cid)
     opened = {e.payload["year"]: e.occurred_at for e in events if e.event_type == "ProgrammeYearOpened"}
     assert opened[2025] == start_of_day(date(2025, 1, 1)) and opened[2026] == start_of_day(date(2026, 1, 1))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -16,6 +16,7 @@ from domain.errors import DomainError
 from domain.state import Status
 from eventstore.store import EventStore
 from pacte import service
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -54,11 +55,11 @@ async def test_propose_starts_the_workflow_and_records_the_event(
     assert state.annual_ceiling == 150_000_000
 
     # A métropole was to sign by 31 March 2024: the workflow's timer records, by itself, that it did not.
-    for _ in range(100):
-        events = await service.history(store, "cls-243300316")
-        if len(events) == 2:
-            break
-        await asyncio.sleep(0.05)
+    async def both_recorded() -> list[Any]:
+        found = await service.history(store, "cls-243300316")
+        return found if len(found) == 2 else []
+
+    events = await eventually(both_recorded, what="the missed signature recorded by the timer")
     assert [e.event_type for e in events] == ["ContractProposed", "DeadlineMissed"]
     assert events[1].payload["deadline"] == "signature" and events[1].payload["due"] == "2024-03-31"
     assert events[1].metadata["actor"]["role"] == "system"
