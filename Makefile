@@ -61,7 +61,7 @@ oidc: $(OIDC)/node_modules/.installed
 # a file's tests stay together, in order, on one worker. PYTEST_WORKERS=0 runs everything in this process.
 PYTEST_WORKERS ?= 2
 test: lint browser oidc
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

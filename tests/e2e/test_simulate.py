@@ -23,7 +23,7 @@ def test_the_whole_programme_for_every_territory_and_synthetic_ones(postgres_ser
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1100,  # a guard against a hang, far above the minute it takes (several on a loaded machine)
     )
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)  # stdout is exactly one JSON object
