@@ -24,7 +24,7 @@ from domain.evolve import fold, fold_fact
 from domain.limits import MAX_FACTS
 from domain.policy import Policy
 from domain.request_log import key_of
-from domain.rules import handle, negotiation
+from domain.rules import RULES, handle
 from domain.state import FINAL_STATUSES, ContractState, Status
 from domain.territories import TerritoryCatalogue
 
@@ -37,7 +37,11 @@ def decide(
     policy: Policy,
     catalogue: TerritoryCatalogue = _CATALOGUE,
 ) -> list[Event]:
-    """Return the events the command causes, or raise a DomainError. Pure: same inputs, same events."""
+    """Return the events the command causes, or raise a DomainError. Pure: same inputs, same events.
+
+    The command is judged by the rules in force on its business date (``policy.in_force_on``): a 2025 fact typed in
+    2027, or imported, is judged as in 2025."""
+    policy = policy.in_force_on(business_date(command.at))
     if command.request_id in state.request_ids:
         return []  # a repeated request yields no new event
     check_role(command.type, command.actor)
@@ -49,7 +53,8 @@ def decide(
         )
     _check_not_in_future(command, policy)
     if isinstance(command, ProposeContract):
-        return negotiation.propose(command, state, policy, catalogue)
+        proposal = RULES[command.type].handler_on(policy, business_date(command.at))  # negotiation.propose
+        return proposal(command, state, policy, catalogue)
     if state.status is Status.NONE:
         raise LifecycleViolation(
             f"contract_id: there is no contract {command.contract_id}; the préfet proposes it first",

@@ -16,6 +16,7 @@ late are judged by the same handlers (domain/late_facts.py); decide itself is do
 from __future__ import annotations
 
 from domain.actors import Role
+from domain.business_time import business_date
 from domain.commands import Command
 from domain.events import Event
 from domain.policy import Policy
@@ -33,11 +34,12 @@ WHEN: dict[str, frozenset[Status]] = {kind: r.stages for kind, r in RULES.items(
 
 
 def handle(command: Command, state: ContractState, policy: Policy) -> list[Event]:
-    """The command's stage checked against its declaration, then its handler: the facts it causes, or a DomainError.
-    (The proposal, which also reads the territories' catalogue, is decided by negotiation.propose.)"""
+    """The command's stage checked against its declaration, then its handler in force on the command's business date:
+    the facts it causes, or a DomainError. (The proposal, which also reads the territories' catalogue, is decided by
+    negotiation.propose.)"""
     declared = RULES[command.type]
     declared.check_stage(state.status)
-    return declared.handler(command, state, policy)
+    return declared.handler_on(policy, business_date(command.at))(command, state, policy)
 
 
 __all__ = ["ALLOWED_ROLES", "PHASES", "RULES", "WHEN", "Rule", "handle"]

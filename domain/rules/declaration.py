@@ -7,18 +7,30 @@
 The decider checks the role and the stage from the declaration before the handler runs; the tables the service and
 the web interface read (who may send a command, when it is offered) are built from the declarations
 (domain/rules/__init__.py), so a command's rules are never spread over tables keyed by its name.
+
+A rule changed during the programme keeps its earlier version: the new handler is declared beside it with the dated
+change that brings it (a `PolicyChange` of domain/policy.py), and a fact is decided by the version in force on its
+business date:
+
+    @amends(SubmitExecutionReport, change="report-annexes-2026")
+    def submit_report_2026(command: SubmitExecutionReport, state: ContractState, policy: Policy) -> list[Event]: ...
+
+Who may send a command and at which stages stay those of its first declaration (the service layer and the web
+interface read them without a date).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, TypeVar
 
 from domain.actors import Role
 from domain.errors import LifecycleViolation
 from domain.events import Event
 from domain.messages import CommandBase
+from domain.policy import Policy
 from domain.status import Status
 
 Handler = Callable[..., list[Event]]
@@ -41,6 +53,13 @@ class Rule:
     enforce_stages: bool = True
     # Stages refused with a sentence of their own, checked first ("a suspended contract is resumed before ...").
     refused: tuple[tuple[frozenset[Status], str], ...] = ()
+    # Later versions of the handler, each with the id of the dated change that brings it, in declaration order.
+    versions: tuple[tuple[str, Handler], ...] = ()
+
+    def handler_on(self, policy: Policy, day: date) -> Handler:
+        """The handler in force on ``day``: the last version whose change is in force then, else the first."""
+        in_force = policy.in_force(day)
+        return next((h for change, h in reversed(self.versions) if change in in_force), self.handler)
 
     def check_stage(self, status: Status) -> None:
         for statuses, sentence in self.refused:
@@ -90,6 +109,22 @@ def rule(
             enforce_stages=enforce_stages,
             refused=tuple((frozenset(s), sentence) for s, sentence in refused),
         )
+        return handler
+
+    return declare
+
+
+def amends(command: type[CommandBase], *, change: str) -> Callable[[H], H]:
+    """Declare a later version of ``command``'s handler, in force from the date of the policy change ``change``."""
+    kind = command_type(command)
+
+    def declare(handler: H) -> H:
+        if kind not in RULES:
+            raise ValueError(f"{kind} is amended before its rules are declared")
+        declared = RULES[kind]
+        if any(c == change for c, _ in declared.versions):
+            raise ValueError(f"{kind} is amended twice by {change}")
+        RULES[kind] = replace(declared, versions=(*declared.versions, (change, handler)))
         return handler
 
     return declare
