@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -55,6 +56,11 @@ KIND = SearchAttributeKey.for_keyword("PacteKind")
 REGION = SearchAttributeKey.for_keyword("PacteRegion")
 YEAR = SearchAttributeKey.for_int("PacteYear")
 SEARCH_ATTRIBUTES = (STATUS, TERRITORY, KIND, REGION, YEAR)
+
+# How the patch of a rule change (domain.policy.RULE_CHANGES) is retired (README, "Rules that change over four
+# years"): "deprecated" once no open run predates the change (every run takes it; workflow.deprecate_patch keeps the
+# histories that hold its marker replaying), then "retired" once no history with its marker is still replayed.
+PATCH_RETIREMENT: dict[str, Literal["deprecated", "retired"]] = {}
 
 
 def refusal(error: DomainError) -> ApplicationError:
@@ -285,6 +291,12 @@ class ContractWorkflow:
         taken = []
         for change in domain.policy.RULE_CHANGES:  # read at call time: a test adds one
             if change.in_force_from > day:
+                continue
+            retirement = PATCH_RETIREMENT.get(change.id)
+            if retirement is not None:
+                if retirement == "deprecated" and ask:
+                    workflow.deprecate_patch(change.id)
+                taken.append(change)
                 continue
             if ask and change.id not in self._changes_taken:
                 self._changes_taken[change.id] = workflow.patched(change.id)

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 import domain.decider
 import domain.policy
+import workflows.contract
 from domain.actors import Actor, Role
 from domain.commands import ProposeContract, RecordCommitteeReview
 from domain.events import Event
@@ -62,6 +63,12 @@ def change_2025(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def stamped(event: Event) -> Event:
     return event.model_copy(update={"source": STAMP})
+
+
+async def replay_history(history: WorkflowHistory, *, sandboxed: bool = True) -> Any:
+    runner = {} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}
+    replayer = Replayer(workflows=[ContractWorkflow], data_converter=pydantic_data_converter, **runner)
+    return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
 
 async def replay(path: Path) -> Any:
@@ -123,7 +130,30 @@ async def test_a_contract_deciding_a_fact_under_the_change_takes_it_and_records_
     events, marked = await proposed(client, task_queue, "D36", datetime(2025, 6, 2, 9, tzinfo=UTC))
     assert [e["source"] for e in events] == [STAMP]
     assert marked
+    history = await client.get_workflow_handle("cls-d36").fetch_history()
+    assert (await replay_history(history)).replay_failure is None
     # A fact dated before the change is decided by the first version, though the contract runs under it today (its
     # calendar, judged today, takes the change too).
     events, _ = await proposed(client, task_queue, "D39", datetime(2024, 6, 3, 9, tzinfo=UTC))
     assert [e["source"] for e in events] == [None]
+
+
+async def test_a_deprecated_patch_keeps_the_histories_recorded_under_it_replaying_and_retiring_it_waits_for_them(
+    change_2025: None, client: Client, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once no open run predates the change, its patch is deprecated (workflow.deprecate_patch: every run takes the
+    change): a history recorded under workflow.patched still replays. Retired (no call at all), it would not: the
+    patch is retired only once no history recorded before its deprecation is replayed. (Unsandboxed, so that the
+    retirement set here is the one the replayed workflow reads.)"""
+    events, marked = await proposed(client, task_queue, "D09", datetime(2025, 6, 2, 9, tzinfo=UTC))
+    assert marked and [e["source"] for e in events] == [STAMP]
+    history = await client.get_workflow_handle("cls-d09").fetch_history()
+    monkeypatch.setitem(workflows.contract.PATCH_RETIREMENT, CHANGE.id, "deprecated")
+    assert (await replay_history(history, sandboxed=False)).replay_failure is None
+    monkeypatch.setitem(workflows.contract.PATCH_RETIREMENT, CHANGE.id, "retired")
+    failure = (await replay_history(history, sandboxed=False)).replay_failure
+    assert failure is not None and "Non-deprecated patch marker" in str(failure)
+    # The control: the change removed from the code altogether, the history no longer replays either.
+    monkeypatch.setitem(workflows.contract.PATCH_RETIREMENT, CHANGE.id, "deprecated")
+    monkeypatch.setattr(domain.policy, "RULE_CHANGES", ())
+    assert (await replay_history(history, sandboxed=False)).replay_failure is not None
