@@ -35,7 +35,7 @@ from domain.status import LIVE_STATUSES, RUNNING_STATUSES, Status
     roles={Role.PREFET, Role.COLLECTIVITE},
     stages=LIVE_STATUSES,
     doing="terminate the contract",
-    enforce_stages=False,
+    enforce_stages=False,  # résiliation ends any live contract: decide has refused the others already
 )
 def terminate(command: Terminate, state: ContractState, policy: Policy) -> list[Event]:
     """Résiliation settles the years run: what was used, what is owed back (see balance.closing_balance)."""

@@ -1,4 +1,5 @@
-"""A wrong fact is rectified, never deleted: an execution report's figures, a signature's date."""
+"""A wrong fact is rectified, never deleted: an execution report's figures, a signature's date. A fact is rectified by
+a role that may record it in the first place."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ def rectify_report(command: RectifyExecutionReport, state: ContractState, policy
     roles={Role.PREFET, Role.COLLECTIVITE},
     stages=SIGNED_STATUSES,
     doing="rectify a signature",
-    enforce_stages=False,
+    enforce_stages=False,  # a signature to rectify exists only once signed: its own rule says so, naming the party
 )
 def rectify_signature(command: RectifySignature, state: ContractState, policy: Policy) -> list[Event]:
     """A signature's date corrected by its own party. The date must fit the facts around it: after the
