@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.axes import TerritoryKind
 from domain.business_time import business_date
 from domain.policy import Policy
-from domain.state import FINAL_STATUSES, ContractState, Status
+from domain.status import FINAL_STATUSES, Status
+
+if TYPE_CHECKING:  # the state's own module loads the late facts, which read deadlines: no import cycle at run time
+    from domain.state import ContractState
 
 
 class DeadlineKind(StrEnum):

@@ -7,11 +7,10 @@ from datetime import date, datetime
 from functools import reduce
 from typing import Any
 
-from domain.actors import Role
+from domain import late_facts
 from domain.avenants import avenant_effect
 from domain.business_time import PARIS, business_date
 from domain.events import (
-    TIMER_FACTS,
     ActionAdded,
     ActionChanged,
     ActionRemoved,
@@ -40,84 +39,36 @@ from domain.events import (
     SignatureRectified,
 )
 from domain.money_rules import apply_amounts
-from domain.state import INITIAL_STATE, ContractState, MissedDeadline, Rewind, Status, TimerFact, YearRecord
-from domain.values import Avenant, AvenantKind, Signature
+from domain.state import INITIAL_STATE, ContractState, Status, YearRecord
+from domain.values import Avenant, AvenantKind, MissedDeadline, Signature
 
 
 def _year(state: ContractState, year: int, **changes: Any) -> dict[int, YearRecord]:
     return {**state.years, year: state.year(year).model_copy(update=changes)}
 
 
-def is_timer_fact(event: Event) -> bool:
-    """A fact the workflow's timers recorded from the calendar alone (a year opening, a missed deadline, closing)."""
-    return event.actor.role is Role.SYSTEM and event.type in TIMER_FACTS
-
-
 def evolve(state: ContractState, event: Event, version: int | None = None) -> ContractState:
     """Fold one fact. A fact whose business time is before timer facts already folded (recorded late: the committee
     of 15 December typed on 5 January, after the year opened) is folded where it belongs in business time, and the
-    timer facts after it again on top: the state is the same as if every fact had been recorded on its day.
+    timer facts after it again on top: the state is the same as if every fact had been recorded on its day
+    (domain/late_facts.py).
 
     ``version`` is the fact's stream version (default: the next one); a fold of part of a stream gives it."""
     version = state.version + 1 if version is None else version
-    rewind = state.rewind
-    if (
-        rewind is not None
-        and not is_timer_fact(event)
-        and event.type != "DeadlineMissedWithdrawn"
-        and any(f.event.occurred_at > event.occurred_at for f in rewind.timer_facts)
-    ):
-        refolded = _fold_one(rewound(state, event.occurred_at), event, version)
-        for fact in rewind.timer_facts:
-            if fact.event.occurred_at > event.occurred_at:
-                refolded = _fold_one(refolded, fact.event, fact.version)
-        return refolded.model_copy(
-            update={
-                "version": version,
-                "request_ids": state.request_ids.add(event.request_id),
-                "last_at": max(state.last_at or event.occurred_at, event.occurred_at),
-            }
-        )
-    return _fold_one(state, event, version)
+    if late_facts.is_late(state, event):
+        return late_facts.refolded(state, event, version, fold_fact)
+    return fold_fact(state, event, version)
 
 
-def rewound(state: ContractState, moment: datetime) -> ContractState:
-    """The state as it stood at ``moment``, under the calendar's facts recorded since the last operator's fact: those
-    after ``moment`` taken off, each fact keeping its stream version. The state itself when there are none."""
-    rewind = state.rewind
-    if rewind is None:
-        return state
-    out = rewind.restore(state)
-    for fact in rewind.timer_facts:
-        if fact.event.occurred_at <= moment:
-            out = _fold_one(out, fact.event, fact.version)
-    return out
-
-
-def _fold_one(state: ContractState, event: Event, version: int) -> ContractState:
-    """Fold one fact stored at ``version`` (the versions recorded in the state are the stream's, whatever the order
-    of folding)."""
+def fold_fact(state: ContractState, event: Event, version: int) -> ContractState:
+    """Fold one fact stored at ``version``, in the order given (the versions recorded in the state are the stream's,
+    whatever the order of folding)."""
     changes: dict[str, Any] = {
         "version": version,
         "request_ids": state.request_ids.add(event.request_id),
         "last_at": max(state.last_at, event.occurred_at) if state.last_at else event.occurred_at,
     }
-    if is_timer_fact(event):
-        rewind = state.rewind or Rewind.before(state)
-        fact = TimerFact(version=version, event=event)
-        changes["rewind"] = rewind.model_copy(update={"timer_facts": (*rewind.timer_facts, fact)})
-    elif isinstance(event, DeadlineMissedWithdrawn):
-        if state.rewind is not None:  # a withdrawn fact is not folded again after a later late fact
-            kept = tuple(f for f in state.rewind.timer_facts if f.version != event.withdrawn_version)
-            still = tuple(m for m in state.rewind.missed_deadlines if m.version != event.withdrawn_version)
-            changes["rewind"] = (
-                state.rewind.model_copy(update={"timer_facts": kept, "missed_deadlines": still}) if kept else None
-            )
-            # A withdrawn fact no longer dates the contract: a fact between it and the one before it is in order.
-            moments = [m for m in (state.rewind.last_at, event.occurred_at) if m is not None]
-            changes["last_at"] = max([*moments, *(f.event.occurred_at for f in kept)])
-    else:
-        changes["rewind"] = None
+    changes.update(late_facts.noted(state, event, version))
     day = business_date(event.occurred_at)
     match event:
         case ContractProposed():

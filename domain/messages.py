@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -48,3 +49,16 @@ class EventBase(Message):
     occurred_at: datetime
     recorded_by: Actor | None = None
     source: str | None = None
+
+
+def event_fields(command: CommandBase) -> dict[str, Any]:
+    """What every fact takes from the command that caused it: its contract, actor, request, business time, who typed it
+    and the document it comes from."""
+    return {
+        "contract_id": command.contract_id,
+        "actor": command.actor,
+        "request_id": command.request_id,
+        "occurred_at": command.at,
+        "recorded_by": command.recorded_by,
+        "source": command.source,
+    }

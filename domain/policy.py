@@ -1,12 +1,32 @@
-"""Every date and default of DOMAIN.md §4 that the public texts leave to the project ([choix]) is a policy value."""
+"""Every date and default of DOMAIN.md §4 that the public texts leave to the project ([choix]) is a policy value.
+
+A contract lives four years and the rules around it change (a new instruction, a deadline moved): a value changed
+from a date on is a `PolicyChange`, and a fact is judged by the values in force on its business date
+(`Policy.in_force_on`), so a 2025 fact typed in 2027, or imported, is judged as in 2025. A year's deadlines are fixed
+by the rules in force when that programme year opened (1 January), whenever they are computed.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from domain.axes import TerritoryKind
+
+
+class PolicyChange(BaseModel):
+    """Policy values changed from a date on, by a text. Never edited once a fact was judged by it: a later change is
+    another change. Its ``id`` also names the ``workflow.patched`` marker behind which running contracts take it, and
+    the dated versions of rules declared with it (domain/rules/declaration.py, ``amends``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    in_force_from: date
+    reference: str = Field(min_length=1, max_length=300)  # the text that decided it, for auditors
+    values: dict[str, Any] = Field(default_factory=dict)  # Policy field -> its value from ``in_force_from`` on
 
 
 class Policy(BaseModel):
@@ -35,6 +55,53 @@ class Policy(BaseModel):
     amendment_requires_both_parties: bool = True
     # [choix] A fact recorded more than this many days after it happened is marked "recorded late" for auditors.
     late_record_threshold_days: int = 7
+    # The changes of these values since the programme began, each from its date (see the module's docstring).
+    changes: tuple[PolicyChange, ...] = ()
+    # In a copy for one date (in_force_on), the values the changes replaced: what the other dates read.
+    _undated: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _changes_name_values(self) -> Policy:
+        ids = [c.id for c in self.changes]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"changes: an id is used twice ({', '.join(ids)})")
+        for change in self.changes:
+            unknown = set(change.values) - set(type(self).model_fields) | ({"changes"} & set(change.values))
+            if unknown:
+                raise ValueError(f"changes: {change.id} changes no policy value named {', '.join(sorted(unknown))}")
+        return self
+
+    def in_force_on(self, day: date) -> Policy:
+        """The values in force on ``day``: every change dated on or before it, in date order. Without such a change,
+        the policy itself (so a policy without changes decides exactly as before changes existed)."""
+        undated = self.undated()
+        values: dict[str, Any] = {}
+        for change in sorted(self.changes, key=lambda c: c.in_force_from):
+            if change.in_force_from <= day:
+                values |= change.values
+        if not values:
+            return undated
+        dated = type(self).model_validate(undated.model_dump() | values)
+        dated._undated = {name: getattr(undated, name) for name in values}
+        return dated
+
+    def undated(self) -> Policy:
+        """The values before any change (what ``in_force_on`` starts from)."""
+        if not self._undated:
+            return self
+        undated = self.model_copy(update=self._undated)
+        undated._undated = {}  # model_copy copies the private part too
+        return undated
+
+    def in_force(self, day: date) -> frozenset[str]:
+        """The ids of the changes in force on ``day``."""
+        return frozenset(c.id for c in self.changes if c.in_force_from <= day)
+
+    def with_changes(self, changes: tuple[PolicyChange, ...]) -> Policy:
+        """This policy with more changes (those it has already are not added twice)."""
+        have = {c.id for c in self.changes}
+        more = tuple(c for c in changes if c.id not in have)
+        return self.undated().model_copy(update={"changes": (*self.changes, *more)}) if more else self
 
     @property
     def years(self) -> range:
@@ -49,14 +116,23 @@ class Policy(BaseModel):
         """Nothing happens before the instruction that concerns the territory's kind."""
         return self.earliest_date_departements if kind is TerritoryKind.DEPARTEMENT else self.earliest_date
 
+    def of_year(self, year: int) -> Policy:
+        """The rules a programme year's obligations follow: those in force when it opened, on 1 January."""
+        return self.in_force_on(date(year, 1, 1)) if self.changes else self
+
     def review_deadline(self, year: int) -> date:
-        return date(year, *self.review_deadline_month_day)
+        return date(year, *self.of_year(year).review_deadline_month_day)
 
     def renewal_deadline(self, next_year: int) -> date:
-        return date(next_year - 1, *self.renewal_deadline_month_day)
+        return date(next_year - 1, *self.of_year(next_year - 1).renewal_deadline_month_day)
 
     def report_deadline(self, year: int) -> date:
-        return date(year + 1, *self.report_deadline_month_day)
+        return date(year + 1, *self.of_year(year).report_deadline_month_day)
 
 
 DEFAULT_POLICY = Policy()
+
+# The changes decided since the programme began, in date order: running contracts take each behind
+# ``workflow.patched(change.id)`` (workflows/contract.py), so a history recorded before it replays as it was decided.
+# None yet; the README ("Rules that change over four years") shows how one is added.
+RULE_CHANGES: tuple[PolicyChange, ...] = ()

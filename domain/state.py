@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.axes import AXES_BY_KIND, Axis, TerritoryKind
-from domain.events import Event
+from domain.late_facts import Rewind, TimerFact
 from domain.request_log import RequestIds
+from domain.status import (
+    FINAL_STATUSES,
+    LIVE_STATUSES,
+    NEGOTIABLE_STATUSES,
+    RUNNING_STATUSES,
+    SIGNED_STATUSES,
+    Status,
+)
 from domain.values import (
     Action,
     Avenant,
@@ -17,27 +24,10 @@ from domain.values import (
     CommitteeReview,
     Deliberation,
     ExecutionReport,
+    MissedDeadline,
     Party,
     Signature,
 )
-
-
-class Status(StrEnum):
-    NONE = "NONE"  # no event yet
-    PROPOSED = "PROPOSED"
-    NEGOTIATING = "NEGOTIATING"
-    DELIBERATED = "DELIBERATED"
-    SIGNED = "SIGNED"
-    IN_EXECUTION = "IN_EXECUTION"
-    SUSPENDED = "SUSPENDED"
-    CLOSING = "CLOSING"
-    CLOSED = "CLOSED"
-    TERMINATED = "TERMINATED"
-
-
-FINAL_STATUSES = frozenset({Status.CLOSED, Status.TERMINATED})
-NEGOTIABLE_STATUSES = frozenset({Status.PROPOSED, Status.NEGOTIATING})
-RUNNING_STATUSES = frozenset({Status.IN_EXECUTION, Status.SUSPENDED})
 
 
 class YearRecord(BaseModel):
@@ -52,15 +42,6 @@ class YearRecord(BaseModel):
     renewed_on: date | None = None  # business date of that conclusion
     report_version: int = 0  # the stream version of the report's fact (what a rectification names)
     adjusted_by: tuple[str, ...] = ()  # the amendments answering this year's ADJUST review
-
-
-class MissedDeadline(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    deadline: str
-    year: int | None
-    due: date
-    version: int = 0  # the stream version of the DeadlineMissed fact (what a withdrawal names)
 
 
 class ContractState(BaseModel):
@@ -93,7 +74,8 @@ class ContractState(BaseModel):
     last_at: datetime | None = None  # business time of the last event
     request_ids: RequestIds = Field(default_factory=RequestIds)
     # The facts the timers recorded since the last operator's fact, and the state before them: a fact recorded late
-    # (business time before them) is folded where it belongs in business time, then the timers' facts after it.
+    # (business time before them) is folded where it belongs in business time, then the timers' facts after it
+    # (domain/late_facts.py).
     rewind: Rewind | None = None
 
     @property
@@ -113,60 +95,20 @@ class ContractState(BaseModel):
         return sum(a.amounts[year].etat for a in pool.values() if year in a.amounts)
 
 
-class TimerFact(BaseModel):
-    model_config = ConfigDict(frozen=True)
+INITIAL_STATE = ContractState()  # the decider's initial state: no fact yet (Status.NONE)
 
-    version: int  # its stream version: folded again after a late fact, it keeps it
-    event: Event
-
-
-class Rewind(BaseModel):
-    """The calendar's facts since the last operator's fact, and what they changed — only what they change (status,
-    current year, opened years, missed deadlines, last time), so the state never carries a copy of itself."""
-
-    model_config = ConfigDict(frozen=True)
-
-    status: Status
-    current_year: int | None
-    year_keys: tuple[int, ...]
-    opened_years: tuple[int, ...]
-    missed_deadlines: tuple[MissedDeadline, ...]
-    last_at: datetime | None
-    version: int
-    timer_facts: tuple[TimerFact, ...]
-
-    @classmethod
-    def before(cls, state: ContractState) -> Rewind:
-        return cls(
-            status=state.status,
-            current_year=state.current_year,
-            year_keys=tuple(state.years),
-            opened_years=tuple(y for y, r in state.years.items() if r.opened),
-            missed_deadlines=state.missed_deadlines,
-            last_at=state.last_at,
-            version=state.version,
-            timer_facts=(),
-        )
-
-    def restore(self, state: ContractState) -> ContractState:
-        """``state`` as it was before the calendar's facts (no operator's fact came after them)."""
-        years = {
-            y: r.model_copy(update={"opened": y in self.opened_years})
-            for y, r in state.years.items()
-            if y in self.year_keys
-        }
-        return state.model_copy(
-            update={
-                "status": self.status,
-                "current_year": self.current_year,
-                "years": years,
-                "missed_deadlines": self.missed_deadlines,
-                "last_at": self.last_at,
-                "version": self.version,
-                "rewind": None,
-            }
-        )
-
-
-ContractState.model_rebuild()
-INITIAL_STATE = ContractState()
+# Where they were defined before: the state's module still names them for its readers.
+__all__ = [
+    "FINAL_STATUSES",
+    "INITIAL_STATE",
+    "LIVE_STATUSES",
+    "NEGOTIABLE_STATUSES",
+    "RUNNING_STATUSES",
+    "SIGNED_STATUSES",
+    "ContractState",
+    "MissedDeadline",
+    "Rewind",
+    "Status",
+    "TimerFact",
+    "YearRecord",
+]

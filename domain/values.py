@@ -164,3 +164,14 @@ class Balance(Frozen):
     refaction_applied: int
     paid_etat: int
     reversement: int
+
+
+class MissedDeadline(BaseModel):
+    """A deadline recorded as missed, as the state keeps it (the fact's stream version is what a withdrawal names)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deadline: str
+    year: int | None
+    due: date
+    version: int = 0  # the stream version of the DeadlineMissed fact (what a withdrawal names)

@@ -108,13 +108,15 @@ async def drive(
     until: date | None = None,
     offset: timedelta | None = None,
     start: bool = True,
+    search_attributes: bool = False,
 ) -> Outcome:
     """Send every plan's commands at their business times, the server's clock skipping ahead between days.
 
     With ``store``, each command is built from the contract's stream rather than a query to its workflow, so the
     driver needs no worker to be up (the fault tests kill it). With ``until``, only the steps up to that date are
     sent and the clock then runs to 23:30 in Paris that day, so the calendar's facts of the day are recorded; a
-    later call with the same ``offset`` and ``start=False`` carries on from there.
+    later call with the same ``offset`` and ``start=False`` carries on from there. With ``search_attributes``, the
+    contracts publish theirs, as in production (where they are registered).
     """
     offset = SIMULATION_START - await env.get_current_time() if offset is None else offset
     outcome = Outcome(offset=offset)
@@ -126,6 +128,7 @@ async def drive(
                 plan.contract_id,
                 clock_offset_s=offset.total_seconds(),
                 territories=_synthetic(plan.territory),
+                search_attributes=search_attributes,
             )
     began = await env.get_current_time() + offset
     # Steps of the same day run together, each contract's in order; days run one after another.

@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import domain.policy
     from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, AppendResult, ReminderRequest
+    from domain.business_time import business_date
     from domain.calendar import CalendarFact, milestone_due, missed_deadlines_due, next_wake, reminders_due
     from domain.commands import Command
     from domain.deadlines import Deadline, pending_deadlines
@@ -28,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import Event
     from domain.evolve import evolve
+    from domain.policy import Policy
     from domain.reprise import LineRefused, import_history
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
     from domain.territories import TerritoryCatalogue
@@ -53,6 +57,11 @@ REGION = SearchAttributeKey.for_keyword("PacteRegion")
 YEAR = SearchAttributeKey.for_int("PacteYear")
 SEARCH_ATTRIBUTES = (STATUS, TERRITORY, KIND, REGION, YEAR)
 
+# How the patch of a rule change (domain.policy.RULE_CHANGES) is retired (README, "Rules that change over four
+# years"): "deprecated" once no open run predates the change (every run takes it; workflow.deprecate_patch keeps the
+# histories that hold its marker replaying), then "retired" once no history with its marker is still replayed.
+PATCH_RETIREMENT: dict[str, Literal["deprecated", "retired"]] = {}
+
 
 def refusal(error: DomainError) -> ApplicationError:
     details = error.to_dict() | ({"line": error.line} if isinstance(error, LineRefused) else {})
@@ -74,6 +83,7 @@ class ContractWorkflow:
         self._lock = asyncio.Lock()
         self._run_year = self._state.current_year
         self._catalogue = TerritoryCatalogue(input.territories)
+        self._changes_taken: dict[str, bool] = {}  # rule change id -> whether this run takes it (workflow.patched)
 
     # --- the run: timers and year boundaries ---------------------------------------------------------------------
 
@@ -151,22 +161,24 @@ class ContractWorkflow:
         return new_year or workflow.info().is_continue_as_new_suggested()
 
     def _next_wake(self) -> datetime | None:
-        return next_wake(self._state, self._policy, self._now(), tuple(self._reminded))
+        now = self._now()
+        return next_wake(self._state, self._rules_on(now), now, tuple(self._reminded))
 
     async def _do_what_is_due(self) -> None:
         async with self._lock:
             now = self._now()
+            policy = self._rules_on(now)
             # In the calendar's order: the misses due by the year boundary first (opening the next year changes which
             # obligations are pending), then the boundary; later misses after it, in the next run (after continuing
             # as new). A workflow that wakes long after its dates (a contract typed late, a worker down) thus records
             # the same facts at the same dates as one that woke on time, and as an import does.
-            boundary = milestone_due(self._state, self._policy, now)
-            for fact in missed_deadlines_due(self._state, self._policy, now):
+            boundary = milestone_due(self._state, policy, now)
+            for fact in missed_deadlines_due(self._state, policy, now):
                 if boundary is None or fact.at <= boundary.at:
                     await self._system(fact)
-            for deadline in reminders_due(self._state, self._policy, now, tuple(self._reminded)):
+            for deadline in reminders_due(self._state, policy, now, tuple(self._reminded)):
                 await self._remind(deadline)
-            milestone = milestone_due(self._state, self._policy, now)
+            milestone = milestone_due(self._state, policy, now)
             if milestone is not None:
                 await self._system(milestone)
 
@@ -204,7 +216,7 @@ class ContractWorkflow:
 
     @workflow.query
     def pending_deadlines(self) -> list[Deadline]:
-        return pending_deadlines(self._state, self._policy)
+        return pending_deadlines(self._state, self._rules_on(self._now(), ask=False))
 
     @workflow.query
     def business_now(self) -> datetime:
@@ -226,7 +238,8 @@ class ContractWorkflow:
                 type="invalid_value",
             )
         try:
-            decide(self._entered(request.command), self._state, self._policy, self._catalogue)
+            command = self._entered(request.command)
+            decide(command, self._state, self._rules_on(command.at, ask=False), self._catalogue)
         except DomainError as error:
             raise refusal(error) from None
 
@@ -244,11 +257,11 @@ class ContractWorkflow:
     @import_history.validator
     def validate_import(self, request: ImportRequest) -> None:
         try:
-            self._decide_import(request)
+            self._decide_import(request, ask=False)
         except DomainError as error:
             raise refusal(error) from None
 
-    def _decide_import(self, request: ImportRequest) -> list[Event]:
+    def _decide_import(self, request: ImportRequest, *, ask: bool = True) -> list[Event]:
         if self._state.status is not Status.NONE:
             if all(line.command.request_id in self._state.request_ids for line in request.lines):
                 return []  # the same file again: nothing new
@@ -258,16 +271,43 @@ class ContractWorkflow:
                 field="contract_id",
                 code="already_exists",
             )
-        events, _ = import_history(request.lines, self._state, self._policy, self._now())
+        now = self._now()
+        events, _ = import_history(request.lines, self._state, self._rules_on(now, ask=ask), now)
         return events
 
     def _entered(self, command: Command) -> Command:
         """The moment the command reaches the contract, by the workflow's clock: a fact dated later is in the future."""
         return command.model_copy(update={"entered_at": self._now()})
 
+    def _rules_on(self, moment: datetime, *, ask: bool = True) -> Policy:
+        """The input's policy with the code's rule changes (domain.policy.RULE_CHANGES) in force on ``moment``'s date
+        that this run takes. A change reaches a running contract behind ``workflow.patched(change.id)``: a history
+        recorded before it replays as it was decided, and the first decision under it records the marker. Only a
+        change in force on the fact's date is asked about, so deciding facts dated before it never depends on the
+        patch; a run that replayed a decision made without it keeps deciding without it (the patch is memoised for
+        the run) until the next run, at the year's continue-as-new. Validators and queries cannot record a marker
+        (``ask=False``): they use this run's answers so far, and a live run takes a change it was not asked about."""
+        day = business_date(moment)
+        taken = []
+        for change in domain.policy.RULE_CHANGES:  # read at call time: a test adds one
+            if change.in_force_from > day:
+                continue
+            retirement = PATCH_RETIREMENT.get(change.id)
+            if retirement is not None:
+                if retirement == "deprecated" and ask:
+                    workflow.deprecate_patch(change.id)
+                taken.append(change)
+                continue
+            if ask and change.id not in self._changes_taken:
+                self._changes_taken[change.id] = workflow.patched(change.id)
+            if self._changes_taken.get(change.id, True):
+                taken.append(change)
+        return self._policy.with_changes(tuple(taken)) if taken else self._policy
+
     async def _apply(self, command: Command) -> CommandResult:
         try:
-            events = decide(self._entered(command), self._state, self._policy, self._catalogue)
+            entered = self._entered(command)
+            events = decide(entered, self._state, self._rules_on(entered.at), self._catalogue)
         except DomainError as error:
             raise refusal(error) from None
         return await self._record(events)

@@ -13,7 +13,7 @@ FORBIDDEN_MODULES = {"random", "uuid", "os", "socket", "asyncio", "threading", "
 
 
 def modules() -> list[Path]:
-    return sorted(DOMAIN.glob("*.py"))
+    return sorted(DOMAIN.rglob("*.py"))  # sub-packages too (domain/rules)
 
 
 def test_domain_imports_only_stdlib_pydantic_and_itself() -> None:

@@ -1,0 +1,245 @@
+"""Facts recorded late: a fact whose business date is before facts the calendar has already recorded.
+
+The workflow's timers record the calendar's facts on their own dates (a year opens at midnight on 1 January, a
+deadline is missed the day after it). An operator may then type a fact that happened before them: the committee of
+15 December typed on 5 January, after the year opened. Such a fact is
+
+- decided on the state as it stood on its date, and the calendar's facts after it must still hold (`decide_late`);
+  only the calendar's facts may be preceded so, never people's facts (`may_precede_calendar`);
+- folded where it belongs in business time, the calendar's facts after it folded again on top (`refolded`), so the
+  state is the same as if every fact had been recorded on its day;
+- a deadline it met in time is withdrawn by a compensating fact that names it, never deleted (`withdrawals`).
+
+The state keeps what this needs, and only that (`Rewind`, the state's ``rewind`` field): the calendar's
+facts since the last operator's fact and what they changed. The fold of one fact and the rules' handler are given by
+the callers (evolve.py, decider.py): this module is loaded with the state, before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.actors import SYSTEM_ACTOR, Role
+from domain.business_time import business_date
+from domain.commands import COMMAND_ADAPTER, Command
+from domain.deadlines import obligation_met_on
+from domain.errors import DomainError, LifecycleViolation
+from domain.events import TIMER_FACTS, DeadlineMissedWithdrawn, Event, ProgrammeYearOpened
+from domain.messages import event_fields
+from domain.policy import Policy
+from domain.status import Status
+from domain.values import MissedDeadline
+
+if TYPE_CHECKING:
+    from domain.state import ContractState
+
+# The fold of one fact stored at a given stream version (evolve.py's), and a rule's handler (domain/rules').
+FoldFact = Callable[["ContractState", Event, int], "ContractState"]
+Handle = Callable[[Command, "ContractState", Policy], list[Event]]
+
+# The calendar's facts and the command that records each: re-checked after a fact recorded before them.
+_TIMER_COMMANDS = {"ProgrammeYearOpened": "OpenProgrammeYear", "ClosingBegun": "BeginClosing"}
+
+
+def is_timer_fact(event: Event) -> bool:
+    """A fact the workflow's timers recorded from the calendar alone (a year opening, a missed deadline, closing)."""
+    return event.actor.role is Role.SYSTEM and event.type in TIMER_FACTS
+
+
+class TimerFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int  # its stream version: folded again after a late fact, it keeps it
+    event: Event
+
+
+class Rewind(BaseModel):
+    """The calendar's facts since the last operator's fact, and what they changed — only what they change (status,
+    current year, opened years, missed deadlines, last time), so the state never carries a copy of itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    current_year: int | None
+    year_keys: tuple[int, ...]
+    opened_years: tuple[int, ...]
+    missed_deadlines: tuple[MissedDeadline, ...]
+    last_at: datetime | None
+    version: int
+    timer_facts: tuple[TimerFact, ...]
+
+    @classmethod
+    def before(cls, state: ContractState) -> Rewind:
+        return cls(
+            status=state.status,
+            current_year=state.current_year,
+            year_keys=tuple(state.years),
+            opened_years=tuple(y for y, r in state.years.items() if r.opened),
+            missed_deadlines=state.missed_deadlines,
+            last_at=state.last_at,
+            version=state.version,
+            timer_facts=(),
+        )
+
+    def restore(self, state: ContractState) -> ContractState:
+        """``state`` as it was before the calendar's facts (no operator's fact came after them)."""
+        years = {
+            y: r.model_copy(update={"opened": y in self.opened_years})
+            for y, r in state.years.items()
+            if y in self.year_keys
+        }
+        return state.model_copy(
+            update={
+                "status": self.status,
+                "current_year": self.current_year,
+                "years": years,
+                "missed_deadlines": self.missed_deadlines,
+                "last_at": self.last_at,
+                "version": self.version,
+                "rewind": None,
+            }
+        )
+
+
+# --- folding (evolve) ------------------------------------------------------------------------------------------------
+
+
+def noted(state: ContractState, event: Event, version: int) -> dict[str, Any]:
+    """The part of folding ``event`` that keeps the record: a calendar fact is kept with its version; a withdrawal
+    takes the fact it withdraws out of it; any operator's fact clears it (nothing before it can be rewound)."""
+    if is_timer_fact(event):
+        rewind = state.rewind or Rewind.before(state)
+        return {
+            "rewind": rewind.model_copy(
+                update={"timer_facts": (*rewind.timer_facts, TimerFact(version=version, event=event))}
+            )
+        }
+    if isinstance(event, DeadlineMissedWithdrawn):
+        if state.rewind is None:
+            return {}
+        # A withdrawn fact is not folded again after a later late fact.
+        kept = tuple(f for f in state.rewind.timer_facts if f.version != event.withdrawn_version)
+        still = tuple(m for m in state.rewind.missed_deadlines if m.version != event.withdrawn_version)
+        # A withdrawn fact no longer dates the contract: a fact between it and the one before it is in order.
+        moments = [m for m in (state.rewind.last_at, event.occurred_at) if m is not None]
+        return {
+            "rewind": state.rewind.model_copy(update={"timer_facts": kept, "missed_deadlines": still})
+            if kept
+            else None,
+            "last_at": max([*moments, *(f.event.occurred_at for f in kept)]),
+        }
+    return {"rewind": None}
+
+
+def is_late(state: ContractState, event: Event) -> bool:
+    """Whether ``event`` is a fact recorded late: an operator's fact dated before calendar facts already folded."""
+    rewind = state.rewind
+    return (
+        rewind is not None
+        and not is_timer_fact(event)
+        and event.type != "DeadlineMissedWithdrawn"
+        and any(f.event.occurred_at > event.occurred_at for f in rewind.timer_facts)
+    )
+
+
+def refolded(state: ContractState, event: Event, version: int, fold_fact: FoldFact) -> ContractState:
+    """A fact recorded late folded where it belongs in business time, the calendar's facts after it again on top."""
+    assert state.rewind is not None
+    out = fold_fact(rewound(state, event.occurred_at, fold_fact), event, version)
+    for fact in state.rewind.timer_facts:
+        if fact.event.occurred_at > event.occurred_at:
+            out = fold_fact(out, fact.event, fact.version)
+    return out.model_copy(
+        update={
+            "version": version,
+            "request_ids": state.request_ids.add(event.request_id),
+            "last_at": max(state.last_at or event.occurred_at, event.occurred_at),
+        }
+    )
+
+
+def rewound(state: ContractState, moment: datetime, fold_fact: FoldFact) -> ContractState:
+    """The state as it stood at ``moment``, under the calendar's facts recorded since the last operator's fact: those
+    after ``moment`` taken off, each fact keeping its stream version. The state itself when there are none."""
+    rewind = state.rewind
+    if rewind is None:
+        return state
+    out = rewind.restore(state)
+    for fact in rewind.timer_facts:
+        if fact.event.occurred_at <= moment:
+            out = fold_fact(out, fact.event, fact.version)
+    return out
+
+
+# --- deciding (decide) -----------------------------------------------------------------------------------------------
+
+
+def may_precede_calendar(state: ContractState, moment: datetime) -> bool:
+    """Only the calendar's facts were recorded after ``moment``: history is not rewritten under people's facts."""
+    rewind = state.rewind
+    return rewind is not None and (rewind.last_at is None or moment >= rewind.last_at)
+
+
+def decide_late(
+    command: Command, state: ContractState, policy: Policy, handle: Handle, fold_fact: FoldFact
+) -> list[Event]:
+    """A fact recorded after the calendar's facts of later dates: decided on the state as it stood on its date, and
+    the calendar's facts after it must still hold (a year still opens, closing still begins). A deadline it met in
+    time is withdrawn by decide, as for any command."""
+    before = rewound(state, command.at, fold_fact)
+    events = handle(command, before, policy)
+    after = before
+    for event in events:
+        after = fold_fact(after, event, after.version + 1)
+    assert state.rewind is not None
+    for fact in state.rewind.timer_facts:
+        event = fact.event
+        if event.occurred_at <= command.at:
+            continue
+        if event.type in _TIMER_COMMANDS:
+            kind = _TIMER_COMMANDS[event.type]
+            fields: dict[str, Any] = {"year": event.year} if isinstance(event, ProgrammeYearOpened) else {}
+            try:
+                handle(_system_command(command, kind, event.occurred_at, fields), after, policy)
+            except DomainError as error:
+                raise LifecycleViolation(
+                    f"occurred_at: recorded as of {business_date(command.at)}, this {command.type} would undo what "
+                    f"the calendar recorded on {business_date(event.occurred_at)} ({event.type}: {error.message}); "
+                    "record it as of today instead",
+                    field="occurred_at",
+                ) from None
+        after = fold_fact(after, event, fact.version)
+    return events
+
+
+def _system_command(command: Command, kind: str, at: datetime, fields: dict[str, Any]) -> Command:
+    return COMMAND_ADAPTER.validate_python(
+        {"type": kind, "contract_id": command.contract_id, "actor": SYSTEM_ACTOR, "request_id": "recheck", "at": at}
+        | fields
+    )
+
+
+def withdrawals(command: Command, after: ContractState, policy: Policy) -> list[Event]:
+    """Compensating facts: each missed deadline whose obligation, as now recorded, was met on or before its due date
+    (a fact recorded late, a rectified date) is withdrawn. Never deleted: the withdrawal names the fact it withdraws."""
+    out: list[Event] = []
+    for missed in after.missed_deadlines:
+        met = obligation_met_on(after, missed.deadline, missed.year)
+        if met is not None and met <= missed.due:
+            out.append(
+                DeadlineMissedWithdrawn(
+                    **event_fields(command),
+                    deadline=missed.deadline,
+                    year=missed.year,
+                    due=missed.due,
+                    withdrawn_version=missed.version,
+                    met_on=met,
+                    reason=f"{missed.deadline} met on {met}, by {missed.due}: recorded after the deadline was "
+                    "thought missed",
+                )
+            )
+    return out

@@ -1,0 +1,227 @@
+"""Avenants: the yearly renewal, an amendment, and their signatures (concluded once both parties signed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.actors import Role
+from domain.avenants import avenant_effect
+from domain.business_time import business_date
+from domain.commands import (
+    Amend,
+    Renew,
+    SignAvenant,
+)
+from domain.errors import (
+    LifecycleViolation,
+    ValidationRefused,
+)
+from domain.events import (
+    AvenantConcluded,
+    AvenantProposed,
+    AvenantSigned,
+    Event,
+)
+from domain.limits import MAX_ACTIONS, MAX_AVENANTS
+from domain.messages import event_fields
+from domain.money_rules import (
+    apply_amounts,
+    check_action,
+    check_amounts_for_year,
+    check_axes_covered,
+    check_axes_funded,
+    check_ceiling,
+)
+from domain.policy import Policy
+from domain.rules.declaration import rule
+from domain.rules.parties import check_party
+from domain.state import ContractState
+from domain.status import Status
+from domain.values import Avenant, AvenantKind, AvenantTerms, Decision, Party
+
+
+def _check_avenant(
+    state: ContractState,
+    year: int,
+    amounts: dict[str, Any],
+    policy: Policy,
+    *,
+    renewal: bool,
+    terms: AvenantTerms | None = None,
+) -> None:
+    """An avenant as a whole: its amounts for ``year`` and its terms, on the contract as it would then be. The money
+    of a year that has ended (or is reported) never moves: no action funded in it is removed, none of its amounts
+    change. The ceiling, the 50/50 rule and the axes funded every year hold after it."""
+    terms = terms or AvenantTerms()
+    if not amounts and terms.empty:
+        raise ValidationRefused(
+            "amounts: an avenant changes something: amounts, the ceiling or the actions", field="amounts"
+        )
+    assert state.current_year is not None
+    ended = [y for y in policy.years if y < state.current_year or state.year(y).report is not None]
+    for action_id in terms.removed_actions:
+        action = state.actions.get(action_id)
+        if action is None:
+            raise ValidationRefused(
+                f"terms.removed_actions: there is no action {action_id}", field="terms.removed_actions"
+            )
+        spent_years = [y for y in ended if y in action.amounts and action.amounts[y].etat > 0]
+        if spent_years:
+            raise LifecycleViolation(
+                f"terms.removed_actions: {action_id} was funded in {', '.join(map(str, spent_years))}, which is over; "
+                "give it no money for the years to come instead",
+                field="terms.removed_actions",
+            )
+    for index, action in enumerate(terms.changed_actions):
+        old = state.actions.get(action.action_id)
+        if old is None:
+            raise ValidationRefused(
+                f"terms.changed_actions[{index}]: there is no action {action.action_id}", field="terms.changed_actions"
+            )
+        check_action(action, state.axes, policy, f"terms.changed_actions[{index}]")
+        if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
+            raise LifecycleViolation(
+                f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
+                field="terms.changed_actions",
+            )
+    for index, action in enumerate(terms.added_actions):
+        if action.action_id in state.actions:
+            raise ValidationRefused(
+                f"terms.added_actions[{index}]: {action.action_id} already exists", field="terms.added_actions"
+            )
+        check_action(action, state.axes, policy, f"terms.added_actions[{index}]")
+        if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
+            raise LifecycleViolation(
+                f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
+                field="terms.added_actions",
+            )
+    if terms.follows_review_of is not None:
+        reviews = state.year(terms.follows_review_of).reviews
+        if not any(r.decision is Decision.ADJUST for r in reviews):
+            raise ValidationRefused(
+                f"terms.follows_review_of: no committee review of {terms.follows_review_of} decided ADJUST",
+                field="terms.follows_review_of",
+            )
+    structure, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, {}, terms)
+    if len(structure) > MAX_ACTIONS:
+        raise ValidationRefused(
+            f"terms.added_actions: a contract holds at most {MAX_ACTIONS} fiches actions", field="terms.added_actions"
+        )
+    check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
+    after = apply_amounts(structure, year, amounts)
+    check_ceiling(after, ceiling, policy, "amounts" if terms.annual_ceiling is None else "terms.annual_ceiling")
+    check_axes_covered(after, state.kind, state.axes, "after this avenant")  # type: ignore[arg-type]
+    when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
+    running = range(max(year if renewal else state.current_year, policy.first_year), policy.last_year + 1)
+    check_axes_funded(after, state.kind, state.axes, running if not renewal else (year,), when)  # type: ignore[arg-type]
+
+
+def _check_room_for_avenant(state: ContractState) -> None:
+    if len(state.avenants) >= MAX_AVENANTS:
+        raise ValidationRefused(f"amendment_id: a contract holds at most {MAX_AVENANTS} avenants", field="amendment_id")
+
+
+@rule(
+    Renew,
+    roles={Role.PREFET},
+    stages={Status.IN_EXECUTION},
+    doing="renew the contract",
+    refused=[({Status.SUSPENDED}, "a suspended contract is resumed before it is renewed")],
+)
+def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
+    assert state.current_year is not None
+    if command.year != state.current_year + 1 or command.year > policy.last_year:
+        raise ValidationRefused(
+            f"year: the renewal is for the year after the current one ({state.current_year + 1}), within "
+            f"{policy.first_year}–{policy.last_year}; not {command.year}",
+            field="year",
+        )
+    if not state.year(state.current_year).reviews:
+        raise LifecycleViolation(
+            f"year: no renewal for {command.year} before the committee has reviewed {state.current_year}", field="year"
+        )
+    avenant_id = f"renewal-{command.year}"
+    _check_room_for_avenant(state)
+    if avenant_id in state.avenants:
+        raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
+    _check_avenant(state, command.year, command.amounts, policy, renewal=True)
+    return [
+        AvenantProposed(
+            **event_fields(command),
+            avenant_id=avenant_id,
+            kind=AvenantKind.RENEWAL,
+            year=command.year,
+            amounts=command.amounts,
+            reason=f"renouvellement pour {command.year}",
+        )
+    ]
+
+
+@rule(Amend, roles={Role.PREFET, Role.COLLECTIVITE}, stages={Status.IN_EXECUTION}, doing="amend the contract")
+def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
+    assert state.current_year is not None
+    if not state.current_year <= command.year <= policy.last_year:
+        raise ValidationRefused(
+            f"year: an amendment concerns the current year or a later one ({state.current_year}–{policy.last_year})",
+            field="year",
+        )
+    if command.amendment_id in state.avenants:
+        raise ValidationRefused(f"amendment_id: {command.amendment_id} is already used", field="amendment_id")
+    _check_room_for_avenant(state)
+    if state.year(command.year).report is not None:
+        raise LifecycleViolation(
+            f"year: the execution report of {command.year} is in; its money is frozen", field="year"
+        )
+    _check_avenant(state, command.year, command.amounts, policy, renewal=False, terms=command.terms)
+    base = event_fields(command)
+    events: list[Event] = [
+        AvenantProposed(
+            **base,
+            avenant_id=command.amendment_id,
+            kind=AvenantKind.AMENDMENT,
+            year=command.year,
+            amounts=command.amounts,
+            reason=command.reason,
+            terms=command.terms,
+        )
+    ]
+    if not policy.amendment_requires_both_parties:
+        events.append(AvenantConcluded(**base, avenant_id=command.amendment_id))
+    return events
+
+
+@rule(SignAvenant, roles={Role.PREFET, Role.COLLECTIVITE}, stages={Status.IN_EXECUTION}, doing="sign an avenant")
+def sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) -> list[Event]:
+    avenant: Avenant | None = state.avenants.get(command.avenant_id)
+    if avenant is None:
+        raise ValidationRefused(f"avenant_id: there is no avenant {command.avenant_id}", field="avenant_id")
+    check_party(command.party, command.actor, state)
+    if avenant.concluded:
+        raise LifecycleViolation(f"avenant_id: {command.avenant_id} is already concluded", field="avenant_id")
+    if command.party in avenant.signatures:
+        raise LifecycleViolation(f"party: {command.party.value} has already signed {command.avenant_id}", field="party")
+    if avenant.kind is AvenantKind.RENEWAL and state.current_year is not None and avenant.year <= state.current_year:
+        raise LifecycleViolation(
+            f"avenant_id: the renewal for {avenant.year} was not signed before that year opened", field="avenant_id"
+        )
+    if state.year(avenant.year).report is not None or business_date(command.at) > date(avenant.year, 12, 31):
+        raise LifecycleViolation(
+            f"avenant_id: {command.avenant_id} changes the amounts of {avenant.year}, which is over or reported; a "
+            "year's money is frozen once it has ended",
+            field="avenant_id",
+        )
+    base = event_fields(command)
+    events: list[Event] = [AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party)]
+    if len(avenant.signatures) + 1 == len(Party):
+        # Re-checked at conclusion: other changes may have been made since the avenant was proposed.
+        _check_avenant(
+            state,
+            avenant.year,
+            avenant.amounts,
+            policy,
+            renewal=avenant.kind is AvenantKind.RENEWAL,
+            terms=avenant.terms,
+        )
+        events.append(AvenantConcluded(**base, avenant_id=command.avenant_id))
+    return events

@@ -1,0 +1,242 @@
+"""The programme years in execution: their opening, the committee's reviews, the execution reports, the mid-term
+evaluation, a suspension and its end, and the deadlines missed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.actors import Role
+from domain.balance import recoverable_for_year
+from domain.business_time import business_date
+from domain.commands import (
+    OpenProgrammeYear,
+    RecordCommitteeReview,
+    RecordMidTermEvaluation,
+    RecordMissedDeadline,
+    Resume,
+    SubmitExecutionReport,
+    Suspend,
+)
+from domain.deadlines import pending_deadlines
+from domain.errors import (
+    DateViolation,
+    LifecycleViolation,
+    ValidationRefused,
+)
+from domain.events import (
+    CommitteeReviewRecorded,
+    ContractResumed,
+    ContractSuspended,
+    DeadlineMissed,
+    Event,
+    ExecutionReportSubmitted,
+    MidTermEvaluationRecorded,
+    ProgrammeYearOpened,
+    RefactionApplied,
+)
+from domain.limits import MAX_REVIEWS_PER_YEAR
+from domain.messages import event_fields
+from domain.money import format_euros
+from domain.policy import Policy
+from domain.rules.declaration import rule
+from domain.state import ContractState
+from domain.status import NEGOTIABLE_STATUSES, RUNNING_STATUSES, Status
+from domain.values import CommitteeReview, Decision, ExecutionReport
+
+
+@rule(OpenProgrammeYear, roles={Role.SYSTEM}, stages=RUNNING_STATUSES, doing="open a programme year")
+def open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) -> list[Event]:
+    assert state.current_year is not None
+    if command.year != state.current_year + 1 or command.year > policy.last_year:
+        raise ValidationRefused(
+            f"year: the next programme year is {state.current_year + 1}, not {command.year}", field="year"
+        )
+    if business_date(command.at) < date(command.year, 1, 1):
+        raise DateViolation(
+            f"occurred_at: {command.year} cannot be opened before 1 January {command.year}", field="occurred_at"
+        )
+    return [ProgrammeYearOpened(**event_fields(command), year=command.year)]
+
+
+@rule(
+    RecordCommitteeReview,
+    roles={Role.COMMISSAIRE},
+    stages=RUNNING_STATUSES,
+    doing="record a committee review",
+    refused=[
+        (
+            NEGOTIABLE_STATUSES | {Status.DELIBERATED, Status.SIGNED},
+            "no committee review before the contract is signed and in execution",
+        )
+    ],
+)
+def record_review(command: RecordCommitteeReview, state: ContractState, policy: Policy) -> list[Event]:
+    assert state.current_year is not None
+    if not state.year(command.year).opened or command.year > state.current_year:
+        raise ValidationRefused(
+            f"year: {command.year} is not an opened programme year (current year {state.current_year})", field="year"
+        )
+    if command.review_date.year != command.year or command.review_date > business_date(command.at):
+        raise DateViolation(
+            f"review_date: the review of {command.year} takes place in {command.year}, and not after the date it is "
+            f"recorded as of ({business_date(command.at)})",
+            field="review_date",
+        )
+    signed_on = max((business_date(s.signed_at) for s in state.signatures.values()), default=None)
+    if signed_on is not None and command.review_date < signed_on:
+        raise DateViolation(
+            f"review_date: a committee reviews a signed contract; {command.review_date} is before the signature "
+            f"({signed_on})",
+            field="review_date",
+        )
+    if len(state.year(command.year).reviews) >= MAX_REVIEWS_PER_YEAR:
+        raise ValidationRefused(
+            f"year: {command.year} has {MAX_REVIEWS_PER_YEAR} committee reviews already, the most a year holds",
+            field="year",
+        )
+    for action_id in {*command.indicator_values, *command.spending}:
+        if action_id not in state.actions:
+            raise ValidationRefused(f"spending: {action_id} is not an action of this contract", field="spending")
+    for action_id, indicators in command.indicator_values.items():
+        known = {i.code for i in state.actions[action_id].indicators}
+        for code in indicators:
+            if code not in known:
+                raise ValidationRefused(
+                    f"indicator_values: {action_id} has no indicator {code!r} ({', '.join(sorted(known))})",
+                    field="indicator_values",
+                )
+    for action_id, spent in command.spending.items():
+        amounts = state.actions[action_id].amounts.get(command.year)
+        programmed = amounts.etat if amounts else 0
+        if spent > programmed:
+            raise ValidationRefused(
+                f"spending: {action_id} reports {format_euros(spent)} of État credits spent in {command.year}, more than "
+                f"the {format_euros(programmed)} programmed",
+                field="spending",
+            )
+    review = CommitteeReview(
+        year=command.year,
+        review_date=command.review_date,
+        indicator_values=command.indicator_values,
+        spending=command.spending,
+        findings=command.findings,
+        decision=command.decision,
+    )
+    base = event_fields(command)
+    events: list[Event] = [CommitteeReviewRecorded(**base, review=review)]
+    if command.decision is Decision.SUSPEND and state.status is Status.IN_EXECUTION:
+        events.append(ContractSuspended(**base, reason=f"committee review of {command.year}: {command.findings}"))
+    return events
+
+
+def check_report_amounts(
+    state: ContractState, year: int, etat_spent: dict[str, int], collectivite_spent: dict[str, int]
+) -> None:
+    for field, spent in (("etat_spent", etat_spent), ("collectivite_spent", collectivite_spent)):
+        for action_id in spent:
+            if action_id not in state.actions:
+                raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
+    for action_id, spent_etat in etat_spent.items():
+        amounts = state.actions[action_id].amounts.get(year)
+        programmed = amounts.etat if amounts else 0
+        if spent_etat > programmed:
+            raise ValidationRefused(
+                f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
+                f"{year}: {format_euros(programmed)} were programmed",
+                field="etat_spent",
+            )
+
+
+@rule(
+    SubmitExecutionReport,
+    roles={Role.COLLECTIVITE},
+    stages=RUNNING_STATUSES | {Status.CLOSING},
+    doing="submit an execution report",
+)
+def submit_report(command: SubmitExecutionReport, state: ContractState, policy: Policy) -> list[Event]:
+    assert state.current_year is not None
+    ended = command.year < state.current_year or (state.status is Status.CLOSING and command.year == policy.last_year)
+    if not state.year(command.year).opened and command.year >= state.current_year:
+        ended = False
+    if not ended or business_date(command.at) <= date(command.year, 12, 31):
+        raise LifecycleViolation(
+            f"year: the execution report of {command.year} is submitted once that year is over", field="year"
+        )
+    if command.year not in policy.years:
+        raise DateViolation(f"year: {command.year} is outside the programme", field="year")
+    if not state.year(command.year).opened:
+        raise LifecycleViolation(
+            f"year: {command.year} never ran under this contract (the État funded it from "
+            f"{state.first_year or '—'}); no report and no réfaction for it",
+            field="year",
+        )
+    if state.year(command.year).report is not None:
+        raise LifecycleViolation(f"year: the execution report of {command.year} is already submitted", field="year")
+    check_report_amounts(state, command.year, command.etat_spent, command.collectivite_spent)
+    recoverable = recoverable_for_year(state.actions, command.year, command.etat_spent, command.collectivite_spent)
+    base = event_fields(command)
+    report = ExecutionReport(
+        year=command.year,
+        etat_spent=command.etat_spent,
+        collectivite_spent=command.collectivite_spent,
+        submitted_at=command.at,
+    )
+    events: list[Event] = [ExecutionReportSubmitted(**base, report=report, recoverable_etat=recoverable)]
+    if recoverable and command.year < policy.last_year:
+        events.append(RefactionApplied(**base, from_year=command.year, to_year=command.year + 1, amount=recoverable))
+    return events
+
+
+@rule(
+    RecordMidTermEvaluation, roles={Role.COMMISSAIRE}, stages=RUNNING_STATUSES, doing="record the mid-term evaluation"
+)
+def record_mid_term(command: RecordMidTermEvaluation, state: ContractState, policy: Policy) -> list[Event]:
+    if business_date(command.at) < policy.mid_term_evaluation_opens:
+        raise DateViolation(
+            f"occurred_at: the mid-term evaluation is made from {policy.mid_term_evaluation_opens}, not on "
+            f"{business_date(command.at)}",
+            field="occurred_at",
+        )
+    if state.mid_term_evaluation is not None:
+        raise LifecycleViolation("evaluations: the mid-term evaluation is already recorded", field="evaluations")
+    missing = sorted(set(state.actions) - set(command.evaluations))
+    unknown = sorted(set(command.evaluations) - set(state.actions))
+    if missing or unknown:
+        raise ValidationRefused(
+            "evaluations: every action is evaluated, and only those"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            field="evaluations",
+        )
+    if any(not text.strip() for text in command.evaluations.values()):
+        raise ValidationRefused("evaluations: an evaluation cannot be empty", field="evaluations")
+    return [MidTermEvaluationRecorded(**event_fields(command), evaluations=command.evaluations)]
+
+
+@rule(Suspend, roles={Role.COMMISSAIRE}, stages={Status.IN_EXECUTION}, doing="suspend the contract")
+def suspend(command: Suspend, state: ContractState, policy: Policy) -> list[Event]:
+    return [ContractSuspended(**event_fields(command), reason=command.reason)]
+
+
+@rule(Resume, roles={Role.PREFET, Role.COMMISSAIRE}, stages={Status.SUSPENDED}, doing="resume the contract")
+def resume(command: Resume, state: ContractState, policy: Policy) -> list[Event]:
+    return [ContractResumed(**event_fields(command), reason=command.reason)]
+
+
+@rule(RecordMissedDeadline, roles={Role.SYSTEM})
+def record_missed(command: RecordMissedDeadline, state: ContractState, policy: Policy) -> list[Event]:
+    if any(m.deadline == command.deadline and m.year == command.year for m in state.missed_deadlines):
+        raise LifecycleViolation(
+            f"deadline: the missed {command.deadline} deadline of {command.year} is already recorded", field="deadline"
+        )
+    if business_date(command.at) <= command.due:
+        raise DateViolation(f"due: {command.due} is not past yet", field="due")
+    # Decided from the state and the policy, never from the command's say-so.
+    owed = [d for d in pending_deadlines(state, policy) if d.kind.value == command.deadline and d.year == command.year]
+    if not owed or owed[0].due != command.due:
+        raise ValidationRefused(
+            f"deadline: no {command.deadline} obligation of {command.year or 'the contract'} due on {command.due} "
+            "is pending",
+            field="deadline",
+        )
+    return [DeadlineMissed(**event_fields(command), deadline=command.deadline, year=command.year, due=command.due)]
