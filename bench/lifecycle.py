@@ -34,7 +34,7 @@ from bench.database import bench_database
 from domain.territories import REFERENCE_TERRITORIES
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.logging import configure_logging
 from pacte.runtime import build_worker, configure_temporal_runtime
 from pacte.simulate import drive
@@ -43,7 +43,9 @@ from pacte.simulation import SIMULATION_START, _command, actors_for, plan_for
 
 async def lifecycles(store: EventStore, n: int) -> dict[str, Any]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     territories = sorted(t for t in REFERENCE_TERRITORIES if t.startswith("D"))[:n]
     plans = [plan_for(REFERENCE_TERRITORIES[t], seed=99, incidents=False) for t in territories]
@@ -116,6 +118,7 @@ async def round_trips(store: EventStore, count: int, blocks: int = 5) -> dict[st
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
+        dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_extra_args=["--log-level", "error"],
     )
     client: Client = env.client

@@ -38,7 +38,7 @@ from bench.eventstore import environment, peak_rss_mb, vm_hwm_mb
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.logging import configure_logging
 from pacte.runtime import configure_temporal_runtime
 from pacte.service.exports import csv_lines
@@ -183,7 +183,9 @@ async def one_shard(
 ) -> dict[str, Any]:
     """Some contracts' whole programme on a fresh time-skipping server with ``count`` fresh workers."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     queue = f"scale-{uuid.uuid4().hex[:6]}"
     started = start_workers(count, env.client.service_client.config.target_host, url, queue)

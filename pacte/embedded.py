@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -37,6 +38,12 @@ def check_port_free(host: str, port: int, what: str) -> None:
                 f"port {port} on {host} is already in use, so the {what} cannot start there. Stop what uses it, "
                 f"or choose another port (see the settings table in the README)."
             ) from exc
+
+
+# How long a Temporal dev or test server may take to answer after it is spawned. The SDK's default, 5 s, is met on
+# a quiet machine and missed on a loaded one (the suite beside a benchmark): the fixture then failed every test of
+# its worker ("EEEE"). Only a server that never comes up waits this long.
+SERVER_STARTUP = timedelta(minutes=2)
 
 
 def start_embedded_postgres(data_dir: Path) -> object:

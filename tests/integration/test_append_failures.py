@@ -18,7 +18,7 @@ from domain.actors import Actor, Role
 from domain.errors import DomainError
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.runtime import build_worker
 from pacte.simulation import _command
 from workflows.contract import ContractWorkflow
@@ -54,7 +54,9 @@ class FaultyStore:
 @pytest.fixture
 async def faulty(store: EventStore) -> AsyncIterator[tuple[WorkflowEnvironment, FaultyStore]]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     wrapped = FaultyStore(store)
     async with build_worker(env.client, wrapped, "faults"):  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
-from pacte.embedded import binary_path
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.runtime import build_worker
 from workflows.campaign import CampaignWorkflow
 from workflows.models import CampaignInput, CampaignProgress
@@ -39,7 +39,9 @@ def campaign(campaign_id: str, territories: tuple[str, ...]) -> CampaignInput:
 async def own_env(store: EventStore) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
     """A server of its own: campaigns poll for years, which must not hold the shared server's clock."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     async with build_worker(env.client, store, "campaigns"):
         yield env, "campaigns"

@@ -19,7 +19,7 @@ from domain.territories import REFERENCE_TERRITORIES
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
-from pacte.embedded import binary_path, ensure_database, start_embedded_postgres
+from pacte.embedded import SERVER_STARTUP, binary_path, ensure_database, start_embedded_postgres
 from pacte.runtime import build_worker
 from pacte.simulate import drive
 from pacte.simulation import _command, actors_for, plan_for
@@ -45,7 +45,9 @@ async def streams(store: EventStore) -> dict[str, list[tuple[int, str, dict]]]: 
 
 async def run_programme(url: str, *, kill_worker: bool) -> dict[str, list[tuple[int, str, dict]]]:  # type: ignore[type-arg]
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=binary_path("temporal-test-server")
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary_path("temporal-test-server"),
+        test_server_startup_timeout=SERVER_STARTUP,
     )
     store = await EventStore.connect(url)
     queue = f"faults-{uuid.uuid4().hex[:6]}"

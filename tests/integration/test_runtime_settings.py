@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
-from pacte.embedded import binary_path
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.runtime import temporal_tls, worker_for
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes, register_search_attributes
 from pacte.service.catalogue import ProposeBody
@@ -54,6 +54,7 @@ async def test_a_worker_refuses_to_start_where_the_search_attributes_are_not_reg
     bare = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
+        dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_extra_args=["--log-level", "error"],
     )
     try:

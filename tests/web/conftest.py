@@ -27,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from eventstore.store import EventStore
 from pacte.app import create_app
-from pacte.embedded import binary_path
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.metrics import sdk_metrics_address
 from pacte.runtime import build_worker
 from pacte.service.facade import Pacte
@@ -56,6 +56,7 @@ async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathF
         runtime=runtime,
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
+        dev_server_startup_timeout=SERVER_STARTUP,
         search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
