@@ -16,6 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
+HTTP_TIMEOUT_S = 60  # httpx waits 5 s by default: a loaded machine answers later, a broken one never
 PACTE = str(Path(sys.executable).parent / "pacte")
 
 
@@ -73,29 +74,36 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         assert f"http://127.0.0.1:{dev_env['PACTE_DEV_UI_PORT']}" in banner
         assert f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}/docs" in banner
         api = f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"
-        assert httpx.get(f"{api}/health").json() == {"status": "ok"}
+        assert httpx.get(timeout=HTTP_TIMEOUT_S, url=f"{api}/health").json() == {"status": "ok"}
         assert f"{api}/ready" in banner and f"{api}/metrics" in banner
-        assert "temporal_worker_task_slots_available" in httpx.get(f"{api}/metrics").text  # the SDK's, served too
+        assert (
+            "temporal_worker_task_slots_available" in httpx.get(timeout=HTTP_TIMEOUT_S, url=f"{api}/metrics").text
+        )  # the SDK's, served too
         status = cli({**dev_env, "PACTE_API_URL": api}, tmp_path, "status")
         assert status.returncode == 0 and "ready" in status.stdout, status.stdout + status.stderr
-        assert httpx.get(f"{api}/openapi.json").status_code == 200
+        assert httpx.get(timeout=HTTP_TIMEOUT_S, url=f"{api}/openapi.json").status_code == 200
         token = next(line.split()[-1] for line in banner.splitlines() if line.strip().startswith("prefet "))
         dev_env = {**dev_env, "PACTE_TOKEN": token, "PACTE_API_URL": f"http://127.0.0.1:{dev_env['PACTE_API_PORT']}"}
         proposed = cli(dev_env, tmp_path, "contract", "propose", "--territory", "D33", "--ceiling", "900 000")
         assert proposed.returncode == 0, proposed.stdout + proposed.stderr
         # The API answers the same contract, to the demo préfet of the Gironde it printed.
-        assert httpx.get(f"{api}/contracts/cls-d33").status_code == 401
-        shown = httpx.get(f"{api}/contracts/cls-d33", headers={"Authorization": f"Bearer {token}"})
+        assert httpx.get(timeout=HTTP_TIMEOUT_S, url=f"{api}/contracts/cls-d33").status_code == 401
+        shown = httpx.get(
+            timeout=HTTP_TIMEOUT_S, url=f"{api}/contracts/cls-d33", headers={"Authorization": f"Bearer {token}"}
+        )
         assert shown.json()["status"] == "PROPOSED"
         # The web interface: the demo identities sign in, and the préfet sees the contract in French.
         assert f"{api}/ui/" in banner
-        with httpx.Client(base_url=api, follow_redirects=True) as web:
+        with httpx.Client(base_url=api, follow_redirects=True, timeout=HTTP_TIMEOUT_S) as web:
             signin = web.get("/ui/connexion")
             assert "Se connecter comme préfet" in signin.text
             # The local OpenID provider, ProConnect-shaped, knows the demo persons (make test installs it).
             issuer = f"http://127.0.0.1:{dev_env['PACTE_DEV_OIDC_PORT']}"
             assert issuer in banner and "S'identifier avec ProConnect" in signin.text
-            assert httpx.get(f"{issuer}/.well-known/openid-configuration").json()["issuer"] == issuer
+            assert (
+                httpx.get(timeout=HTTP_TIMEOUT_S, url=f"{issuer}/.well-known/openid-configuration").json()["issuer"]
+                == issuer
+            )
             csrf = signin.text.split('name="csrf_token" value="')[1].split('"')[0]
             page = web.post("/ui/connexion", data={"identity": "prefet", "csrf_token": csrf, "next": "/ui/contrats"})
             assert "Gironde" in page.text and "Proposé" in page.text

@@ -72,12 +72,14 @@ async def test_a_pool_without_statement_cache_and_with_a_statement_timeout(postg
     url = await create_fresh_database(postgres_server_url)
     try:
         # What PgBouncer's transaction pooling needs: no prepared statement kept on a server connection.
-        opened = await EventStore.connect(url, statement_cache_size=0, statement_timeout_ms=300, command_timeout=5)
+        opened = await EventStore.connect(url, statement_cache_size=0, statement_timeout_ms=2000, command_timeout=60)
         try:
             async with opened.pool.acquire() as conn:
-                assert await conn.fetchval("SHOW statement_timeout") == "300ms"
+                assert await conn.fetchval("SHOW statement_timeout") == "2s"
                 with pytest.raises(asyncpg.QueryCanceledError):
-                    await conn.execute("SELECT pg_sleep(2)")
+                    await conn.execute(
+                        "SELECT pg_sleep(30)"
+                    )  # a 2 s timeout: no trivial query here nears it, loaded or not
                 await conn.fetchval("SELECT version FROM streams WHERE stream_id = $1", "x")
                 # Nothing prepared stays on the server connection (asyncpg's cache would keep __asyncpg_stmt_N__).
                 assert await conn.fetchval("SELECT count(*) FROM pg_prepared_statements") == 0
