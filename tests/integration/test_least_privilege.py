@@ -78,7 +78,7 @@ async def test_every_function_that_runs_as_the_owner_is_pinned(fresh_store: Even
                SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"""
     )
     found = {r["proname"]: r for r in rows}
-    assert DEFINERS <= set(found)
+    assert set(found) >= DEFINERS
     for name, row in found.items():
         if name in DEFINERS:
             assert row["prosecdef"], f"{name} lost SECURITY DEFINER"
