@@ -60,7 +60,15 @@ class Settings(BaseSettings):
     )
     service_name: str = Field(default="pacte", description="service.name of the traces")
     metrics_port: int | None = Field(
-        default=None, description="Port where `pacte worker` serves /metrics (the API serves /metrics itself)"
+        default=None,
+        description="Port where `pacte worker` and `pacte api` serve /metrics to Prometheus (keep it off any published "
+        "port); the API's own port serves /metrics to loopback callers only",
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="A client has this long to send a request's headers, else it is cut"
+    )
+    http_body_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="A client has this long to send a request's body, else 408"
     )
     shutdown_grace_s: float = Field(
         default=5.0, ge=0, le=60, description="Time given to in-flight requests and activities when stopping"

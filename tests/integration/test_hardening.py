@@ -1,0 +1,163 @@
+"""What every HTTP answer carries, and what a hostile client cannot do to the listeners: headers that forbid framing,
+sniffing and foreign scripts; bodies over the limit refused whatever their encoding; slow clients cut; /metrics kept
+to this machine (issue 25, items 9 and 12)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from domain.actors import Actor, Role
+from eventstore.store import EventStore
+from pacte.api.errors import MAX_BODY_BYTES
+from pacte.app import create_app
+from pacte.http_server import server_config
+from pacte.runtime import QuietServer
+from pacte.service.facade import Pacte
+from pacte.settings import Settings
+from tests.integration.helpers import auth
+
+pytestmark = pytest.mark.integration
+
+ACTORS = {"prefet": Actor(role=Role.PREFET, identity="prefecture-hardening", scope=("33",))}
+
+
+@pytest.fixture(scope="module")
+async def app_and_settings(
+    tokens_file: tuple[Path, dict[str, str]], client: Client, store: EventStore, task_queue: str, tmp_path_factory
+) -> AsyncIterator[tuple[object, Settings, dict[str, str]]]:  # type: ignore[no-untyped-def]
+    path, issued = tokens_file
+    settings = Settings(
+        tokens_file=path,
+        task_queue=task_queue,
+        data_dir=tmp_path_factory.mktemp("hardening"),
+        http_body_timeout_s=2,
+        http_header_timeout_s=1,
+    )
+    app = create_app(settings, service=Pacte(client=client, store=store, settings=settings))
+    async with app.router.lifespan_context(app):
+        yield app, settings, issued
+
+
+def http(app: object, client: tuple[str, int] = ("127.0.0.1", 40000)) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=client), base_url="http://pacte")  # type: ignore[arg-type]
+
+
+async def test_every_answer_carries_the_security_headers(app_and_settings) -> None:  # type: ignore[no-untyped-def]
+    app, _, issued = app_and_settings
+    async with http(app) as client:
+        answers = {
+            "api": await client.get("/territories", headers=auth(issued, "prefet")),
+            "refusal": await client.get("/contracts"),  # 401
+            "web": await client.get("/ui/connexion"),
+            "static": await client.get("/ui/static/pacte.css"),
+        }
+        docs = await client.get("/docs")
+    for name, answer in answers.items():
+        headers = answer.headers
+        policy = headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy, name
+        assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0], name
+        assert headers.get("x-frame-options") == "DENY", name
+        assert headers.get("x-content-type-options") == "nosniff", name
+        assert headers.get("referrer-policy") == "same-origin", name
+        assert "strict-transport-security" not in headers, name  # plain HTTP here: HSTS only behind TLS
+    assert docs.status_code == 200 and "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+
+
+async def test_behind_tls_browsers_are_told_to_stay_on_https(app_and_settings) -> None:  # type: ignore[no-untyped-def]
+    _, settings, _ = app_and_settings
+    from pacte.api import create_app as create_api
+
+    app = create_api(settings.model_copy(update={"secure_cookies": True}))
+    async with http(app) as client:
+        answer = await client.get("/health")
+    assert answer.headers["strict-transport-security"].startswith("max-age=63072000")
+
+
+async def test_a_chunked_body_over_the_limit_is_413_and_reaches_no_route(app_and_settings) -> None:  # type: ignore[no-untyped-def]
+    app, _, issued = app_and_settings
+    chunk = b" " * 65536
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"territory_id": "D33", "annual_ceiling": 100, "pad": "'
+        for _ in range(MAX_BODY_BYTES // len(chunk) + 2):
+            yield chunk
+        yield b'"}'
+
+    async with http(app) as client:
+        answer = await client.post("/contracts", content=chunks(), headers=auth(issued, "prefet"))
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["code"] == "too_large"
+        # Under the limit, chunked, the same route reads the body as usual (and refuses it for its content).
+        small = await client.post(
+            "/contracts",
+            content=_once(b'{"territory": 1}'),
+            headers={**auth(issued, "prefet"), "Content-Type": "application/json"},
+        )
+        assert small.status_code == 422 and small.json()["field"], small.text
+        assert not [c for c in (await client.get("/contracts", headers=auth(issued, "prefet"))).json()]
+
+
+async def _once(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+async def test_a_body_that_never_comes_gets_408(app_and_settings) -> None:  # type: ignore[no-untyped-def]
+    app, _, issued = app_and_settings
+    never = asyncio.Event()
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b'{"territory_id": '
+        await never.wait()  # a slowloris: the rest never comes
+        yield b"}"
+
+    async with http(app) as client, asyncio.timeout(60):  # the body timeout is 2 s: a hang is a failure
+        answer = await client.post("/contracts", content=stalled(), headers=auth(issued, "prefet"))
+    assert answer.status_code == 408 and answer.json()["code"] == "timeout", answer.text
+
+
+async def test_metrics_answer_this_machine_only(app_and_settings) -> None:  # type: ignore[no-untyped-def]
+    app, _, _ = app_and_settings
+    async with http(app, client=("203.0.113.9", 40000)) as outside:
+        assert (await outside.get("/metrics")).status_code == 404
+    async with http(app) as local:
+        assert "pacte_events_appended_total" in (await local.get("/metrics")).text
+
+
+async def test_a_client_slow_to_send_its_headers_is_cut_and_others_are_served(app_and_settings) -> None:  # type: ignore[no-untyped-def]
+    app, settings, _ = app_and_settings
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = QuietServer(server_config(app, settings, host="127.0.0.1", port=port, lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    slow: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        async with asyncio.timeout(60):
+            while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag only)
+                await asyncio.sleep(0.05)
+        for _ in range(20):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /ui/connexion HTTP/1.1\r\nHost: pacte\r\nX-Slow: ")  # and never the end of the headers
+            await writer.drain()
+            slow.append((reader, writer))
+        # Within a generous deadline (the timeout is 1 s), the server has closed every one of them.
+        async with asyncio.timeout(60):
+            for reader, _ in slow:
+                assert await reader.read() == b"", "a client that never finished its headers still holds a connection"
+        # Meanwhile, and after, an honest client is served, on a kept-alive connection too.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as honest:
+            for _ in range(2):
+                assert (await honest.get("/health")).json() == {"status": "ok"}
+    finally:
+        for _, writer in slow:
+            writer.close()
+        server.should_exit = True
+        await serving
