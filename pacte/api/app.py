@@ -59,6 +59,7 @@ def create_app(
     app.add_middleware(
         Authenticate,
         tokens_path=settings.tokens_path,
+        access_path=settings.access_path,
         public_paths=public_paths,
         public_prefixes=public_prefixes,
         access_tokens=AccessTokens(settings) if settings.oidc_issuer else None,

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from pacte import tokens
+from pacte import access, tokens
 from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED
 from pacte.service.identity import AccessTokens
 
@@ -154,12 +154,17 @@ class Authenticate:
         public_paths: frozenset[str] = frozenset(),
         public_prefixes: tuple[str, ...] = (),
         access_tokens: AccessTokens | None = None,
+        access_path: Callable[[], Any] | None = None,
     ) -> None:
         self.app = app
+        self.access_path = access_path  # a person's token acts only while their grant does
         self.access_tokens = access_tokens  # the identity provider's access tokens, when Pacte signs in through one
         self.tokens_path = tokens_path
         self.public = self.PUBLIC | public_paths
         self.public_prefixes = self.PUBLIC_PREFIXES + public_prefixes
+
+    def _access_list(self) -> access.AccessList | None:
+        return access.load(self.access_path()) if self.access_path is not None else None
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
@@ -173,7 +178,9 @@ class Authenticate:
         presented = presented.strip()
         actor = None
         if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
-            actor = tokens.authenticate(tokens.load(self.tokens_path()), presented, datetime.now(UTC))
+            actor = tokens.authenticate(
+                tokens.load_cached(self.tokens_path()), presented, datetime.now(UTC), self._access_list()
+            )
         # Not one of ours: maybe the identity provider's access token, for a person on the access list.
         provider_token = not presented.startswith("pacte_") and 0 < len(presented) <= 4096
         if actor is None and self.access_tokens is not None and scheme.lower() == "bearer" and provider_token:
