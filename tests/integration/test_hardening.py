@@ -5,6 +5,7 @@ to this machine (issue 25, items 9 and 12)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -177,3 +178,95 @@ async def test_a_persons_token_stops_with_their_grant_through_the_api(app_and_se
         assert (await client.get("/territories", headers=bearer)).status_code == 200
         access.revoke(settings.access_path(), granted.grant_id, by="admin")
         assert (await client.get("/territories", headers=bearer)).status_code == 401
+
+
+def test_the_dev_data_directory_and_temporal_files_are_private(tmp_path: Path) -> None:
+    """Issue 25, item 12: Temporal's dev database holds persons' names and e-mails; under a permissive umask (root's
+    022), the directory was 0755 and temporal.db 0644."""
+    import os
+    import stat
+    import time
+
+    from pacte.dev import _stop_process
+    from pacte.embedded import start_temporal_dev_server
+
+    def free() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)  # made earlier by someone else, world-readable
+    previous = os.umask(0o022)
+    try:
+        process = start_temporal_dev_server(data, free(), free(), "default")
+    finally:
+        os.umask(previous)
+    try:
+        deadline = time.monotonic() + 120
+        while not (data / "temporal.db").exists():
+            assert time.monotonic() < deadline and process.poll() is None, "the dev server did not create its db"
+            time.sleep(0.1)
+    finally:
+        _stop_process(process, timeout=30)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for found in data.iterdir():
+        assert stat.S_IMODE(found.stat().st_mode) & 0o077 == 0, (found.name, oct(found.stat().st_mode))
+
+
+def test_children_of_pacte_dev_die_with_it_and_a_restart_clears_a_crashs_leftovers(tmp_path: Path) -> None:
+    """Issue 25, item 11: after ``kill -9`` of the process that started it, the Temporal dev server goes too (it
+    held its ports, so `pacte dev` could not start again); a dead process left in the embedded PostgreSQL's list of
+    users is cleared (it kept PostgreSQL running after every later Ctrl-C)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pacte.embedded import clear_crash_leftovers
+
+    data = tmp_path / "data"
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, sys, time\n"
+            "from pathlib import Path\n"
+            "from pacte.embedded import start_temporal_dev_server\n"
+            "def free():\n"
+            "    s = socket.socket(); s.bind(('127.0.0.1', 0)); p = s.getsockname()[1]; s.close(); return p\n"
+            "p = start_temporal_dev_server(Path(sys.argv[1]), free(), free(), 'default')\n"
+            "print(p.pid, flush=True)\n"
+            "time.sleep(600)\n",
+            str(data),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    child = int(starter.stdout.readline())
+    os.kill(starter.pid, signal.SIGKILL)
+    starter.wait()
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with open(f"/proc/{child}/stat") as stat_file:
+                    state = stat_file.read().rsplit(")", 1)[-1].split()[0]
+            except FileNotFoundError:
+                break
+            if state == "Z":  # a zombie awaiting its reaper holds no port
+                break
+            assert time.monotonic() < deadline, "the Temporal dev server outlived the process that started it"
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+
+    pgdata = data / "pgdata"
+    pgdata.mkdir(parents=True)
+    (pgdata / ".handle_pids.json").write_text(f"[{starter.pid}, {os.getpid()}]")  # the first died hard
+    assert clear_crash_leftovers(data) == [f"stale handle pid {starter.pid}"]
+    assert (pgdata / ".handle_pids.json").read_text() == f"[{os.getpid()}]"
