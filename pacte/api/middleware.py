@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from pacte import access, tokens
 from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED
-from pacte.service.identity import AccessTokens
+from pacte.service.identity import AccessTokens, LookupBudget
 
 
 class BodyTimeout(Exception):
@@ -158,6 +158,7 @@ class Authenticate:
     ) -> None:
         self.app = app
         self.access_path = access_path  # a person's token acts only while their grant does
+        self.lookups = LookupBudget()  # unknown bearers checked at the provider, per caller
         self.access_tokens = access_tokens  # the identity provider's access tokens, when Pacte signs in through one
         self.tokens_path = tokens_path
         self.public = self.PUBLIC | public_paths
@@ -184,7 +185,18 @@ class Authenticate:
         # Not one of ours: maybe the identity provider's access token, for a person on the access list.
         provider_token = not presented.startswith("pacte_") and 0 < len(presented) <= 4096
         if actor is None and self.access_tokens is not None and scheme.lower() == "bearer" and provider_token:
-            actor = await self.access_tokens.actor(presented)
+            known, actor = self.access_tokens.cached(presented)
+            if not known:
+                source = (scope.get("client") or ("?", 0))[0]
+                if not self.lookups.take(source):
+                    # Too many unknown bearers from this caller: the provider is not asked again for a while.
+                    await JSONResponse(
+                        {"code": "rate_limited", "message": "too many unknown tokens; retry later", "field": None},
+                        429,
+                        headers={"Retry-After": "10"},
+                    )(scope, receive, send)
+                    return
+                actor = await self.access_tokens.actor(presented)
         if actor is None:
             await JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
