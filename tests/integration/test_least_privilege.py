@@ -137,3 +137,59 @@ async def test_the_runtime_role_cannot_create_in_our_schema(any_server_url: str)
             await runtime.close()
     finally:
         await drop_database(any_server_url, url)
+
+
+GHOST = {
+    "contract_id": "cls-ghost",
+    "territory_id": "D33",
+    "territory_name": "Gironde",
+    "kind": "departement",
+    "region": "75",
+    "status": "SIGNED",
+    "current_year": 2025,
+    "annual_ceiling": 10**11,
+    "version": 1,
+    "last_event_at": "2025-01-01T00:00:00+00:00",
+    "state": {},
+}
+
+
+async def test_the_runtime_role_cannot_write_a_read_model_row_without_its_events(
+    fresh_store: EventStore, any_server_url: str
+) -> None:
+    """Issue 25, item 6: pacte_append with no event and a crafted summary made a ghost contract on the préfet's list
+    and in the national figures; a summary for another stream, or at another version, did the same beside a real
+    event. The database now refuses a summary the appended events do not justify."""
+    import json
+
+    runtime = await _runtime(fresh_store, any_server_url)
+    call = """SELECT * FROM pacte_append($1, 'cls', $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9,
+                                        $10::text::jsonb, NULL)"""
+
+    def args(stream: str, events: int, summary: dict) -> list:  # type: ignore[type-arg]
+        return [
+            stream,
+            0,
+            [uuid.uuid4() for _ in range(events)],
+            ["Noted"] * events,
+            [1] * events,
+            ['{"n": 1}'] * events,
+            ["{}"] * events,
+            [datetime.now(UTC)] * events,
+            [b"\x00" * 32] * events,
+            json.dumps(summary),
+        ]
+
+    try:
+        for stream, events, summary in (
+            ("cls-ghost", 0, GHOST),  # no event at all
+            ("cls-real", 1, GHOST),  # another contract's row
+            ("cls-ghost", 1, {**GHOST, "version": 7}),  # a version the events do not reach
+        ):
+            async with runtime.pool.acquire() as conn:
+                with pytest.raises(asyncpg.CheckViolationError, match="read model"):
+                    await conn.fetchrow(call, *args(stream, events, summary))
+        count = await fresh_store.pool.fetchval("SELECT count(*) FROM contract_summary")
+        assert count == 0 and await fresh_store.pool.fetchval("SELECT count(*) FROM events") == 0
+    finally:
+        await runtime.close()
