@@ -146,6 +146,19 @@ class Settings(BaseSettings):
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"
 
+    def temporal_plaintext_warning(self) -> str | None:
+        """A sentence for the logs when Temporal is reached beyond this machine without TLS: its frontend is full
+        authority over every workflow (an update with a made-up actor suspends a contract), so it must be private."""
+        tls = self.temporal_tls or self.temporal_api_key or self.temporal_tls_ca_file or self.temporal_tls_cert_file
+        host = self.temporal_target().rsplit(":", 1)[0].strip("[]")
+        if tls or host in ("127.0.0.1", "::1", "localhost"):
+            return None
+        return (
+            f"Temporal at {self.temporal_target()} is reached without TLS: anyone who can reach its frontend can send "
+            "any update to any contract. Keep it on a private network, and set PACTE_TEMPORAL_TLS (with mutual TLS) "
+            "in production"
+        )
+
 
 def _secret(path: Path) -> bytes:
     if not path.exists():
