@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -36,6 +36,8 @@ class VerifyReport(BaseModel):
     streams: int
     events: int
     first_problem: Finding | None = None
+    # What the auditor should know although nothing is wrong (an anchor of an older format, what it does not prove).
+    notes: list[str] = []
 
 
 class StreamHead(BaseModel):
@@ -51,12 +53,27 @@ class Anchor(BaseModel):
     taken_at: datetime
     streams: dict[str, StreamHead]
     digest: str
-    # HMAC-SHA256 of the digest with a key kept outside the database (PACTE_ANCHOR_KEY_FILE): whoever can rewrite the
-    # store and recompute its chain still cannot forge an anchor that verifies.
+    # HMAC-SHA256 with a key kept outside the database (PACTE_ANCHOR_KEY_FILE): whoever can rewrite the store and
+    # recompute its chain still cannot forge an anchor that verifies. Format 2 signs the date with the heads' digest
+    # (an anchor re-dated to pass for older than a rewrite no longer verifies); format 1, the digest alone. An
+    # anchor exported before formats existed has none: it is format 1.
+    format: int = 1
     signature: str | None = None
 
     def signed(self, key: bytes) -> Anchor:
-        return self.model_copy(update={"signature": signature_of(key, self.digest)})
+        dated = self.model_copy(update={"format": ANCHOR_FORMAT})
+        return dated.model_copy(update={"signature": dated.expected_signature(key)})
+
+    def signed_text(self) -> bytes:
+        if self.format == 1:
+            return self.digest.encode()
+        stamp = self.taken_at.astimezone(UTC).isoformat(timespec="microseconds")
+        return json.dumps(
+            {"digest": self.digest, "format": self.format, "taken_at": stamp}, sort_keys=True, separators=(",", ":")
+        ).encode()
+
+    def expected_signature(self, key: bytes) -> str:
+        return hmac.new(key, self.signed_text(), hashlib.sha256).hexdigest()
 
     @staticmethod
     def digest_of(streams: dict[str, StreamHead]) -> str:
@@ -76,8 +93,11 @@ async def _events(conn: Conn) -> AsyncIterator[Any]:
         yield row
 
 
-def signature_of(key: bytes, digest: str) -> str:
-    return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
+ANCHOR_FORMAT = 2
+FORMAT_1_NOTE = (
+    "anchor of format 1: its signature covers the stream heads but not its taken_at, so the date it shows is not "
+    "proven; take a new anchor (format 2 signs the date too) and keep it with this one"
+)
 
 
 async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = None) -> VerifyReport:
@@ -159,8 +179,10 @@ async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = N
         if anchor is not None:
             if Anchor.digest_of(anchor.streams) != anchor.digest:
                 return bad("(anchor)", None, "the anchor file itself was altered: its digest does not match its heads")
+            if anchor.format not in (1, ANCHOR_FORMAT):
+                return bad("(anchor)", None, f"anchor format {anchor.format} is unknown to this version of Pacte")
             if key is not None and (
-                anchor.signature is None or not hmac.compare_digest(anchor.signature, signature_of(key, anchor.digest))
+                anchor.signature is None or not hmac.compare_digest(anchor.signature, anchor.expected_signature(key))
             ):
                 return bad(
                     "(anchor)",
@@ -184,7 +206,8 @@ async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = N
                     return bad(
                         stream, head.version, "history rewritten since the anchor: the head it saw has another hash"
                     )
-    return VerifyReport(ok=True, streams=len(seen), events=count)
+    notes = [FORMAT_1_NOTE] if anchor is not None and anchor.format == 1 else []
+    return VerifyReport(ok=True, streams=len(seen), events=count, notes=notes)
 
 
 async def take_anchor(conn: Conn, key: bytes | None = None) -> Anchor:
@@ -192,5 +215,5 @@ async def take_anchor(conn: Conn, key: bytes | None = None) -> Anchor:
         rows = await conn.fetch("SELECT stream_id, version, head_hash FROM streams ORDER BY stream_id")
         taken_at = await conn.fetchval("SELECT now()")
     streams = {r["stream_id"]: StreamHead(version=r["version"], hash=bytes(r["head_hash"]).hex()) for r in rows}
-    anchor = Anchor(taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams))
+    anchor = Anchor(taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams), format=ANCHOR_FORMAT)
     return anchor.signed(key) if key is not None else anchor

@@ -145,9 +145,16 @@ def resolve(access: AccessList, claims: dict[str, Any], now: datetime) -> Grant 
     for match in PRECEDENCE:
         if match not in candidates:
             continue
-        for entry in access.grants:
-            if entry.match == match and entry.value == candidates[match] and entry.active(now):
-                return entry
+        matching = [
+            e for e in access.grants if e.match == match and e.value == candidates[match] and e.granted_at <= now
+        ]
+        if matching:
+            # The most precise level that ever named the person decides, even when none of its grants is active any
+            # more: removing a grant (revoked, expired) never lets a less precise one apply instead, which could
+            # widen what the person may do (an auditor by sub, revoked, becoming préfet through her SIRET). A grant
+            # given anew at this level opens again; a revoked grant by sub is how an organisation excludes a person.
+            opened = [e for e in matching if e.active(now)]
+            return max(opened, key=lambda e: e.granted_at) if opened else None
     return None
 
 

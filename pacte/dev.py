@@ -15,12 +15,12 @@ import subprocess
 from datetime import UTC, datetime
 
 import structlog
-import uvicorn
 from rich.console import Console
 
 from pacte import dev_oidc, tokens
 from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
+from pacte.http_server import server_config
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes
 from pacte.service.facade import Pacte
@@ -109,11 +109,11 @@ async def run_dev(settings: Settings, console: Console) -> None:
             service = Pacte(client=client, store=store, settings=settings)
             app = create_app(settings, service=service)
             server = QuietServer(
-                uvicorn.Config(
+                server_config(
                     app,
+                    settings,
                     host=settings.api_host,
                     port=settings.api_port,
-                    log_config=None,
                     lifespan="on",
                     timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
                 )

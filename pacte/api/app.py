@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from pacte.api import audit, campaigns, commands, contracts, errors, exports, reference
-from pacte.api.middleware import Authenticate, BodyLimit
+from pacte.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from pacte.service.facade import Pacte
 from pacte.service.identity import AccessTokens
 from pacte.settings import Settings, get_settings
@@ -54,15 +54,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, body_timeout_s=settings.http_body_timeout_s)
     # Added last, so it runs first.
     app.add_middleware(
         Authenticate,
         tokens_path=settings.tokens_path,
+        access_path=settings.access_path,
         public_paths=public_paths,
         public_prefixes=public_prefixes,
         access_tokens=AccessTokens(settings) if settings.oidc_issuer else None,
     )
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)  # outermost: on refusals too
     errors.install(app)
     for module in (reference, contracts, commands, audit, exports, campaigns):
         app.include_router(module.router)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from pacte import tokens
+from pacte import access, tokens
 from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED
-from pacte.service.identity import AccessTokens
+from pacte.service.identity import AccessTokens, LookupBudget
+
+
+class BodyTimeout(Exception):
+    """The client sent its body too slowly (a slowloris holding a connection open one byte at a time)."""
 
 
 class BodyLimit:
-    """Refuses request bodies over MAX_BODY_BYTES, whether or not they announce their length."""
+    """Refuses request bodies over their limit (413), whether or not they announce their length (chunked), and
+    bodies sent too slowly (408). Either way nothing reached a route."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, body_timeout_s: float = 30.0) -> None:
         self.app = app
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
@@ -32,17 +39,103 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_big(scope, receive, send)
             return
+        deadline = asyncio.get_running_loop().time() + self.body_timeout_s
+
+        async def timed() -> dict[str, Any]:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                return await asyncio.wait_for(receive(), max(remaining, 0.001))
+            except TimeoutError:
+                raise BodyTimeout from None
+
+        slow = JSONResponse(
+            {
+                "code": "timeout",
+                "message": f"request body not received within {self.body_timeout_s:g} s",
+                "field": None,
+            },
+            408,
+            headers={"Connection": "close"},
+        )
+        if declared == b"0" or (declared is None and b"chunked" not in headers.get(b"transfer-encoding", b"").lower()):
+            await self.app(scope, receive, send)  # no body
+            return
+        # The body is read here, whole, within the deadline and the limit, before any route sees it (inside a
+        # route, FastAPI turns whatever its read raises into a 400, i.e. "not valid JSON").
+        buffered: list[dict[str, Any]] = []
         seen = 0
+        try:
+            while True:
+                message = await timed()
+                buffered.append(message)
+                if message["type"] != "http.request":
+                    break
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    await too_big(scope, receive, send)
+                    return
+                if not message.get("more_body", False):
+                    break
+        except BodyTimeout:
+            await slow(scope, receive, send)
+            return
 
-        async def counted() -> dict[str, Any]:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise ValueError("request body too large")
-            return message
+        async def replay() -> dict[str, Any]:
+            return buffered.pop(0) if buffered else await receive()
 
-        await self.app(scope, counted, send)
+        await self.app(scope, replay, send)
+
+
+# Sent on every answer, API and web interface alike. Scripts only from Pacte itself (the web interface has no inline
+# script; htmx and DSFR are vendored); inline styles allowed (htmx injects its indicator style, DSFR sets some);
+# nothing may frame Pacte (clickjacking of a signature form).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+# Swagger UI and ReDoc start with an inline script (FastAPI's pages), and ReDoc runs a worker from a blob.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
+)
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+
+class SecurityHeaders:
+    """The headers every answer carries: a content security policy, no framing, no MIME sniffing, no referrer sent
+    elsewhere; HSTS once Pacte is behind TLS (``secure_cookies``), so a browser never speaks plain HTTP to it again."""
+
+    def __init__(self, app: Any, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = DOCS_CSP if scope.get("path") in DOCS_PATHS else CSP
+        added = [
+            (b"content-security-policy", policy.encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+        ]
+        if self.hsts:
+            added.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+        names = {name for name, _ in added}
+
+        async def with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + added}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class Authenticate:
@@ -61,12 +154,18 @@ class Authenticate:
         public_paths: frozenset[str] = frozenset(),
         public_prefixes: tuple[str, ...] = (),
         access_tokens: AccessTokens | None = None,
+        access_path: Callable[[], Any] | None = None,
     ) -> None:
         self.app = app
+        self.access_path = access_path  # a person's token acts only while their grant does
+        self.lookups = LookupBudget()  # unknown bearers checked at the provider, per caller
         self.access_tokens = access_tokens  # the identity provider's access tokens, when Pacte signs in through one
         self.tokens_path = tokens_path
         self.public = self.PUBLIC | public_paths
         self.public_prefixes = self.PUBLIC_PREFIXES + public_prefixes
+
+    def _access_list(self) -> access.AccessList | None:
+        return access.load(self.access_path()) if self.access_path is not None else None
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
@@ -80,11 +179,24 @@ class Authenticate:
         presented = presented.strip()
         actor = None
         if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
-            actor = tokens.authenticate(tokens.load(self.tokens_path()), presented, datetime.now(UTC))
+            actor = tokens.authenticate(
+                tokens.load_cached(self.tokens_path()), presented, datetime.now(UTC), self._access_list()
+            )
         # Not one of ours: maybe the identity provider's access token, for a person on the access list.
         provider_token = not presented.startswith("pacte_") and 0 < len(presented) <= 4096
         if actor is None and self.access_tokens is not None and scheme.lower() == "bearer" and provider_token:
-            actor = await self.access_tokens.actor(presented)
+            known, actor = self.access_tokens.cached(presented)
+            if not known:
+                source = (scope.get("client") or ("?", 0))[0]
+                if not self.lookups.take(source):
+                    # Too many unknown bearers from this caller: the provider is not asked again for a while.
+                    await JSONResponse(
+                        {"code": "rate_limited", "message": "too many unknown tokens; retry later", "field": None},
+                        429,
+                        headers={"Retry-After": "10"},
+                    )(scope, receive, send)
+                    return
+                actor = await self.access_tokens.actor(presented)
         if actor is None:
             await JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -21,9 +21,17 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
 @router.get("/metrics", tags=["service"], response_class=Response)
-async def prometheus(service: Pacte = Depends(pacte)) -> Response:
-    """Prometheus' text format: Pacte's metrics and the Temporal SDK's runtime metrics of this process."""
+async def prometheus(request: Request, service: Pacte = Depends(pacte)) -> Response:
+    """Prometheus' text format: Pacte's metrics and the Temporal SDK's runtime metrics of this process. On the API's
+    port, to callers on this machine only (they tell the activity of every département); Prometheus scrapes
+    PACTE_METRICS_PORT, which no deployment publishes."""
+    client = request.client.host if request.client else None
+    if client not in LOOPBACK:
+        return JSONResponse({"code": "not_found", "message": "Not Found", "field": None}, 404)
     return Response(await service.metrics(), media_type=CONTENT_TYPE_LATEST)
 
 

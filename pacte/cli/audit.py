@@ -175,6 +175,8 @@ def audit_verify(
             f"[green]intact[/]: {report.events} events in {report.streams} streams"
             + (", anchor matched" if anchor else "")
         )
+        for note in report.notes:
+            out.print(f"[yellow]note[/]: {note}")
     else:
         problem = report.first_problem
         assert problem is not None

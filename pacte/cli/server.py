@@ -31,21 +31,44 @@ def worker() -> None:
 
 def api() -> None:
     """Run the HTTP API against the configured Temporal and PostgreSQL (production)."""
+    import asyncio
+
     import uvicorn
 
     from pacte.app import create_app
+    from pacte.http_server import server_config
+    from pacte.metrics import worker_app
+    from pacte.runtime import QuietServer
 
     _setup_logging()
     settings = get_settings()
     # uvicorn stops on SIGINT or SIGTERM: requests in flight get shutdown_grace_s, then are cancelled (a request
     # waiting on a stuck contract included); a second Ctrl-C stops at once.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_config=None,
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+    main = uvicorn.Server(
+        server_config(
+            create_app(settings),
+            settings,
+            host=settings.api_host,
+            port=settings.api_port,
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+        )
     )
+    if settings.metrics_port is None:
+        main.run()
+        return
+    metrics_port = settings.metrics_port
+
+    async def with_metrics() -> None:
+        # Prometheus scrapes this port (never published); the API's own port serves /metrics to loopback only.
+        metrics = QuietServer(server_config(worker_app(), settings, host=settings.api_host, port=metrics_port))
+        serving = asyncio.create_task(metrics.serve())
+        try:
+            await main.serve()
+        finally:
+            metrics.should_exit = True
+            await serving
+
+    asyncio.run(with_metrics())
 
 
 def migrate() -> None:

@@ -31,7 +31,8 @@ def tokens_add(
     person_sub: Annotated[str | None, typer.Option(help="Their stable id at the identity provider")] = None,
 ) -> None:
     """Create a token; it is printed once, and only its hash is kept in PACTE_TOKENS_FILE. With --person-name, a
-    person's token: the record names them beside the role identity."""
+    person's token: the record names them beside the role identity, and it acts only while the access list grants
+    that person (by --person-sub or --person-email) this very role, identity and scope."""
     from pacte import tokens
 
     settings = get_settings()
@@ -67,3 +68,18 @@ def tokens_list() -> None:
 
     for entry in tokens.load(get_settings().tokens_path()).tokens:
         print(tokens.json_line(entry))
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id, as `pacte tokens list` shows it")],
+) -> None:
+    """Revoke any token (local administration, with access to PACTE_TOKENS_FILE): it stops working at its next use."""
+    from pacte import tokens
+
+    try:
+        entry = tokens.revoke(get_settings().tokens_path(), token_id)
+    except ValueError as exc:
+        err.print(f"[red]refused[/] (invalid_value): {exc}")
+        raise typer.Exit(1) from None
+    err.print(f"token {entry.token_id} of {entry.actor.role.value} {entry.actor.identity!r} revoked")

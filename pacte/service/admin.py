@@ -99,13 +99,11 @@ async def run_worker(settings: Settings) -> None:
 
 
 async def _serve_metrics(settings: Settings, stop: asyncio.Event) -> None:
-    import uvicorn
 
+    from pacte.http_server import server_config
     from pacte.metrics import worker_app
 
-    server = QuietServer(
-        uvicorn.Config(worker_app(), host=settings.api_host, port=settings.metrics_port or 0, log_config=None)
-    )
+    server = QuietServer(server_config(worker_app(), settings, host=settings.api_host, port=settings.metrics_port or 0))
     serving = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

@@ -23,6 +23,18 @@ CSV_COLUMNS = [
 ]
 
 
+# What a spreadsheet (Excel, LibreOffice) runs as a formula when a cell starts with it: a name, an identity or a
+# reference imported from outside could carry =HYPERLINK(...) to an auditor's machine. Such a cell is written as
+# text, behind an apostrophe (OWASP's advice); numbers are never strings here, so nothing legitimate changes.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 async def jsonl_lines(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
     async for row in rows:
         yield json.dumps(row, ensure_ascii=False) + "\n"
@@ -38,7 +50,8 @@ async def csv_lines(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
     async for row in rows:
         actor = row["metadata"].get("actor", {})
         writer.writerow(
-            [
+            neutralised(cell)
+            for cell in [
                 row["global_position"],
                 row["stream_id"],
                 row["version"],

@@ -4,7 +4,10 @@ deciding what they may do. The web's sign-in and the API's authentication share 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,12 +63,40 @@ def actor_for(claims: dict[str, Any], settings: Settings) -> tuple[Actor, access
 
 class AccessTokens:
     """The provider's access tokens, presented to the API as bearer tokens: checked by asking the provider's
-    userinfo endpoint (verified like the web's), mapped through the access list."""
+    userinfo endpoint (verified like the web's), mapped through the access list.
 
-    def __init__(self, settings: Settings) -> None:
+    Anyone may present a bearer, so what a stranger can make Pacte do is bounded (400 made-up bearers made 800
+    connections to the provider and slowed every request to ~2 s): one HTTP client with a bounded pool, a bounded
+    cache that remembers refusals too (keyed by the token's hash, never the token), and at most ``MAX_LOOKUPS`` calls
+    to the provider at once. The rate per caller is the middleware's (``LookupBudget``)."""
+
+    MAX_CACHED = 10_000
+    MAX_LOOKUPS = 8
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._metadata: dict[str, Any] | None = None
-        self._answers: dict[str, tuple[float, Actor | None]] = {}
+        self._answers: OrderedDict[bytes, tuple[float, Actor | None]] = OrderedDict()
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._lookups: asyncio.Semaphore | None = None
+        self.clients_made = 0  # observed by the tests: one, however many callers
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=5,
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=self.MAX_LOOKUPS, max_keepalive_connections=self.MAX_LOOKUPS),
+            )
+            self._lookups = asyncio.Semaphore(self.MAX_LOOKUPS)
+            self.clients_made += 1
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def _discover(self, http: httpx.AsyncClient) -> dict[str, Any]:
         if self._metadata is None:
@@ -76,14 +107,31 @@ class AccessTokens:
             self._metadata = metadata
         return self._metadata
 
+    def cached(self, token: str) -> tuple[bool, Actor | None]:
+        """(known, actor): whether the provider's answer for this token is still remembered, and what it was."""
+        key = hashlib.sha256(token.encode()).digest()
+        found = self._answers.get(key)
+        if found is None or time.monotonic() - found[0] >= CACHE_S:
+            return False, None
+        self._answers.move_to_end(key)
+        return True, found[1]
+
+    def _remember(self, token: str, actor: Actor | None) -> None:
+        key = hashlib.sha256(token.encode()).digest()
+        self._answers[key] = (time.monotonic(), actor)
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.MAX_CACHED:
+            self._answers.popitem(last=False)  # the least recently used
+
     async def actor(self, token: str) -> Actor | None:
-        now = time.monotonic()
-        cached = self._answers.get(token)
-        if cached is not None and now - cached[0] < CACHE_S:
-            return cached[1]
+        known, remembered = self.cached(token)
+        if known:
+            return remembered
+        http = self._client()
+        assert self._lookups is not None
         actor: Actor | None = None
         try:
-            async with httpx.AsyncClient(timeout=5) as http:
+            async with self._lookups:
                 metadata = await self._discover(http)
                 answer = await http.get(metadata["userinfo_endpoint"], headers={"Authorization": f"Bearer {token}"})
             if answer.status_code == 200:
@@ -101,6 +149,28 @@ class AccessTokens:
                 actor = mapped[0] if mapped else None
         except (httpx.HTTPError, SignInRefused, ValueError, KeyError):
             actor = None
-        self._answers = {k: v for k, v in self._answers.items() if now - v[0] < CACHE_S}
-        self._answers[token] = (now, actor)
+        self._remember(token, actor)  # a refusal too: the same made-up bearer again costs the provider nothing
         return actor
+
+
+class LookupBudget:
+    """How many unknown bearers one caller (its address) may have checked at the provider: a token bucket of
+    ``burst`` lookups refilled at ``per_second``; the buckets themselves are bounded (the oldest forgotten)."""
+
+    MAX_SOURCES = 10_000
+
+    def __init__(self, burst: int = 20, per_second: float = 1.0) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, source: str) -> bool:
+        now = time.monotonic()
+        tokens, since = self._buckets.get(source, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - since) * self.per_second)
+        allowed = tokens >= 1
+        self._buckets[source] = (tokens - 1 if allowed else tokens, now)
+        self._buckets.move_to_end(source)
+        while len(self._buckets) > self.MAX_SOURCES:
+            self._buckets.popitem(last=False)
+        return allowed

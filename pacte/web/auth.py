@@ -72,11 +72,11 @@ def _not_on_the_list(request: Request, name: str) -> HTMLResponse:
     )
 
 
-def _signed_in(
+async def _signed_in(
     request: Request, name: str, organisation: str, actor: Actor, grant_id: str, next_url: str | None
 ) -> RedirectResponse:
     """Whatever the method: a fresh session under the access list's grant, and back to the page asked for."""
-    session.sign_in(request, name, organisation, actor, request.app.state.settings.session_hours, grant_id)
+    await session.sign_in(request, name, organisation, actor, request.app.state.settings.session_hours, grant_id)
     flash(request, "info", f"Connecté : {name}, {organisation}.")
     return RedirectResponse(_safe_next(next_url), status_code=303)
 
@@ -111,7 +111,7 @@ async def oidc_return(request: Request) -> Response:
     actor, found = mapped
     next_url = request.session.get("next")
     organisation = found.organisation or str(claims.get("organizational_unit") or found.identity)
-    signed_in = _signed_in(request, name, organisation, actor, found.grant_id, next_url)
+    signed_in = await _signed_in(request, name, organisation, actor, found.grant_id, next_url)
     request.session["id_token"] = id_token  # the hint the provider's sign-out asks for
     return signed_in
 
@@ -133,13 +133,13 @@ async def sign_in(request: Request, posted: dict[str, Any] = Depends(session.che
         return _not_on_the_list(request, person.name)
     actor = found.actor().model_copy(update={"person": person})
     organisation = found.organisation or chosen.organisation
-    return _signed_in(request, person.name, organisation, actor, found.grant_id, posted.get("next"))
+    return await _signed_in(request, person.name, organisation, actor, found.grant_id, posted.get("next"))
 
 
 @router.post("/deconnexion")
 async def sign_out(request: Request, _: dict[str, Any] = Depends(session.check_csrf)) -> RedirectResponse:
     id_token = request.session.get("id_token")
-    session.sign_out(request)
+    await session.sign_out(request)
     oidc = request.app.state.oidc
     if oidc is not None and isinstance(id_token, str):
         # Out of the provider too: its end-session endpoint, with the id_token as hint, then back here.

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from domain.actors import Actor
 from pacte import access
+from pacte.service import sessions
+from pacte.service.facade import Pacte
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -47,7 +49,12 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def sign_in(
+def _store(request: Request) -> Pacte:
+    service: Pacte = request.app.state.service()
+    return service
+
+
+async def sign_in(
     request: Request, name: str, organisation: str, actor: Actor, hours: int, grant_id: str | None = None
 ) -> Person:
     now = datetime.now(UTC)
@@ -59,13 +66,24 @@ def sign_in(
         expires_at=now + timedelta(hours=hours),
         grant_id=grant_id,
     )
+    previous = request.session.get("sid")
+    if isinstance(previous, str):
+        await sessions.end(_store(request), previous, "signed in again")
     request.session.clear()  # nothing of a previous session carries over, the CSRF token included
+    # Server-side: the cookie alone never proves a session (a copy replayed after sign-out opens nothing).
+    sub = actor.person.sub if actor.person is not None else actor.identity
+    request.session["sid"] = await sessions.open_session(
+        _store(request), sub=sub, grant_id=grant_id, expires_at=person.expires_at
+    )
     request.session["person"] = person.model_dump(mode="json")
     csrf_token(request)
     return person
 
 
-def sign_out(request: Request) -> None:
+async def sign_out(request: Request) -> None:
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        await sessions.end(_store(request), sid, "signed out")
     request.session.clear()
 
 
@@ -90,9 +108,14 @@ def current(request: Request) -> Person | None:
     return person
 
 
-def person(request: Request) -> Person:
-    """The signed-in person, or a redirection to the sign-in page (and back here afterwards)."""
+async def person(request: Request) -> Person:
+    """The signed-in person, or a redirection to the sign-in page (and back here afterwards). The session must be
+    alive server-side too: ended by sign-out (here or in another process), or unknown, it opens nothing."""
     found = current(request)
+    sid = request.session.get("sid")
+    if found is not None and not (isinstance(sid, str) and await sessions.alive(_store(request), sid)):
+        request.session.clear()
+        found = None
     if found is None:
         raise SignInRequired(request.url.path)
     return found

@@ -35,7 +35,8 @@ async def create(
 ) -> Response:
     try:
         days = int(posted.get("days", "90"))
-        token, entry = tokens.add(request.app.state.settings.tokens_path(), who.actor, days=days)
+        # Made under the session's grant: revoked or expired, the token stops working with it.
+        token, entry = tokens.add(request.app.state.settings.tokens_path(), who.actor, days=days, grant_id=who.grant_id)
     except ValueError as exc:
         flash(request, "error", f"Jeton refusé : {exc}")
         return RedirectResponse(f"{ROOT}/jetons", status_code=303)

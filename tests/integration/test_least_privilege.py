@@ -38,6 +38,8 @@ async def test_the_runtime_role_appends_and_reads_but_cannot_rewrite_history(
                 "UPDATE streams SET version = 0",
                 "INSERT INTO events (stream_id) VALUES ('x')",
                 "DELETE FROM schema_migrations",
+                # A read-model row of its own choosing (a ghost contract on the préfet's list).
+                """SELECT pacte_project('{"contract_id": "cls-ghost"}'::jsonb, NULL)""",
             ):
                 with pytest.raises(
                     (asyncpg.InsufficientPrivilegeError, asyncpg.exceptions.UndefinedColumnError)
@@ -59,3 +61,135 @@ async def test_the_embedded_stack_runs_as_the_runtime_role_and_migrates_as_the_o
             await store.pool.execute("DELETE FROM events")
     async with open_store(settings, as_owner=True) as store:  # `pacte migrate`, local administration
         assert await store.pool.fetchval("SELECT current_user") != "pacte_runtime"
+
+
+# The functions of ours that run as their owner, and the search_path each must carry: pg_catalog first and nothing
+# anyone else may write (function resolution prefers an exact argument type over the path's order, so a
+# public.cardinality(uuid[]) would beat pg_catalog.cardinality(anyarray) wherever public is on the path).
+DEFINERS = {"pacte_append", "pacte_project"}
+PINNED = ["search_path=pg_catalog, pg_temp"]
+
+
+async def test_every_function_that_runs_as_the_owner_is_pinned(fresh_store: EventStore) -> None:
+    rows = await fresh_store.pool.fetch(
+        """SELECT p.proname, p.prosecdef, p.proconfig, p.proacl::text[] AS acl
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND NOT EXISTS (
+               SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"""
+    )
+    found = {r["proname"]: r for r in rows}
+    assert set(found) >= DEFINERS
+    for name, row in found.items():
+        if name in DEFINERS:
+            assert row["prosecdef"], f"{name} lost SECURITY DEFINER"
+        if row["prosecdef"]:
+            assert name in DEFINERS, f"{name} runs as its owner but is not known to run so"
+            assert row["proconfig"] == PINNED, f"{name} has search_path {row['proconfig']}, not {PINNED}"
+            # Never executable by PUBLIC (an ACL entry "=X/owner").
+            assert row["acl"] is not None and not any(a.startswith("=") for a in row["acl"]), (name, row["acl"])
+
+
+async def _runtime(fresh_store: EventStore, any_server_url: str) -> EventStore:
+    database = await fresh_store.pool.fetchval("SELECT current_database()")
+    return await EventStore.connect(runtime_url_for(with_database(any_server_url, database)), apply_migrations=False)
+
+
+async def test_a_function_planted_in_public_never_runs_as_the_owner(
+    fresh_store: EventStore, any_server_url: str
+) -> None:
+    # A cluster where the runtime role may create in public (PostgreSQL 14's default, or a careless grant).
+    await fresh_store.pool.execute("GRANT CREATE ON SCHEMA public TO pacte_runtime")
+    runtime = await _runtime(fresh_store, any_server_url)
+    try:
+        async with runtime.pool.acquire() as conn:
+            for signature, returns in (
+                ("cardinality(uuid[])", "integer"),
+                ("array_append(bytea[], bytea)", "bytea[]"),
+                ("jsonb_populate_record(contract_summary, jsonb)", "contract_summary"),
+            ):
+                await conn.execute(
+                    f"""CREATE FUNCTION public.{signature} RETURNS {returns} LANGUAGE plpgsql AS $$
+                        BEGIN RAISE EXCEPTION 'planted function ran as %', current_user; END; $$"""
+                )
+        event = NewEvent(event_id=uuid.uuid4(), event_type="Noted", payload={"n": 1}, occurred_at=datetime.now(UTC))
+        assert (await runtime.append("probe-planted", 0, [event])).version == 1
+    finally:
+        await runtime.close()
+
+
+async def test_the_runtime_role_cannot_create_in_our_schema(any_server_url: str) -> None:
+    from tests.conftest import create_fresh_database, drop_database
+
+    url = await create_fresh_database(any_server_url)
+    try:
+        conn = await asyncpg.connect(url)
+        try:  # PostgreSQL 14's default, and that of clusters upgraded from it
+            await conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+        finally:
+            await conn.close()
+        owner = await EventStore.connect(url)
+        await owner.close()
+        runtime = await asyncpg.connect(runtime_url_for(url))
+        try:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await runtime.execute("CREATE TABLE public.planted (x int)")
+        finally:
+            await runtime.close()
+    finally:
+        await drop_database(any_server_url, url)
+
+
+GHOST = {
+    "contract_id": "cls-ghost",
+    "territory_id": "D33",
+    "territory_name": "Gironde",
+    "kind": "departement",
+    "region": "75",
+    "status": "SIGNED",
+    "current_year": 2025,
+    "annual_ceiling": 10**11,
+    "version": 1,
+    "last_event_at": "2025-01-01T00:00:00+00:00",
+    "state": {},
+}
+
+
+async def test_the_runtime_role_cannot_write_a_read_model_row_without_its_events(
+    fresh_store: EventStore, any_server_url: str
+) -> None:
+    """Issue 25, item 6: pacte_append with no event and a crafted summary made a ghost contract on the préfet's list
+    and in the national figures; a summary for another stream, or at another version, did the same beside a real
+    event. The database now refuses a summary the appended events do not justify."""
+    import json
+
+    runtime = await _runtime(fresh_store, any_server_url)
+    call = """SELECT * FROM pacte_append($1, 'cls', $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9,
+                                        $10::text::jsonb, NULL)"""
+
+    def args(stream: str, events: int, summary: dict) -> list:  # type: ignore[type-arg]
+        return [
+            stream,
+            0,
+            [uuid.uuid4() for _ in range(events)],
+            ["Noted"] * events,
+            [1] * events,
+            ['{"n": 1}'] * events,
+            ["{}"] * events,
+            [datetime.now(UTC)] * events,
+            [b"\x00" * 32] * events,
+            json.dumps(summary),
+        ]
+
+    try:
+        for stream, events, summary in (
+            ("cls-ghost", 0, GHOST),  # no event at all
+            ("cls-real", 1, GHOST),  # another contract's row
+            ("cls-ghost", 1, {**GHOST, "version": 7}),  # a version the events do not reach
+        ):
+            async with runtime.pool.acquire() as conn:
+                with pytest.raises(asyncpg.CheckViolationError, match="read model"):
+                    await conn.fetchrow(call, *args(stream, events, summary))
+        count = await fresh_store.pool.fetchval("SELECT count(*) FROM contract_summary")
+        assert count == 0 and await fresh_store.pool.fetchval("SELECT count(*) FROM events") == 0
+    finally:
+        await runtime.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -221,3 +223,25 @@ async def test_a_forged_or_unsigned_anchor_is_refused(fresh_store: EventStore) -
             report = await verify(conn, bad_anchor, bad_key)
             assert not report.ok and report.first_problem is not None
             assert report.first_problem.stream_id == "(anchor)" and "signature" in report.first_problem.reason
+
+
+async def test_a_re_dated_anchor_is_refused_and_an_old_format_one_is_reported(fresh_store: EventStore) -> None:
+    """The signature covers the anchor's taken_at (issue 25, item 10): an anchor moved to another date, to pass for
+    older than a rewrite, no longer verifies. An anchor of the first format (its signature covers the heads only)
+    still verifies, and the report says its date is not covered."""
+    from datetime import timedelta
+
+    await seed(fresh_store)
+    key = b"k" * 32
+    async with fresh_store.pool.acquire() as conn:
+        anchor = await take_anchor(conn, key)
+        assert (await verify(conn, anchor, key)).ok
+        re_dated = anchor.model_copy(update={"taken_at": anchor.taken_at - timedelta(days=400)})
+        report = await verify(conn, re_dated, key)
+        assert not report.ok and report.first_problem is not None
+        assert report.first_problem.stream_id == "(anchor)" and "signature" in report.first_problem.reason
+        # An anchor exported before the date was signed: the JSON as it was written then, with no format.
+        old = anchor.model_dump(mode="json", exclude={"format"})
+        old["signature"] = hmac.new(key, anchor.digest.encode(), hashlib.sha256).hexdigest()
+        report = await verify(conn, Anchor.model_validate(old), key)
+        assert report.ok and report.notes and "taken_at" in report.notes[0] and "not proven" in report.notes[0]

@@ -92,3 +92,21 @@ def test_the_access_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     )
     assert both.exit_code == 2  # one way to match, not two
     get_settings.cache_clear()
+
+
+def test_removing_a_grant_never_widens_what_a_person_may_do(tmp_path: Path) -> None:
+    """Issue 25, item 3: an auditor grant by sub, revoked or expired, does not let the préfet grant of her SIRET apply
+    (a revocation would otherwise raise her power); a grant at the same level, given anew, does."""
+    path = tmp_path / "access.json"
+    access.grant(path, "siret", "17330001300016", PREFET_33, by="admin", now=NOW)  # the préfecture's agents
+    personal = access.grant(path, "sub", "f3a9", AUDITOR, by="admin", days=30, now=NOW)
+    assert access.resolve(access.load(path), MARIE, NOW).role is Role.AUDITOR
+    access.revoke(path, personal.grant_id, by="admin", now=NOW + timedelta(days=1))
+    assert access.resolve(access.load(path), MARIE, NOW + timedelta(days=2)) is None
+    # Expiry is a removal too.
+    other = {**MARIE, "sub": "b7c1", "email": "paul@gironde.gouv.fr"}
+    access.grant(path, "email", "paul@gironde.gouv.fr", AUDITOR, by="admin", days=1, now=NOW)
+    assert access.resolve(access.load(path), other, NOW + timedelta(days=2)) is None
+    # An organisation grant excludes a person by granting nothing to her sub: a revoked grant is that exclusion.
+    again = access.grant(path, "sub", "f3a9", PREFET_33, by="admin", now=NOW + timedelta(days=3))
+    assert access.resolve(access.load(path), MARIE, NOW + timedelta(days=4)) == again

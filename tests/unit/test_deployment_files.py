@@ -46,7 +46,10 @@ def test_pacte_services_are_configured_only_through_known_settings() -> None:
         # Least privilege: the runtime role, whose password the database's init script sets.
         assert settings.runtime_database_url is not None
         assert settings.runtime_database_url.startswith("postgresql://pacte_runtime:")
-        assert "CREATE ROLE pacte_runtime LOGIN PASSWORD" in (ROOT / "deploy" / "events-db-init.sql").read_text()
+        assert (
+            "CREATE ROLE pacte_runtime LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD"
+            in (ROOT / "deploy" / "events-db-init.sql").read_text()
+        )
         assert settings.temporal_target() == "temporal:7233"
         assert settings.temporal_namespace == services["temporal"]["environment"]["DEFAULT_NAMESPACE"]
         assert settings.log_format == "json"
@@ -80,9 +83,27 @@ def test_published_ports_agree_with_settings() -> None:
     api_port = int(api_env["PACTE_API_PORT"])
     assert f"{api_port}:{api_port}" in services["pacte-api"]["ports"]
     assert api_env["PACTE_API_HOST"] == "0.0.0.0"  # reachable from outside its container
-    assert "7233:7233" in services["temporal"]["ports"]
-    defaults = Settings()
-    assert f"{defaults.dev_ui_port}:8080" in services["temporal-ui"]["ports"]
+    # What a deployment exposes: the API and web interface; Prometheus and Grafana on the host's loopback only.
+    published = {name: service.get("ports", []) for name, service in services.items() if service.get("ports")}
+    assert set(published) == {"pacte-api", "prometheus", "grafana"}, published
+    assert published["pacte-api"] == [f"{api_port}:{api_port}"]
+    assert all(port.startswith("127.0.0.1:") for name in ("prometheus", "grafana") for port in published[name])
+    # Temporal's frontend and UI are full authority over every workflow: never published.
+    assert "ports" not in services["temporal"] and "ports" not in services["temporal-ui"]
+    # /metrics on its own port, which no published port maps; Prometheus scrapes it there.
+    metrics_port = api_env["PACTE_METRICS_PORT"]
+    assert all(not port.endswith(f":{metrics_port}") for ports in published.values() for port in ports)
+    assert f"pacte-api:{metrics_port}" in (ROOT / "deploy" / "prometheus.yml").read_text()
+
+
+def test_the_event_store_owner_is_not_a_superuser() -> None:
+    services = compose()["services"]
+    owner = services["pacte-migrate"]["environment"]["PACTE_DATABASE_URL"].split("//")[1].split(":")[0]
+    assert services["events-db"]["environment"]["POSTGRES_USER"] != owner  # the image makes POSTGRES_USER superuser
+    init = (ROOT / "deploy" / "events-db-init.sql").read_text()
+    assert f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in init
+    assert f"CREATE DATABASE pacte OWNER {owner};" in init
+    assert "REVOKE CREATE ON SCHEMA public FROM PUBLIC;" in init
 
 
 def test_dockerfile_installs_the_package_and_runs_pacte() -> None:

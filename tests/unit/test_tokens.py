@@ -101,3 +101,49 @@ def test_expired_demo_tokens_are_renewed(tmp_path: Path, monkeypatch: pytest.Mon
     renewed = demo_tokens(settings)
     assert renewed != first and set(renewed) == set(first)
     assert all(tokens.valid(tokens.load(settings.tokens_path()), t, later) for t in renewed.values())
+
+
+def test_a_persons_token_dies_with_the_grant_it_was_made_under(tmp_path: Path) -> None:
+    """Issue 25, item 1: a token made from a session carries its grant; revoked or expired, the token is refused."""
+    from domain.actors import Person
+    from pacte import access
+
+    access_path, tokens_path = tmp_path / "access.json", tmp_path / "tokens.json"
+    marie = Person(sub="f3a9", name="Marie Dupont", email="marie.dupont@gironde.gouv.fr")
+    granted = access.grant(access_path, "sub", "f3a9", tokens.DEMO["prefet"], by="admin", days=30)
+    actor = granted.actor().model_copy(update={"person": marie})
+    token, entry = tokens.add(tokens_path, actor, days=90, grant_id=granted.grant_id)
+    now = datetime.now(UTC)
+    assert entry.grant_id == granted.grant_id
+    assert tokens.authenticate(tokens.load(tokens_path), token, now, access.load(access_path)) == actor
+    access.revoke(access_path, granted.grant_id, by="admin")
+    assert tokens.authenticate(tokens.load(tokens_path), token, now, access.load(access_path)) is None
+    # Past the grant's own end, the token is refused too (it was given 90 days, the grant 30).
+    later = access.grant(access_path, "sub", "f3a9", tokens.DEMO["prefet"], by="admin", days=30)
+    token, _ = tokens.add(tokens_path, actor, days=90, grant_id=later.grant_id)
+    assert (
+        tokens.authenticate(tokens.load(tokens_path), token, now + timedelta(days=31), access.load(access_path)) is None
+    )
+
+
+def test_a_person_holds_a_bounded_number_of_tokens(tmp_path: Path) -> None:
+    from domain.actors import Person
+
+    path = tmp_path / "tokens.json"
+    actor = tokens.DEMO["prefet"].model_copy(update={"person": Person(sub="f3a9", name="Marie", email="m@x.fr")})
+    for _ in range(tokens.MAX_PER_PERSON):
+        tokens.add(path, actor, days=1)
+    with pytest.raises(ValueError, match="tokens: "):
+        tokens.add(path, actor, days=1)
+
+
+def test_an_administrator_revokes_any_token_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "tokens.json"
+    monkeypatch.setenv("PACTE_TOKENS_FILE", str(path))
+    get_settings.cache_clear()
+    token, entry = tokens.add(path, PREFET)
+    result = CliRunner().invoke(app, ["tokens", "revoke", entry.token_id])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert tokens.authenticate(tokens.load(path), token, datetime.now(UTC)) is None
+    assert CliRunner().invoke(app, ["tokens", "revoke", entry.token_id]).exit_code == 1
