@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, AppendResult, ReminderRequest
+    from activities.contracts import (
+        APPEND_EVENTS,
+        READ_EVENTS_AFTER,
+        RECORD_REMINDER,
+        AppendRequest,
+        AppendResult,
+        ReadAfterRequest,
+        ReminderRequest,
+    )
     from domain.calendar import CalendarFact, milestone_due, missed_deadlines_due, next_wake, reminders_due
     from domain.commands import Command
     from domain.deadlines import Deadline, pending_deadlines
@@ -31,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reprise import LineRefused, import_history
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
     from domain.territories import TerritoryCatalogue
+    from domain.upcasting import parse_event
     from eventstore.hashing import payload_digest
     from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
@@ -43,6 +54,14 @@ APPEND_RETRY = RetryPolicy(
 )
 # One append's retries have a bounded total (ContractWorkflowInput.append_total_s, 60 s): past it, the command fails
 # with a problem and the contract is usable at once (an update holds the workflow's lock while it waits).
+
+
+# An append that timed out or met a conflict may have committed with its answer lost: the workflow, the stream's only
+# writer, reads what the store holds after its version and folds the events whose request ids are its own. Before
+# this patch it answered "nothing was recorded" and stayed at the old version (every later command then conflicted).
+OUTCOME_PATCH = "append-outcome-v1"
+SETTLE_AGAIN = timedelta(seconds=5)  # while an outcome is unknown, how soon the contract reads its stream again
+READ_TOTAL = timedelta(seconds=15)  # a read back is bounded too: it runs under the contract's lock
 
 
 SEARCH_ATTRIBUTES_PATCH = "search-attributes-v1"
@@ -74,6 +93,8 @@ class ContractWorkflow:
         self._lock = asyncio.Lock()
         self._run_year = self._state.current_year
         self._catalogue = TerritoryCatalogue(input.territories)
+        self._unsettled: set[str] = set(input.unsettled)
+        self._foreign: str | None = None  # an event after our version that is not ours: an alarm, nothing folded
 
     # --- the run: timers and year boundaries ---------------------------------------------------------------------
 
@@ -84,10 +105,19 @@ class ContractWorkflow:
                 try:
                     await self._apply(input.propose)
                 except ApplicationError as error:  # the campaign validated it first; if not, there is no contract
-                    workflow.logger.warning(
-                        "proposal refused", extra={"contract_id": self._contract_id, "reason": str(error)}
-                    )
-                    return self._state
+                    if not self._unsettled:
+                        workflow.logger.warning(
+                            "proposal refused", extra={"contract_id": self._contract_id, "reason": str(error)}
+                        )
+                        return self._state
+            # Its outcome is unknown (the store did not answer): settle it before anything else, so a proposal
+            # the store holds is never left without its workflow (a campaign's child ending in status NONE).
+            while self._unsettled:
+                await workflow.sleep(SETTLE_AGAIN)
+                async with self._lock:
+                    await self._reconcile()
+            if self._state.status is Status.NONE:
+                return self._state
         while self._state.status not in FINAL_STATUSES and not self._should_continue_as_new():
             await self._do_what_is_due()
             if self._state.status in FINAL_STATUSES or self._should_continue_as_new():
@@ -95,6 +125,8 @@ class ContractWorkflow:
             wake = self._next_wake()
             seen = self._state.version
             timeout = None if wake is None else max(wake - self._now(), timedelta(seconds=1))
+            if self._unsettled:  # an outcome still unknown: read the stream again soon, not at the next deadline
+                timeout = SETTLE_AGAIN if timeout is None else min(timeout, SETTLE_AGAIN)
             with contextlib.suppress(TimeoutError):  # a timeout is simply the next deadline's turn
                 await workflow.wait_condition(
                     lambda seen=seen: self._state.version != seen or self._should_continue_as_new(),  # type: ignore[misc]
@@ -112,6 +144,7 @@ class ContractWorkflow:
                 reminded=tuple(sorted(self._reminded)),
                 append_total_s=self._append_total.total_seconds(),
                 search_attributes=self._search_attributes,
+                unsettled=tuple(sorted(self._unsettled)),
             )
         )
 
@@ -155,6 +188,8 @@ class ContractWorkflow:
 
     async def _do_what_is_due(self) -> None:
         async with self._lock:
+            if self._unsettled and await self._reconcile() is None:
+                return  # the store cannot be read yet: nothing else is decided on a state that may be behind
             now = self._now()
             # In the calendar's order: the misses due by the year boundary first (opening the next year changes which
             # obligations are pending), then the boundary; later misses after it, in the next run (after continuing
@@ -210,6 +245,14 @@ class ContractWorkflow:
     def business_now(self) -> datetime:
         return self._now()
 
+    @workflow.query
+    def request_outcome(self, request_id: str) -> str:
+        """``recorded``, ``unknown`` (its append's answer was lost and the store cannot be read yet) or
+        ``not_recorded``: what a caller told "outcome unknown" asks again."""
+        if request_id in self._state.request_ids:
+            return "recorded"
+        return "unknown" if request_id in self._unsettled else "not_recorded"
+
     @workflow.update
     async def execute(self, request: CommandRequest) -> CommandResult:
         async with self._lock:
@@ -225,6 +268,8 @@ class ContractWorkflow:
                 {"code": "invalid_value", "message": "wrong contract", "field": "contract_id"},
                 type="invalid_value",
             )
+        if self._unsettled:
+            return  # the state may be behind the store: the handler reads it back first, then decides
         try:
             decide(self._entered(request.command), self._state, self._policy, self._catalogue)
         except DomainError as error:
@@ -235,6 +280,7 @@ class ContractWorkflow:
         """A contract's history taken over from a file: every fact decided in order with the calendar's facts
         interleaved, then recorded in one append (all or nothing)."""
         async with self._lock:
+            await self._settle_first()
             try:
                 events = self._decide_import(request)
             except DomainError as error:
@@ -243,6 +289,8 @@ class ContractWorkflow:
 
     @import_history.validator
     def validate_import(self, request: ImportRequest) -> None:
+        if self._unsettled:
+            return  # decided in the handler, once the state has caught up with the store
         try:
             self._decide_import(request)
         except DomainError as error:
@@ -266,6 +314,7 @@ class ContractWorkflow:
         return command.model_copy(update={"entered_at": self._now()})
 
     async def _apply(self, command: Command) -> CommandResult:
+        await self._settle_first()
         try:
             events = decide(self._entered(command), self._state, self._policy, self._catalogue)
         except DomainError as error:
@@ -291,9 +340,13 @@ class ContractWorkflow:
                 retry_policy=APPEND_RETRY,
             )
         except ActivityError as error:
-            # Nothing was folded: the state is as before, the lock is released, the next command may succeed.
             cause = error.cause
             refused = isinstance(cause, ApplicationError) and cause.type == "StoreRefused"
+            if not refused and workflow.patched(OUTCOME_PATCH):
+                # A timeout (every attempt's answer lost, or the store down) or a version conflict: the append may
+                # have committed. The store, not this failure, says what happened.
+                return await self._settle(events)
+            # Nothing was folded: the state is as before, the lock is released, the next command may succeed.
             code = "store_refused" if refused else "store_unavailable"
             message = (
                 "the event store refused to record this (a value it cannot hold); nothing was recorded"
@@ -319,6 +372,11 @@ class ContractWorkflow:
                 f"non-determinism: {stream} version {self._state.version + 1 + first}: the events decided now differ "
                 "from the events stored; a rule changed without workflow.patched, or the record was altered"
             )
+        self._fold(events)
+        return self._result(events)
+
+    def _fold(self, events: list[Event]) -> None:
+        info = workflow.info()
         for event in events:
             self._state = evolve(self._state, event)
         self._publish()
@@ -328,12 +386,100 @@ class ContractWorkflow:
             workflow.logger.info(
                 "event recorded",
                 extra={
-                    "contract_id": stream,
+                    "contract_id": self._contract_id,
                     "workflow_id": info.workflow_id,
                     "event_type": event.type,
                     "actor": event.actor.identity,
                 },
             )
+
+    def _result(self, events: list[Event]) -> CommandResult:
         return CommandResult(
             version=self._state.version, events=[e.model_dump(mode="json") for e in events], state=self._state
+        )
+
+    # --- an append whose outcome is unknown ------------------------------------------------------------------------
+
+    async def _settle(self, events: list[Event]) -> CommandResult:
+        """After a failed append: fold what the store holds of it, or say truthfully that nobody knows yet."""
+        mine = {event.request_id for event in events}
+        self._unsettled |= mine
+        folded = await self._reconcile()
+        if folded is None:
+            raise self._unknown(this_command=True)
+        recorded = [event for event in folded if event.request_id in mine]
+        if recorded:
+            workflow.logger.warning(
+                "append answer lost, events read back", extra={"contract_id": self._contract_id, "n": len(recorded)}
+            )
+            return self._result(recorded)
+        message = "the event store did not answer in time; nothing was recorded, retry later"
+        workflow.logger.warning("append failed", extra={"contract_id": self._contract_id, "code": "store_unavailable"})
+        raise ApplicationError(
+            message,
+            {"code": "store_unavailable", "message": message, "field": None},
+            type="store_unavailable",
+            non_retryable=True,
+        )
+
+    async def _settle_first(self) -> None:
+        """Nothing is decided on a state that may be behind the store: an unknown outcome is settled first."""
+        if self._unsettled and await self._reconcile() is None:
+            raise self._unknown(this_command=False)
+
+    async def _reconcile(self) -> list[Event] | None:
+        """Read the stream after our version and fold the events whose request ids are ours (the unsettled appends):
+        the events folded, or None while the store cannot be read (or holds events that are not ours)."""
+        if not self._unsettled:
+            return []
+        try:
+            payloads = await workflow.execute_activity(
+                READ_EVENTS_AFTER,
+                ReadAfterRequest(stream_id=self._contract_id, after_version=self._state.version),
+                result_type=list[dict[str, Any]],
+                start_to_close_timeout=timedelta(seconds=10),
+                schedule_to_close_timeout=min(READ_TOTAL, self._append_total),
+                retry_policy=APPEND_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning(
+                "outcome unknown: the store cannot be read", extra={"contract_id": self._contract_id}
+            )
+            return None
+        stored = [parse_event(payload) for payload in payloads]
+        ours = list(itertools.takewhile(lambda e: e.request_id in self._unsettled, stored))
+        if len(ours) < len(stored):
+            # This workflow is its stream's only writer: an event that is not ours is an alarm (the record altered,
+            # or a second writer). Nothing is folded, nothing more is decided until someone looks.
+            other = stored[len(ours)]
+            self._foreign = (
+                f"version {self._state.version + len(ours) + 1} holds {other.type}, not written by this contract"
+            )
+            workflow.logger.error(
+                "foreign event in the stream", extra={"contract_id": self._contract_id, "at": self._foreign}
+            )
+            return None
+        self._unsettled.clear()  # every unsettled append is now known: recorded (folded here) or not at all
+        self._fold(ours)
+        return ours
+
+    def _unknown(self, *, this_command: bool) -> ApplicationError:
+        if self._foreign is not None:
+            code = "store_conflict"
+            message = f"the event store holds an event this contract did not write ({self._foreign}); nothing more is recorded until it is examined"
+        elif this_command:
+            code = "outcome_unknown"
+            message = (
+                "the event store did not confirm and cannot be read: this command may or may not be recorded; the "
+                "contract settles it by itself once the store answers — send the same request again to know"
+            )
+        else:
+            code = "store_unavailable"
+            message = (
+                "an earlier command's outcome is not known yet (the event store cannot be read); nothing was "
+                "recorded, retry later"
+            )
+        workflow.logger.warning("append outcome unknown", extra={"contract_id": self._contract_id, "code": code})
+        return ApplicationError(
+            message, {"code": code, "message": message, "field": None}, type=code, non_retryable=True
         )

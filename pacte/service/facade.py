@@ -244,7 +244,7 @@ class Pacte:
             ),
             key,
         )
-        return _answer(contract_id, await operations.send_command(self.client, command))
+        return _answer(contract_id, await operations.send_command(self.client, command, store=self.store))
 
     async def import_file(self, actor: Actor, data: bytes | str) -> ImportReport:
         """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract

@@ -62,10 +62,16 @@ def _refusal(exc: WorkflowUpdateFailedError) -> Exception:
 UPDATE_TIMEOUT_S = 75.0  # above the append's bounded retries (60 s): a caller always gets an answer
 
 
-async def send_command(client: Client, command: Command, *, answer_within_s: float = UPDATE_TIMEOUT_S) -> CommandResult:
+async def send_command(
+    client: Client,
+    command: Command,
+    *,
+    answer_within_s: float = UPDATE_TIMEOUT_S,
+    store: EventStore | None = None,
+) -> CommandResult:
     """Send a command as an update whose id is the request id: the same request twice gets the same answer. It
     answers within ``answer_within_s`` whatever the contract is doing; past it, the caller is told to retry (the same request
-    id makes that harmless)."""
+    id makes that harmless). An answer ``outcome_unknown`` is asked again of the contract (see ``_after_unknown``)."""
     try:
         return await asyncio.wait_for(
             handle(client, command.contract_id).execute_update(
@@ -74,7 +80,10 @@ async def send_command(client: Client, command: Command, *, answer_within_s: flo
             answer_within_s,
         )
     except WorkflowUpdateFailedError as exc:
-        raise _refusal(exc) from None
+        refusal = _refusal(exc)
+        if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
+            return await _after_unknown(client, command, answer_within_s, store, refusal)
+        raise refusal from None
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise DomainError(
             f"contract_id: {command.contract_id} did not answer within {answer_within_s:.0f} s; the command may still be "
@@ -86,6 +95,40 @@ async def send_command(client: Client, command: Command, *, answer_within_s: flo
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(command.contract_id) from exc
         raise
+
+
+async def _after_unknown(
+    client: Client, command: Command, answer_within_s: float, store: EventStore | None, unknown: DomainError
+) -> CommandResult:
+    """Temporal keeps an update's first answer under its id, so the same request sent again gets "outcome unknown"
+    back even once the contract knows better. Ask the contract: recorded (answered with its events, read from the
+    store), not recorded (sent again under a derived update id: the request id, which the rules deduplicate on, is
+    the same), or still unknown."""
+    contract = handle(client, command.contract_id)
+    outcome = await asyncio.wait_for(
+        contract.query(ContractWorkflow.request_outcome, command.request_id), answer_within_s
+    )
+    if outcome == "recorded":
+        state = await asyncio.wait_for(contract.query(ContractWorkflow.state), answer_within_s)
+        events = []
+        if store is not None:
+            events = [
+                e.payload
+                for e in await store.read_stream(command.contract_id)
+                if e.metadata.get("request_id") == command.request_id
+            ]
+        return CommandResult(version=state.version, events=events, state=state)
+    if outcome == "not_recorded":
+        try:
+            return await asyncio.wait_for(
+                contract.execute_update(
+                    ContractWorkflow.execute, CommandRequest(command=command), id=f"{command.request_id}/again"
+                ),
+                answer_within_s,
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise _refusal(exc) from None
+    raise unknown
 
 
 async def start_contract(
