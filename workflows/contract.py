@@ -60,6 +60,13 @@ APPEND_RETRY = RetryPolicy(
 # writer, reads what the store holds after its version and folds the events whose request ids are its own. Before
 # this patch it answered "nothing was recorded" and stayed at the old version (every later command then conflicted).
 OUTCOME_PATCH = "append-outcome-v1"
+# Reminders go to the outbox after the contract's lock is released, their retries bounded (they used to retry for ever
+# holding it); a calendar fact or reminder the store failed is tried again on a short timer, not at the next deadline.
+REMINDERS_PATCH = "reminders-bounded-v1"
+CALENDAR_PATCH = "calendar-retry-v1"
+CALENDAR_RETRY_FIRST = timedelta(seconds=10)
+CALENDAR_RETRY_MAX = timedelta(minutes=10)
+STORE_DID_NOT_ANSWER = ("store_unavailable", "outcome_unknown")
 SETTLE_AGAIN = timedelta(seconds=5)  # while an outcome is unknown, how soon the contract reads its stream again
 READ_TOTAL = timedelta(seconds=15)  # a read back is bounded too: it runs under the contract's lock
 
@@ -94,6 +101,7 @@ class ContractWorkflow:
         self._run_year = self._state.current_year
         self._catalogue = TerritoryCatalogue(input.territories)
         self._unsettled: set[str] = set(input.unsettled)
+        self._calendar_failures = 0  # calendar work the store failed, in a row: the retry timer doubles with it
         self._foreign: str | None = None  # an event after our version that is not ours: an alarm, nothing folded
 
     # --- the run: timers and year boundaries ---------------------------------------------------------------------
@@ -127,6 +135,8 @@ class ContractWorkflow:
             timeout = None if wake is None else max(wake - self._now(), timedelta(seconds=1))
             if self._unsettled:  # an outcome still unknown: read the stream again soon, not at the next deadline
                 timeout = SETTLE_AGAIN if timeout is None else min(timeout, SETTLE_AGAIN)
+            if (retry := self._calendar_retry()) is not None:
+                timeout = retry if timeout is None else min(timeout, retry)
             with contextlib.suppress(TimeoutError):  # a timeout is simply the next deadline's turn
                 await workflow.wait_condition(
                     lambda seen=seen: self._state.version != seen or self._should_continue_as_new(),  # type: ignore[misc]
@@ -187,6 +197,8 @@ class ContractWorkflow:
         return next_wake(self._state, self._policy, self._now(), tuple(self._reminded))
 
     async def _do_what_is_due(self) -> None:
+        later: list[Deadline] = []  # reminders sent once the lock is released
+        failed = False
         async with self._lock:
             if self._unsettled and await self._reconcile() is None:
                 return  # the store cannot be read yet: nothing else is decided on a state that may be behind
@@ -198,15 +210,39 @@ class ContractWorkflow:
             boundary = milestone_due(self._state, self._policy, now)
             for fact in missed_deadlines_due(self._state, self._policy, now):
                 if boundary is None or fact.at <= boundary.at:
-                    await self._system(fact)
-            for deadline in reminders_due(self._state, self._policy, now, tuple(self._reminded)):
-                await self._remind(deadline)
+                    failed = not await self._system(fact) or failed
+            due = reminders_due(self._state, self._policy, now, tuple(self._reminded))
+            if due and workflow.patched(REMINDERS_PATCH):
+                later = due
+            else:
+                for deadline in due:
+                    await self._remind(deadline)
             milestone = milestone_due(self._state, self._policy, now)
-            if milestone is not None:
-                await self._system(milestone)
+            # A boundary is not crossed over a miss that could not be recorded (the store did not answer): both are
+            # tried again shortly, in the calendar's order.
+            if milestone is not None and not (failed and self._retrying_calendar()):
+                failed = not await self._system(milestone) or failed
+        for deadline in later:
+            failed = not await self._remind_bounded(deadline) or failed
+        if not failed:
+            self._calendar_failures = 0
+        elif self._retrying_calendar():
+            self._calendar_failures += 1
 
-    async def _system(self, fact: CalendarFact) -> None:
-        """A calendar fact, stamped with the moment it is about (see domain/calendar.py), not when the timer ran."""
+    def _retrying_calendar(self) -> bool:
+        """Whether a calendar fact the store failed is tried again on a short timer (see CALENDAR_PATCH)."""
+        return workflow.patched(CALENDAR_PATCH)
+
+    def _calendar_retry(self) -> timedelta | None:
+        """After failures, the next try: 10 s, then doubling up to 10 minutes (an outage of hours costs each contract a
+        few tries an hour, not one a second)."""
+        if not self._calendar_failures:
+            return None
+        return min(CALENDAR_RETRY_FIRST * 2 ** (self._calendar_failures - 1), CALENDAR_RETRY_MAX)
+
+    async def _system(self, fact: CalendarFact) -> bool:
+        """A calendar fact, stamped with the moment it is about (see domain/calendar.py), not when the timer ran.
+        False when the store did not answer (the fact is due still); a refusal by the rules is final."""
         try:
             await self._apply(fact.command(self._contract_id))
         except ApplicationError as error:  # the rules said no (e.g. an operator got there first): note it, go on
@@ -214,6 +250,8 @@ class ContractWorkflow:
                 "system command refused",
                 extra={"contract_id": self._contract_id, "command": fact.command_type, "reason": str(error)},
             )
+            return error.type not in STORE_DID_NOT_ANSWER
+        return True
 
     async def _remind(self, deadline: Deadline) -> None:
         await workflow.execute_activity(
@@ -230,6 +268,32 @@ class ContractWorkflow:
             retry_policy=APPEND_RETRY,
         )
         self._reminded.add(deadline.key)
+
+    async def _remind_bounded(self, deadline: Deadline) -> bool:
+        """The reminder into the outbox, its retries bounded like an append's and outside the contract's lock: during
+        an outage the commands keep their bounded answers. False if it failed: tried again on a short timer."""
+        try:
+            await workflow.execute_activity(
+                RECORD_REMINDER,
+                ReminderRequest(
+                    contract_id=self._contract_id,
+                    deadline=deadline.kind.value,
+                    year=deadline.year,
+                    due=deadline.due,
+                    remind_on=deadline.reminder,
+                ),
+                result_type=bool,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=self._append_total,
+                retry_policy=APPEND_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning(
+                "reminder not queued", extra={"contract_id": self._contract_id, "deadline": deadline.key}
+            )
+            return False
+        self._reminded.add(deadline.key)
+        return True
 
     # --- operators: updates and queries ----------------------------------------------------------------------------
 

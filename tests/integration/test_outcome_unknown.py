@@ -111,7 +111,7 @@ async def test_an_append_whose_answer_is_lost_is_folded_from_the_store(
     temporal_env: WorkflowEnvironment, losing: tuple[LosingStore, str], store: EventStore
 ) -> None:
     wrapped, queue = losing
-    territory, cid = "D07", "cls-d07"
+    territory, cid = "D47", "cls-d47"
     await start(temporal_env, queue, cid)
     wrapped.lose = True
     now = await temporal_env.get_current_time()
@@ -133,7 +133,7 @@ async def test_outcome_unknown_only_while_the_store_cannot_be_read_then_the_cont
     temporal_env: WorkflowEnvironment, losing: tuple[LosingStore, str], store: EventStore
 ) -> None:
     wrapped, queue = losing
-    territory, cid = "D08", "cls-d08"
+    territory, cid = "D48", "cls-d48"
     await start(temporal_env, queue, cid)
     wrapped.lose = wrapped.unreadable = True
     now = await temporal_env.get_current_time()
@@ -162,7 +162,7 @@ async def test_a_campaign_child_whose_proposal_answer_is_lost_is_not_orphaned(
     temporal_env: WorkflowEnvironment, losing: tuple[LosingStore, str], store: EventStore
 ) -> None:
     wrapped, queue = losing
-    territory, cid = "D09", "cls-d09"
+    territory, cid = "D49", "cls-d49"
     now = await temporal_env.get_current_time()
     wrapped.lose = True
     await start(temporal_env, queue, cid, propose=proposal(territory, now - timedelta(hours=1)))
