@@ -276,6 +276,8 @@ class Pacte:
                 search_attributes=self.settings.temporal_search_attributes,
             )
         except DomainError as error:
+            if error.code in ("timeout", "store_unavailable", "outcome_unknown"):
+                raise  # not this contract's refusal: Temporal or the store did not answer; the same file again is safe
             return ImportOutcome(
                 contract_id=contract_id,
                 outcome="refused",
@@ -322,8 +324,10 @@ class Pacte:
     async def deadlines(self, actor: Actor, contract_id: str) -> list[Deadline]:
         may_read(actor, contract_id)
         try:
-            pending: list[Deadline] = await operations.handle(self.client, contract_id).query(
-                ContractWorkflow.pending_deadlines
+            pending: list[Deadline] = await operations.bounded(
+                operations.handle(self.client, contract_id).query(ContractWorkflow.pending_deadlines),
+                contract_id,
+                "read",
             )
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
@@ -456,26 +460,33 @@ class Pacte:
         # What the campaign asks, by whom: starting it again with the same key must ask the same.
         asked = keyed_request_id(campaign_id, body.model_dump(mode="json") | {"actor": actor.model_dump(mode="json")})
         try:
-            await self.client.start_workflow(
-                CampaignWorkflow.run,
-                CampaignInput(
-                    campaign_id=campaign_id,
-                    territories=tuple(body.territories),
-                    annual_ceiling=body.annual_ceiling,
-                    ceilings=body.ceilings,
-                    actor=actor,
-                    request_prefix=campaign_id,
-                    at=datetime.now(UTC),
-                    search_attributes=self.settings.temporal_search_attributes,
+            await operations.bounded(
+                self.client.start_workflow(
+                    CampaignWorkflow.run,
+                    CampaignInput(
+                        campaign_id=campaign_id,
+                        territories=tuple(body.territories),
+                        annual_ceiling=body.annual_ceiling,
+                        ceilings=body.ceilings,
+                        actor=actor,
+                        request_prefix=campaign_id,
+                        at=datetime.now(UTC),
+                        search_attributes=self.settings.temporal_search_attributes,
+                    ),
+                    id=campaign_id,
+                    task_queue=self.settings.task_queue,
+                    memo={"asked": asked, "territories": list(body.territories)},
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 ),
-                id=campaign_id,
-                task_queue=self.settings.task_queue,
-                memo={"asked": asked, "territories": list(body.territories)},
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                campaign_id,
+                "start",
             )
         except WorkflowAlreadyStartedError:
-            first = await (await self.client.get_workflow_handle(campaign_id).describe()).memo()
+            described = await operations.bounded(
+                self.client.get_workflow_handle(campaign_id).describe(), campaign_id, "read"
+            )
+            first = await described.memo()
             if first.get("asked") != asked:
                 raise DomainError(
                     f"Idempotency-Key: campaign {campaign_id} was started with a different request; a retry must "
@@ -493,14 +504,16 @@ class Pacte:
             raise missing  # a contract's id (or anything else) is not a campaign
         handle = self.client.get_workflow_handle(campaign_id)
         try:
-            described = await handle.describe()
+            described = await operations.bounded(handle.describe(), campaign_id, "read")
             if described.workflow_type != "CampaignWorkflow":
                 raise missing
             territories = (await described.memo()).get("territories", [])
             if actor.role is Role.PREFET:  # a préfet reads the campaigns of his territories only
                 for territory_id in territories:  # checked when the campaign started: all known
                     check_territory_scope(actor, REFERENCE_TERRITORIES[territory_id])
-            progress: CampaignProgress = await handle.query(CampaignWorkflow.progress)
+            progress: CampaignProgress = await operations.bounded(
+                handle.query(CampaignWorkflow.progress), campaign_id, "read"
+            )
             return progress
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:

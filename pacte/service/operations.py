@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from temporalio.client import (
     Client,
@@ -30,6 +32,8 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
 from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
+
+T = TypeVar("T")
 
 
 class ContractNotFound(LookupError):
@@ -60,37 +64,61 @@ def _refusal(exc: WorkflowUpdateFailedError) -> Exception:
 
 
 UPDATE_TIMEOUT_S = 75.0  # above the append's bounded retries (60 s): a caller always gets an answer
+# A start, a query, a describe: Temporal answers these at once when it and a worker are up. No call waits unbounded.
+CALL_TIMEOUT_S = 10.0
+
+
+async def bounded(awaitable: Awaitable[T], contract_id: str, what: str, seconds: float | None = None) -> T:
+    """``awaitable`` within its deadline (``seconds``, else a read's), or a ``timeout`` problem that says what."""
+    limit = CALL_TIMEOUT_S if seconds is None else seconds
+    try:
+        return await asyncio.wait_for(awaitable, limit)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise timeout(contract_id, what, limit) from None
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.DEADLINE_EXCEEDED:
+            raise timeout(contract_id, what, limit) from None
+        raise
+
+
+def timeout(contract_id: str, what: str, seconds: float) -> DomainError:
+    return DomainError(
+        f"contract_id: {contract_id} did not answer within {seconds:.0f} s ({what}); is a worker running? "
+        + (
+            "The command may still be recorded — send it again with the same Idempotency-Key to know"
+            if what in ("command", "import")
+            else "Nothing was changed"
+        ),
+        field="contract_id",
+        code="timeout",
+    )
 
 
 async def send_command(
     client: Client,
     command: Command,
     *,
-    answer_within_s: float = UPDATE_TIMEOUT_S,
+    answer_within_s: float | None = None,
     store: EventStore | None = None,
 ) -> CommandResult:
     """Send a command as an update whose id is the request id: the same request twice gets the same answer. It
     answers within ``answer_within_s`` whatever the contract is doing; past it, the caller is told to retry (the same request
     id makes that harmless). An answer ``outcome_unknown`` is asked again of the contract (see ``_after_unknown``)."""
+    within = UPDATE_TIMEOUT_S if answer_within_s is None else answer_within_s
     try:
-        return await asyncio.wait_for(
+        return await bounded(
             handle(client, command.contract_id).execute_update(
                 ContractWorkflow.execute, CommandRequest(command=command), id=command.request_id
             ),
-            answer_within_s,
+            command.contract_id,
+            "command",
+            within,
         )
     except WorkflowUpdateFailedError as exc:
         refusal = _refusal(exc)
         if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
-            return await _after_unknown(client, command, answer_within_s, store, refusal)
+            return await _after_unknown(client, command, within, store, refusal)
         raise refusal from None
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise DomainError(
-            f"contract_id: {command.contract_id} did not answer within {answer_within_s:.0f} s; the command may still be "
-            "recorded — send it again with the same Idempotency-Key to know",
-            field="contract_id",
-            code="timeout",
-        ) from None
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(command.contract_id) from exc
@@ -104,12 +132,10 @@ async def _after_unknown(
     back even once the contract knows better. Ask the contract: recorded (answered with its events, read from the
     store), not recorded (sent again under a derived update id: the request id, which the rules deduplicate on, is
     the same), or still unknown."""
-    contract = handle(client, command.contract_id)
-    outcome = await asyncio.wait_for(
-        contract.query(ContractWorkflow.request_outcome, command.request_id), answer_within_s
-    )
+    contract, cid = handle(client, command.contract_id), command.contract_id
+    outcome = await bounded(contract.query(ContractWorkflow.request_outcome, command.request_id), cid, "read")
     if outcome == "recorded":
-        state = await asyncio.wait_for(contract.query(ContractWorkflow.state), answer_within_s)
+        state = await bounded(contract.query(ContractWorkflow.state), cid, "read")
         events = []
         if store is not None:
             events = [
@@ -120,10 +146,12 @@ async def _after_unknown(
         return CommandResult(version=state.version, events=events, state=state)
     if outcome == "not_recorded":
         try:
-            return await asyncio.wait_for(
+            return await bounded(
                 contract.execute_update(
                     ContractWorkflow.execute, CommandRequest(command=command), id=f"{command.request_id}/again"
                 ),
+                cid,
+                "command",
                 answer_within_s,
             )
         except WorkflowUpdateFailedError as exc:
@@ -142,19 +170,23 @@ async def start_contract(
 ) -> None:
     """Start (or join) the contract's workflow. A closed contract's id is never reused: its history stays its own.
     ``territories``: beyond the reference list, those it may be proposed for (a simulation's synthetic ones)."""
-    await client.start_workflow(
-        ContractWorkflow.run,
-        ContractWorkflowInput(
-            contract_id=contract_id,
-            clock_offset_s=clock_offset_s,
-            search_attributes=search_attributes,
-            territories=territories,
+    await bounded(
+        client.start_workflow(
+            ContractWorkflow.run,
+            ContractWorkflowInput(
+                contract_id=contract_id,
+                clock_offset_s=clock_offset_s,
+                search_attributes=search_attributes,
+                territories=territories,
+            ),
+            id=contract_id,
+            task_queue=task_queue,
+            # Starting twice is harmless: the second start joins the running workflow.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         ),
-        id=contract_id,
-        task_queue=task_queue,
-        # Starting twice is harmless: the second start joins the running workflow.
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        contract_id,
+        "start",
     )
 
 
@@ -239,8 +271,13 @@ async def import_contract(
             f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists"
         ) from None
     try:
-        result = await handle(client, contract_id).execute_update(
-            ContractWorkflow.import_history, request, id=f"import:{digest}:{uuid.uuid4().hex[:12]}"
+        result = await bounded(
+            handle(client, contract_id).execute_update(
+                ContractWorkflow.import_history, request, id=f"import:{digest}:{uuid.uuid4().hex[:12]}"
+            ),
+            contract_id,
+            "import",
+            UPDATE_TIMEOUT_S,
         )
     except WorkflowUpdateFailedError as exc:
         raise _refusal(exc) from None
@@ -249,13 +286,13 @@ async def import_contract(
 
 async def closed_state(client: Client, contract_id: str) -> ContractState:
     """The final state of a contract whose workflow has ended (its result)."""
-    state: ContractState = await handle(client, contract_id).result()
+    state: ContractState = await bounded(handle(client, contract_id).result(), contract_id, "read")
     return state
 
 
 async def current_state(client: Client, contract_id: str) -> ContractState:
     try:
-        return await handle(client, contract_id).query(ContractWorkflow.state)
+        return await bounded(handle(client, contract_id).query(ContractWorkflow.state), contract_id, "read")
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(contract_id) from exc
