@@ -273,6 +273,7 @@ class Pacte:
                 self.settings.task_queue,
                 contract_id,
                 lines,
+                store=self.store,
                 search_attributes=self.settings.temporal_search_attributes,
             )
         except DomainError as error:

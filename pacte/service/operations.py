@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -159,6 +160,32 @@ async def _after_unknown(
     raise unknown
 
 
+def _with_start(
+    task_queue: str,
+    contract_id: str,
+    *,
+    clock_offset_s: float = 0.0,
+    search_attributes: bool = False,
+    territories: tuple[Territory, ...] = (),
+) -> WithStartWorkflowOperation[ContractWorkflow, ContractState]:
+    """How a contract's workflow starts when its first command comes (update-with-start): the start and the command
+    are one request, so no workflow is ever left idle with no state, and the command is in its first task."""
+    return WithStartWorkflowOperation(
+        ContractWorkflow.run,
+        ContractWorkflowInput(
+            contract_id=contract_id,
+            clock_offset_s=clock_offset_s,
+            search_attributes=search_attributes,
+            territories=territories,
+        ),
+        id=contract_id,
+        task_queue=task_queue,
+        # A running contract takes the command; a closed contract's id is never reused: its history stays its own.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
 async def start_contract(
     client: Client,
     task_queue: str,
@@ -213,21 +240,32 @@ async def propose(
                 replaces = contract_id
                 continue
             return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+        attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
+        start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
         try:
-            await start_contract(
-                client, task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+            result = await bounded(
+                client.execute_update_with_start_workflow(
+                    ContractWorkflow.execute,
+                    CommandRequest(command=attempt_command),
+                    start_workflow_operation=start,
+                    id=attempt_command.request_id,
+                ),
+                contract_id,
+                "command",
+                UPDATE_TIMEOUT_S,
             )
-        except WorkflowAlreadyStartedError:  # a workflow ran under this id already
+        except WorkflowAlreadyStartedError:  # a workflow ran under this id already, and has ended
             if store is not None and await store.stream_version(contract_id) == 0:
                 continue  # and recorded nothing (its proposal was refused): the id holds no contract
             return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-        attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
-        try:
-            result = await send_command(client, attempt_command)
-        except DomainError as error:
-            if error.code == "already_exists":
+        except WorkflowUpdateFailedError as exc:
+            refusal = _refusal(exc)
+            if isinstance(refusal, DomainError) and refusal.code == "already_exists":
                 return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-            raise
+            if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
+                result = await _after_unknown(client, attempt_command, UPDATE_TIMEOUT_S, store, refusal)
+                return ProposeOutcome(contract_id=contract_id, created=True, result=result)
+            raise refusal from None
         return ProposeOutcome(contract_id=contract_id, created=True, result=result)
     raise DomainError(
         f"territory: {command.territory_id} has had {MAX_ATTEMPTS} contracts already",
@@ -249,39 +287,46 @@ async def import_contract(
     contract_id: str,
     lines: tuple[ImportLine, ...],
     *,
+    store: EventStore | None = None,
     clock_offset_s: float = 0.0,
     search_attributes: bool = False,
 ) -> ImportResult:
-    """Take over a contract's history: a dry run first (a refused file starts nothing), then one update that
-    decides it again in the workflow and records it in one append. The same file again records nothing."""
+    """Take over a contract's history: a dry run first (a refused file starts nothing); with the store, a contract
+    it holds already is answered from it, as a proposal is (the same file: unchanged; another: refused), before
+    anything starts; then one update-with-start that decides the file again in the workflow and records it in one
+    append. The same file again records nothing."""
     import_history(lines, INITIAL_STATE, DEFAULT_POLICY, datetime.now(UTC) + timedelta(seconds=clock_offset_s))
+    if store is not None and await store.stream_version(contract_id) > 0:
+        return _already_there(contract_id, lines, fold(await store.load_events(contract_id)))
     request = ImportRequest(lines=lines)
     # Its own update id: Temporal would answer a repeated id with the first answer ("imported"), while the domain
     # itself records a file already in once (each line's request id derives from its content) and says "unchanged".
     digest = hashlib.sha256("\n".join(line.command.request_id for line in lines).encode()).hexdigest()[:32]
-    try:
-        await start_contract(
-            client, task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
-        )
-    except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
-        state = await closed_state(client, contract_id)
-        if all(line.command.request_id in state.request_ids for line in lines):
-            return ImportResult(contract_id=contract_id, version=state.version, events=0)
-        raise DomainError(
-            f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists"
-        ) from None
+    start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
     try:
         result = await bounded(
-            handle(client, contract_id).execute_update(
-                ContractWorkflow.import_history, request, id=f"import:{digest}:{uuid.uuid4().hex[:12]}"
+            client.execute_update_with_start_workflow(
+                ContractWorkflow.import_history,
+                request,
+                start_workflow_operation=start,
+                id=f"import:{digest}:{uuid.uuid4().hex[:12]}",
             ),
             contract_id,
             "import",
             UPDATE_TIMEOUT_S,
         )
+    except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
+        return _already_there(contract_id, lines, await closed_state(client, contract_id))
     except WorkflowUpdateFailedError as exc:
         raise _refusal(exc) from None
     return ImportResult(contract_id=contract_id, version=result.version, events=len(result.events))
+
+
+def _already_there(contract_id: str, lines: tuple[ImportLine, ...], state: ContractState) -> ImportResult:
+    """A contract with a history: the same file again is unchanged; any other is refused (nothing started)."""
+    if all(line.command.request_id in state.request_ids for line in lines):
+        return ImportResult(contract_id=contract_id, version=state.version, events=0)
+    raise DomainError(f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists")
 
 
 async def closed_state(client: Client, contract_id: str) -> ContractState:
