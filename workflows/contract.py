@@ -80,6 +80,12 @@ YEAR = SearchAttributeKey.for_int("PacteYear")
 SEARCH_ATTRIBUTES = (STATUS, TERRITORY, KIND, REGION, YEAR)
 
 
+def update_answer(state: ContractState, events: list[Event]) -> CommandResult:
+    """What an update answers (and Temporal keeps in the history): the new version and the events recorded, never
+    the whole state (whoever needs it queries it)."""
+    return CommandResult(version=state.version, events=[e.model_dump(mode="json") for e in events])
+
+
 def refusal(error: DomainError) -> ApplicationError:
     details = error.to_dict() | ({"line": error.line} if isinstance(error, LineRefused) else {})
     return ApplicationError(error.message, details, type=error.code, non_retryable=True)
@@ -387,7 +393,7 @@ class ContractWorkflow:
 
     async def _record(self, events: list[Event]) -> CommandResult:
         if not events:
-            return CommandResult(version=self._state.version, events=[], state=self._state)
+            return update_answer(self._state, [])
         info = workflow.info()
         stream = self._contract_id
         new_events = [
@@ -458,9 +464,7 @@ class ContractWorkflow:
             )
 
     def _result(self, events: list[Event]) -> CommandResult:
-        return CommandResult(
-            version=self._state.version, events=[e.model_dump(mode="json") for e in events], state=self._state
-        )
+        return update_answer(self._state, events)
 
     # --- an append whose outcome is unknown ------------------------------------------------------------------------
 

@@ -57,7 +57,9 @@ class CommandResult(BaseModel):
 
     version: int
     events: list[dict[str, Any]]
-    state: ContractState
+    # Not sent by the workflow (an update's answer is kept in the history: the whole state at every step was 7 kB on
+    # average, 1.2 MB at the caps); the service reads the state after the update and fills it in for its callers.
+    state: ContractState | None = None
 
 
 class CampaignInput(BaseModel):

@@ -135,6 +135,7 @@ def may_do(kind: str, actor: Actor, contract_id: str) -> bool:
 
 
 def _answer(contract_id: str, result: CommandResult) -> Answer:
+    assert result.state is not None, "operations read the state after the update"
     return Answer(contract_id=contract_id, version=result.version, events=result.events, state=result.state)
 
 

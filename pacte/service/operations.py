@@ -101,13 +101,15 @@ async def send_command(
     *,
     answer_within_s: float | None = None,
     store: EventStore | None = None,
+    state: bool = True,
 ) -> CommandResult:
     """Send a command as an update whose id is the request id: the same request twice gets the same answer. It
     answers within ``answer_within_s`` whatever the contract is doing; past it, the caller is told to retry (the same request
-    id makes that harmless). An answer ``outcome_unknown`` is asked again of the contract (see ``_after_unknown``)."""
+    id makes that harmless). An answer ``outcome_unknown`` is asked again of the contract (see ``_after_unknown``).
+    The update answers the version and the events; ``state``: the contract's state is read after it (a query)."""
     within = UPDATE_TIMEOUT_S if answer_within_s is None else answer_within_s
     try:
-        return await bounded(
+        result = await bounded(
             handle(client, command.contract_id).execute_update(
                 ContractWorkflow.execute, CommandRequest(command=command), id=command.request_id
             ),
@@ -115,6 +117,7 @@ async def send_command(
             "command",
             within,
         )
+        return await with_state(client, command.contract_id, result) if state else result
     except WorkflowUpdateFailedError as exc:
         refusal = _refusal(exc)
         if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
@@ -124,6 +127,13 @@ async def send_command(
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(command.contract_id) from exc
         raise
+
+
+async def with_state(client: Client, contract_id: str, result: CommandResult) -> CommandResult:
+    """The answer with the contract's state read after the update (the update itself answers no state)."""
+    if result.state is not None:  # an answer from a worker of before this change
+        return result
+    return result.model_copy(update={"state": await current_state(client, contract_id)})
 
 
 async def _after_unknown(
@@ -266,7 +276,9 @@ async def propose(
                 result = await _after_unknown(client, attempt_command, UPDATE_TIMEOUT_S, store, refusal)
                 return ProposeOutcome(contract_id=contract_id, created=True, result=result)
             raise refusal from None
-        return ProposeOutcome(contract_id=contract_id, created=True, result=result)
+        return ProposeOutcome(
+            contract_id=contract_id, created=True, result=await with_state(client, contract_id, result)
+        )
     raise DomainError(
         f"territory: {command.territory_id} has had {MAX_ATTEMPTS} contracts already",
         field="territory",
