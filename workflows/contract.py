@@ -67,6 +67,8 @@ CALENDAR_PATCH = "calendar-retry-v1"
 CALENDAR_RETRY_FIRST = timedelta(seconds=10)
 CALENDAR_RETRY_MAX = timedelta(minutes=10)
 STORE_DID_NOT_ANSWER = ("store_unavailable", "outcome_unknown")
+# The wake timer is kept while the next wake is unchanged (it used to be cancelled and started again at every update).
+WAKE_TIMER_PATCH = "wake-timer-kept-v1"
 SETTLE_AGAIN = timedelta(seconds=5)  # while an outcome is unknown, how soon the contract reads its stream again
 READ_TOTAL = timedelta(seconds=15)  # a read back is bounded too: it runs under the contract's lock
 
@@ -132,6 +134,8 @@ class ContractWorkflow:
                     await self._reconcile()
             if self._state.status is Status.NONE:
                 return self._state
+        timer: asyncio.Task[None] | None = None  # the wake timer, kept across updates that leave the wake alone
+        armed_for: datetime | None = None
         while self._state.status not in FINAL_STATUSES and not self._should_continue_as_new():
             await self._do_what_is_due()
             if self._state.status in FINAL_STATUSES or self._should_continue_as_new():
@@ -139,10 +143,26 @@ class ContractWorkflow:
             wake = self._next_wake()
             seen = self._state.version
             timeout = None if wake is None else max(wake - self._now(), timedelta(seconds=1))
+            retry = self._calendar_retry()
             if self._unsettled:  # an outcome still unknown: read the stream again soon, not at the next deadline
                 timeout = SETTLE_AGAIN if timeout is None else min(timeout, SETTLE_AGAIN)
-            if (retry := self._calendar_retry()) is not None:
+            if retry is not None:
                 timeout = retry if timeout is None else min(timeout, retry)
+            if workflow.patched(WAKE_TIMER_PATCH):
+                # Re-armed only when the next wake changes: an update that leaves the calendar alone cancels no
+                # timer (a short retry is armed afresh each time).
+                key = wake if not self._unsettled and retry is None else None
+                if timer is not None and (timer.done() or key is None or key != armed_for):
+                    timer.cancel()
+                    timer = None
+                if timer is None and timeout is not None:
+                    timer, armed_for = asyncio.ensure_future(workflow.sleep(timeout)), key
+                await workflow.wait_condition(
+                    lambda seen=seen, t=timer: (  # type: ignore[misc]
+                        self._state.version != seen or self._should_continue_as_new() or (t is not None and t.done())
+                    )
+                )
+                continue
             with contextlib.suppress(TimeoutError):  # a timeout is simply the next deadline's turn
                 await workflow.wait_condition(
                     lambda seen=seen: self._state.version != seen or self._should_continue_as_new(),  # type: ignore[misc]
