@@ -44,6 +44,8 @@ class LosingStore:
         return getattr(self.store, name)
 
     async def append(self, *args: Any, **kwargs: Any) -> Any:
+        if self.unreadable and not self.lose:  # the store down: nothing committed, nothing readable
+            raise ConnectionError("connection refused")
         if self.unreadable and self.lose:
             result = await self.store.append(*args, **kwargs)
             self.lost += 1
@@ -179,3 +181,32 @@ async def test_a_campaign_child_whose_proposal_answer_is_lost_is_not_orphaned(
     await until(proposed)  # it used to end in status NONE with ContractProposed in the store
     description = await temporal_env.client.get_workflow_handle(cid).describe()
     assert description.status is not None and description.status.name == "RUNNING"
+
+
+async def test_a_command_whose_outcome_was_unknown_and_not_recorded_is_recorded_when_sent_again(
+    temporal_env: WorkflowEnvironment, losing: tuple[LosingStore, str], store: EventStore
+) -> None:
+    """The store down for both the append and the read back: "outcome unknown". Once it answers, the contract finds
+    nothing of that command; the same request sent again (Temporal holds "outcome unknown" under its update id) is
+    then recorded — once."""
+    wrapped, queue = losing
+    territory, cid = "D46", "cls-d46"
+    await start(temporal_env, queue, cid)
+    wrapped.unreadable = True
+    now = await temporal_env.get_current_time()
+    command = proposal(territory, now - timedelta(hours=1))
+    with pytest.raises(DomainError) as info:
+        await service.send_command(temporal_env.client, command)
+    assert info.value.code == "outcome_unknown" and await store.stream_version(cid) == 0
+    wrapped.unreadable = False
+
+    async def settled() -> bool:  # by itself: it read its stream again and found nothing of the command
+        outcome: str = await temporal_env.client.get_workflow_handle(cid).query(
+            ContractWorkflow.request_outcome, command.request_id
+        )
+        return outcome == "not_recorded"
+
+    await until(settled)
+    again = await service.send_command(temporal_env.client, command, store=store)
+    assert again.events[0]["type"] == "ContractProposed" and again.version == await store.stream_version(cid)
+    assert [e.event_type for e in await store.read_stream(cid)].count("ContractProposed") == 1
