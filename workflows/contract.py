@@ -157,9 +157,14 @@ class ContractWorkflow:
                     timer = None
                 if timer is None and timeout is not None:
                     timer, armed_for = asyncio.ensure_future(workflow.sleep(timeout)), key
+                # Also woken when an update leaves an outcome unknown: the short timer must be armed then.
+                unsure = bool(self._unsettled)
                 await workflow.wait_condition(
-                    lambda seen=seen, t=timer: (  # type: ignore[misc]
-                        self._state.version != seen or self._should_continue_as_new() or (t is not None and t.done())
+                    lambda seen=seen, t=timer, unsure=unsure: (  # type: ignore[misc]
+                        self._state.version != seen
+                        or self._should_continue_as_new()
+                        or (t is not None and t.done())
+                        or bool(self._unsettled) != unsure
                     )
                 )
                 continue
