@@ -11,14 +11,17 @@ from eventstore.records import AppendResult, NewEvent
 APPEND_EVENTS = "append_events"
 RECORD_REMINDER = "record_reminder"
 CONTRACT_STATUSES = "contract_statuses"
+READ_EVENTS_AFTER = "read_events_after"
 
 __all__ = [
     "APPEND_EVENTS",
     "CONTRACT_STATUSES",
+    "READ_EVENTS_AFTER",
     "RECORD_REMINDER",
     "AppendRequest",
     "AppendResult",
     "NewEvent",
+    "ReadAfterRequest",
     "ReminderRequest",
 ]
 
@@ -29,6 +32,15 @@ class AppendRequest(BaseModel):
     stream_id: str
     expected_version: int
     events: list[NewEvent]
+
+
+class ReadAfterRequest(BaseModel):
+    """A workflow reads its own stream after the version it holds (an append whose answer was lost)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    after_version: int
 
 
 class ReminderRequest(BaseModel):

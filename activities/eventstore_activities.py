@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import structlog
 from temporalio import activity
@@ -11,9 +12,11 @@ from temporalio.exceptions import ApplicationError
 from activities.contracts import (
     APPEND_EVENTS,
     CONTRACT_STATUSES,
+    READ_EVENTS_AFTER,
     RECORD_REMINDER,
     AppendRequest,
     ContractStatus,
+    ReadAfterRequest,
     ReminderRequest,
 )
 from eventstore.records import AppendResult
@@ -67,6 +70,13 @@ class EventStoreActivities:
             attempt=info.attempt,
         )
         return result
+
+    @activity.defn(name=READ_EVENTS_AFTER)
+    async def read_events_after(self, request: ReadAfterRequest) -> list[dict[str, Any]]:
+        """The stream's events after a version, upcast to today's payloads, in version order: what a workflow folds
+        when it does not know whether its append was recorded."""
+        events = await self.store.load_events(request.stream_id, after_version=request.after_version)
+        return [event.model_dump(mode="json") for event in events]
 
     @activity.defn(name=RECORD_REMINDER)
     async def record_reminder(self, request: ReminderRequest) -> bool:

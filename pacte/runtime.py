@@ -237,5 +237,10 @@ def build_worker(
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=graceful_shutdown_s),
         workflows=[ContractWorkflow, CampaignWorkflow],
-        activities=[activities.append_events, activities.record_reminder, activities.contract_statuses],
+        activities=[
+            activities.append_events,
+            activities.read_events_after,
+            activities.record_reminder,
+            activities.contract_statuses,
+        ],
     )

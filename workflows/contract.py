@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
@@ -22,7 +23,15 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import domain.policy
-    from activities.contracts import APPEND_EVENTS, RECORD_REMINDER, AppendRequest, AppendResult, ReminderRequest
+    from activities.contracts import (
+        APPEND_EVENTS,
+        READ_EVENTS_AFTER,
+        RECORD_REMINDER,
+        AppendRequest,
+        AppendResult,
+        ReadAfterRequest,
+        ReminderRequest,
+    )
     from domain.business_time import business_date
     from domain.calendar import CalendarFact, milestone_due, missed_deadlines_due, next_wake, reminders_due
     from domain.commands import Command
@@ -35,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reprise import LineRefused, import_history
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
     from domain.territories import TerritoryCatalogue
+    from domain.upcasting import parse_event
     from eventstore.hashing import payload_digest
     from eventstore.records import new_event_from
     from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
@@ -49,6 +59,23 @@ APPEND_RETRY = RetryPolicy(
 # with a problem and the contract is usable at once (an update holds the workflow's lock while it waits).
 
 
+# An append that timed out or met a conflict may have committed with its answer lost: the workflow, the stream's only
+# writer, reads what the store holds after its version and folds the events whose request ids are its own. Before
+# this patch it answered "nothing was recorded" and stayed at the old version (every later command then conflicted).
+OUTCOME_PATCH = "append-outcome-v1"
+# Reminders go to the outbox after the contract's lock is released, their retries bounded (they used to retry for ever
+# holding it); a calendar fact or reminder the store failed is tried again on a short timer, not at the next deadline.
+REMINDERS_PATCH = "reminders-bounded-v1"
+CALENDAR_PATCH = "calendar-retry-v1"
+CALENDAR_RETRY_FIRST = timedelta(seconds=10)
+CALENDAR_RETRY_MAX = timedelta(minutes=10)
+STORE_DID_NOT_ANSWER = ("store_unavailable", "outcome_unknown")
+# The wake timer is kept while the next wake is unchanged (it used to be cancelled and started again at every update).
+WAKE_TIMER_PATCH = "wake-timer-kept-v1"
+SETTLE_AGAIN = timedelta(seconds=5)  # while an outcome is unknown, how soon the contract reads its stream again
+READ_TOTAL = timedelta(seconds=15)  # a read back is bounded too: it runs under the contract's lock
+
+
 SEARCH_ATTRIBUTES_PATCH = "search-attributes-v1"
 STATUS = SearchAttributeKey.for_keyword("PacteStatus")
 TERRITORY = SearchAttributeKey.for_keyword("PacteTerritory")
@@ -61,6 +88,12 @@ SEARCH_ATTRIBUTES = (STATUS, TERRITORY, KIND, REGION, YEAR)
 # years"): "deprecated" once no open run predates the change (every run takes it; workflow.deprecate_patch keeps the
 # histories that hold its marker replaying), then "retired" once no history with its marker is still replayed.
 PATCH_RETIREMENT: dict[str, Literal["deprecated", "retired"]] = {}
+
+
+def update_answer(state: ContractState, events: list[Event]) -> CommandResult:
+    """What an update answers (and Temporal keeps in the history): the new version and the events recorded, never
+    the whole state (whoever needs it queries it)."""
+    return CommandResult(version=state.version, events=[e.model_dump(mode="json") for e in events])
 
 
 def refusal(error: DomainError) -> ApplicationError:
@@ -84,6 +117,9 @@ class ContractWorkflow:
         self._run_year = self._state.current_year
         self._catalogue = TerritoryCatalogue(input.territories)
         self._changes_taken: dict[str, bool] = {}  # rule change id -> whether this run takes it (workflow.patched)
+        self._unsettled: set[str] = set(input.unsettled)
+        self._calendar_failures = 0  # calendar work the store failed, in a row: the retry timer doubles with it
+        self._foreign: str | None = None  # an event after our version that is not ours: an alarm, nothing folded
 
     # --- the run: timers and year boundaries ---------------------------------------------------------------------
 
@@ -94,10 +130,21 @@ class ContractWorkflow:
                 try:
                     await self._apply(input.propose)
                 except ApplicationError as error:  # the campaign validated it first; if not, there is no contract
-                    workflow.logger.warning(
-                        "proposal refused", extra={"contract_id": self._contract_id, "reason": str(error)}
-                    )
-                    return self._state
+                    if not self._unsettled:
+                        workflow.logger.warning(
+                            "proposal refused", extra={"contract_id": self._contract_id, "reason": str(error)}
+                        )
+                        return self._state
+            # Its outcome is unknown (the store did not answer): settle it before anything else, so a proposal
+            # the store holds is never left without its workflow (a campaign's child ending in status NONE).
+            while self._unsettled:
+                await workflow.sleep(SETTLE_AGAIN)
+                async with self._lock:
+                    await self._reconcile()
+            if self._state.status is Status.NONE:
+                return self._state
+        timer: asyncio.Task[None] | None = None  # the wake timer, kept across updates that leave the wake alone
+        armed_for: datetime | None = None
         while self._state.status not in FINAL_STATUSES and not self._should_continue_as_new():
             await self._do_what_is_due()
             if self._state.status in FINAL_STATUSES or self._should_continue_as_new():
@@ -105,6 +152,31 @@ class ContractWorkflow:
             wake = self._next_wake()
             seen = self._state.version
             timeout = None if wake is None else max(wake - self._now(), timedelta(seconds=1))
+            retry = self._calendar_retry()
+            if self._unsettled:  # an outcome still unknown: read the stream again soon, not at the next deadline
+                timeout = SETTLE_AGAIN if timeout is None else min(timeout, SETTLE_AGAIN)
+            if retry is not None:
+                timeout = retry if timeout is None else min(timeout, retry)
+            if workflow.patched(WAKE_TIMER_PATCH):
+                # Re-armed only when the next wake changes: an update that leaves the calendar alone cancels no
+                # timer (a short retry is armed afresh each time).
+                key = wake if not self._unsettled and retry is None else None
+                if timer is not None and (timer.done() or key is None or key != armed_for):
+                    timer.cancel()
+                    timer = None
+                if timer is None and timeout is not None:
+                    timer, armed_for = asyncio.ensure_future(workflow.sleep(timeout)), key
+                # Also woken when an update leaves an outcome unknown: the short timer must be armed then.
+                unsure = bool(self._unsettled)
+                await workflow.wait_condition(
+                    lambda seen=seen, t=timer, unsure=unsure: (  # type: ignore[misc]
+                        self._state.version != seen
+                        or self._should_continue_as_new()
+                        or (t is not None and t.done())
+                        or bool(self._unsettled) != unsure
+                    )
+                )
+                continue
             with contextlib.suppress(TimeoutError):  # a timeout is simply the next deadline's turn
                 await workflow.wait_condition(
                     lambda seen=seen: self._state.version != seen or self._should_continue_as_new(),  # type: ignore[misc]
@@ -122,6 +194,7 @@ class ContractWorkflow:
                 reminded=tuple(sorted(self._reminded)),
                 append_total_s=self._append_total.total_seconds(),
                 search_attributes=self._search_attributes,
+                unsettled=tuple(sorted(self._unsettled)),
             )
         )
 
@@ -165,7 +238,11 @@ class ContractWorkflow:
         return next_wake(self._state, self._rules_on(now), now, tuple(self._reminded))
 
     async def _do_what_is_due(self) -> None:
+        later: list[Deadline] = []  # reminders sent once the lock is released
+        failed = False
         async with self._lock:
+            if self._unsettled and await self._reconcile() is None:
+                return  # the store cannot be read yet: nothing else is decided on a state that may be behind
             now = self._now()
             policy = self._rules_on(now)
             # In the calendar's order: the misses due by the year boundary first (opening the next year changes which
@@ -175,15 +252,39 @@ class ContractWorkflow:
             boundary = milestone_due(self._state, policy, now)
             for fact in missed_deadlines_due(self._state, policy, now):
                 if boundary is None or fact.at <= boundary.at:
-                    await self._system(fact)
-            for deadline in reminders_due(self._state, policy, now, tuple(self._reminded)):
-                await self._remind(deadline)
+                    failed = not await self._system(fact) or failed
+            due = reminders_due(self._state, policy, now, tuple(self._reminded))
+            if due and workflow.patched(REMINDERS_PATCH):
+                later = due
+            else:
+                for deadline in due:
+                    await self._remind(deadline)
             milestone = milestone_due(self._state, policy, now)
-            if milestone is not None:
-                await self._system(milestone)
+            # A boundary is not crossed over a miss that could not be recorded (the store did not answer): both are
+            # tried again shortly, in the calendar's order.
+            if milestone is not None and not (failed and self._retrying_calendar()):
+                failed = not await self._system(milestone) or failed
+        for deadline in later:
+            failed = not await self._remind_bounded(deadline) or failed
+        if not failed:
+            self._calendar_failures = 0
+        elif self._retrying_calendar():
+            self._calendar_failures += 1
 
-    async def _system(self, fact: CalendarFact) -> None:
-        """A calendar fact, stamped with the moment it is about (see domain/calendar.py), not when the timer ran."""
+    def _retrying_calendar(self) -> bool:
+        """Whether a calendar fact the store failed is tried again on a short timer (see CALENDAR_PATCH)."""
+        return workflow.patched(CALENDAR_PATCH)
+
+    def _calendar_retry(self) -> timedelta | None:
+        """After failures, the next try: 10 s, then doubling up to 10 minutes (an outage of hours costs each contract a
+        few tries an hour, not one a second)."""
+        if not self._calendar_failures:
+            return None
+        return min(CALENDAR_RETRY_FIRST * 2 ** (self._calendar_failures - 1), CALENDAR_RETRY_MAX)
+
+    async def _system(self, fact: CalendarFact) -> bool:
+        """A calendar fact, stamped with the moment it is about (see domain/calendar.py), not when the timer ran.
+        False when the store did not answer (the fact is due still); a refusal by the rules is final."""
         try:
             await self._apply(fact.command(self._contract_id))
         except ApplicationError as error:  # the rules said no (e.g. an operator got there first): note it, go on
@@ -191,6 +292,8 @@ class ContractWorkflow:
                 "system command refused",
                 extra={"contract_id": self._contract_id, "command": fact.command_type, "reason": str(error)},
             )
+            return error.type not in STORE_DID_NOT_ANSWER
+        return True
 
     async def _remind(self, deadline: Deadline) -> None:
         await workflow.execute_activity(
@@ -208,6 +311,32 @@ class ContractWorkflow:
         )
         self._reminded.add(deadline.key)
 
+    async def _remind_bounded(self, deadline: Deadline) -> bool:
+        """The reminder into the outbox, its retries bounded like an append's and outside the contract's lock: during
+        an outage the commands keep their bounded answers. False if it failed: tried again on a short timer."""
+        try:
+            await workflow.execute_activity(
+                RECORD_REMINDER,
+                ReminderRequest(
+                    contract_id=self._contract_id,
+                    deadline=deadline.kind.value,
+                    year=deadline.year,
+                    due=deadline.due,
+                    remind_on=deadline.reminder,
+                ),
+                result_type=bool,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=self._append_total,
+                retry_policy=APPEND_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning(
+                "reminder not queued", extra={"contract_id": self._contract_id, "deadline": deadline.key}
+            )
+            return False
+        self._reminded.add(deadline.key)
+        return True
+
     # --- operators: updates and queries ----------------------------------------------------------------------------
 
     @workflow.query
@@ -221,6 +350,14 @@ class ContractWorkflow:
     @workflow.query
     def business_now(self) -> datetime:
         return self._now()
+
+    @workflow.query
+    def request_outcome(self, request_id: str) -> str:
+        """``recorded``, ``unknown`` (its append's answer was lost and the store cannot be read yet) or
+        ``not_recorded``: what a caller told "outcome unknown" asks again."""
+        if request_id in self._state.request_ids:
+            return "recorded"
+        return "unknown" if request_id in self._unsettled else "not_recorded"
 
     @workflow.update
     async def execute(self, request: CommandRequest) -> CommandResult:
@@ -237,6 +374,8 @@ class ContractWorkflow:
                 {"code": "invalid_value", "message": "wrong contract", "field": "contract_id"},
                 type="invalid_value",
             )
+        if self._unsettled:
+            return  # the state may be behind the store: the handler reads it back first, then decides
         try:
             command = self._entered(request.command)
             decide(command, self._state, self._rules_on(command.at, ask=False), self._catalogue)
@@ -248,6 +387,7 @@ class ContractWorkflow:
         """A contract's history taken over from a file: every fact decided in order with the calendar's facts
         interleaved, then recorded in one append (all or nothing)."""
         async with self._lock:
+            await self._settle_first()
             try:
                 events = self._decide_import(request)
             except DomainError as error:
@@ -256,6 +396,8 @@ class ContractWorkflow:
 
     @import_history.validator
     def validate_import(self, request: ImportRequest) -> None:
+        if self._unsettled:
+            return  # decided in the handler, once the state has caught up with the store
         try:
             self._decide_import(request, ask=False)
         except DomainError as error:
@@ -305,6 +447,7 @@ class ContractWorkflow:
         return self._policy.with_changes(tuple(taken)) if taken else self._policy
 
     async def _apply(self, command: Command) -> CommandResult:
+        await self._settle_first()
         try:
             entered = self._entered(command)
             events = decide(entered, self._state, self._rules_on(entered.at), self._catalogue)
@@ -314,7 +457,7 @@ class ContractWorkflow:
 
     async def _record(self, events: list[Event]) -> CommandResult:
         if not events:
-            return CommandResult(version=self._state.version, events=[], state=self._state)
+            return update_answer(self._state, [])
         info = workflow.info()
         stream = self._contract_id
         new_events = [
@@ -331,9 +474,13 @@ class ContractWorkflow:
                 retry_policy=APPEND_RETRY,
             )
         except ActivityError as error:
-            # Nothing was folded: the state is as before, the lock is released, the next command may succeed.
             cause = error.cause
             refused = isinstance(cause, ApplicationError) and cause.type == "StoreRefused"
+            if not refused and workflow.patched(OUTCOME_PATCH):
+                # A timeout (every attempt's answer lost, or the store down) or a version conflict: the append may
+                # have committed. The store, not this failure, says what happened.
+                return await self._settle(events)
+            # Nothing was folded: the state is as before, the lock is released, the next command may succeed.
             code = "store_refused" if refused else "store_unavailable"
             message = (
                 "the event store refused to record this (a value it cannot hold); nothing was recorded"
@@ -359,6 +506,11 @@ class ContractWorkflow:
                 f"non-determinism: {stream} version {self._state.version + 1 + first}: the events decided now differ "
                 "from the events stored; a rule changed without workflow.patched, or the record was altered"
             )
+        self._fold(events)
+        return self._result(events)
+
+    def _fold(self, events: list[Event]) -> None:
+        info = workflow.info()
         for event in events:
             self._state = evolve(self._state, event)
         self._publish()
@@ -368,12 +520,98 @@ class ContractWorkflow:
             workflow.logger.info(
                 "event recorded",
                 extra={
-                    "contract_id": stream,
+                    "contract_id": self._contract_id,
                     "workflow_id": info.workflow_id,
                     "event_type": event.type,
                     "actor": event.actor.identity,
                 },
             )
-        return CommandResult(
-            version=self._state.version, events=[e.model_dump(mode="json") for e in events], state=self._state
+
+    def _result(self, events: list[Event]) -> CommandResult:
+        return update_answer(self._state, events)
+
+    # --- an append whose outcome is unknown ------------------------------------------------------------------------
+
+    async def _settle(self, events: list[Event]) -> CommandResult:
+        """After a failed append: fold what the store holds of it, or say truthfully that nobody knows yet."""
+        mine = {event.request_id for event in events}
+        self._unsettled |= mine
+        folded = await self._reconcile()
+        if folded is None:
+            raise self._unknown(this_command=True)
+        recorded = [event for event in folded if event.request_id in mine]
+        if recorded:
+            workflow.logger.warning(
+                "append answer lost, events read back", extra={"contract_id": self._contract_id, "n": len(recorded)}
+            )
+            return self._result(recorded)
+        message = "the event store did not answer in time; nothing was recorded, retry later"
+        workflow.logger.warning("append failed", extra={"contract_id": self._contract_id, "code": "store_unavailable"})
+        raise ApplicationError(
+            message,
+            {"code": "store_unavailable", "message": message, "field": None},
+            type="store_unavailable",
+            non_retryable=True,
+        )
+
+    async def _settle_first(self) -> None:
+        """Nothing is decided on a state that may be behind the store: an unknown outcome is settled first."""
+        if self._unsettled and await self._reconcile() is None:
+            raise self._unknown(this_command=False)
+
+    async def _reconcile(self) -> list[Event] | None:
+        """Read the stream after our version and fold the events whose request ids are ours (the unsettled appends):
+        the events folded, or None while the store cannot be read (or holds events that are not ours)."""
+        if not self._unsettled:
+            return []
+        try:
+            payloads = await workflow.execute_activity(
+                READ_EVENTS_AFTER,
+                ReadAfterRequest(stream_id=self._contract_id, after_version=self._state.version),
+                result_type=list[dict[str, Any]],
+                start_to_close_timeout=timedelta(seconds=10),
+                schedule_to_close_timeout=min(READ_TOTAL, self._append_total),
+                retry_policy=APPEND_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning(
+                "outcome unknown: the store cannot be read", extra={"contract_id": self._contract_id}
+            )
+            return None
+        stored = [parse_event(payload) for payload in payloads]
+        ours = list(itertools.takewhile(lambda e: e.request_id in self._unsettled, stored))
+        if len(ours) < len(stored):
+            # This workflow is its stream's only writer: an event that is not ours is an alarm (the record altered,
+            # or a second writer). Nothing is folded, nothing more is decided until someone looks.
+            other = stored[len(ours)]
+            self._foreign = (
+                f"version {self._state.version + len(ours) + 1} holds {other.type}, not written by this contract"
+            )
+            workflow.logger.error(
+                "foreign event in the stream", extra={"contract_id": self._contract_id, "at": self._foreign}
+            )
+            return None
+        self._unsettled.clear()  # every unsettled append is now known: recorded (folded here) or not at all
+        self._fold(ours)
+        return ours
+
+    def _unknown(self, *, this_command: bool) -> ApplicationError:
+        if self._foreign is not None:
+            code = "store_conflict"
+            message = f"the event store holds an event this contract did not write ({self._foreign}); nothing more is recorded until it is examined"
+        elif this_command:
+            code = "outcome_unknown"
+            message = (
+                "the event store did not confirm and cannot be read: this command may or may not be recorded; the "
+                "contract settles it by itself once the store answers — send the same request again to know"
+            )
+        else:
+            code = "store_unavailable"
+            message = (
+                "an earlier command's outcome is not known yet (the event store cannot be read); nothing was "
+                "recorded, retry later"
+            )
+        workflow.logger.warning("append outcome unknown", extra={"contract_id": self._contract_id, "code": code})
+        return ApplicationError(
+            message, {"code": code, "message": message, "field": None}, type=code, non_retryable=True
         )

@@ -26,6 +26,9 @@ class ContractWorkflowInput(BaseModel):
     clock_offset_s: float = 0.0
     reminded: tuple[str, ...] = ()  # deadline keys whose reminder is already in the outbox
     append_total_s: float = 60.0  # the bounded total of one append's retries
+    # Request ids of appends whose outcome is not known yet (their answer was lost and the store could not be read
+    # back): the next run reads its stream first and folds those that were recorded.
+    unsettled: tuple[str, ...] = ()
     propose: Command | None = None  # a campaign starts a contract with its proposal
     # Upsert the contract's search attributes (status, territory, kind, région, year) for Temporal's Web UI; only
     # where they are registered (pacte dev registers them; on a cluster, `pacte search-attributes`).
@@ -54,7 +57,9 @@ class CommandResult(BaseModel):
 
     version: int
     events: list[dict[str, Any]]
-    state: ContractState
+    # Not sent by the workflow (an update's answer is kept in the history: the whole state at every step was 7 kB on
+    # average, 1.2 MB at the caps); the service reads the state after the update and fills it in for its callers.
+    state: ContractState | None = None
 
 
 class CampaignInput(BaseModel):

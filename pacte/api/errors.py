@@ -40,9 +40,15 @@ def status_for(error: DomainError) -> int:
         return 404
     if error.code in ("forbidden", "out_of_scope"):
         return 403
-    if error.code in ("already_exists", "lifecycle_violation", "concurrency", "idempotency_key_reused"):
+    if error.code in (
+        "already_exists",
+        "lifecycle_violation",
+        "concurrency",
+        "idempotency_key_reused",
+        "store_conflict",
+    ):
         return 409
-    if error.code in ("timeout", "store_unavailable"):
+    if error.code in ("timeout", "store_unavailable", "outcome_unknown"):
         return 503
     return 422
 

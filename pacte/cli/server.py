@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typer
+
 from pacte.cli.common import _run, _setup_logging, out
 from pacte.logging import configure_logging
 from pacte.runtime import configure_temporal_runtime
@@ -85,3 +87,21 @@ def search_attributes() -> None:
     _setup_logging()
     added = _run(lambda: admin.register_search_attributes(get_settings()))
     out.print(f"registered: {', '.join(added)}" if added else "already registered")
+
+
+def replay_check(
+    limit: int = typer.Option(200, help="How many runs to replay: the open ones first, then the latest closed"),
+    query: str | None = typer.Option(None, help="A Temporal visibility query instead of every Pacte workflow"),
+) -> None:
+    """Replay the cluster's histories against this build before deploying it: exit 0 when every run replays, 1 when
+    one does not (each named, with the error). A step of every release (README, "Deploying a new version")."""
+    from pacte.runtime import connect_temporal
+
+    async def check() -> admin.ReplayReport:
+        client = await connect_temporal(get_settings(), attempts=5)
+        return await admin.replay_check(client, query=query, limit=limit)
+
+    report = _run(check)
+    out.print_json(report.model_dump_json())
+    if not report.ok:
+        raise typer.Exit(1)

@@ -4,18 +4,22 @@ administrator's own verify, rebuilding the read models) and the long-running pro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, computed_field
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.settings import Settings
-from workflows.contract import SEARCH_ATTRIBUTES, YEAR
+from workflows.campaign import CampaignWorkflow
+from workflows.contract import SEARCH_ATTRIBUTES, YEAR, ContractWorkflow
 
 T = TypeVar("T")
 
@@ -108,3 +112,59 @@ async def _serve_metrics(settings: Settings, stop: asyncio.Event) -> None:
     await stop.wait()
     server.should_exit = True
     await serving
+
+
+# --- replay before deploy -------------------------------------------------------------------------------------------
+
+REPLAYED_TYPES = "WorkflowType = 'ContractWorkflow' OR WorkflowType = 'CampaignWorkflow'"
+
+
+class ReplayFailure(BaseModel):
+    workflow_id: str
+    run_id: str
+    error: str
+
+
+class ReplayReport(BaseModel):
+    replayed: int
+    failures: list[ReplayFailure]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+async def replay_check(client: Client, *, query: str | None = None, limit: int = 200) -> ReplayReport:
+    """Replay a sample of the cluster's histories against this code (the build about to be deployed): the open runs
+    first — those the new workers will replay — then the most recent closed ones, ``limit`` in all. Run with the
+    client's own data converter, so a payload codec applies as it does in the workers. A failure names the run."""
+    selection = f"({query or REPLAYED_TYPES})"
+    replayer = Replayer(workflows=[ContractWorkflow, CampaignWorkflow], data_converter=client.data_converter)
+    failures: list[ReplayFailure] = []
+    replayed = 0
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        taken = 0
+        for status in ("ExecutionStatus = 'Running'", "ExecutionStatus != 'Running'"):
+            if taken >= limit:
+                return
+            listed = client.list_workflows(
+                f"{selection} AND {status}", limit=limit - taken, rpc_timeout=timedelta(seconds=30)
+            )
+            async for history in listed.map_histories(rpc_timeout=timedelta(seconds=30)):
+                taken += 1
+                yield history
+
+    async with replayer.workflow_replay_iterator(histories()) as results:
+        async for result in results:
+            replayed += 1
+            if result.replay_failure is not None:
+                failures.append(
+                    ReplayFailure(
+                        workflow_id=result.history.workflow_id,
+                        run_id=result.history.run_id,
+                        error=str(result.replay_failure)[:2000],
+                    )
+                )
+    return ReplayReport(replayed=replayed, failures=failures)

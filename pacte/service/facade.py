@@ -3,6 +3,7 @@ rule, a role or a scope is checked in one place whatever the door. Each operatio
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -135,6 +136,7 @@ def may_do(kind: str, actor: Actor, contract_id: str) -> bool:
 
 
 def _answer(contract_id: str, result: CommandResult) -> Answer:
+    assert result.state is not None, "operations read the state after the update"
     return Answer(contract_id=contract_id, version=result.version, events=result.events, state=result.state)
 
 
@@ -244,7 +246,7 @@ class Pacte:
             ),
             key,
         )
-        return _answer(contract_id, await operations.send_command(self.client, command))
+        return _answer(contract_id, await operations.send_command(self.client, command, store=self.store))
 
     async def import_file(self, actor: Actor, data: bytes | str) -> ImportReport:
         """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
@@ -273,9 +275,12 @@ class Pacte:
                 self.settings.task_queue,
                 contract_id,
                 lines,
+                store=self.store,
                 search_attributes=self.settings.temporal_search_attributes,
             )
         except DomainError as error:
+            if error.code in ("timeout", "store_unavailable", "outcome_unknown"):
+                raise  # not this contract's refusal: Temporal or the store did not answer; the same file again is safe
             return ImportOutcome(
                 contract_id=contract_id,
                 outcome="refused",
@@ -322,8 +327,10 @@ class Pacte:
     async def deadlines(self, actor: Actor, contract_id: str) -> list[Deadline]:
         may_read(actor, contract_id)
         try:
-            pending: list[Deadline] = await operations.handle(self.client, contract_id).query(
-                ContractWorkflow.pending_deadlines
+            pending: list[Deadline] = await operations.bounded(
+                operations.handle(self.client, contract_id).query(ContractWorkflow.pending_deadlines),
+                contract_id,
+                "read",
             )
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
@@ -399,15 +406,30 @@ class Pacte:
     async def cross_check(self, actor: Actor) -> CrossCheck:
         """Each live workflow's state against the fold of its stored stream: any difference is reported."""
         auditor_only(actor)
+        # Live states asked concurrently (a few at a time): a contract whose workflow does not answer costs its
+        # deadline once, not once per contract after it.
+        gate = asyncio.Semaphore(16)
+
+        async def live_state(contract_id: str) -> ContractState | str:
+            async with gate:
+                try:
+                    return await operations.current_state(self.client, contract_id)
+                except operations.ContractNotFound:
+                    return "no workflow"
+                except DomainError as error:  # its workflow did not answer in time (no worker on its queue, say)
+                    if error.code != "timeout":
+                        raise
+                    return "no answer"
+
+        ids = [contract_id for contract_id, _ in await self.store.list_streams("cls")]
+        lives = await asyncio.gather(*(live_state(contract_id) for contract_id in ids))
         differences: list[dict[str, Any]] = []
         checked = 0
-        for contract_id, _ in await self.store.list_streams("cls"):
-            folded = fold(await self.store.load_events(contract_id))
-            try:
-                live = await operations.current_state(self.client, contract_id)
-            except operations.ContractNotFound:
-                differences.append({"contract_id": contract_id, "difference": "no workflow"})
+        for contract_id, live in zip(ids, lives, strict=True):
+            if isinstance(live, str):
+                differences.append({"contract_id": contract_id, "difference": live})
                 continue
+            folded = fold(await self.store.load_events(contract_id))
             checked += 1
             a, b = live.model_dump(mode="json"), folded.model_dump(mode="json")
             fields = sorted(k for k in a if a[k] != b[k])
@@ -456,26 +478,33 @@ class Pacte:
         # What the campaign asks, by whom: starting it again with the same key must ask the same.
         asked = keyed_request_id(campaign_id, body.model_dump(mode="json") | {"actor": actor.model_dump(mode="json")})
         try:
-            await self.client.start_workflow(
-                CampaignWorkflow.run,
-                CampaignInput(
-                    campaign_id=campaign_id,
-                    territories=tuple(body.territories),
-                    annual_ceiling=body.annual_ceiling,
-                    ceilings=body.ceilings,
-                    actor=actor,
-                    request_prefix=campaign_id,
-                    at=datetime.now(UTC),
-                    search_attributes=self.settings.temporal_search_attributes,
+            await operations.bounded(
+                self.client.start_workflow(
+                    CampaignWorkflow.run,
+                    CampaignInput(
+                        campaign_id=campaign_id,
+                        territories=tuple(body.territories),
+                        annual_ceiling=body.annual_ceiling,
+                        ceilings=body.ceilings,
+                        actor=actor,
+                        request_prefix=campaign_id,
+                        at=datetime.now(UTC),
+                        search_attributes=self.settings.temporal_search_attributes,
+                    ),
+                    id=campaign_id,
+                    task_queue=self.settings.task_queue,
+                    memo={"asked": asked, "territories": list(body.territories)},
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 ),
-                id=campaign_id,
-                task_queue=self.settings.task_queue,
-                memo={"asked": asked, "territories": list(body.territories)},
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                campaign_id,
+                "start",
             )
         except WorkflowAlreadyStartedError:
-            first = await (await self.client.get_workflow_handle(campaign_id).describe()).memo()
+            described = await operations.bounded(
+                self.client.get_workflow_handle(campaign_id).describe(), campaign_id, "read"
+            )
+            first = await described.memo()
             if first.get("asked") != asked:
                 raise DomainError(
                     f"Idempotency-Key: campaign {campaign_id} was started with a different request; a retry must "
@@ -493,14 +522,16 @@ class Pacte:
             raise missing  # a contract's id (or anything else) is not a campaign
         handle = self.client.get_workflow_handle(campaign_id)
         try:
-            described = await handle.describe()
+            described = await operations.bounded(handle.describe(), campaign_id, "read")
             if described.workflow_type != "CampaignWorkflow":
                 raise missing
             territories = (await described.memo()).get("territories", [])
             if actor.role is Role.PREFET:  # a préfet reads the campaigns of his territories only
                 for territory_id in territories:  # checked when the campaign started: all known
                     check_territory_scope(actor, REFERENCE_TERRITORIES[territory_id])
-            progress: CampaignProgress = await handle.query(CampaignWorkflow.progress)
+            progress: CampaignProgress = await operations.bounded(
+                handle.query(CampaignWorkflow.progress), campaign_id, "read"
+            )
             return progress
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -30,6 +33,8 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
 from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
+
+T = TypeVar("T")
 
 
 class ContractNotFound(LookupError):
@@ -60,32 +65,135 @@ def _refusal(exc: WorkflowUpdateFailedError) -> Exception:
 
 
 UPDATE_TIMEOUT_S = 75.0  # above the append's bounded retries (60 s): a caller always gets an answer
+# A start, a query, a describe: Temporal answers these at once when it and a worker are up. No call waits unbounded.
+CALL_TIMEOUT_S = 10.0
 
 
-async def send_command(client: Client, command: Command, *, answer_within_s: float = UPDATE_TIMEOUT_S) -> CommandResult:
+async def bounded(awaitable: Awaitable[T], contract_id: str, what: str, seconds: float | None = None) -> T:
+    """``awaitable`` within its deadline (``seconds``, else a read's), or a ``timeout`` problem that says what."""
+    limit = CALL_TIMEOUT_S if seconds is None else seconds
+    try:
+        return await asyncio.wait_for(awaitable, limit)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise timeout(contract_id, what, limit) from None
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.DEADLINE_EXCEEDED:
+            raise timeout(contract_id, what, limit) from None
+        raise
+
+
+def timeout(contract_id: str, what: str, seconds: float) -> DomainError:
+    return DomainError(
+        f"contract_id: {contract_id} did not answer within {seconds:.0f} s ({what}); is a worker running? "
+        + (
+            "The command may still be recorded — send it again with the same Idempotency-Key to know"
+            if what in ("command", "import")
+            else "Nothing was changed"
+        ),
+        field="contract_id",
+        code="timeout",
+    )
+
+
+async def send_command(
+    client: Client,
+    command: Command,
+    *,
+    answer_within_s: float | None = None,
+    store: EventStore | None = None,
+    state: bool = True,
+) -> CommandResult:
     """Send a command as an update whose id is the request id: the same request twice gets the same answer. It
     answers within ``answer_within_s`` whatever the contract is doing; past it, the caller is told to retry (the same request
-    id makes that harmless)."""
+    id makes that harmless). An answer ``outcome_unknown`` is asked again of the contract (see ``_after_unknown``).
+    The update answers the version and the events; ``state``: the contract's state is read after it (a query)."""
+    within = UPDATE_TIMEOUT_S if answer_within_s is None else answer_within_s
     try:
-        return await asyncio.wait_for(
+        result = await bounded(
             handle(client, command.contract_id).execute_update(
                 ContractWorkflow.execute, CommandRequest(command=command), id=command.request_id
             ),
-            answer_within_s,
+            command.contract_id,
+            "command",
+            within,
         )
+        return await with_state(client, command.contract_id, result) if state else result
     except WorkflowUpdateFailedError as exc:
-        raise _refusal(exc) from None
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise DomainError(
-            f"contract_id: {command.contract_id} did not answer within {answer_within_s:.0f} s; the command may still be "
-            "recorded — send it again with the same Idempotency-Key to know",
-            field="contract_id",
-            code="timeout",
-        ) from None
+        refusal = _refusal(exc)
+        if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
+            return await _after_unknown(client, command, within, store, refusal)
+        raise refusal from None
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(command.contract_id) from exc
         raise
+
+
+async def with_state(client: Client, contract_id: str, result: CommandResult) -> CommandResult:
+    """The answer with the contract's state read after the update (the update itself answers no state)."""
+    if result.state is not None:  # an answer from a worker of before this change
+        return result
+    return result.model_copy(update={"state": await current_state(client, contract_id)})
+
+
+async def _after_unknown(
+    client: Client, command: Command, answer_within_s: float, store: EventStore | None, unknown: DomainError
+) -> CommandResult:
+    """Temporal keeps an update's first answer under its id, so the same request sent again gets "outcome unknown"
+    back even once the contract knows better. Ask the contract: recorded (answered with its events, read from the
+    store), not recorded (sent again under a derived update id: the request id, which the rules deduplicate on, is
+    the same), or still unknown."""
+    contract, cid = handle(client, command.contract_id), command.contract_id
+    outcome = await bounded(contract.query(ContractWorkflow.request_outcome, command.request_id), cid, "read")
+    if outcome == "recorded":
+        state = await bounded(contract.query(ContractWorkflow.state), cid, "read")
+        events = []
+        if store is not None:
+            events = [
+                e.payload
+                for e in await store.read_stream(command.contract_id)
+                if e.metadata.get("request_id") == command.request_id
+            ]
+        return CommandResult(version=state.version, events=events, state=state)
+    if outcome == "not_recorded":
+        try:
+            return await bounded(
+                contract.execute_update(
+                    ContractWorkflow.execute, CommandRequest(command=command), id=f"{command.request_id}/again"
+                ),
+                cid,
+                "command",
+                answer_within_s,
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise _refusal(exc) from None
+    raise unknown
+
+
+def _with_start(
+    task_queue: str,
+    contract_id: str,
+    *,
+    clock_offset_s: float = 0.0,
+    search_attributes: bool = False,
+    territories: tuple[Territory, ...] = (),
+) -> WithStartWorkflowOperation[ContractWorkflow, ContractState]:
+    """How a contract's workflow starts when its first command comes (update-with-start): the start and the command
+    are one request, so no workflow is ever left idle with no state, and the command is in its first task."""
+    return WithStartWorkflowOperation(
+        ContractWorkflow.run,
+        ContractWorkflowInput(
+            contract_id=contract_id,
+            clock_offset_s=clock_offset_s,
+            search_attributes=search_attributes,
+            territories=territories,
+        ),
+        id=contract_id,
+        task_queue=task_queue,
+        # A running contract takes the command; a closed contract's id is never reused: its history stays its own.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
 
 
 async def start_contract(
@@ -99,19 +207,23 @@ async def start_contract(
 ) -> None:
     """Start (or join) the contract's workflow. A closed contract's id is never reused: its history stays its own.
     ``territories``: beyond the reference list, those it may be proposed for (a simulation's synthetic ones)."""
-    await client.start_workflow(
-        ContractWorkflow.run,
-        ContractWorkflowInput(
-            contract_id=contract_id,
-            clock_offset_s=clock_offset_s,
-            search_attributes=search_attributes,
-            territories=territories,
+    await bounded(
+        client.start_workflow(
+            ContractWorkflow.run,
+            ContractWorkflowInput(
+                contract_id=contract_id,
+                clock_offset_s=clock_offset_s,
+                search_attributes=search_attributes,
+                territories=territories,
+            ),
+            id=contract_id,
+            task_queue=task_queue,
+            # Starting twice is harmless: the second start joins the running workflow.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         ),
-        id=contract_id,
-        task_queue=task_queue,
-        # Starting twice is harmless: the second start joins the running workflow.
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        contract_id,
+        "start",
     )
 
 
@@ -138,22 +250,35 @@ async def propose(
                 replaces = contract_id
                 continue
             return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+        attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
+        start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
         try:
-            await start_contract(
-                client, task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+            result = await bounded(
+                client.execute_update_with_start_workflow(
+                    ContractWorkflow.execute,
+                    CommandRequest(command=attempt_command),
+                    start_workflow_operation=start,
+                    id=attempt_command.request_id,
+                ),
+                contract_id,
+                "command",
+                UPDATE_TIMEOUT_S,
             )
-        except WorkflowAlreadyStartedError:  # a workflow ran under this id already
+        except WorkflowAlreadyStartedError:  # a workflow ran under this id already, and has ended
             if store is not None and await store.stream_version(contract_id) == 0:
                 continue  # and recorded nothing (its proposal was refused): the id holds no contract
             return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-        attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
-        try:
-            result = await send_command(client, attempt_command)
-        except DomainError as error:
-            if error.code == "already_exists":
+        except WorkflowUpdateFailedError as exc:
+            refusal = _refusal(exc)
+            if isinstance(refusal, DomainError) and refusal.code == "already_exists":
                 return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-            raise
-        return ProposeOutcome(contract_id=contract_id, created=True, result=result)
+            if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
+                result = await _after_unknown(client, attempt_command, UPDATE_TIMEOUT_S, store, refusal)
+                return ProposeOutcome(contract_id=contract_id, created=True, result=result)
+            raise refusal from None
+        return ProposeOutcome(
+            contract_id=contract_id, created=True, result=await with_state(client, contract_id, result)
+        )
     raise DomainError(
         f"territory: {command.territory_id} has had {MAX_ATTEMPTS} contracts already",
         field="territory",
@@ -174,45 +299,57 @@ async def import_contract(
     contract_id: str,
     lines: tuple[ImportLine, ...],
     *,
+    store: EventStore | None = None,
     clock_offset_s: float = 0.0,
     search_attributes: bool = False,
 ) -> ImportResult:
-    """Take over a contract's history: a dry run first (a refused file starts nothing), then one update that
-    decides it again in the workflow and records it in one append. The same file again records nothing."""
+    """Take over a contract's history: a dry run first (a refused file starts nothing); with the store, a contract
+    it holds already is answered from it, as a proposal is (the same file: unchanged; another: refused), before
+    anything starts; then one update-with-start that decides the file again in the workflow and records it in one
+    append. The same file again records nothing."""
     import_history(lines, INITIAL_STATE, DEFAULT_POLICY, datetime.now(UTC) + timedelta(seconds=clock_offset_s))
+    if store is not None and await store.stream_version(contract_id) > 0:
+        return _already_there(contract_id, lines, fold(await store.load_events(contract_id)))
     request = ImportRequest(lines=lines)
     # Its own update id: Temporal would answer a repeated id with the first answer ("imported"), while the domain
     # itself records a file already in once (each line's request id derives from its content) and says "unchanged".
     digest = hashlib.sha256("\n".join(line.command.request_id for line in lines).encode()).hexdigest()[:32]
+    start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
     try:
-        await start_contract(
-            client, task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes
+        result = await bounded(
+            client.execute_update_with_start_workflow(
+                ContractWorkflow.import_history,
+                request,
+                start_workflow_operation=start,
+                id=f"import:{digest}:{uuid.uuid4().hex[:12]}",
+            ),
+            contract_id,
+            "import",
+            UPDATE_TIMEOUT_S,
         )
     except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
-        state = await closed_state(client, contract_id)
-        if all(line.command.request_id in state.request_ids for line in lines):
-            return ImportResult(contract_id=contract_id, version=state.version, events=0)
-        raise DomainError(
-            f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists"
-        ) from None
-    try:
-        result = await handle(client, contract_id).execute_update(
-            ContractWorkflow.import_history, request, id=f"import:{digest}:{uuid.uuid4().hex[:12]}"
-        )
+        return _already_there(contract_id, lines, await closed_state(client, contract_id))
     except WorkflowUpdateFailedError as exc:
         raise _refusal(exc) from None
     return ImportResult(contract_id=contract_id, version=result.version, events=len(result.events))
 
 
+def _already_there(contract_id: str, lines: tuple[ImportLine, ...], state: ContractState) -> ImportResult:
+    """A contract with a history: the same file again is unchanged; any other is refused (nothing started)."""
+    if all(line.command.request_id in state.request_ids for line in lines):
+        return ImportResult(contract_id=contract_id, version=state.version, events=0)
+    raise DomainError(f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists")
+
+
 async def closed_state(client: Client, contract_id: str) -> ContractState:
     """The final state of a contract whose workflow has ended (its result)."""
-    state: ContractState = await handle(client, contract_id).result()
+    state: ContractState = await bounded(handle(client, contract_id).result(), contract_id, "read")
     return state
 
 
 async def current_state(client: Client, contract_id: str) -> ContractState:
     try:
-        return await handle(client, contract_id).query(ContractWorkflow.state)
+        return await bounded(handle(client, contract_id).query(ContractWorkflow.state), contract_id, "read")
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(contract_id) from exc

@@ -21,6 +21,9 @@ RULES = {
     "timeout": "Le contrat n'a pas répondu à temps ; renvoyez le formulaire : un envoi répété n'enregistre rien "
     "deux fois.",
     "store_unavailable": "Le registre des événements est momentanément indisponible ; réessayez.",
+    "outcome_unknown": "Le registre des événements n'a pas confirmé l'enregistrement ; renvoyez le formulaire dans "
+    "quelques instants pour savoir s'il a été enregistré (un envoi répété n'enregistre rien deux fois).",
+    "store_conflict": "Le registre contient un fait que ce contrat n'a pas écrit : contactez l'équipe d'exploitation.",
     "store_refused": "Le registre des événements a refusé cette valeur.",
     "balance_mismatch": "Le reversement déclaré ne correspond pas au solde calculé.",
     "contract_full": "Le contrat a atteint sa taille maximale.",

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from temporalio.contrib.pydantic import pydantic_data_converter
 
+from activities.contracts import AppendRequest
 from domain.axes import Axis
 from domain.commands import COMMAND_ADAPTER
 from domain.errors import DomainError
@@ -21,6 +23,7 @@ from domain.limits import (
     MAX_REVIEWS_PER_YEAR,
 )
 from domain.values import Action, Indicator
+from eventstore.records import new_event_from
 from tests.unit.builders import (
     BORDEAUX,
     BORDEAUX_COLL,
@@ -32,8 +35,10 @@ from tests.unit.builders import (
     at,
     command,
 )
+from workflows.contract import update_answer
 
 TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024  # Temporal refuses a payload over 2 MB (and warns from 512 kB)
+TEMPORAL_PAYLOAD_WARNING = 512 * 1024
 
 
 @pytest.mark.parametrize(
@@ -107,9 +112,9 @@ def long_action(n: int, axis: Axis) -> Action:
     )
 
 
-def test_a_contract_at_its_caps_stays_well_inside_temporal_payload_limits() -> None:
+def drive_to_caps(c: Contract) -> None:
+    """Every cap of a contract reached, step by step: fiches actions, reviews, avenants, long texts."""
     axes = list(Axis)
-    c = Contract("cls-243300316")
     actions = tuple(long_action(n, axes[n % 4]) for n in range(MAX_ACTIONS))
     c.do(
         "ProposeContract",
@@ -159,6 +164,48 @@ def test_a_contract_at_its_caps_stays_well_inside_temporal_payload_limits() -> N
     with pytest.raises(DomainError):  # one more avenant is refused
         c.decide("Amend", PREFET_33, at(2024, 7, 2), amendment_id="AVX", year=2024, amounts=full, reason="r")
     c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)  # a calendar fact: the state keeps its rewind
+
+
+def test_a_contract_at_its_caps_stays_well_inside_temporal_payload_limits() -> None:
+    c = Contract("cls-243300316")
+    drive_to_caps(c)
     assert c.state.rewind is not None
     size = len(c.state.model_dump_json().encode())
     assert size < TEMPORAL_PAYLOAD_LIMIT * 0.75, f"{size} bytes"
+
+
+class Measured(Contract):
+    """The contract as the workflow drives it, measuring at each step the payloads Temporal carries and keeps: the
+    append activity's input and the update's answer, as the pydantic data converter encodes them."""
+
+    def __init__(self, contract_id: str) -> None:
+        super().__init__(contract_id)
+        self.payloads: list[tuple[str, str, int]] = []  # (command, what, bytes)
+
+    def do(self, kind: str, actor: Any, when: Any, **fields: Any) -> list[Any]:
+        version = self.state.version
+        events = super().do(kind, actor, when, **fields)
+        stored = [
+            new_event_from(self.contract_id, version + i, e, workflow_id=self.contract_id)
+            for i, e in enumerate(events, 1)
+        ]
+        append = AppendRequest(stream_id=self.contract_id, expected_version=version, events=stored)
+        for what, value in (("append input", append), ("update answer", update_answer(self.state, events))):
+            self.payloads.append(
+                (kind, what, pydantic_data_converter.payload_converter.to_payloads([value])[0].ByteSize())
+            )
+        return events
+
+
+def test_every_payload_of_a_contract_at_its_caps_stays_under_temporals_warning() -> None:
+    """Not only the state: at every step to the caps, what an update answers (kept in the history, step after step)
+    and what the append sends stay under the 512 KiB at which Temporal warns. The answers used to carry the whole
+    state: ~1.2 MB at the caps, 24.9 MB of answers over these steps."""
+    c = Measured("cls-243300316")
+    drive_to_caps(c)
+    assert len(c.payloads) >= 2 * 30
+    over = [(kind, what, size) for kind, what, size in c.payloads if size >= TEMPORAL_PAYLOAD_WARNING]
+    assert over == []
+    # The events themselves (long fiches actions, avenants) are what is left: a twentieth of the 24.9 MB of before.
+    answers = sum(size for _, what, size in c.payloads if what == "update answer")
+    assert answers < TEMPORAL_PAYLOAD_LIMIT, f"{answers} bytes of answers in the history"
