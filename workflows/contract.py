@@ -295,16 +295,20 @@ class ContractWorkflow:
             return error.type not in STORE_DID_NOT_ANSWER
         return True
 
+    def _reminder(self, deadline: Deadline) -> ReminderRequest:
+        """What the outbox records of a deadline (both ways of sending it, bounded or not, send the same)."""
+        return ReminderRequest(
+            contract_id=self._contract_id,
+            deadline=deadline.kind.value,
+            year=deadline.year,
+            due=deadline.due,
+            remind_on=deadline.reminder,
+        )
+
     async def _remind(self, deadline: Deadline) -> None:
         await workflow.execute_activity(
             RECORD_REMINDER,
-            ReminderRequest(
-                contract_id=self._contract_id,
-                deadline=deadline.kind.value,
-                year=deadline.year,
-                due=deadline.due,
-                remind_on=deadline.reminder,
-            ),
+            self._reminder(deadline),
             result_type=bool,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=APPEND_RETRY,
@@ -317,13 +321,7 @@ class ContractWorkflow:
         try:
             await workflow.execute_activity(
                 RECORD_REMINDER,
-                ReminderRequest(
-                    contract_id=self._contract_id,
-                    deadline=deadline.kind.value,
-                    year=deadline.year,
-                    due=deadline.due,
-                    remind_on=deadline.reminder,
-                ),
+                self._reminder(deadline),
                 result_type=bool,
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=self._append_total,

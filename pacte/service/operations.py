@@ -182,17 +182,24 @@ def _with_start(
     are one request, so no workflow is ever left idle with no state, and the command is in its first task."""
     return WithStartWorkflowOperation(
         ContractWorkflow.run,
-        ContractWorkflowInput(
-            contract_id=contract_id,
-            clock_offset_s=clock_offset_s,
-            search_attributes=search_attributes,
-            territories=territories,
-        ),
+        _input(contract_id, clock_offset_s, search_attributes, territories),
         id=contract_id,
         task_queue=task_queue,
         # A running contract takes the command; a closed contract's id is never reused: its history stays its own.
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+def _input(
+    contract_id: str, clock_offset_s: float, search_attributes: bool, territories: tuple[Territory, ...]
+) -> ContractWorkflowInput:
+    """A contract workflow's input, whether it starts with its first command or alone."""
+    return ContractWorkflowInput(
+        contract_id=contract_id,
+        clock_offset_s=clock_offset_s,
+        search_attributes=search_attributes,
+        territories=territories,
     )
 
 
@@ -210,12 +217,7 @@ async def start_contract(
     await bounded(
         client.start_workflow(
             ContractWorkflow.run,
-            ContractWorkflowInput(
-                contract_id=contract_id,
-                clock_offset_s=clock_offset_s,
-                search_attributes=search_attributes,
-                territories=territories,
-            ),
+            _input(contract_id, clock_offset_s, search_attributes, territories),
             id=contract_id,
             task_queue=task_queue,
             # Starting twice is harmless: the second start joins the running workflow.
