@@ -97,7 +97,7 @@ def update_answer(state: ContractState, events: list[Event]) -> CommandResult:
 
 
 def refusal(error: DomainError) -> ApplicationError:
-    details = error.to_dict() | ({"line": error.line} if isinstance(error, LineRefused) else {})
+    details = error.details() | ({"line": error.line} if isinstance(error, LineRefused) else {})
     return ApplicationError(error.message, details, type=error.code, non_retryable=True)
 
 

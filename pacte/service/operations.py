@@ -60,7 +60,7 @@ def _refusal(exc: WorkflowUpdateFailedError) -> Exception:
     if not (isinstance(cause, ApplicationError) and cause.details):
         return exc
     detail = cause.details[0]
-    error = DomainError(detail["message"], field=detail.get("field"), code=detail["code"])
+    error = DomainError.from_dict(detail)
     return LineRefused(detail["line"], error) if detail.get("line") is not None else error
 
 

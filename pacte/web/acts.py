@@ -5,6 +5,7 @@ page of its own first."""
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -13,13 +14,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.actors import Role
+from domain.business_time import business_date
 from domain.errors import DomainError
-from domain.money import MoneyFormatError, parse_euros
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES
 from pacte.service.catalogue import ProposeBody
-from pacte.web.formats import euros
-from pacte.web.forms import FORMS, KIND_BY_SLUG, SLUGS, Group, Input, body_of, fields_for, inputs_of, where
+from pacte.web.formats import euros, typed_date
+from pacte.web.forms import (
+    FORMS,
+    KIND_BY_SLUG,
+    SLUGS,
+    Group,
+    Input,
+    body_of,
+    fields_for,
+    inputs_of,
+    propose_fields,
+    where,
+)
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, flash, render, service
 from pacte.web.session import Person, check_csrf, person
@@ -153,7 +165,11 @@ def _confirm(
     summary = [(KEY_LABELS[form.key], key_value)] if form.key else []
     for item in inputs_of(fields):
         value = values.get(item.name, "").strip()
-        if value:
+        if item.kind == "date":
+            # Never hidden: an empty date of the fact is today's, and the confirmation says which day that is.
+            day = typed_date(value, item.name) if value else business_date(datetime.now(UTC))
+            summary.append((item.label, day.strftime("%d/%m/%Y") if value else f"aujourd'hui ({day:%d/%m/%Y})"))
+        elif value:
             shown = dict(item.options).get(value, value) if item.kind == "select" else value
             summary.append((item.label, shown))
     action = _action(kind, state, key_value)
@@ -186,33 +202,26 @@ def _kind(slug: str) -> str:
 
 # -- a préfet proposes a contract -----------------------------------------------------------------------------------
 
-PROPOSE_FIELDS = ("territory", "annual_ceiling", "occurred_at")
 
-
-def _territories(who: Person) -> list[tuple[str, str]]:
+def _territories(who: Person) -> tuple[tuple[str, str], ...]:
     scope = set(who.actor.scope)
-    return [
+    return tuple(
         (t.id, f"{t.name} ({t.id})")
         for t in sorted(REFERENCE_TERRITORIES.values(), key=lambda t: t.name)
         if "*" in scope or scope & set(t.departements)
-    ]
+    )
 
 
 def _propose_page(
     request: Request, who: Person, values: dict[str, str], status_code: int = 200, **refused: Any
 ) -> HTMLResponse:
-    items: list[Input | Group] = [
-        Input("territory", "Territoire", "select", tuple(_territories(who))),
-        Input("annual_ceiling", "Plafond annuel des crédits de l'État", "euros", hint="En euros : 1 500 000,00 €"),
-        Input("occurred_at", "Date de la proposition", "date", required=False, hint="Aujourd'hui si vide."),
-    ]
     return render(
         request,
         "propose.html",
         "Proposer un contrat",
         status_code=status_code,
         section="proposer",
-        items=items,
+        items=propose_fields(_territories(who)),
         values=values,
         errors=refused.get("errors", {}),
         refusal=refused.get("refusal", ""),
@@ -231,23 +240,15 @@ async def propose_form(request: Request, who: Person = Depends(person)) -> HTMLR
 async def propose(
     request: Request, who: Person = Depends(person), posted: dict[str, Any] = Depends(check_csrf)
 ) -> Response:
-    values = {k: posted.get(k, "") for k in PROPOSE_FIELDS}
+    """The proposal is read like every other command's form (``body_of``: French dates and amounts), then sent as
+    the catalogue's ``ProposeBody``."""
+    fields = propose_fields(_territories(who))
+    values = {i.name: posted.get(i.name, "") for i in inputs_of(fields)}
     try:
-        try:
-            ceiling: Any = parse_euros(values["annual_ceiling"]) if values["annual_ceiling"].strip() else None
-        except MoneyFormatError as exc:
-            raise DomainError(f"annual_ceiling: {exc}", field="annual_ceiling", code="invalid_value") from None
-        body = ProposeBody.model_validate(
-            {
-                "territory": values["territory"],
-                "annual_ceiling": ceiling,
-                **({"occurred_at": values["occurred_at"]} if values["occurred_at"] else {}),
-            }
-        )
+        body = ProposeBody.model_validate(body_of(fields, posted))
         answer = await service(request).propose(who.actor, body, posted.get(IDEMPOTENCY_FIELD) or None)
     except (DomainError, ValidationError) as error:
-        items = [Input(name, name) for name in PROPOSE_FIELDS]
-        errors, sentence, detail = _refusal(error, list(items))
+        errors, sentence, detail = _refusal(error, fields)
         values[IDEMPOTENCY_FIELD] = secrets.token_urlsafe(16)
         return _propose_page(request, who, values, 422, errors=errors, refusal=sentence, detail=detail)
     flash(request, "success", f"Contrat proposé : plafond annuel {euros(answer.state.annual_ceiling)}.")

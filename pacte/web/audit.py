@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from domain.business_time import PARIS
 from domain.errors import DomainError
 from pacte.service.exports import csv_lines, jsonl_lines
-from pacte.web.formats import parse_day
+from pacte.web.formats import typed_date
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, check_csrf, person
 
@@ -21,10 +21,7 @@ router = APIRouter()
 def _date(value: str | None, field: str) -> date | None:
     if not value:
         return None
-    try:
-        return parse_day(value)
-    except ValueError:
-        raise DomainError(f"{field}: a date (DD/MM/YYYY)", field=field, code="invalid_value") from None
+    return typed_date(value, field)
 
 
 @router.get("/contrats/{contract_id}/historique", response_class=HTMLResponse)

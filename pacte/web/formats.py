@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.business_time import PARIS
+from domain.errors import DomainError
 from domain.money import format_euros
 
 MONTHS = (
@@ -178,6 +179,21 @@ REGIONS = {
     "94": "Corse",
 }
 FILTERS["region"] = lambda v: label(REGIONS, v)
+
+
+def typed_date(text: str, field: str) -> date:
+    """A date typed in any form of the interface (the one path every date input goes through), or a refusal naming
+    the input and the rule (``invalid_date``: JJ/MM/AAAA or AAAA-MM-JJ, a day that exists)."""
+    try:
+        return parse_day(text)
+    except ValueError:
+        raise DomainError(
+            f"{field}: {text.strip()[:40]!r} is not a date (DD/MM/YYYY or YYYY-MM-DD)",
+            field=field,
+            code="invalid_value",
+            rule="invalid_date",
+            params={"value": text.strip()[:40]},
+        ) from None
 
 
 def parse_day(text: str) -> date:

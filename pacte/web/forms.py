@@ -5,7 +5,7 @@ names the input, or the group, it belongs to). The command itself goes through t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.errors import DomainError
@@ -20,7 +20,7 @@ from pacte.web.formats import (
     PARTIES,
     REINFORCEMENTS,
     euros,
-    parse_day,
+    typed_date,
 )
 
 YEARS = tuple(DEFAULT_POLICY.years)
@@ -72,6 +72,18 @@ SOURCE = Input(
     required=False,
     hint="La référence du document d'où vient ce fait (courrier, délibération, procès-verbal…).",
 )
+
+
+def propose_fields(territories: tuple[tuple[str, str], ...]) -> list[Input | Group]:
+    """The proposal's form ("Proposer un contrat"): the territories the préfet may choose, the annual ceiling, then
+    what every fact carries. Read by ``body_of`` like every other command's form (one conversion of dates and
+    amounts), and sent as the catalogue's ``ProposeBody``; the first draft's fiches actions are the API's."""
+    return [
+        Input("territory", "Territoire", "select", territories),
+        Input("annual_ceiling", "Plafond annuel des crédits de l'État", "euros", hint="En euros : 1 500 000,00 €"),
+        replace(OCCURRED, label="Date de la proposition", hint="Aujourd'hui si vide (jamais dans le futur)."),
+        SOURCE,
+    ]
 
 
 def fields_for(form: Form, state: ContractState, key_value: str = "") -> list[Input | Group]:
@@ -389,10 +401,7 @@ def _convert(item: Input, raw: str) -> Any:
         except ValueError:
             raise DomainError(f"{item.name}: a whole number", field=item.name, code="invalid_value") from None
     if item.kind == "date":
-        try:
-            return parse_day(raw).isoformat()
-        except ValueError:
-            raise DomainError(f"{item.name}: a date (DD/MM/YYYY)", field=item.name, code="invalid_value") from None
+        return typed_date(raw, item.name).isoformat()
     return raw
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from domain.errors import DomainError
-from pacte.service.catalogue import COMMAND_KINDS, command_body_models
+from pacte.service.catalogue import COMMAND_KINDS, ProposeBody, command_body_models
 from pacte.web.formats import day, euros, parse_day
-from pacte.web.forms import FORMS, SLUGS, body_of, fields_for, inputs_of, where
+from pacte.web.forms import FORMS, SLUGS, Input, body_of, fields_for, inputs_of, propose_fields, where
 from tests.unit.builders import bordeaux_in_execution
 
 STATE = bordeaux_in_execution("reviewed").state
@@ -81,3 +83,49 @@ def test_french_words_for_amounts_and_dates() -> None:
     assert day("2024-03-28") == "28 mars 2024" and day("2024-03-01") == "1er mars 2024"
     assert day("2024-03-28T23:30:00+00:00") == "29 mars 2024"  # a moment is read in Paris
     assert parse_day("28/03/2024") == parse_day("2024-03-28") == parse_day("28.03.2024")
+
+
+def test_the_proposal_is_a_form_of_the_catalogue_and_takes_french_dates() -> None:
+    fields = propose_fields((("D33", "Gironde"),))
+    names = {i.name for i in inputs_of(fields)}
+    assert names >= set(ProposeBody.model_fields) - {"draft_actions"}  # the first draft's fiches: the API's
+    body = body_of(fields, {"territory": "D33", "annual_ceiling": "1 500 000,00 €", "occurred_at": "01/12/2023"})
+    assert body == {"territory": "D33", "annual_ceiling": 150_000_000, "occurred_at": "2023-12-01"}
+    assert ProposeBody.model_validate(body).occurred_at == date(2023, 12, 1)
+
+
+def _date_inputs() -> list[tuple[str, Input]]:
+    every = [(kind, fields_for(form, STATE, "A1")) for kind, form in FORMS.items()]
+    every.append(("ProposeContract", propose_fields(())))
+    return [(kind, i) for kind, fields in every for i in inputs_of(fields) if i.kind == "date"]
+
+
+@pytest.mark.parametrize(("kind", "item"), _date_inputs(), ids=lambda v: getattr(v, "name", v))
+def test_every_date_input_takes_french_and_iso_dates_the_same_way(kind: str, item: Input) -> None:
+    for typed in ("01/12/2023", "1/12/2023", "2023-12-01", " 01.12.2023 "):
+        assert body_of([item], {item.name: typed}) == _nested(item.name, "2023-12-01"), (kind, typed)
+    for wrong in ("2023-13-01", "31/02/2024", "demain", "12/2023"):
+        with pytest.raises(DomainError) as refused:
+            body_of([item], {item.name: wrong})
+        assert refused.value.field == item.name and refused.value.rule == "invalid_date"
+
+
+def test_audit_dates_go_through_the_same_parsing() -> None:
+    from pacte.web.audit import _date
+
+    assert _date("01/12/2023", "as_of") == date(2023, 12, 1) == _date("2023-12-01", "as_of")
+    with pytest.raises(DomainError) as refused:
+        _date("31/02/2024", "as_of")
+    assert refused.value.field == "as_of" and refused.value.rule == "invalid_date"
+
+
+def _nested(path: str, value: str) -> dict[str, object]:
+    node: dict[str, object] = {}
+    top = node
+    *parents, leaf = path.split(".")
+    for part in parents:
+        child: dict[str, object] = {}
+        node[part] = child
+        node = child
+    node[leaf] = value
+    return top

@@ -46,21 +46,20 @@ class Stack:
     settings: Settings
 
 
-@pytest.fixture(scope="session")
-async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+@asynccontextmanager
+async def fresh_stack(postgres_server_url: str, data: Path, runtime: Runtime | None = None) -> AsyncIterator[Stack]:
+    """A whole service of its own: a fresh database, a Temporal dev server, a worker and the composed application,
+    with the demo persons on its own access list. Nothing it holds is seen by another stack."""
     url = await create_fresh_database(postgres_server_url)
     store = await EventStore.connect(url)
-    # The SDK's runtime metrics exported as in production, so /metrics serves them beside ours.
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
     env = await WorkflowEnvironment.start_local(
-        runtime=runtime,
+        **({"runtime": runtime} if runtime is not None else {}),
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_startup_timeout=SERVER_STARTUP,
         search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
-    data = tmp_path_factory.mktemp("web-data")
     settings = Settings(task_queue=f"pacte-web-{uuid.uuid4().hex[:8]}", data_dir=data, demo_sign_in=True)
     demo_grants(settings)
     pacte = Pacte(client=env.client, store=store, settings=settings)
@@ -72,6 +71,14 @@ async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathF
         await env.shutdown()
         await store.close()
         await drop_database(postgres_server_url, url)
+
+
+@pytest.fixture(scope="session")
+async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    # The SDK's runtime metrics exported as in production, so /metrics serves them beside ours.
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
+    async with fresh_stack(postgres_server_url, tmp_path_factory.mktemp("web-data"), runtime) as stack:
+        yield stack
 
 
 class Browser:

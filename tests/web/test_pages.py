@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Awaitable
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from domain.actors import Actor, Role
+from domain.business_time import business_date
 from pacte.service.catalogue import ProposeBody
 from pacte.service.facade import Pacte
 from tests.waiting import eventually
@@ -87,8 +89,15 @@ async def test_a_prefet_sees_only_his_departements_and_an_auditor_changes_nothin
     await web_stack.pacte.propose(ANOTHER_PREFET, ProposeBody(territory="D44", annual_ceiling=50_000_000))
     await browser.sign_in("prefet")
     await browser.get("/ui/contrats/proposer")
-    proposed = await browser.post("/ui/contrats/proposer", {"territory": "D33", "annual_ceiling": "2 000 000,00 €"})
-    assert proposed.status_code == 303 and proposed.headers["location"] == "/ui/contrats/cls-d33"
+    # A French date, as the form asks for it (JJ/MM/AAAA): the proposal of 1 December 2023, taken over.
+    proposed = await browser.post(
+        "/ui/contrats/proposer",
+        {"territory": "D33", "annual_ceiling": "2 000 000,00 €", "occurred_at": "01/12/2023"},
+    )
+    assert proposed.status_code == 303, proposed.text
+    assert proposed.headers["location"] == "/ui/contrats/cls-d33"
+    first = (await web_stack.pacte.store.read_stream("cls-d33"))[0]
+    assert first.event_type == "ContractProposed" and business_date(first.occurred_at) == date(2023, 12, 1)
     page = await browser.get("/ui/contrats/cls-d33")
     assert "Contrat proposé : plafond annuel 2\u202f000\u202f000,00\u00a0€." in page.text
     listing = (await browser.get("/ui/contrats")).text

@@ -1,0 +1,116 @@
+"""The operators' forms as agents fill them, against a service of their own (its own PostgreSQL database and
+Temporal server, so Bordeaux Métropole's contract here meets no other test's): French dates in every date field, what a
+confirmation page shows, refusals in French at their fields, fiches edited and read back, and a form that survives
+the end of its session."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from html import unescape
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.business_time import business_date
+from pacte.service.catalogue import ProposeBody
+from pacte.tokens import DEMO
+from tests.web.conftest import Browser, Stack, fresh_stack
+
+pytestmark = pytest.mark.integration
+
+PREFET, COLLECTIVITE = DEMO["prefet"], DEMO["collectivite"]
+BORDEAUX = "cls-243300316"
+AXES = {"A1": "ENFANCE", "A2": "EMPLOI", "A3": "GRANDE_EXCLUSION", "A4": "TRANSITION_ECOLOGIQUE"}
+
+
+@pytest.fixture(scope="module")
+async def stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    async with fresh_stack(postgres_server_url, tmp_path_factory.mktemp("forms-data")) as own:
+        yield own
+
+
+@pytest.fixture
+async def browser(stack: Stack) -> AsyncIterator[Browser]:
+    transport = httpx.ASGITransport(app=stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as http:
+        yield Browser(http)
+
+
+def action_body(action_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "action_id": action_id,
+        "axis": "ENFANCE",
+        "objective": f"Objectif {action_id}",
+        "title": f"Fiche {action_id}",
+        "nature": "new",
+        "public": "familles",
+        "zone": "Gironde",
+        "indicators": [
+            {"code": "beneficiaires", "label": "Bénéficiaires", "baseline": 100, "targets": {"2024": 120}},
+            {"code": "places", "label": "Places", "baseline": 10, "targets": {"2024": 15, "2025": 20}},
+        ],
+        "amounts": {"2024": {"etat": 10_000_000, "collectivite": 10_000_000}},
+        **overrides,
+    }
+
+
+async def bordeaux(stack: Stack, *actions: str) -> None:
+    """Bordeaux Métropole's contract proposed (1 December 2023), with these fiches actions, whatever earlier tests
+    did."""
+    if await stack.pacte.store.stream_version(BORDEAUX) == 0:
+        body = ProposeBody(territory="243300316", annual_ceiling=100_000_000, occurred_at=date(2023, 12, 1))
+        await stack.pacte.propose(PREFET, body)
+    state = await stack.pacte.contract(PREFET, BORDEAUX)
+    for action_id in actions:
+        if action_id not in state.actions:
+            await stack.pacte.command(
+                PREFET,
+                "AddAction",
+                {"contract_id": BORDEAUX},
+                {"action": action_body(action_id, axis=AXES[action_id]), "occurred_at": "2024-01-10"},
+            )
+
+
+async def deliberated(stack: Stack) -> None:
+    await bordeaux(stack, *AXES)
+    state = await stack.pacte.contract(PREFET, BORDEAUX)
+    if state.deliberation is None:
+        deliberation = {"body": "assemblee", "voted_on": "2024-02-01", "reference": "DEL-2024-01"}
+        await stack.pacte.command(
+            COLLECTIVITE, "RecordDeliberation", {"contract_id": BORDEAUX}, {"deliberation": deliberation}
+        )
+
+
+def field_error(page: str, name: str) -> str:
+    """The error shown at an input (empty if none)."""
+    found = re.search(rf'id="champ-{re.escape(name.replace(".", "-"))}-erreur" class="fr-error-text">([^<]*)<', page)
+    return found.group(1) if found else ""
+
+
+async def test_a_proposal_takes_a_french_date(browser: Browser, stack: Stack) -> None:
+    await browser.sign_in("prefet")
+    await browser.get("/ui/contrats/proposer")
+    answer = await browser.post(
+        "/ui/contrats/proposer",
+        {"territory": "243300316", "annual_ceiling": "1 000 000,00 €", "occurred_at": "01/12/2023"},
+    )
+    assert answer.status_code == 303, answer.text
+    first = (await stack.pacte.store.read_stream(BORDEAUX))[0]
+    assert first.event_type == "ContractProposed" and business_date(first.occurred_at) == date(2023, 12, 1)
+
+
+async def test_the_confirmation_shows_the_date_of_the_fact_even_when_left_empty(browser: Browser, stack: Stack) -> None:
+    await deliberated(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/signature"
+    await browser.get(form)
+    page = await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": ""})
+    assert page.status_code == 200 and "Je confirme" in page.text
+    today = business_date(datetime.now(UTC)).strftime("%d/%m/%Y")
+    assert f'<dt class="fr-text--bold">Date du fait</dt><dd>aujourd\'hui ({today})</dd>' in unescape(page.text)
+    # A date given in ISO is shown as agents write it.
+    page = await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": "2024-03-05"})
+    assert '<dt class="fr-text--bold">Date du fait</dt><dd>05/03/2024</dd>' in page.text
