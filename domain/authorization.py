@@ -15,12 +15,19 @@ from domain.scope import check_scope, check_territory_scope
 def check_role(command_type: str, actor: Actor) -> None:
     if actor.role is Role.AUDITOR:
         raise Forbidden(
-            "actor.role: an auditor reads, replays and verifies; an auditor changes nothing", field="actor.role"
+            "actor.role: an auditor reads, replays and verifies; an auditor changes nothing",
+            field="actor.role",
+            rule="role.auditor_reads_only",
         )
     allowed = ALLOWED_ROLES[command_type]
     if actor.role not in allowed:
         names = " or ".join(sorted(r.value for r in allowed))
-        raise Forbidden(f"actor.role: {command_type} is for {names}, not for a {actor.role.value}", field="actor.role")
+        raise Forbidden(
+            f"actor.role: {command_type} is for {names}, not for a {actor.role.value}",
+            field="actor.role",
+            rule="role.not_allowed",
+            params={"act": command_type, "role": actor.role.value},
+        )
 
 
 __all__ = ["ALLOWED_ROLES", "check_role", "check_scope", "check_territory_scope"]

@@ -12,6 +12,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 PARIS = ZoneInfo("Europe/Paris")
 # A fact given as a date alone is placed at noon in Paris: the same French date whatever the offset (CET or CEST),
@@ -53,12 +54,16 @@ def _iso(value: object) -> object:
     (pydantic would read "0.0" as 1 January 1970)."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str):
-        raise ValueError("an ISO date (2024-03-28) or date-time (2024-03-28T10:00:00+01:00)")
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError("an ISO date (2024-03-28) or date-time (2024-03-28T10:00:00+01:00)") from None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "invalid_date",
+        "an ISO date (2024-03-28) or date-time (2024-03-28T10:00:00+01:00)",
+        {"value": str(value)[:40]},
+    )
 
 
 When = Annotated[
@@ -76,7 +81,7 @@ def _iso_date(value: object) -> object:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueError("an ISO date (2024-03-28)")
+    raise PydanticCustomError("invalid_date", "an ISO date (2024-03-28)", {"value": str(value)[:40]})
 
 
 Day = Annotated[date, BeforeValidator(_iso_date), Field(description="An ISO date (a French date)")]

@@ -50,6 +50,7 @@ def decide(
             f"request_id: the idempotency key {(key_of(command.request_id) or '')[:60]!r} was already used for a different request on "
             f"{state.contract_id}; a retry must repeat the same command, a new command needs a new key",
             field="request_id",
+            rule="request.key_reused",
         )
     _check_not_in_future(command, policy)
     if isinstance(command, ProposeContract):
@@ -60,15 +61,20 @@ def decide(
             f"contract_id: there is no contract {command.contract_id}; the préfet proposes it first",
             field="contract_id",
             code="not_found",
+            rule="contract.not_proposed",
         )
     if command.contract_id != state.contract_id:
         raise ValidationRefused(
-            f"contract_id: this is {state.contract_id}, not {command.contract_id}", field="contract_id"
+            f"contract_id: this is {state.contract_id}, not {command.contract_id}",
+            field="contract_id",
+            rule="contract.mismatch",
         )
     if state.status in FINAL_STATUSES:
         raise LifecycleViolation(
             f"status: {state.contract_id} is {state.status.value}; nothing can be done after closing or termination",
             field="status",
+            rule="contract.ended",
+            params={"status": state.status.value},
         )
     check_scope(
         command.actor,
@@ -83,6 +89,8 @@ def decide(
             f"occurred_at: {business_date(command.at)} is before the programme's earliest date for this territory "
             f"({earliest}, the instruction)",
             field="occurred_at",
+            rule="date.before_programme",
+            params={"date": str(business_date(command.at)), "earliest_date": str(earliest)},
         )
     late = state.last_at is not None and command.at < state.last_at
     if late and late_facts.may_precede_calendar(state, command.at):
@@ -97,6 +105,8 @@ def decide(
                     "recorded late may only precede the calendar's own facts: year openings, missed deadlines), and "
                     "a wrong fact is rectified",
                     field="occurred_at",
+                    rule="date.before_last_fact",
+                    params={"date": str(business_date(command.at)), "last_date": str(business_date(state.last_at))},
                 )
             command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
         events = handle(command, state, policy)
@@ -112,6 +122,8 @@ def _check_size(command: Command, state: ContractState, events: list[Event]) -> 
             f"{MAX_FACTS}; ask the administrators",
             field="contract_id",
             code="contract_full",
+            rule="contract.full",
+            params={"limit": MAX_FACTS},
         )
 
 
@@ -123,6 +135,8 @@ def _check_not_in_future(command: Command, policy: Policy) -> None:
             f"occurred_at: {command.at.isoformat()} is in the future (now: {command.entered_at.isoformat()}); a fact "
             "is recorded once it has happened",
             field="occurred_at",
+            rule="date.in_future",
+            params={"date": str(business_date(command.at))},
         )
 
 

@@ -211,6 +211,11 @@ def decide_late(
                     f"the calendar recorded on {business_date(event.occurred_at)} ({event.type}: {error.message}); "
                     "record it as of today instead",
                     field="occurred_at",
+                    rule="date.undoes_calendar",
+                    params={
+                        "date": str(business_date(command.at)),
+                        "calendar_date": str(business_date(event.occurred_at)),
+                    },
                 ) from None
         after = fold_fact(after, event, fact.version)
     return events

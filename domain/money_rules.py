@@ -15,7 +15,10 @@ def check_years(amounts: Mapping[int, YearAmounts], policy: Policy, field: str) 
     for year in amounts:
         if year not in policy.years:
             raise DateViolation(
-                f"{field}: year {year} is outside the programme ({policy.first_year}–{policy.last_year})", field=field
+                f"{field}: year {year} is outside the programme ({policy.first_year}–{policy.last_year})",
+                field=field,
+                rule="year.outside_programme",
+                params={"year": year, "first": policy.first_year, "last": policy.last_year},
             )
 
 
@@ -25,6 +28,13 @@ def check_co_financing(action_id: str, year: int, amounts: YearAmounts, field: s
             f"{field}: action {action_id}, year {year}: the État amount ({format_euros(amounts.etat)}) must equal the "
             f"collectivité amount ({format_euros(amounts.collectivite)}) — every action is financed 50/50",
             field=field,
+            rule="money.co_financing",
+            params={
+                "action": action_id,
+                "year": year,
+                "etat_cents": amounts.etat,
+                "collectivite_cents": amounts.collectivite,
+            },
         )
 
 
@@ -34,6 +44,8 @@ def check_action(action: Action, axes: tuple[Axis, ...], policy: Policy, field: 
             f"{field}.axis: {action.axis.value} is not an axis of this contract ({', '.join(a.value for a in axes)}); "
             "a département's employment actions go into its France Travail convention",
             field=f"{field}.axis",
+            rule="axis.not_of_contract",
+            params={"axis": action.axis.value},
         )
     check_years(action.amounts, policy, f"{field}.amounts")
     for year, amounts in sorted(action.amounts.items()):
@@ -47,6 +59,8 @@ def check_action(action: Action, axes: tuple[Axis, ...], policy: Policy, field: 
                 f"{field}.indicators: {indicator.code} needs a yearly target for every year the action is funded; "
                 f"none for {', '.join(map(str, missing))}",
                 field=f"{field}.indicators",
+                rule="indicator.target_missing",
+                params={"indicator": indicator.code, "years": ", ".join(map(str, missing))},
             )
 
 
@@ -58,6 +72,8 @@ def check_ceiling(actions: Mapping[str, Action], ceiling: int, policy: Policy, f
                 f"{field}: in {year} the État amounts add up to {format_euros(total)}, above the annual ceiling of "
                 f"{format_euros(ceiling)}",
                 field=field,
+                rule="money.ceiling",
+                params={"year": year, "total_cents": total, "ceiling_cents": ceiling},
             )
 
 
@@ -72,6 +88,8 @@ def check_axes_covered(actions: Mapping[str, Action], kind: TerritoryKind, axes:
             f"actions: a métropole's contract needs at least one action on each of the 4 axes {when}; "
             f"missing: {', '.join(missing)}",
             field="actions",
+            rule="axis.missing_action",
+            params={"axes": ", ".join(missing)},
         )
 
 
@@ -90,6 +108,8 @@ def check_axes_funded(
                 f"amounts: a métropole funds each of its 4 axes every year {when}; in {year} no État money goes to "
                 f"{', '.join(missing)}",
                 field="amounts",
+                rule="axis.unfunded",
+                params={"year": year, "axes": ", ".join(missing)},
             )
 
 
@@ -113,11 +133,19 @@ def check_amounts_for_year(
 ) -> None:
     if year not in policy.years:
         raise DateViolation(
-            f"year: {year} is outside the programme ({policy.first_year}–{policy.last_year})", field="year"
+            f"year: {year} is outside the programme ({policy.first_year}–{policy.last_year})",
+            field="year",
+            rule="year.outside_programme",
+            params={"year": year, "first": policy.first_year, "last": policy.last_year},
         )
     if not amounts and not allow_empty:
-        raise ValidationRefused(f"{field}: give the amounts of at least one action", field=field)
+        raise ValidationRefused(f"{field}: give the amounts of at least one action", field=field, rule="amounts.empty")
     for action_id, value in amounts.items():
         if action_id not in actions:
-            raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
+            raise ValidationRefused(
+                f"{field}: {action_id} is not an action of this contract",
+                field=field,
+                rule="action.unknown",
+                params={"action": action_id},
+            )
         check_co_financing(action_id, year, value, field)

@@ -61,7 +61,10 @@ def request_id_of(raw: dict[str, Any]) -> str:
 def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> ImportLine:
     """A line of the file as a command, or LineRefused naming the field and the rule."""
     if not isinstance(raw, dict):
-        raise LineRefused(line, ValidationRefused("line: a line is a JSON object (one fact)", field="line"))
+        raise LineRefused(
+            line,
+            ValidationRefused("line: a line is a JSON object (one fact)", field="line", rule="import.not_an_object"),
+        )
     kind = raw.get("type")
     if kind in SYSTEM_COMMANDS:
         raise LineRefused(
@@ -69,6 +72,8 @@ def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> Import
             ValidationRefused(
                 f"type: {kind} is recorded by the calendar itself, at its nominal date; leave it out of the file",
                 field="type",
+                rule="import.calendar_fact",
+                params={"type": kind},
             ),
         )
     for required in ("occurred_at", "actor", "source"):
@@ -76,14 +81,23 @@ def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> Import
             raise LineRefused(
                 line,
                 ValidationRefused(
-                    f"{required}: every line names it (the fact's date, who did it, the document)", field=required
+                    f"{required}: every line names it (the fact's date, who did it, the document)",
+                    field=required,
+                    rule="import.required",
+                    params={"name": required},
                 ),
             )
     try:
         when = _WHEN.validate_python(raw["occurred_at"])
     except ValidationError:
         raise LineRefused(
-            line, ValidationRefused("occurred_at: an ISO date (2024-03-28) or date-time", field="occurred_at")
+            line,
+            ValidationRefused(
+                "occurred_at: an ISO date (2024-03-28) or date-time",
+                field="occurred_at",
+                rule="invalid_date",
+                params={"value": str(raw["occurred_at"])[:40]},
+            ),
         ) from None
     fields = {k: v for k, v in raw.items() if k != "occurred_at"}
     try:
@@ -99,7 +113,10 @@ def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> Import
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:] if p != kind) or "line"
-        raise LineRefused(line, ValidationRefused(f"{where}: {first['msg']}", field=where)) from None
+        raise LineRefused(
+            line,
+            ValidationRefused(f"{where}: {first['msg']}", field=where, rule="import.invalid", params={"name": where}),
+        ) from None
     return ImportLine(line=line, command=command)
 
 
@@ -123,6 +140,8 @@ def import_history(
                     f"occurred_at: {command.at.date()} is before the previous line's date; a contract's facts are "
                     "listed in the order they happened",
                     field="occurred_at",
+                    rule="import.out_of_order",
+                    params={"date": str(command.at.date())},
                 ),
             )
         previous = command.at

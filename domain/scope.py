@@ -29,6 +29,8 @@ def check_scope(actor: Actor, *, territory_id: str, departements: tuple[str, ...
             f"actor.scope: {actor.role.value} {actor.identity!r} (scope {', '.join(actor.scope) or 'none'}) "
             f"does not cover {name} ({where})",
             field="actor.scope",
+            rule="scope.outside",
+            params={"name": name},
         )
 
 

@@ -39,7 +39,10 @@ class TerritoryRegistered(BaseModel):
 def decide_registration(command: RegisterTerritory, catalogue: TerritoryCatalogue) -> list[TerritoryRegistered]:
     if command.actor.role is not Role.PREFET:
         raise Forbidden(
-            f"actor.role: a préfet registers a territory, not a {command.actor.role.value}", field="actor.role"
+            f"actor.role: a préfet registers a territory, not a {command.actor.role.value}",
+            field="actor.role",
+            rule="role.not_allowed",
+            params={"act": command.type, "role": command.actor.role.value},
         )
     territory = command.territory
     if not any(command.actor.covers(dep) for dep in territory.departements):
@@ -47,12 +50,19 @@ def decide_registration(command: RegisterTerritory, catalogue: TerritoryCatalogu
             f"actor.scope: préfet {command.actor.identity!r} does not cover départements "
             f"{', '.join(territory.departements)}",
             field="actor.scope",
+            rule="scope.outside",
+            params={"name": ", ".join(territory.departements)},
         )
     existing = catalogue.get(territory.id)
     if existing == territory:
         return []  # registering the same territory again changes nothing
     if existing is not None:
-        raise ValidationRefused(f"territory.id: {territory.id} is already {existing.name}", field="territory.id")
+        raise ValidationRefused(
+            f"territory.id: {territory.id} is already {existing.name}",
+            field="territory.id",
+            rule="territory.exists",
+            params={"territory": territory.id},
+        )
     return [
         TerritoryRegistered(
             actor=command.actor, request_id=command.request_id, occurred_at=command.at, territory=territory

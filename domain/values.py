@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from domain.axes import Axis
 from domain.limits import MAX_ACTIONS, MAX_AVENANT_ACTIONS, MAX_COUNT, MAX_INDICATORS, STORABLE_TEXT
@@ -80,11 +81,15 @@ class Action(Frozen):
     @model_validator(mode="after")
     def _reinforced_says_how(self) -> Action:
         if self.nature is Nature.REINFORCED and self.reinforcement is None:
-            raise ValueError(
-                "reinforcement: a reinforced action must say how (larger file active, new publics, new areas)"
+            raise PydanticCustomError(
+                "action.reinforcement_missing",
+                "reinforcement: a reinforced action must say how (larger file active, new publics, new areas)",
+                {},
             )
         if self.nature is Nature.NEW and self.reinforcement is not None:
-            raise ValueError("reinforcement: only a reinforced action has a reinforcement")
+            raise PydanticCustomError(
+                "action.reinforcement_unexpected", "reinforcement: only a reinforced action has a reinforcement", {}
+            )
         return self
 
 

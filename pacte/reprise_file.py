@@ -24,18 +24,35 @@ def group_lines(text: str) -> dict[str, list[tuple[int, Any]]]:
             continue
         count += 1
         if count > MAX_LINES * 50:
-            raise ValidationRefused(f"line {number}: a file holds at most {MAX_LINES * 50} facts", field="line")
+            raise ValidationRefused(
+                f"line {number}: a file holds at most {MAX_LINES * 50} facts",
+                field="line",
+                rule="import.too_many_facts",
+                params={"limit": MAX_LINES * 50},
+            )
         try:
             raw = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
-            raise ValidationRefused(f"line {number}: not valid JSON", field="line") from None
+            raise ValidationRefused(
+                f"line {number}: not valid JSON", field="line", rule="request.invalid_json"
+            ) from None
         contract_id = raw.get("contract_id") if isinstance(raw, dict) else None
         if not isinstance(contract_id, str) or not contract_id:
-            raise ValidationRefused(f"line {number}: contract_id: every line names its contract", field="contract_id")
+            raise ValidationRefused(
+                f"line {number}: contract_id: every line names its contract",
+                field="contract_id",
+                rule="import.required",
+                params={"name": "contract_id"},
+            )
         lines = by_contract.setdefault(contract_id[:64], [])
         if len(lines) >= MAX_LINES:
-            raise ValidationRefused(f"line {number}: a contract has at most {MAX_LINES} facts", field="line")
+            raise ValidationRefused(
+                f"line {number}: a contract has at most {MAX_LINES} facts",
+                field="line",
+                rule="import.contract_too_long",
+                params={"limit": MAX_LINES},
+            )
         lines.append((number, raw))
     if not by_contract:
-        raise ValidationRefused("body: the file holds no fact", field="body")
+        raise ValidationRefused("body: the file holds no fact", field="body", rule="import.empty")
     return by_contract

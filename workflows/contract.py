@@ -350,6 +350,17 @@ class ContractWorkflow:
         return self._now()
 
     @workflow.query
+    def refusal_of(self, request: CommandRequest) -> dict[str, Any] | None:
+        """The refusal the command would meet now (its details), or None: the update's validator's dry run, asked
+        before a person confirms an irreversible act. A query records nothing, in the store or in the history."""
+        try:
+            command = self._entered(request.command)
+            decide(command, self._state, self._rules_on(command.at, ask=False), self._catalogue)
+        except DomainError as error:
+            return error.details()
+        return None
+
+    @workflow.query
     def request_outcome(self, request_id: str) -> str:
         """``recorded``, ``unknown`` (its append's answer was lost and the store cannot be read yet) or
         ``not_recorded``: what a caller told "outcome unknown" asks again."""
@@ -410,6 +421,7 @@ class ContractWorkflow:
                 "not hold yet",
                 field="contract_id",
                 code="already_exists",
+                rule="contract.has_history",
             )
         now = self._now()
         events, _ = import_history(request.lines, self._state, self._rules_on(now, ask=ask), now)

@@ -56,7 +56,9 @@ def _check_avenant(
     terms = terms or AvenantTerms()
     if not amounts and terms.empty:
         raise ValidationRefused(
-            "amounts: an avenant changes something: amounts, the ceiling or the actions", field="amounts"
+            "amounts: an avenant changes something: amounts, the ceiling or the actions",
+            field="amounts",
+            rule="avenant.changes_nothing",
         )
     assert state.current_year is not None
     ended = [y for y in policy.years if y < state.current_year or state.year(y).report is not None]
@@ -64,7 +66,10 @@ def _check_avenant(
         action = state.actions.get(action_id)
         if action is None:
             raise ValidationRefused(
-                f"terms.removed_actions: there is no action {action_id}", field="terms.removed_actions"
+                f"terms.removed_actions: there is no action {action_id}",
+                field="terms.removed_actions",
+                rule="action.unknown",
+                params={"action": action_id},
             )
         spent_years = [y for y in ended if y in action.amounts and action.amounts[y].etat > 0]
         if spent_years:
@@ -72,29 +77,41 @@ def _check_avenant(
                 f"terms.removed_actions: {action_id} was funded in {', '.join(map(str, spent_years))}, which is over; "
                 "give it no money for the years to come instead",
                 field="terms.removed_actions",
+                rule="action.removal_after_spending",
+                params={"action": action_id, "years": ", ".join(map(str, spent_years))},
             )
     for index, action in enumerate(terms.changed_actions):
         old = state.actions.get(action.action_id)
         if old is None:
             raise ValidationRefused(
-                f"terms.changed_actions[{index}]: there is no action {action.action_id}", field="terms.changed_actions"
+                f"terms.changed_actions[{index}]: there is no action {action.action_id}",
+                field="terms.changed_actions",
+                rule="action.unknown",
+                params={"action": action.action_id},
             )
         check_action(action, state.axes, policy, f"terms.changed_actions[{index}]")
         if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
             raise LifecycleViolation(
                 f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
                 field="terms.changed_actions",
+                rule="action.past_amounts_frozen",
+                params={"action": action.action_id},
             )
     for index, action in enumerate(terms.added_actions):
         if action.action_id in state.actions:
             raise ValidationRefused(
-                f"terms.added_actions[{index}]: {action.action_id} already exists", field="terms.added_actions"
+                f"terms.added_actions[{index}]: {action.action_id} already exists",
+                field="terms.added_actions",
+                rule="action.exists",
+                params={"action": action.action_id},
             )
         check_action(action, state.axes, policy, f"terms.added_actions[{index}]")
         if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
             raise LifecycleViolation(
                 f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
                 field="terms.added_actions",
+                rule="action.added_from_current_year",
+                params={"year": state.current_year},
             )
     if terms.follows_review_of is not None:
         reviews = state.year(terms.follows_review_of).reviews
@@ -102,11 +119,16 @@ def _check_avenant(
             raise ValidationRefused(
                 f"terms.follows_review_of: no committee review of {terms.follows_review_of} decided ADJUST",
                 field="terms.follows_review_of",
+                rule="avenant.no_adjust_review",
+                params={"year": terms.follows_review_of},
             )
     structure, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, {}, terms)
     if len(structure) > MAX_ACTIONS:
         raise ValidationRefused(
-            f"terms.added_actions: a contract holds at most {MAX_ACTIONS} fiches actions", field="terms.added_actions"
+            f"terms.added_actions: a contract holds at most {MAX_ACTIONS} fiches actions",
+            field="terms.added_actions",
+            rule="action.too_many",
+            params={"limit": MAX_ACTIONS},
         )
     check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
     after = apply_amounts(structure, year, amounts)
@@ -119,7 +141,12 @@ def _check_avenant(
 
 def _check_room_for_avenant(state: ContractState) -> None:
     if len(state.avenants) >= MAX_AVENANTS:
-        raise ValidationRefused(f"amendment_id: a contract holds at most {MAX_AVENANTS} avenants", field="amendment_id")
+        raise ValidationRefused(
+            f"amendment_id: a contract holds at most {MAX_AVENANTS} avenants",
+            field="amendment_id",
+            rule="avenant.too_many",
+            params={"limit": MAX_AVENANTS},
+        )
 
 
 @rule(
@@ -136,15 +163,25 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             f"year: the renewal is for the year after the current one ({state.current_year + 1}), within "
             f"{policy.first_year}–{policy.last_year}; not {command.year}",
             field="year",
+            rule="renewal.wrong_year",
+            params={"year": command.year, "expected": state.current_year + 1},
         )
     if not state.year(state.current_year).reviews:
         raise LifecycleViolation(
-            f"year: no renewal for {command.year} before the committee has reviewed {state.current_year}", field="year"
+            f"year: no renewal for {command.year} before the committee has reviewed {state.current_year}",
+            field="year",
+            rule="renewal.before_review",
+            params={"year": command.year, "reviewed": state.current_year},
         )
     avenant_id = f"renewal-{command.year}"
     _check_room_for_avenant(state)
     if avenant_id in state.avenants:
-        raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
+        raise LifecycleViolation(
+            f"year: a renewal for {command.year} is already proposed",
+            field="year",
+            rule="renewal.already_proposed",
+            params={"year": command.year},
+        )
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
     return [
         AvenantProposed(
@@ -165,13 +202,23 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
         raise ValidationRefused(
             f"year: an amendment concerns the current year or a later one ({state.current_year}–{policy.last_year})",
             field="year",
+            rule="amendment.wrong_year",
+            params={"first": state.current_year, "last": policy.last_year},
         )
     if command.amendment_id in state.avenants:
-        raise ValidationRefused(f"amendment_id: {command.amendment_id} is already used", field="amendment_id")
+        raise ValidationRefused(
+            f"amendment_id: {command.amendment_id} is already used",
+            field="amendment_id",
+            rule="avenant.id_used",
+            params={"avenant": command.amendment_id},
+        )
     _check_room_for_avenant(state)
     if state.year(command.year).report is not None:
         raise LifecycleViolation(
-            f"year: the execution report of {command.year} is in; its money is frozen", field="year"
+            f"year: the execution report of {command.year} is in; its money is frozen",
+            field="year",
+            rule="year.frozen",
+            params={"year": command.year},
         )
     _check_avenant(state, command.year, command.amounts, policy, renewal=False, terms=command.terms)
     base = event_fields(command)
@@ -195,21 +242,41 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
 def sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) -> list[Event]:
     avenant: Avenant | None = state.avenants.get(command.avenant_id)
     if avenant is None:
-        raise ValidationRefused(f"avenant_id: there is no avenant {command.avenant_id}", field="avenant_id")
+        raise ValidationRefused(
+            f"avenant_id: there is no avenant {command.avenant_id}",
+            field="avenant_id",
+            rule="avenant.unknown",
+            params={"avenant": command.avenant_id},
+        )
     check_party(command.party, command.actor, state)
     if avenant.concluded:
-        raise LifecycleViolation(f"avenant_id: {command.avenant_id} is already concluded", field="avenant_id")
+        raise LifecycleViolation(
+            f"avenant_id: {command.avenant_id} is already concluded",
+            field="avenant_id",
+            rule="avenant.concluded",
+            params={"avenant": command.avenant_id},
+        )
     if command.party in avenant.signatures:
-        raise LifecycleViolation(f"party: {command.party.value} has already signed {command.avenant_id}", field="party")
+        raise LifecycleViolation(
+            f"party: {command.party.value} has already signed {command.avenant_id}",
+            field="party",
+            rule="avenant.already_signed",
+            params={"party": command.party.value, "avenant": command.avenant_id},
+        )
     if avenant.kind is AvenantKind.RENEWAL and state.current_year is not None and avenant.year <= state.current_year:
         raise LifecycleViolation(
-            f"avenant_id: the renewal for {avenant.year} was not signed before that year opened", field="avenant_id"
+            f"avenant_id: the renewal for {avenant.year} was not signed before that year opened",
+            field="avenant_id",
+            rule="renewal.too_late",
+            params={"year": avenant.year},
         )
     if state.year(avenant.year).report is not None or business_date(command.at) > date(avenant.year, 12, 31):
         raise LifecycleViolation(
             f"avenant_id: {command.avenant_id} changes the amounts of {avenant.year}, which is over or reported; a "
             "year's money is frozen once it has ended",
             field="avenant_id",
+            rule="avenant.year_over",
+            params={"avenant": command.avenant_id, "year": avenant.year},
         )
     base = event_fields(command)
     events: list[Event] = [AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party)]

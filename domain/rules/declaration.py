@@ -64,12 +64,16 @@ class Rule:
     def check_stage(self, status: Status) -> None:
         for statuses, sentence in self.refused:
             if status in statuses:
-                raise LifecycleViolation(f"status: {sentence}", field="status")
+                raise LifecycleViolation(
+                    f"status: {sentence}", field="status", rule="stage.not_now", params={"status": status.value}
+                )
         if self.enforce_stages and self.stages is not None and status not in self.stages:
             expected = ", ".join(sorted(s.value for s in self.stages))
             raise LifecycleViolation(
                 f"status: cannot {self.doing} while the contract is {status.value} (possible when {expected})",
                 field="status",
+                rule="stage.not_now",
+                params={"status": status.value},
             )
 
 

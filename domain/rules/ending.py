@@ -51,7 +51,10 @@ def terminate(command: Terminate, state: ContractState, policy: Policy) -> list[
 def begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -> list[Event]:
     if business_date(command.at) <= policy.programme_end:
         raise DateViolation(
-            f"occurred_at: closing begins after the programme's end ({policy.programme_end})", field="occurred_at"
+            f"occurred_at: closing begins after the programme's end ({policy.programme_end})",
+            field="occurred_at",
+            rule="closing.before_end",
+            params={"end_date": str(policy.programme_end)},
         )
     return [ClosingBegun(**event_fields(command))]
 
@@ -63,7 +66,10 @@ def close(command: CloseContract, state: ContractState, policy: Policy) -> list[
     ]
     if missing:
         raise LifecycleViolation(
-            f"reports: the execution reports of {', '.join(map(str, missing))} are still missing", field="reports"
+            f"reports: the execution reports of {', '.join(map(str, missing))} are still missing",
+            field="reports",
+            rule="closing.reports_missing",
+            params={"years": ", ".join(map(str, missing))},
         )
     balance = closing_balance(state, policy)
     if command.declared_reversement is not None and command.declared_reversement != balance.reversement:
@@ -72,5 +78,7 @@ def close(command: CloseContract, state: ContractState, policy: Policy) -> list[
             f"{format_euros(balance.reversement)} to reimburse",
             field="declared_reversement",
             code="balance_mismatch",
+            rule="closing.balance_mismatch",
+            params={"declared_cents": command.declared_reversement, "balance_cents": balance.reversement},
         )
     return [ContractClosed(**event_fields(command), balance=balance)]

@@ -49,11 +49,17 @@ def open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) 
     assert state.current_year is not None
     if command.year != state.current_year + 1 or command.year > policy.last_year:
         raise ValidationRefused(
-            f"year: the next programme year is {state.current_year + 1}, not {command.year}", field="year"
+            f"year: the next programme year is {state.current_year + 1}, not {command.year}",
+            field="year",
+            rule="year.not_next",
+            params={"year": command.year, "expected": state.current_year + 1},
         )
     if business_date(command.at) < date(command.year, 1, 1):
         raise DateViolation(
-            f"occurred_at: {command.year} cannot be opened before 1 January {command.year}", field="occurred_at"
+            f"occurred_at: {command.year} cannot be opened before 1 January {command.year}",
+            field="occurred_at",
+            rule="year.opened_too_early",
+            params={"year": command.year},
         )
     return [ProgrammeYearOpened(**event_fields(command), year=command.year)]
 
@@ -74,13 +80,18 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
     assert state.current_year is not None
     if not state.year(command.year).opened or command.year > state.current_year:
         raise ValidationRefused(
-            f"year: {command.year} is not an opened programme year (current year {state.current_year})", field="year"
+            f"year: {command.year} is not an opened programme year (current year {state.current_year})",
+            field="year",
+            rule="year.not_opened",
+            params={"year": command.year},
         )
     if command.review_date.year != command.year or command.review_date > business_date(command.at):
         raise DateViolation(
             f"review_date: the review of {command.year} takes place in {command.year}, and not after the date it is "
             f"recorded as of ({business_date(command.at)})",
             field="review_date",
+            rule="review.date_outside_year",
+            params={"year": command.year},
         )
     signed_on = max((business_date(s.signed_at) for s in state.signatures.values()), default=None)
     if signed_on is not None and command.review_date < signed_on:
@@ -88,15 +99,24 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
             f"review_date: a committee reviews a signed contract; {command.review_date} is before the signature "
             f"({signed_on})",
             field="review_date",
+            rule="review.before_signature",
+            params={"date": str(command.review_date), "signed_date": str(signed_on)},
         )
     if len(state.year(command.year).reviews) >= MAX_REVIEWS_PER_YEAR:
         raise ValidationRefused(
             f"year: {command.year} has {MAX_REVIEWS_PER_YEAR} committee reviews already, the most a year holds",
             field="year",
+            rule="review.too_many",
+            params={"year": command.year, "limit": MAX_REVIEWS_PER_YEAR},
         )
     for action_id in {*command.indicator_values, *command.spending}:
         if action_id not in state.actions:
-            raise ValidationRefused(f"spending: {action_id} is not an action of this contract", field="spending")
+            raise ValidationRefused(
+                f"spending: {action_id} is not an action of this contract",
+                field="spending",
+                rule="action.unknown",
+                params={"action": action_id},
+            )
     for action_id, indicators in command.indicator_values.items():
         known = {i.code for i in state.actions[action_id].indicators}
         for code in indicators:
@@ -104,6 +124,8 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
                 raise ValidationRefused(
                     f"indicator_values: {action_id} has no indicator {code!r} ({', '.join(sorted(known))})",
                     field="indicator_values",
+                    rule="indicator.unknown",
+                    params={"action": action_id, "indicator": code},
                 )
     for action_id, spent in command.spending.items():
         amounts = state.actions[action_id].amounts.get(command.year)
@@ -113,6 +135,13 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
                 f"spending: {action_id} reports {format_euros(spent)} of État credits spent in {command.year}, more than "
                 f"the {format_euros(programmed)} programmed",
                 field="spending",
+                rule="spending.above_programmed",
+                params={
+                    "action": action_id,
+                    "year": command.year,
+                    "spent_cents": spent,
+                    "programmed_cents": programmed,
+                },
             )
     review = CommitteeReview(
         year=command.year,
@@ -135,7 +164,12 @@ def check_report_amounts(
     for field, spent in (("etat_spent", etat_spent), ("collectivite_spent", collectivite_spent)):
         for action_id in spent:
             if action_id not in state.actions:
-                raise ValidationRefused(f"{field}: {action_id} is not an action of this contract", field=field)
+                raise ValidationRefused(
+                    f"{field}: {action_id} is not an action of this contract",
+                    field=field,
+                    rule="action.unknown",
+                    params={"action": action_id},
+                )
     for action_id, spent_etat in etat_spent.items():
         amounts = state.actions[action_id].amounts.get(year)
         programmed = amounts.etat if amounts else 0
@@ -144,6 +178,8 @@ def check_report_amounts(
                 f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
                 f"{year}: {format_euros(programmed)} were programmed",
                 field="etat_spent",
+                rule="spending.above_programmed",
+                params={"action": action_id, "year": year, "spent_cents": spent_etat, "programmed_cents": programmed},
             )
 
 
@@ -160,18 +196,33 @@ def submit_report(command: SubmitExecutionReport, state: ContractState, policy: 
         ended = False
     if not ended or business_date(command.at) <= date(command.year, 12, 31):
         raise LifecycleViolation(
-            f"year: the execution report of {command.year} is submitted once that year is over", field="year"
+            f"year: the execution report of {command.year} is submitted once that year is over",
+            field="year",
+            rule="report.year_not_over",
+            params={"year": command.year},
         )
     if command.year not in policy.years:
-        raise DateViolation(f"year: {command.year} is outside the programme", field="year")
+        raise DateViolation(
+            f"year: {command.year} is outside the programme",
+            field="year",
+            rule="year.outside_programme",
+            params={"year": command.year, "first": policy.first_year, "last": policy.last_year},
+        )
     if not state.year(command.year).opened:
         raise LifecycleViolation(
             f"year: {command.year} never ran under this contract (the État funded it from "
             f"{state.first_year or '—'}); no report and no réfaction for it",
             field="year",
+            rule="report.year_never_ran",
+            params={"year": command.year},
         )
     if state.year(command.year).report is not None:
-        raise LifecycleViolation(f"year: the execution report of {command.year} is already submitted", field="year")
+        raise LifecycleViolation(
+            f"year: the execution report of {command.year} is already submitted",
+            field="year",
+            rule="report.already_submitted",
+            params={"year": command.year},
+        )
     check_report_amounts(state, command.year, command.etat_spent, command.collectivite_spent)
     recoverable = recoverable_for_year(state.actions, command.year, command.etat_spent, command.collectivite_spent)
     base = event_fields(command)
@@ -196,9 +247,15 @@ def record_mid_term(command: RecordMidTermEvaluation, state: ContractState, poli
             f"occurred_at: the mid-term evaluation is made from {policy.mid_term_evaluation_opens}, not on "
             f"{business_date(command.at)}",
             field="occurred_at",
+            rule="evaluation.too_early",
+            params={"opens_date": str(policy.mid_term_evaluation_opens)},
         )
     if state.mid_term_evaluation is not None:
-        raise LifecycleViolation("evaluations: the mid-term evaluation is already recorded", field="evaluations")
+        raise LifecycleViolation(
+            "evaluations: the mid-term evaluation is already recorded",
+            field="evaluations",
+            rule="evaluation.already_recorded",
+        )
     missing = sorted(set(state.actions) - set(command.evaluations))
     unknown = sorted(set(command.evaluations) - set(state.actions))
     if missing or unknown:
@@ -207,9 +264,13 @@ def record_mid_term(command: RecordMidTermEvaluation, state: ContractState, poli
             + (f"; missing: {', '.join(missing)}" if missing else "")
             + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
             field="evaluations",
+            rule="evaluation.every_action",
+            params={"missing": ", ".join(missing) or "—", "unknown": ", ".join(unknown) or "—"},
         )
     if any(not text.strip() for text in command.evaluations.values()):
-        raise ValidationRefused("evaluations: an evaluation cannot be empty", field="evaluations")
+        raise ValidationRefused(
+            "evaluations: an evaluation cannot be empty", field="evaluations", rule="evaluation.empty"
+        )
     return [MidTermEvaluationRecorded(**event_fields(command), evaluations=command.evaluations)]
 
 
@@ -227,10 +288,12 @@ def resume(command: Resume, state: ContractState, policy: Policy) -> list[Event]
 def record_missed(command: RecordMissedDeadline, state: ContractState, policy: Policy) -> list[Event]:
     if any(m.deadline == command.deadline and m.year == command.year for m in state.missed_deadlines):
         raise LifecycleViolation(
-            f"deadline: the missed {command.deadline} deadline of {command.year} is already recorded", field="deadline"
+            f"deadline: the missed {command.deadline} deadline of {command.year} is already recorded",
+            field="deadline",
+            rule="deadline.already_recorded",
         )
     if business_date(command.at) <= command.due:
-        raise DateViolation(f"due: {command.due} is not past yet", field="due")
+        raise DateViolation(f"due: {command.due} is not past yet", field="due", rule="deadline.not_past")
     # Decided from the state and the policy, never from the command's say-so.
     owed = [d for d in pending_deadlines(state, policy) if d.kind.value == command.deadline and d.year == command.year]
     if not owed or owed[0].due != command.due:
@@ -238,5 +301,6 @@ def record_missed(command: RecordMissedDeadline, state: ContractState, policy: P
             f"deadline: no {command.deadline} obligation of {command.year or 'the contract'} due on {command.due} "
             "is pending",
             field="deadline",
+            rule="deadline.not_pending",
         )
     return [DeadlineMissed(**event_fields(command), deadline=command.deadline, year=command.year, due=command.due)]

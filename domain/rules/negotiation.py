@@ -56,6 +56,7 @@ def propose(
             f"contract_id: {command.contract_id} already exists ({state.status.value}); it cannot be proposed twice",
             field="contract_id",
             code="already_exists",
+            rule="contract.exists",
         )
     territory = catalogue.get(command.territory_id)
     if territory is None:
@@ -63,34 +64,46 @@ def propose(
             f"territory: {command.territory_id!r} is not a known territory (a métropole's SIREN, a département code "
             "such as D33, or an intercommunalité registered by an operator)",
             field="territory",
+            rule="territory.unknown",
+            params={"territory": command.territory_id},
         )
     first, attempt = attempt_of(command.contract_id)
     if first != contract_id_for(territory.id):
         raise ValidationRefused(
             f"contract_id: the contract of {territory.id} is {contract_id_for(territory.id)}, not {command.contract_id}",
             field="contract_id",
+            rule="contract.mismatch",
         )
     if command.replaces is not None:
         earlier, earlier_attempt = attempt_of(command.replaces)
         if earlier != first or earlier_attempt >= attempt:
             raise ValidationRefused(
-                f"replaces: {command.replaces} is not an earlier contract of {territory.id}", field="replaces"
+                f"replaces: {command.replaces} is not an earlier contract of {territory.id}",
+                field="replaces",
+                rule="proposal.replaces_unknown",
             )
     if command.annual_ceiling <= 0:
-        raise ValidationRefused("ceiling: the annual ceiling must be a positive amount", field="ceiling")
+        raise ValidationRefused(
+            "ceiling: the annual ceiling must be a positive amount", field="ceiling", rule="ceiling.not_positive"
+        )
     earliest = policy.earliest_date_for(territory.kind)
     if not earliest <= business_date(command.at) <= policy.programme_end:
         raise DateViolation(
             f"occurred_at: a contract of a {territory.kind.value} is proposed between {earliest} (its instruction) "
             f"and the programme's end ({policy.programme_end})",
             field="occurred_at",
+            rule="proposal.date_outside",
+            params={"earliest_date": str(earliest), "end_date": str(policy.programme_end)},
         )
     check_territory_scope(command.actor, territory)
     actions = {}
     for index, action in enumerate(command.draft_actions):
         if action.action_id in actions:
             raise ValidationRefused(
-                f"draft_actions[{index}].action_id: {action.action_id} appears twice", field="draft_actions"
+                f"draft_actions[{index}].action_id: {action.action_id} appears twice",
+                field="draft_actions",
+                rule="action.duplicate",
+                params={"action": action.action_id},
             )
         check_action(action, territory.axes, policy, f"draft_actions[{index}]")
         actions[action.action_id] = action
@@ -115,9 +128,19 @@ def propose(
 def add_action(command: AddAction, state: ContractState, policy: Policy) -> list[Event]:
     action = command.action
     if action.action_id in state.actions:
-        raise ValidationRefused(f"action.action_id: {action.action_id} already exists", field="action.action_id")
+        raise ValidationRefused(
+            f"action.action_id: {action.action_id} already exists",
+            field="action.action_id",
+            rule="action.exists",
+            params={"action": action.action_id},
+        )
     if len(state.actions) >= MAX_ACTIONS:
-        raise ValidationRefused(f"action: a contract holds at most {MAX_ACTIONS} fiches actions", field="action")
+        raise ValidationRefused(
+            f"action: a contract holds at most {MAX_ACTIONS} fiches actions",
+            field="action",
+            rule="action.too_many",
+            params={"limit": MAX_ACTIONS},
+        )
     check_action(action, state.axes, policy)
     check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
     return [ActionAdded(**event_fields(command), action=action)]
@@ -132,7 +155,12 @@ def add_action(command: AddAction, state: ContractState, policy: Policy) -> list
 def change_action(command: ChangeAction, state: ContractState, policy: Policy) -> list[Event]:
     action = command.action
     if action.action_id not in state.actions:
-        raise ValidationRefused(f"action.action_id: there is no action {action.action_id}", field="action.action_id")
+        raise ValidationRefused(
+            f"action.action_id: there is no action {action.action_id}",
+            field="action.action_id",
+            rule="action.unknown",
+            params={"action": action.action_id},
+        )
     check_action(action, state.axes, policy)
     check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
     return [ActionChanged(**event_fields(command), action=action)]
@@ -141,26 +169,39 @@ def change_action(command: ChangeAction, state: ContractState, policy: Policy) -
 @rule(RemoveAction, roles={Role.PREFET, Role.COLLECTIVITE}, stages=NEGOTIABLE_STATUSES, doing="remove an action")
 def remove_action(command: RemoveAction, state: ContractState, policy: Policy) -> list[Event]:
     if command.action_id not in state.actions:
-        raise ValidationRefused(f"action_id: there is no action {command.action_id}", field="action_id")
+        raise ValidationRefused(
+            f"action_id: there is no action {command.action_id}",
+            field="action_id",
+            rule="action.unknown",
+            params={"action": command.action_id},
+        )
     return [ActionRemoved(**event_fields(command), action_id=command.action_id)]
 
 
 @rule(RecordDeliberation, roles={Role.COLLECTIVITE}, stages=NEGOTIABLE_STATUSES, doing="record the deliberation")
 def record_deliberation(command: RecordDeliberation, state: ContractState, policy: Policy) -> list[Event]:
     if not state.actions:
-        raise ValidationRefused("actions: the assembly cannot vote on a contract without actions", field="actions")
+        raise ValidationRefused(
+            "actions: the assembly cannot vote on a contract without actions",
+            field="actions",
+            rule="deliberation.no_actions",
+        )
     voted_on = command.deliberation.voted_on
     if voted_on > business_date(command.at):
         raise DateViolation(
             f"deliberation.voted_on: the vote of {voted_on} is after the date it is recorded as of "
             f"({business_date(command.at)}); a vote is recorded once it has happened",
             field="deliberation.voted_on",
+            rule="deliberation.vote_in_future",
+            params={"date": str(voted_on)},
         )
     if state.terms_changed_on is not None and voted_on < state.terms_changed_on:
         raise DateViolation(
             f"deliberation.voted_on: the assembly approves the text as it stood; it was last changed on "
             f"{state.terms_changed_on}, after the vote of {voted_on}",
             field="deliberation.voted_on",
+            rule="deliberation.vote_before_change",
+            params={"date": str(voted_on), "changed_date": str(state.terms_changed_on)},
         )
     return [DeliberationRecorded(**event_fields(command), deliberation=command.deliberation)]
 
@@ -175,15 +216,27 @@ def record_deliberation(command: RecordDeliberation, state: ContractState, polic
 def sign(command: SignContract, state: ContractState, policy: Policy) -> list[Event]:
     check_party(command.party, command.actor, state)
     if command.party in state.signatures:
-        raise LifecycleViolation(f"party: {command.party.value} has already signed", field="party")
+        raise LifecycleViolation(
+            f"party: {command.party.value} has already signed",
+            field="party",
+            rule="signature.already_signed",
+            params={"party": command.party.value},
+        )
     if business_date(command.at) > policy.programme_end:
-        raise DateViolation(f"occurred_at: the programme ended on {policy.programme_end}", field="occurred_at")
+        raise DateViolation(
+            f"occurred_at: the programme ended on {policy.programme_end}",
+            field="occurred_at",
+            rule="date.after_programme",
+            params={"end_date": str(policy.programme_end)},
+        )
     assert state.deliberation is not None
     if business_date(command.at) < state.deliberation.voted_on:
         raise DateViolation(
             f"occurred_at: a signature on {business_date(command.at)} cannot precede the deliberation it needs "
             f"(voted on {state.deliberation.voted_on})",
             field="occurred_at",
+            rule="signature.before_deliberation",
+            params={"date": str(business_date(command.at)), "voted_date": str(state.deliberation.voted_on)},
         )
     check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
     first = policy.year_opened_by(business_date(command.at))

@@ -15,7 +15,10 @@ def party_of(actor: Actor) -> Party:
 def check_party(party: Party, actor: Actor, state: ContractState) -> None:
     if party is not party_of(actor):
         raise ValidationRefused(
-            f"party: a {actor.role.value} signs for {party_of(actor).value}, not for {party.value}", field="party"
+            f"party: a {actor.role.value} signs for {party_of(actor).value}, not for {party.value}",
+            field="party",
+            rule="signature.wrong_party",
+            params={"role": actor.role.value, "party": party.value},
         )
     if party is Party.ETAT and not any(d in actor.scope for d in state.departements):
         raise OutOfScope(
@@ -23,4 +26,5 @@ def check_party(party: Party, actor: Actor, state: ContractState) -> None:
             f"{actor.identity!r} (scope {', '.join(actor.scope) or '—'}); a national scope reads and proposes, it "
             "does not sign",
             field="actor.scope",
+            rule="signature.not_the_prefet",
         )

@@ -45,13 +45,20 @@ def rectify_report(command: RectifyExecutionReport, state: ContractState, policy
     contract is closed: its balance is final (a closed contract changes by no fact)."""
     record = state.year(command.year)
     if record.report is None:
-        raise ValidationRefused(f"year: there is no execution report of {command.year} to rectify", field="year")
+        raise ValidationRefused(
+            f"year: there is no execution report of {command.year} to rectify",
+            field="year",
+            rule="report.none_to_rectify",
+            params={"year": command.year},
+        )
     following = state.year(command.year + 1)
     if following.report is not None:
         raise LifecycleViolation(
             f"year: the report of {command.year + 1} is in, and it was settled with the réfaction from "
             f"{command.year}'s report; {command.year} can no longer be rectified",
             field="year",
+            rule="report.settled",
+            params={"year": command.year},
         )
     check_report_amounts(state, command.year, command.etat_spent, command.collectivite_spent)
     recoverable = recoverable_for_year(state.actions, command.year, command.etat_spent, command.collectivite_spent)
@@ -63,7 +70,11 @@ def rectify_report(command: RectifyExecutionReport, state: ContractState, policy
         submitted_at=record.report.submitted_at,
     )
     if report == record.report:
-        raise ValidationRefused("etat_spent: the rectified report is the same as the one recorded", field="etat_spent")
+        raise ValidationRefused(
+            "etat_spent: the rectified report is the same as the one recorded",
+            field="etat_spent",
+            rule="report.unchanged",
+        )
     return [
         ExecutionReportRectified(
             **event_fields(command),
@@ -89,17 +100,34 @@ def rectify_signature(command: RectifySignature, state: ContractState, policy: P
     check_party(command.party, command.actor, state)
     signature = state.signatures.get(command.party)
     if signature is None:
-        raise ValidationRefused(f"party: {command.party.value} has not signed; nothing to rectify", field="party")
+        raise ValidationRefused(
+            f"party: {command.party.value} has not signed; nothing to rectify",
+            field="party",
+            rule="signature.not_signed",
+            params={"party": command.party.value},
+        )
     if command.signed_on > business_date(command.at):
-        raise DateViolation(f"signed_on: {command.signed_on} is in the future", field="signed_on")
+        raise DateViolation(
+            f"signed_on: {command.signed_on} is in the future",
+            field="signed_on",
+            rule="date.in_future",
+            params={"date": str(command.signed_on)},
+        )
     if state.deliberation is not None and command.signed_on < state.deliberation.voted_on:
         raise DateViolation(
             f"signed_on: a signature on {command.signed_on} cannot precede the deliberation "
             f"(voted on {state.deliberation.voted_on})",
             field="signed_on",
+            rule="signature.before_deliberation",
+            params={"date": str(command.signed_on), "voted_date": str(state.deliberation.voted_on)},
         )
     if command.signed_on == business_date(signature.signed_at):
-        raise ValidationRefused(f"signed_on: the signature is already dated {command.signed_on}", field="signed_on")
+        raise ValidationRefused(
+            f"signed_on: the signature is already dated {command.signed_on}",
+            field="signed_on",
+            rule="signature.same_date",
+            params={"date": str(command.signed_on)},
+        )
     first_year = state.first_year
     if len(state.signatures) == 2 and first_year is not None:
         others = [business_date(s.signed_at) for p, s in state.signatures.items() if p is not command.party]
@@ -108,6 +136,8 @@ def rectify_signature(command: RectifySignature, state: ContractState, policy: P
                 f"signed_on: the contract's first programme year ({first_year}) was opened by its signature; a "
                 f"signature on {command.signed_on} would change it, which a rectification cannot do",
                 field="signed_on",
+                rule="signature.opens_first_year",
+                params={"year": first_year},
             )
     events: list[Event] = [
         SignatureRectified(

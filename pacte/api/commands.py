@@ -31,7 +31,9 @@ def _endpoint(kind: str) -> Any:
             try:
                 return await request.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
-                raise DomainError("body: not valid JSON", field="body", code="invalid_value") from None
+                raise DomainError(
+                    "body: not valid JSON", field="body", code="invalid_value", rule="request.invalid_json"
+                ) from None
 
         # The body is read only once role and scope are checked: see Pacte.command.
         return await service.command(actor, kind, dict(request.path_params), body, idempotency_key)

@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.actors import Actor, Role
 from domain.authorization import check_role, check_territory_scope
 from domain.business_time import PARIS, Day, When, end_of_day
-from domain.commands import COMMAND_ADAPTER, ProposeContract
+from domain.commands import COMMAND_ADAPTER, Command, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
@@ -93,7 +93,13 @@ def contract_territory(contract_id: str) -> Territory:
     # A simulation's synthetic intercommunalités are read like any contract (bench.scale's auditor queries).
     territory = CONTRACT_BY_ID.get(base) or synthetic_territory(base.removeprefix("cls-"))
     if territory is None:
-        raise DomainError(f"contract_id: no contract {contract_id}", field="contract_id", code="not_found")
+        raise DomainError(
+            f"contract_id: no contract {contract_id}",
+            field="contract_id",
+            code="not_found",
+            rule="contract.unknown",
+            params={"contract": contract_id},
+        )
     return territory
 
 
@@ -118,7 +124,9 @@ def readable(actor: Actor, rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 def auditor_only(actor: Actor) -> None:
     if actor.role is not Role.AUDITOR:
-        raise Forbidden("actor.role: audits and exports are for auditors", field="actor.role")
+        raise Forbidden(
+            "actor.role: audits and exports are for auditors", field="actor.role", rule="role.auditors_only"
+        )
 
 
 def authorize(kind: str, actor: Actor, contract_id: str) -> None:
@@ -192,7 +200,10 @@ class Pacte:
         )
         if not outcome.created or outcome.result is None:
             raise DomainError(
-                f"contract_id: {outcome.contract_id} already exists", field="contract_id", code="already_exists"
+                f"contract_id: {outcome.contract_id} already exists",
+                field="contract_id",
+                code="already_exists",
+                rule="contract.exists",
             )
         return _answer(outcome.contract_id, outcome.result)
 
@@ -210,6 +221,12 @@ class Pacte:
         with counted(kind if kind in FROM_PATH else "unknown"):
             return await self._command(actor, kind, params, body, key)
 
+    async def check(self, actor: Actor, kind: str, params: dict[str, str], body: Any, key: str | None = None) -> None:
+        """Raise the refusal ``command`` would meet now (role, scope, schema, the contract's rules), writing nothing:
+        what a person is told before confirming an irreversible act."""
+        command = await self._built(actor, kind, params, body, key)
+        await operations.check_command(self.client, command)
+
     async def _command(
         self,
         actor: Actor,
@@ -218,9 +235,26 @@ class Pacte:
         body: Any | Callable[[], Awaitable[Any]],
         key: str | None,
     ) -> Answer:
+        command = await self._built(actor, kind, params, body, key)
+        return _answer(command.contract_id, await operations.send_command(self.client, command, store=self.store))
+
+    async def _built(
+        self,
+        actor: Actor,
+        kind: str,
+        params: dict[str, str],
+        body: Any | Callable[[], Awaitable[Any]],
+        key: str | None,
+    ) -> Command:
         for name, value in params.items():
             if not 0 < len(value) <= 64:  # what the schema declares for every path parameter
-                raise DomainError(f"{name}: 1 to 64 characters", field=name, code="invalid_value")
+                raise DomainError(
+                    f"{name}: 1 to 64 characters",
+                    field=name,
+                    code="invalid_value",
+                    rule="text.length",
+                    params={"limit": 64},
+                )
         contract_id = params["contract_id"]
         authorize(kind, actor, contract_id)
         if callable(body):
@@ -229,7 +263,12 @@ class Pacte:
         for name in FROM_PATH[kind]:
             fields[name] = params[name]
         if kind == "ChangeAction" and fields["action"].get("action_id") != params.get("action_id"):
-            raise DomainError("action.action_id: must match the path", field="action.action_id", code="invalid_value")
+            raise DomainError(
+                "action.action_id: must match the path",
+                field="action.action_id",
+                code="invalid_value",
+                rule="action.id_mismatch",
+            )
         now = datetime.now(UTC)
         at = business_time(fields.pop("occurred_at", None), now)
         command = with_request_id(
@@ -246,13 +285,17 @@ class Pacte:
             ),
             key,
         )
-        return _answer(contract_id, await operations.send_command(self.client, command, store=self.store))
+        return command
 
     async def import_file(self, actor: Actor, data: bytes | str) -> ImportReport:
         """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
         (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
         if actor.role is not Role.PREFET:
-            raise Forbidden("actor.role: contracts under way are taken over by a préfet", field="actor.role")
+            raise Forbidden(
+                "actor.role: contracts under way are taken over by a préfet",
+                field="actor.role",
+                rule="role.prefet_only",
+            )
         text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
         outcomes = [
             await self._import_one(actor, contract_id, raw_lines)
@@ -316,7 +359,9 @@ class Pacte:
     async def dashboard(self, actor: Actor) -> Dashboard:
         """Préfets see their départements, auditors the whole programme."""
         if actor.role not in (Role.PREFET, Role.AUDITOR):
-            raise Forbidden("actor.role: the dashboard is for préfets and auditors", field="actor.role")
+            raise Forbidden(
+                "actor.role: the dashboard is for préfets and auditors", field="actor.role", rule="role.dashboard"
+            )
         states = [row["state"] for row in await self.summaries(actor)]
         return figures(states, await self.reminders(actor), datetime.now(PARIS).date())
 
@@ -442,7 +487,9 @@ class Pacte:
         stands at the request: appends during the download are not mixed in). Checked before anything is sent."""
         auditor_only(actor)
         if contract_id is not None and not re.fullmatch(CONTRACT_ID_PATTERN, contract_id):
-            raise DomainError("contract_id: not a contract id", field="contract_id", code="invalid_value")
+            raise DomainError(
+                "contract_id: not a contract id", field="contract_id", code="invalid_value", rule="contract.bad_id"
+            )
         if contract_id is not None:
             version = await self.store.stream_version(contract_id)
             return Export(f"{contract_id}@{version}", _rows(self.store.export_stream(contract_id, version)))
@@ -461,16 +508,24 @@ class Pacte:
                     f"territories.{i}: unknown territory {territory_id[:30]!r}",
                     field=f"territories.{i}",
                     code="invalid_value",
+                    rule="territory.unknown",
+                    params={"territory": territory_id[:30]},
                 )
             check_territory_scope(actor, territory)
         if len(set(body.territories)) != len(body.territories):
-            raise DomainError("territories: a territory is listed twice", field="territories", code="invalid_value")
+            raise DomainError(
+                "territories: a territory is listed twice",
+                field="territories",
+                code="invalid_value",
+                rule="territory.listed_twice",
+            )
         for territory_id in body.ceilings:
             if territory_id not in body.territories:
                 raise DomainError(
                     f"ceilings.{territory_id[:30]}: not one of the campaign's territories",
                     field=f"ceilings.{territory_id[:30]}",
                     code="invalid_value",
+                    rule="campaign.ceiling_not_listed",
                 )
         # Namespaced by who starts it: two préfets' keys never meet, and nobody can guess another's campaign id.
         owner = hashlib.sha256(actor.identity.encode()).hexdigest()[:10]
@@ -511,13 +566,21 @@ class Pacte:
                     "repeat the same request, a new campaign needs a new key",
                     field="request_id",
                     code="idempotency_key_reused",
+                    rule="request.key_reused",
                 ) from None
         return CampaignProgress(campaign_id=campaign_id, territories=list(body.territories))
 
     async def campaign(self, actor: Actor, campaign_id: str) -> CampaignProgress:
         if actor.role not in (Role.PREFET, Role.AUDITOR):
-            raise Forbidden("actor.role: campaigns are followed by préfets and auditors", field="actor.role")
-        missing = DomainError(f"campaign_id: no campaign {campaign_id[:80]}", field="campaign_id", code="not_found")
+            raise Forbidden(
+                "actor.role: campaigns are followed by préfets and auditors", field="actor.role", rule="role.campaigns"
+            )
+        missing = DomainError(
+            f"campaign_id: no campaign {campaign_id[:80]}",
+            field="campaign_id",
+            code="not_found",
+            rule="campaign.unknown",
+        )
         if not campaign_id.startswith("campaign-"):
             raise missing  # a contract's id (or anything else) is not a campaign
         handle = self.client.get_workflow_handle(campaign_id)

@@ -92,6 +92,7 @@ def timeout(contract_id: str, what: str, seconds: float) -> DomainError:
         ),
         field="contract_id",
         code="timeout",
+        rule="timeout",
     )
 
 
@@ -285,6 +286,8 @@ async def propose(
         f"territory: {command.territory_id} has had {MAX_ATTEMPTS} contracts already",
         field="territory",
         code="already_exists",
+        rule="territory.attempts_exhausted",
+        params={"limit": MAX_ATTEMPTS},
     )
 
 
@@ -340,13 +343,34 @@ def _already_there(contract_id: str, lines: tuple[ImportLine, ...], state: Contr
     """A contract with a history: the same file again is unchanged; any other is refused (nothing started)."""
     if all(line.command.request_id in state.request_ids for line in lines):
         return ImportResult(contract_id=contract_id, version=state.version, events=0)
-    raise DomainError(f"contract_id: {contract_id} already has a history", field="contract_id", code="already_exists")
+    raise DomainError(
+        f"contract_id: {contract_id} already has a history",
+        field="contract_id",
+        code="already_exists",
+        rule="contract.has_history",
+    )
 
 
 async def closed_state(client: Client, contract_id: str) -> ContractState:
     """The final state of a contract whose workflow has ended (its result)."""
     state: ContractState = await bounded(handle(client, contract_id).result(), contract_id, "read")
     return state
+
+
+async def check_command(client: Client, command: Command) -> None:
+    """Refuse ``command`` as the contract would now (a DomainError), writing nothing; return if it would be taken."""
+    try:
+        details = await bounded(
+            handle(client, command.contract_id).query(ContractWorkflow.refusal_of, CommandRequest(command=command)),
+            command.contract_id,
+            "read",
+        )
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise ContractNotFound(command.contract_id) from exc
+        raise
+    if details is not None:
+        raise DomainError.from_dict(details)
 
 
 async def current_state(client: Client, contract_id: str) -> ContractState:

@@ -5,25 +5,27 @@ page of its own first."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.actors import Role
 from domain.business_time import business_date
 from domain.errors import DomainError
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES
-from pacte.service.catalogue import ProposeBody
+from pacte.service.catalogue import ProposeBody, command_body_models
 from pacte.web.formats import euros, typed_date
 from pacte.web.forms import (
     FORMS,
     KIND_BY_SLUG,
     SLUGS,
+    FormRefused,
     Group,
     Input,
     body_of,
@@ -41,18 +43,65 @@ KEY_LABELS = {"action_id": "Fiche action", "avenant_id": "Avenant"}
 IDEMPOTENCY_FIELD = "cle"  # one per form shown: sending the same form twice records it once
 
 
-def _refusal(error: Exception, fields: list[Input | Group]) -> tuple[dict[str, str], str, str]:
-    """Where to show a refusal, its French sentence and the technical detail."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a posted form: the input (or group) it belongs to, in French, and the rule's technical
+    sentence (English, like the API and the logs)."""
+
+    at: str
+    sentence: str
+    detail: str
+    anchor: str = ""  # the id of what it belongs to on the page (an input, or a group's fieldset)
+
+
+def _placed(fields: list[Input | Group], at: str, sentence: str, detail: str) -> Problem:
+    groups = {g.name for g in fields if isinstance(g, Group)}
+    anchor = f"{'groupe' if at in groups else 'champ'}-{at.replace('.', '-')}" if at else ""
+    return Problem(at, sentence, detail, anchor)
+
+
+def _problems(error: Exception, fields: list[Input | Group], key: str | None = None) -> list[Problem]:
+    """Every problem a refusal holds, each placed at its input: values that could not be read, the schema's refusals
+    (all of them, not the first), or the rule the contract refused (its rule id and parameters in French)."""
+    if isinstance(error, FormRefused):
+        return [p for refused in error.refusals for p in _problems(refused, fields, key)]
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        name = ".".join(str(p) for p in first["loc"])
-        sentence, detail = in_french("invalid_value", first["type"]), f"{name}: {first['msg']}"
-    elif isinstance(error, DomainError):
-        name, sentence, detail = error.field or "", in_french(error.code), error.message
-    else:
-        raise error
-    at = where(fields, name)
-    return ({at: sentence} if at else {}), sentence, detail
+        found = []
+        for problem in error.errors():
+            name = ".".join(str(p) for p in problem["loc"])
+            sentence = in_french(problem["type"], problem.get("ctx") or {}, "invalid_value")
+            found.append(_placed(fields, where(fields, name) or "", sentence, f"{name}: {problem['msg']}"))
+        return found
+    if isinstance(error, DomainError):
+        at = key if key and error.field == key else where(fields, error.field) or ""
+        return [_placed(fields, at, in_french(error.rule, error.params, error.code), error.message)]
+    raise error
+
+
+def _unreadable(refused: FormRefused, model: type[BaseModel], fields: list[Input | Group]) -> list[Problem]:
+    """The values that could not be read, then what the command's schema says of the rest (a form that cannot be
+    read is still checked whole: its agent sees every problem at once) — except what follows from a value already
+    refused (that value "missing", the list holding it "too short")."""
+    problems = _problems(refused, fields)
+    read = {p.at for p in problems}
+    try:
+        model.model_validate(refused.partial)
+    except ValidationError as error:
+        for problem in _problems(error, fields):
+            if problem.at not in read and not any(r.startswith(problem.at + ".") for r in read):
+                problems.append(problem)
+    return problems
+
+
+def _refused(problems: list[Problem]) -> dict[str, str]:
+    """Each input's French sentences, shown at the input."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        if problem.at and problem.sentence not in errors.get(problem.at, ""):
+            errors[problem.at] = (
+                f"{errors[problem.at]} {problem.sentence}" if problem.at in errors else problem.sentence
+            )
+    return errors
 
 
 def _key_choices(kind: str, state: ContractState) -> list[tuple[str, str]]:
@@ -71,8 +120,7 @@ def _page(
     values: dict[str, str],
     status_code: int = 200,
     errors: dict[str, str] | None = None,
-    refusal: str = "",
-    detail: str = "",
+    problems: list[Problem] | None = None,
 ) -> HTMLResponse:
     form = FORMS[kind]
     items = fields_for(form, state, key_value)
@@ -93,8 +141,7 @@ def _page(
         items=items,
         values={**values, IDEMPOTENCY_FIELD: secrets.token_urlsafe(16)},
         errors=errors or {},
-        refusal=refusal,
-        detail=detail,
+        problems=problems or [],
         explanation=form.explanation,
         irreversible=form.irreversible,
         action=action,
@@ -130,20 +177,25 @@ async def submit(
     values = {k: v for k, v in posted.items() if k not in ("confirme", "modifier")}
     if "modifier" in posted:
         return _page(request, kind, state, key_value, values)
+    params = {"contract_id": contract_id, **({form.key: key_value} if form.key else {})}
+    key = posted.get(IDEMPOTENCY_FIELD) or None
     try:
-        body = body_of(fields, posted)
         if form.key and not key_value:
-            raise DomainError(f"{form.key}: required", field=form.key, code="invalid_value")
+            raise DomainError(f"{form.key}: required", field=form.key, code="invalid_value", rule="value.required")
+        try:
+            body = body_of(fields, posted)
+        except FormRefused as unreadable:
+            problems = _unreadable(unreadable, command_body_models()[kind], fields)
+            return _refusal_page(request, kind, state, key_value, values, problems)
         if form.irreversible and posted.get("confirme") != "oui":
+            # Confirmed only once the contract would take it: the dry run of the rules, nothing written.
+            await pacte.check(who.actor, kind, params, body, key)
             return _confirm(request, kind, state, key_value, fields, values)
-        params = {"contract_id": contract_id, **({form.key: key_value} if form.key else {})}
-        answer = await pacte.command(who.actor, kind, params, body, posted.get(IDEMPOTENCY_FIELD) or None)
+        answer = await pacte.command(who.actor, kind, params, body, key)
     except (DomainError, ValidationError) as error:
-        errors, sentence, detail = _refusal(error, fields)
-        if form.key and isinstance(error, DomainError) and error.field == form.key:
-            errors[form.key] = sentence
         status = 403 if isinstance(error, DomainError) and error.code in ("forbidden", "out_of_scope") else 422
-        return _page(request, kind, state, key_value, values, status, errors, sentence, detail)
+        problems = _problems(error, fields, form.key)
+        return _refusal_page(request, kind, state, key_value, values, problems, status)
     recorded = len(answer.events)
     flash(
         request,
@@ -151,6 +203,18 @@ async def submit(
         f"{form.title} : enregistré ({recorded} fait{'s' if recorded > 1 else ''} nouveau{'x' if recorded > 1 else ''}).",
     )
     return RedirectResponse(f"{ROOT}/contrats/{contract_id}", status_code=303)
+
+
+def _refusal_page(
+    request: Request,
+    kind: str,
+    state: ContractState,
+    key_value: str,
+    values: dict[str, str],
+    problems: list[Problem],
+    status_code: int = 422,
+) -> HTMLResponse:
+    return _page(request, kind, state, key_value, values, status_code, _refused(problems), problems)
 
 
 def _confirm(
@@ -196,7 +260,7 @@ def _action(kind: str, state: ContractState, key_value: str) -> str:
 def _kind(slug: str) -> str:
     kind = KIND_BY_SLUG.get(slug)
     if kind is None:
-        raise DomainError(f"slug: no form {slug[:40]!r}", field="slug", code="not_found")
+        raise DomainError(f"slug: no form {slug[:40]!r}", field="slug", code="not_found", rule="form.unknown")
     return kind
 
 
@@ -224,15 +288,19 @@ def _propose_page(
         items=propose_fields(_territories(who)),
         values=values,
         errors=refused.get("errors", {}),
-        refusal=refused.get("refusal", ""),
-        detail=refused.get("detail", ""),
+        problems=refused.get("problems", []),
     )
 
 
 @router.get("/contrats/proposer", response_class=HTMLResponse)
 async def propose_form(request: Request, who: Person = Depends(person)) -> HTMLResponse:
     if who.actor.role is not Role.PREFET:
-        raise DomainError("actor.role: contracts are proposed by a préfet", field="actor.role", code="forbidden")
+        raise DomainError(
+            "actor.role: contracts are proposed by a préfet",
+            field="actor.role",
+            code="forbidden",
+            rule="role.prefet_only",
+        )
     return _propose_page(request, who, {IDEMPOTENCY_FIELD: secrets.token_urlsafe(16)})
 
 
@@ -247,9 +315,12 @@ async def propose(
     try:
         body = ProposeBody.model_validate(body_of(fields, posted))
         answer = await service(request).propose(who.actor, body, posted.get(IDEMPOTENCY_FIELD) or None)
+    except FormRefused as unreadable:
+        problems = _unreadable(unreadable, ProposeBody, fields)
     except (DomainError, ValidationError) as error:
-        errors, sentence, detail = _refusal(error, fields)
-        values[IDEMPOTENCY_FIELD] = secrets.token_urlsafe(16)
-        return _propose_page(request, who, values, 422, errors=errors, refusal=sentence, detail=detail)
-    flash(request, "success", f"Contrat proposé : plafond annuel {euros(answer.state.annual_ceiling)}.")
-    return RedirectResponse(f"{ROOT}/contrats/{answer.contract_id}", status_code=303)
+        problems = _problems(error, fields)
+    else:
+        flash(request, "success", f"Contrat proposé : plafond annuel {euros(answer.state.annual_ceiling)}.")
+        return RedirectResponse(f"{ROOT}/contrats/{answer.contract_id}", status_code=303)
+    values[IDEMPOTENCY_FIELD] = secrets.token_urlsafe(16)
+    return _propose_page(request, who, values, 422, errors=_refused(problems), problems=problems)

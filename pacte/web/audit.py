@@ -65,7 +65,7 @@ async def changes(contract_id: str, request: Request, who: Person = Depends(pers
         start = _date(query.get("du"), "du")
         end = _date(query.get("au"), "au")
         if start is None or end is None:
-            raise DomainError("du, au: two dates", field="du", code="invalid_value")
+            raise DomainError("du, au: two dates", field="du", code="invalid_value", rule="audit.two_dates")
         found = await service(request).changes(who.actor, contract_id, start, end)
     except DomainError as error:
         return render(request, "_changes.html", "Changements", 422, error=error.message, found=None)
@@ -75,7 +75,12 @@ async def changes(contract_id: str, request: Request, who: Person = Depends(pers
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_home(request: Request, who: Person = Depends(person)) -> HTMLResponse:
     if who.actor.role.value != "auditor":
-        raise DomainError("actor.role: audits and exports are for auditors", field="actor.role", code="forbidden")
+        raise DomainError(
+            "actor.role: audits and exports are for auditors",
+            field="actor.role",
+            code="forbidden",
+            rule="role.auditors_only",
+        )
     return render(request, "audit.html", "Audit du registre", section="audit", report=None)
 
 
@@ -108,4 +113,4 @@ async def export(suffix: str, request: Request, who: Person = Depends(person)) -
         return StreamingResponse(csv_lines(rows), media_type="text/csv; charset=utf-8", headers=disposition)
     if suffix == "jsonl":
         return StreamingResponse(jsonl_lines(rows), media_type="application/x-ndjson", headers=disposition)
-    raise DomainError("suffix: csv or jsonl", field="suffix", code="not_found")
+    raise DomainError("suffix: csv or jsonl", field="suffix", code="not_found", rule="export.unknown_format")

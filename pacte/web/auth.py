@@ -85,7 +85,9 @@ async def _signed_in(
 async def oidc_start(request: Request) -> Response:
     oidc = request.app.state.oidc
     if oidc is None:
-        raise DomainError("oidc: no identity provider is configured", field="oidc", code="not_found")
+        raise DomainError(
+            "oidc: no identity provider is configured", field="oidc", code="not_found", rule="signin.no_provider"
+        )
     request.session["next"] = _safe_next(request.query_params.get("suivant"))
     # authlib keeps the state and the nonce in the session, and checks both on return; the redirect URI is exact.
     redirect: Response = await oidc.authorize_redirect(request, f"{_base(request)}{ROOT}/oidc/retour")
@@ -97,7 +99,9 @@ async def oidc_return(request: Request) -> Response:
     oidc = request.app.state.oidc
     settings = request.app.state.settings
     if oidc is None:
-        raise DomainError("oidc: no identity provider is configured", field="oidc", code="not_found")
+        raise DomainError(
+            "oidc: no identity provider is configured", field="oidc", code="not_found", rule="signin.no_provider"
+        )
     try:
         claims, id_token = await finish(oidc, request, settings)
     except SignInRefused as refused:
@@ -121,7 +125,7 @@ async def sign_in(request: Request, posted: dict[str, Any] = Depends(session.che
     settings = request.app.state.settings
     chosen = {i.key: i for i in demo_identities()}.get(posted.get("identity", "")) if settings.demo_sign_in else None
     if chosen is None:
-        raise DomainError("identity: no such sign-in", field="identity", code="forbidden")
+        raise DomainError("identity: no such sign-in", field="identity", code="forbidden", rule="signin.unknown")
     person = chosen.actor.person
     assert person is not None
     # The demo method vouches for who the person is; what they may do comes from the access list, as it will for

@@ -394,12 +394,24 @@ def _convert(item: Input, raw: str) -> Any:
         try:
             return parse_euros(raw)
         except MoneyFormatError as exc:
-            raise DomainError(f"{item.name}: {exc}", field=item.name, code="invalid_value") from None
+            raise DomainError(
+                f"{item.name}: {exc}",
+                field=item.name,
+                code="invalid_value",
+                rule="invalid_amount",
+                params={"value": raw[:40]},
+            ) from None
     if item.kind == "integer":
         try:
             return int(raw.replace(" ", "").replace("\u202f", ""))
         except ValueError:
-            raise DomainError(f"{item.name}: a whole number", field=item.name, code="invalid_value") from None
+            raise DomainError(
+                f"{item.name}: a whole number",
+                field=item.name,
+                code="invalid_value",
+                rule="invalid_integer",
+                params={"value": raw[:40]},
+            ) from None
     if item.kind == "date":
         return typed_date(raw, item.name).isoformat()
     return raw
@@ -413,10 +425,22 @@ def _listify(value: Any, name: str = "") -> Any:
     return value
 
 
+class FormRefused(Exception):
+    """Values of a form that cannot be read (every one of them, not only the first), and the body made of the others
+    (so that the command's schema can say at once what else is wrong)."""
+
+    def __init__(self, refusals: list[DomainError], partial: dict[str, Any]) -> None:
+        super().__init__("; ".join(r.message for r in refusals))
+        self.refusals = refusals
+        self.partial = partial
+
+
 def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, Any]:
     """The command's body from a posted form: empty optional inputs are left out, amounts parsed from euros; a year
-    whose amounts are all empty is not funded (it is left out, not zero)."""
+    whose amounts are all empty is not funded (it is left out, not zero). Values that cannot be read are all refused
+    together (``FormRefused``)."""
     body: dict[str, Any] = {}
+    refusals: list[DomainError] = []
     for item in inputs_of(fields):
         raw = posted.get(item.name, "").strip()
         if raw == "":
@@ -425,7 +449,12 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
         *parents, leaf = item.name.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = _convert(item, raw)
+        try:
+            node[leaf] = _convert(item, raw)
+        except DomainError as refused:
+            refusals.append(refused)
+    if refusals:
+        raise FormRefused(refusals, _listify(body))
     for group in (f for f in fields if isinstance(f, Group) and f.name.endswith("amounts")):
         # One year (or one action) given partly: the unfilled parts count as zero, so the 50/50 rule speaks.
         node = body

@@ -1,9 +1,17 @@
-"""Refusals in the agents' words: the domain's rule codes in French, with the field's label. The domain's own
-sentence (in English, like the API and the logs) stays available as the technical detail."""
+"""Refusals in the agents' words. Every refusal names its rule (``DomainError.rule``, or pydantic's error type for a
+value the command's schema refuses) with its parameters (the value given, the limit, the date); each rule has a French
+sentence here, its placeholders filled from those parameters and written as agents read them (amounts in euros, dates
+in words). tests/unit/test_refusal_rules.py finds every place that raises a refusal and holds it to this table. The
+domain's own sentence (English, like the API and the logs) stays available as the technical detail."""
 
 from __future__ import annotations
 
-RULES = {
+import string
+from collections.abc import Mapping
+from typing import Any
+
+# The broad codes (DomainError.code), each the sentence of a refusal that names no finer rule.
+CODES = {
     "invalid_value": "Cette valeur n'est pas acceptée.",
     "missing": "Ce champ est obligatoire.",
     "unknown_territory": "Ce territoire n'est pas dans le référentiel.",
@@ -27,10 +35,221 @@ RULES = {
     "store_refused": "Le registre des événements a refusé cette valeur.",
     "balance_mismatch": "Le reversement déclaré ne correspond pas au solde calculé.",
     "contract_full": "Le contrat a atteint sa taille maximale.",
+    "domain_error": "Cette demande est refusée.",
+}
+
+# The rules (DomainError.rule), by the id their raise site gives.
+RULES = {
+    # values typed in a form
+    "invalid_date": "« {value} » n'est pas une date : écrivez-la JJ/MM/AAAA (28/03/2024).",
+    "invalid_amount": "« {value} » n'est pas un montant : écrivez-le en euros, par exemple 1 500 000,00 €.",
+    "invalid_integer": "« {value} » n'est pas un nombre entier.",
+    "value.required": "Ce champ est obligatoire.",
+    "text.length": "Ce texte est trop long : {limit} caractères au plus.",
+    "form.unknown": "Ce formulaire n'existe pas.",
+    "request.invalid_json": "Le contenu envoyé n'est pas lisible (JSON invalide).",
+    "request.key_reused": "Cette demande a déjà été envoyée avec un contenu différent ; une nouvelle demande a besoin "
+    "d'un nouveau formulaire.",
+    # who may act
+    "role.not_allowed": "Le rôle {role} ne permet pas cet acte ({act}).",
+    "role.auditor_reads_only": "Un auditeur consulte et vérifie ; il ne modifie rien.",
+    "role.auditors_only": "Les audits et les exports sont réservés aux auditeurs.",
+    "role.prefet_only": "Cet acte revient au préfet.",
+    "role.dashboard": "Le tableau de bord est réservé aux préfets et aux auditeurs.",
+    "role.campaigns": "Les campagnes sont suivies par les préfets et les auditeurs.",
+    "scope.outside": "{name} n'est pas dans votre périmètre.",
+    "signin.no_provider": "Aucun fournisseur d'identité n'est configuré.",
+    "signin.unknown": "Cette identité de connexion n'existe pas.",
+    # the contract
+    "contract.not_proposed": "Ce contrat n'a pas encore été proposé : le préfet le propose d'abord.",
+    "contract.unknown": "Le contrat {contract} n'existe pas.",
+    "contract.bad_id": "Ce n'est pas un identifiant de contrat.",
+    "contract.mismatch": "Cet acte ne concerne pas ce contrat.",
+    "contract.exists": "Ce contrat existe déjà : il ne peut pas être proposé deux fois.",
+    "contract.has_history": "Ce contrat a déjà un historique : une reprise ne concerne qu'un contrat que Pacte ne "
+    "connaît pas encore.",
+    "contract.ended": "Le contrat est {status} : plus rien ne peut y être enregistré.",
+    "contract.full": "Le contrat a atteint sa taille maximale ({limit} faits) ; contactez les administrateurs.",
+    "stage.not_now": "Cet acte n'est pas possible tant que le contrat est {status}.",
+    "territory.unknown": "Le territoire « {territory} » n'est pas dans le référentiel (SIREN d'une métropole, ou D "
+    "suivi du code du département, par exemple D33).",
+    "territory.exists": "Le territoire {territory} est déjà enregistré.",
+    "territory.listed_twice": "Un territoire figure deux fois dans la liste.",
+    "territory.attempts_exhausted": "Ce territoire a déjà eu {limit} contrats : c'est le maximum.",
+    "campaign.unknown": "Cette campagne n'existe pas.",
+    "campaign.ceiling_not_listed": "Un plafond est donné pour un territoire qui n'est pas dans la campagne.",
+    "proposal.date_outside": "Un contrat de ce territoire se propose entre le {earliest_date} (son instruction) et la "
+    "fin du programme, le {end_date}.",
+    "proposal.replaces_unknown": "Le contrat remplacé n'est pas un contrat antérieur de ce territoire.",
+    "ceiling.not_positive": "Le plafond annuel doit être un montant positif.",
+    # dates of facts
+    "date.in_future": "Le {date} est dans le futur : un fait s'enregistre une fois qu'il a eu lieu.",
+    "date.before_programme": "Le {date} est avant la date la plus ancienne possible pour ce territoire "
+    "({earliest_date}, son instruction).",
+    "date.after_programme": "Le programme s'est terminé le {end_date}.",
+    "date.before_last_fact": "Le {date} est avant le dernier fait enregistré du contrat ({last_date}) : les faits "
+    "s'enregistrent dans l'ordre où ils ont eu lieu.",
+    "date.undoes_calendar": "Daté du {date}, ce fait déferait ce que le calendrier a enregistré le {calendar_date} ; "
+    "enregistrez-le à la date d'aujourd'hui.",
+    "year.outside_programme": "L'année {year} est hors du programme ({first}–{last}).",
+    "year.not_next": "La prochaine année du programme est {expected}, pas {year}.",
+    "year.opened_too_early": "L'année {year} ne peut pas s'ouvrir avant le 1er janvier {year}.",
+    "year.not_opened": "L'année {year} n'est pas une année ouverte du contrat.",
+    "year.frozen": "Le rapport d'exécution de {year} est déposé : les montants de cette année sont figés.",
+    # fiches actions and money
+    "action.unknown": "La fiche action {action} n'existe pas dans ce contrat.",
+    "action.exists": "La fiche action {action} existe déjà.",
+    "action.duplicate": "La fiche action {action} figure deux fois.",
+    "action.too_many": "Un contrat compte au plus {limit} fiches actions.",
+    "action.id_mismatch": "L'identifiant de la fiche ne correspond pas à la fiche modifiée.",
+    "action.past_amounts_frozen": "Les montants d'une année terminée sont figés (fiche {action}).",
+    "action.removal_after_spending": "La fiche {action} a été financée en {years}, années terminées : elle ne peut "
+    "pas être retirée ; ne lui donnez plus de crédits pour les années à venir.",
+    "action.added_from_current_year": "Une nouvelle fiche action est financée à partir de {year}.",
+    "action.reinforcement_missing": "Une action renforcée doit dire comment (file active élargie, nouveaux publics, "
+    "nouveaux territoires).",
+    "action.reinforcement_unexpected": "Seule une action renforcée a un renforcement.",
+    "amounts.empty": "Donnez les montants d'au moins une fiche action.",
+    "money.co_financing": "Fiche {action}, {year} : le montant de l'État ({etat_cents}) doit être égal à celui de la "
+    "collectivité ({collectivite_cents}) : chaque action est financée à parts égales.",
+    "money.ceiling": "En {year}, les montants de l'État font {total_cents}, au-dessus du plafond annuel de "
+    "{ceiling_cents}.",
+    "axis.not_of_contract": "L'axe {axis} n'est pas un axe de ce contrat (l'emploi des départements relève de la "
+    "convention avec France Travail).",
+    "axis.missing_action": "Le contrat d'une métropole a au moins une fiche action sur chacun des 4 axes ; il manque : "
+    "{axes}.",
+    "axis.unfunded": "Une métropole finance chacun de ses 4 axes chaque année ; en {year}, aucun crédit de l'État ne "
+    "va à : {axes}.",
+    "indicator.target_missing": "L'indicateur {indicator} a besoin d'une cible pour chaque année financée ; il en "
+    "manque pour {years}.",
+    "indicator.unknown": "La fiche {action} n'a pas d'indicateur « {indicator} ».",
+    "spending.above_programmed": "Fiche {action}, {year} : {spent_cents} de crédits de l'État dépensés, plus que les "
+    "{programmed_cents} programmés.",
+    # deliberation and signatures
+    "deliberation.no_actions": "L'assemblée ne peut pas voter un contrat sans fiche action.",
+    "deliberation.vote_in_future": "Le vote du {date} est dans le futur : il s'enregistre une fois qu'il a eu lieu.",
+    "deliberation.vote_before_change": "L'assemblée approuve le texte tel qu'il était : il a été modifié le "
+    "{changed_date}, après le vote du {date}.",
+    "signature.already_signed": "La partie {party} a déjà signé.",
+    "signature.wrong_party": "Le rôle {role} signe pour sa propre partie, pas pour la partie {party}.",
+    "signature.not_the_prefet": "L'État signe par le préfet des départements du contrat.",
+    "signature.before_deliberation": "Une signature du {date} ne peut pas précéder la délibération (votée le "
+    "{voted_date}).",
+    "signature.not_signed": "La partie {party} n'a pas signé : il n'y a rien à rectifier.",
+    "signature.same_date": "La signature est déjà datée du {date}.",
+    "signature.opens_first_year": "La signature a ouvert la première année du contrat ({year}) : la changer "
+    "changerait cette année.",
+    # execution
+    "review.date_outside_year": "Le comité de {year} se tient en {year}, et pas après la date du fait.",
+    "review.before_signature": "Un comité suit un contrat signé : le {date} est avant la signature ({signed_date}).",
+    "review.too_many": "L'année {year} compte déjà {limit} comités de suivi : c'est le maximum.",
+    "report.year_not_over": "Le rapport d'exécution de {year} se dépose une fois l'année terminée.",
+    "report.year_never_ran": "L'année {year} n'a pas été exécutée dans ce contrat : pas de rapport pour elle.",
+    "report.already_submitted": "Le rapport d'exécution de {year} est déjà déposé.",
+    "report.none_to_rectify": "Il n'y a pas de rapport d'exécution de {year} à rectifier.",
+    "report.settled": "Le rapport de l'année suivante est déposé et a soldé {year} : il ne peut plus être rectifié.",
+    "report.unchanged": "Le rapport rectifié est identique au rapport enregistré.",
+    "evaluation.too_early": "L'évaluation à mi-parcours se fait à partir du {opens_date}.",
+    "evaluation.already_recorded": "L'évaluation à mi-parcours est déjà enregistrée.",
+    "evaluation.every_action": "Chaque fiche action est évaluée, et seulement elles (manquantes : {missing} ; "
+    "inconnues : {unknown}).",
+    "evaluation.empty": "Une évaluation ne peut pas être vide.",
+    "deadline.already_recorded": "Cette échéance manquée est déjà enregistrée.",
+    "deadline.not_past": "Cette échéance n'est pas encore passée.",
+    "deadline.not_pending": "Aucune obligation de ce type n'est en attente à cette échéance.",
+    # avenants
+    "avenant.changes_nothing": "Un avenant change quelque chose : des montants, le plafond ou les fiches actions.",
+    "avenant.too_many": "Un contrat compte au plus {limit} avenants.",
+    "avenant.id_used": "La référence {avenant} est déjà utilisée.",
+    "avenant.unknown": "L'avenant {avenant} n'existe pas.",
+    "avenant.concluded": "L'avenant {avenant} est déjà conclu.",
+    "avenant.already_signed": "La partie {party} a déjà signé l'avenant {avenant}.",
+    "avenant.year_over": "L'avenant {avenant} change les montants de {year}, année terminée ou rapportée : ils sont "
+    "figés.",
+    "avenant.no_adjust_review": "Aucun comité de {year} n'a décidé d'ajuster.",
+    "renewal.wrong_year": "Le renouvellement porte sur l'année suivante ({expected}), pas sur {year}.",
+    "renewal.before_review": "Pas de renouvellement pour {year} avant le comité de suivi de {reviewed}.",
+    "renewal.already_proposed": "Un renouvellement pour {year} est déjà proposé.",
+    "renewal.too_late": "Le renouvellement pour {year} n'a pas été signé avant l'ouverture de cette année.",
+    "amendment.wrong_year": "Un avenant concerne l'année en cours ou une suivante ({first}–{last}).",
+    # ending
+    "closing.before_end": "La clôture commence après la fin du programme ({end_date}).",
+    "closing.reports_missing": "Les rapports d'exécution de {years} manquent encore.",
+    "closing.balance_mismatch": "Le reversement déclaré ({declared_cents}) ne correspond pas au solde calculé "
+    "({balance_cents}).",
+    # imports (reprise de l'existant)
+    "import.not_an_object": "Une ligne est un objet JSON (un fait).",
+    "import.calendar_fact": "Le fait {type} est enregistré par le calendrier lui-même : retirez-le du fichier.",
+    "import.required": "Chaque ligne indique « {name} ».",
+    "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",
+    "import.out_of_order": "Le {date} est avant la date de la ligne précédente : les faits se listent dans l'ordre.",
+    "import.empty": "Le fichier ne contient aucun fait.",
+    "import.too_many_facts": "Un fichier contient au plus {limit} faits.",
+    "import.contract_too_long": "Un contrat compte au plus {limit} faits dans un fichier.",
+    # audit pages
+    "audit.two_dates": "Donnez deux dates.",
+    "export.unknown_format": "Format d'export inconnu (csv ou jsonl).",
+    # pydantic's error types: a value the command's schema refuses
+    "missing": "Ce champ est obligatoire.",
+    "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",
+    "string_too_short": "Ce texte est trop court : {min_length} caractère(s) au moins.",
+    "string_pattern_mismatch": "Cette valeur n'a pas la forme attendue (lettres, chiffres, tirets).",
+    "string_type": "Ce champ attend un texte.",
+    "too_long": "Trop d'éléments : {max_length} au plus.",
+    "too_short": "Pas assez d'éléments : {min_length} au moins.",
+    "greater_than_equal": "La valeur doit être au moins {ge}.",
+    "greater_than": "La valeur doit être supérieure à {gt}.",
+    "less_than_equal": "La valeur doit être au plus {le}.",
+    "less_than": "La valeur doit être inférieure à {lt}.",
+    "int_parsing": "Ce champ attend un nombre entier.",
+    "int_type": "Ce champ attend un nombre entier.",
+    "int_from_float": "Ce champ attend un nombre entier.",
+    "enum": "Choisissez une des valeurs proposées.",
+    "literal_error": "Choisissez une des valeurs proposées.",
+    "extra_forbidden": "Ce champ n'est pas attendu.",
+    "dict_type": "Cette valeur n'est pas acceptée.",
+    "model_type": "Cette valeur n'est pas acceptée.",
+    "date_parsing": "Cette date n'est pas lisible : écrivez-la JJ/MM/AAAA.",
+    "date_from_datetime_parsing": "Cette date n'est pas lisible : écrivez-la JJ/MM/AAAA.",
+    "datetime_parsing": "Cette date n'est pas lisible : écrivez-la JJ/MM/AAAA.",
+    "value_error": "Cette valeur n'est pas acceptée.",
 }
 
 
-def in_french(code: str, pydantic_type: str | None = None) -> str:
-    if pydantic_type == "missing":
-        return RULES["missing"]
-    return RULES.get(code, "Cette demande est refusée.")
+def _shown(key: str, value: Any) -> str:
+    """A parameter as agents read it: amounts (``*_cents``) in euros, dates (``date``, ``*_date``) in words, roles,
+    parties, statuses and axes by their French names."""
+    from pacte.web.formats import AXES, PARTIES, ROLES, STATUSES, day, euros
+
+    if key.endswith("_cents") and isinstance(value, int):
+        return euros(value)
+    if key == "date" or key.endswith("_date"):
+        try:
+            return day(str(value))
+        except ValueError:
+            return str(value)
+    if key == "act":
+        from pacte.web.forms import FORMS
+
+        form = FORMS.get(str(value))
+        return form.title.lower() if form else str(value)
+    if key == "axes":
+        return ", ".join(AXES.get(a, a) for a in str(value).split(", "))
+    table = {"role": ROLES, "party": PARTIES, "status": STATUSES, "axis": AXES}.get(key)
+    if table is not None:
+        return table.get(str(value), str(value)).lower() if key != "axis" else table.get(str(value), str(value))
+    return str(value)
+
+
+def placeholders(sentence: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(sentence) if name}
+
+
+def in_french(rule: str, params: Mapping[str, Any] | None = None, code: str | None = None) -> str:
+    """The rule's French sentence, its parameters filled in; a rule unknown here (a worker newer than this page)
+    falls back to its code's sentence, and a sentence whose parameters did not come to its code's too."""
+    sentence = RULES.get(rule) or CODES.get(rule)
+    given = dict(params or {})
+    if sentence is None or not placeholders(sentence) <= set(given):
+        return CODES.get(code or rule, CODES["domain_error"])
+    return sentence.format(**{k: _shown(k, v) for k, v in given.items()})

@@ -9,7 +9,7 @@ import pytest
 from domain.errors import DomainError
 from pacte.service.catalogue import COMMAND_KINDS, ProposeBody, command_body_models
 from pacte.web.formats import day, euros, parse_day
-from pacte.web.forms import FORMS, SLUGS, Input, body_of, fields_for, inputs_of, propose_fields, where
+from pacte.web.forms import FORMS, SLUGS, FormRefused, Input, body_of, fields_for, inputs_of, propose_fields, where
 from tests.unit.builders import bordeaux_in_execution
 
 STATE = bordeaux_in_execution("reviewed").state
@@ -67,14 +67,25 @@ def test_a_posted_action_becomes_the_command_body() -> None:
     assert body["occurred_at"] == "2026-03-28"
 
 
-def test_unreadable_values_are_refused_naming_their_input() -> None:
+def test_unreadable_values_are_refused_naming_their_input_all_at_once() -> None:
     fields = fields_for(FORMS["AddAction"], STATE)
-    with pytest.raises(DomainError) as refused:
-        body_of(fields, {"action.amounts.2026.etat": "1,2,3 €"})
-    assert refused.value.field == "action.amounts.2026.etat"
-    with pytest.raises(DomainError) as refused:
-        body_of(fields, {"occurred_at": "31/02/2026"})
-    assert refused.value.field == "occurred_at"
+    with pytest.raises(FormRefused) as refused:
+        body_of(
+            fields,
+            {
+                "action.amounts.2026.etat": "1,2,3 €",
+                "occurred_at": "31/02/2026",
+                "action.indicators.0.baseline": "beaucoup",
+                "action.title": "Fiche",
+            },
+        )
+    found = {(r.field, r.rule, r.params.get("value")) for r in refused.value.refusals}
+    assert found == {
+        ("action.amounts.2026.etat", "invalid_amount", "1,2,3 €"),
+        ("occurred_at", "invalid_date", "31/02/2026"),
+        ("action.indicators.0.baseline", "invalid_integer", "beaucoup"),
+    }
+    assert refused.value.partial["action"]["title"] == "Fiche"  # what was readable, for the schema's own checks
 
 
 def test_french_words_for_amounts_and_dates() -> None:
@@ -105,9 +116,10 @@ def test_every_date_input_takes_french_and_iso_dates_the_same_way(kind: str, ite
     for typed in ("01/12/2023", "1/12/2023", "2023-12-01", " 01.12.2023 "):
         assert body_of([item], {item.name: typed}) == _nested(item.name, "2023-12-01"), (kind, typed)
     for wrong in ("2023-13-01", "31/02/2024", "demain", "12/2023"):
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(FormRefused) as refused:
             body_of([item], {item.name: wrong})
-        assert refused.value.field == item.name and refused.value.rule == "invalid_date"
+        (problem,) = refused.value.refusals
+        assert problem.field == item.name and problem.rule == "invalid_date"
 
 
 def test_audit_dates_go_through_the_same_parsing() -> None:

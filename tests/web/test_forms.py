@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 PREFET, COLLECTIVITE = DEMO["prefet"], DEMO["collectivite"]
 BORDEAUX = "cls-243300316"
+YEARS = ("2024", "2025", "2026", "2027")
 AXES = {"A1": "ENFANCE", "A2": "EMPLOI", "A3": "GRANDE_EXCLUSION", "A4": "TRANSITION_ECOLOGIQUE"}
 
 
@@ -49,10 +50,10 @@ def action_body(action_id: str, **overrides: Any) -> dict[str, Any]:
         "public": "familles",
         "zone": "Gironde",
         "indicators": [
-            {"code": "beneficiaires", "label": "Bénéficiaires", "baseline": 100, "targets": {"2024": 120}},
-            {"code": "places", "label": "Places", "baseline": 10, "targets": {"2024": 15, "2025": 20}},
+            {"code": "beneficiaires", "label": "Bénéficiaires", "baseline": 100, "targets": dict.fromkeys(YEARS, 120)},
+            {"code": "places", "label": "Places", "baseline": 10, "targets": {**dict.fromkeys(YEARS, 15), "2027": 30}},
         ],
-        "amounts": {"2024": {"etat": 10_000_000, "collectivite": 10_000_000}},
+        "amounts": {year: {"etat": 10_000_000, "collectivite": 10_000_000} for year in YEARS},
         **overrides,
     }
 
@@ -80,8 +81,17 @@ async def deliberated(stack: Stack) -> None:
     if state.deliberation is None:
         deliberation = {"body": "assemblee", "voted_on": "2024-02-01", "reference": "DEL-2024-01"}
         await stack.pacte.command(
-            COLLECTIVITE, "RecordDeliberation", {"contract_id": BORDEAUX}, {"deliberation": deliberation}
+            COLLECTIVITE,
+            "RecordDeliberation",
+            {"contract_id": BORDEAUX},
+            {"deliberation": deliberation, "occurred_at": "2024-02-02"},
         )
+
+
+def refusal(page: str) -> str:
+    """The refusal's summary (for a failing assertion to say what was refused)."""
+    found = re.search(r'<div class="fr-alert fr-alert--error.*?</div>', unescape(page), re.S)
+    return found.group(0) if found else ""
 
 
 def field_error(page: str, name: str) -> str:
@@ -108,9 +118,76 @@ async def test_the_confirmation_shows_the_date_of_the_fact_even_when_left_empty(
     form = f"/ui/contrats/{BORDEAUX}/actes/signature"
     await browser.get(form)
     page = await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": ""})
-    assert page.status_code == 200 and "Je confirme" in page.text
+    assert page.status_code == 200 and "Je confirme" in page.text, refusal(page.text)
     today = business_date(datetime.now(UTC)).strftime("%d/%m/%Y")
     assert f'<dt class="fr-text--bold">Date du fait</dt><dd>aujourd\'hui ({today})</dd>' in unescape(page.text)
     # A date given in ISO is shown as agents write it.
     page = await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": "2024-03-05"})
     assert '<dt class="fr-text--bold">Date du fait</dt><dd>05/03/2024</dd>' in page.text
+
+
+async def test_every_problem_of_a_form_is_shown_at_once_in_french_at_its_field(browser: Browser, stack: Stack) -> None:
+    await bordeaux(stack, *AXES)
+    before = await stack.pacte.store.stream_version(BORDEAUX)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/ajouter-une-action"
+    await browser.get(form)
+    page = await browser.post(
+        form,
+        {
+            "action.action_id": "A9",
+            "action.axis": "ENFANCE",
+            "action.objective": "Objectif",
+            "action.nature": "new",
+            "action.public": "familles",
+            "action.zone": "Bordeaux",
+            "action.indicators.0.code": "familles",
+            "action.indicators.0.label": "Familles",
+            "action.indicators.0.targets.2024": "10",
+            "action.amounts.2024.etat": "beaucoup",
+            "action.amounts.2024.collectivite": "1.500",
+            "action.indicators.0.baseline": "cent",
+            "occurred_at": "32/01/2024",
+        },
+    )
+    assert page.status_code == 422
+    text = unescape(page.text)
+    assert (
+        field_error(text, "action.amounts.2024.etat")
+        == "« beaucoup » n'est pas un montant : écrivez-le en euros, par exemple 1 500 000,00 €."
+    )
+    assert field_error(text, "action.amounts.2024.collectivite").startswith("« 1.500 » n'est pas un montant")
+    assert field_error(text, "action.indicators.0.baseline") == "« cent » n'est pas un nombre entier."
+    assert field_error(text, "occurred_at").startswith("« 32/01/2024 » n'est pas une date")
+    # And what the schema says of the rest, in the same answer: the fiche's title is missing.
+    assert field_error(text, "action.title") == "Ce champ est obligatoire."
+    assert "5 points à corriger" in text, refusal(text)
+    assert '<a href="#champ-action-title">' in text
+    assert '<ul lang="en">' in text  # the rules' own sentences, marked as English
+    assert await stack.pacte.store.stream_version(BORDEAUX) == before
+
+
+async def test_a_refused_irreversible_act_is_never_confirmed(browser: Browser, stack: Stack) -> None:
+    await deliberated(stack)
+    before = await stack.pacte.store.stream_version(BORDEAUX)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/signature"
+    await browser.get(form)
+    page = await browser.post(form, {"party": "collectivite", "signatory": "Le préfet"})
+    assert page.status_code == 422 and "Je confirme" not in page.text
+    assert field_error(unescape(page.text), "party") == (
+        "Le rôle préfet signe pour sa propre partie, pas pour la partie collectivité."
+    )
+    assert await stack.pacte.store.stream_version(BORDEAUX) == before
+
+
+async def test_a_future_date_is_said_to_be_in_the_future(browser: Browser, stack: Stack) -> None:
+    await bordeaux(stack, *AXES)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/retirer-une-action?action_id=A1"
+    await browser.get(form)
+    page = await browser.post(form, {"occurred_at": "28/03/2099"})
+    assert page.status_code == 422
+    assert field_error(unescape(page.text), "occurred_at") == (
+        "Le 28 mars 2099 est dans le futur : un fait s'enregistre une fois qu'il a eu lieu."
+    )
