@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.business_time import business_date
     from domain.calendar import CalendarFact, milestone_due, missed_deadlines_due, next_wake, reminders_due
-    from domain.commands import Command
+    from domain.commands import ChangeAction, Command
     from domain.deadlines import Deadline, pending_deadlines
     from domain.decider import decide
     from domain.errors import DomainError
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.evolve import evolve
     from domain.policy import Policy
     from domain.reprise import LineRefused, import_history
+    from domain.rules.negotiation import unchanged_action_as_recorded_before
     from domain.state import FINAL_STATUSES, INITIAL_STATE, ContractState, Status
     from domain.territories import TerritoryCatalogue
     from domain.upcasting import parse_event
@@ -77,6 +78,9 @@ READ_TOTAL = timedelta(seconds=15)  # a read back is bounded too: it runs under 
 
 
 SEARCH_ATTRIBUTES_PATCH = "search-attributes-v1"
+# A ChangeAction that changes nothing records nothing (it recorded an identical ActionChanged before): a history
+# recorded then replays with that fact, behind this patch (asked only when such a command comes).
+UNCHANGED_ACTION_PATCH = "unchanged-action-records-nothing-v1"
 STATUS = SearchAttributeKey.for_keyword("PacteStatus")
 TERRITORY = SearchAttributeKey.for_keyword("PacteTerritory")
 KIND = SearchAttributeKey.for_keyword("PacteKind")
@@ -461,6 +465,10 @@ class ContractWorkflow:
         try:
             entered = self._entered(command)
             events = decide(entered, self._state, self._rules_on(entered.at), self._catalogue)
+            if not events and isinstance(entered, ChangeAction):
+                before = unchanged_action_as_recorded_before(entered, self._state)
+                if before and not workflow.patched(UNCHANGED_ACTION_PATCH):
+                    events = before
         except DomainError as error:
             raise refusal(error) from None
         return await self._record(events)

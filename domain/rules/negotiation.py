@@ -161,9 +161,19 @@ def change_action(command: ChangeAction, state: ContractState, policy: Policy) -
             rule="action.unknown",
             params={"action": action.action_id},
         )
+    if state.actions[action.action_id] == action:
+        return []  # a change that changes nothing is no fact (an edit form sent back untouched)
     check_action(action, state.axes, policy)
     check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
     return [ActionChanged(**event_fields(command), action=action)]
+
+
+def unchanged_action_as_recorded_before(command: ChangeAction, state: ContractState) -> list[Event]:
+    """What an unchanged ChangeAction recorded before it recorded nothing (an ActionChanged identical to the fiche):
+    only the workflow asks, to replay the histories recorded then (behind its patch UNCHANGED_ACTION_PATCH)."""
+    if command.request_id in state.request_ids or state.actions.get(command.action.action_id) != command.action:
+        return []
+    return [ActionChanged(**event_fields(command), action=command.action)]
 
 
 @rule(RemoveAction, roles={Role.PREFET, Role.COLLECTIVITE}, stages=NEGOTIABLE_STATUSES, doing="remove an action")

@@ -197,6 +197,10 @@ async def submit(
         problems = _problems(error, fields, form.key)
         return _refusal_page(request, kind, state, key_value, values, problems, status)
     recorded = len(answer.events)
+    if recorded == 0:
+        # Nothing new: the form came back as it was (or the same request twice); the contract records nothing.
+        flash(request, "info", f"Rien n'a changé : rien n'a été enregistré ({form.title.lower()}).")
+        return RedirectResponse(f"{ROOT}/contrats/{contract_id}", status_code=303)
     flash(
         request,
         "success",

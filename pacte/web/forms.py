@@ -9,9 +9,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.errors import DomainError
+from domain.limits import MAX_INDICATORS
 from domain.money import MoneyFormatError, parse_euros
 from domain.policy import DEFAULT_POLICY
 from domain.state import ContractState
+from domain.values import Indicator
 from pacte.web.formats import (
     AXES,
     DECISIONS,
@@ -114,10 +116,6 @@ def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "
             "public": current.public,
             "zone": current.zone,
         }
-        if current.indicators:
-            first = current.indicators[0]
-            values |= {"ind.code": first.code, "ind.label": first.label, "ind.baseline": str(first.baseline)}
-            values |= {f"ind.{y}": str(v) for y, v in first.targets.items()}
         for y, a in current.amounts.items():
             values |= {f"{y}.etat": euros(a.etat), f"{y}.collectivite": euros(a.collectivite)}
             values |= {f"{y}.partenaires": euros(a.partenaires)}
@@ -144,28 +142,7 @@ def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "
         ),
         Input(f"{p}.public", "Public visé", value=values.get("public", "")),
         Input(f"{p}.zone", "Zone", value=values.get("zone", "")),
-        Group(
-            f"{p}.indicators",
-            "Indicateur",
-            (
-                Input(f"{p}.indicators.0.code", "Code", value=values.get("ind.code", "")),
-                Input(f"{p}.indicators.0.label", "Libellé", value=values.get("ind.label", "")),
-                Input(
-                    f"{p}.indicators.0.baseline", "Valeur de départ", "integer", value=values.get("ind.baseline", "")
-                ),
-                *(
-                    Input(
-                        f"{p}.indicators.0.targets.{y}",
-                        f"Cible {y}",
-                        "integer",
-                        required=False,
-                        value=values.get(f"ind.{y}", ""),
-                    )
-                    for y in YEARS
-                ),
-            ),
-            hint="Une cible pour chaque année financée.",
-        ),
+        *_indicator_rows(current.indicators if current is not None else (), p),
         Group(
             f"{p}.amounts",
             "Montants par année",
@@ -185,6 +162,46 @@ def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "
         ),
     ]
     return fields
+
+
+def _indicator_rows(indicators: tuple[Indicator, ...], prefix: str) -> list[Group]:
+    """One fieldset per indicator the fiche has, each with a box to remove it, then a blank one to add an indicator
+    (a row left blank adds nothing): an edit opens with every indicator, and sends back every one it keeps."""
+    rows: list[Group] = []
+    for index in range(min(len(indicators) + 1, MAX_INDICATORS)):
+        current = indicators[index] if index < len(indicators) else None
+        row = f"{prefix}.indicators.{index}"
+        targets = current.targets if current is not None else {}
+        rows.append(
+            Group(
+                row,
+                f"Indicateur {index + 1}" if current is not None else "Ajouter un indicateur",
+                (
+                    Input(f"{row}.code", "Code", value=current.code if current else ""),
+                    Input(f"{row}.label", "Libellé", value=current.label if current else ""),
+                    Input(
+                        f"{row}.baseline", "Valeur de départ", "integer", value=str(current.baseline) if current else ""
+                    ),
+                    *(
+                        Input(f"{row}.targets.{y}", f"Cible {y}", "integer", required=False, value=_count(targets, y))
+                        for y in YEARS
+                    ),
+                    *(
+                        (Input(f"{row}.{REMOVE}", "Retirer cet indicateur", "remove", required=False),)
+                        if current
+                        else ()
+                    ),
+                ),
+                hint="Une cible pour chaque année financée."
+                if current is not None or index == 0
+                else "Facultatif : rempli, il s'ajoute aux indicateurs de la fiche.",
+            )
+        )
+    return rows
+
+
+def _count(values: dict[int, int], year: int) -> str:
+    return str(values[year]) if year in values else ""
 
 
 def _per_action(state: ContractState, name: str, legend: str, kind: str = "euros") -> Group:
@@ -383,6 +400,7 @@ SLUGS = {
 }
 KIND_BY_SLUG = {slug: kind for kind, slug in SLUGS.items()}
 LIST_FIELDS = {"indicators"}  # numbered inputs that make a list, not a map
+REMOVE = "retirer"  # a row's box: checked, the row is left out of the body (an indicator removed)
 
 
 def inputs_of(fields: list[Input | Group]) -> list[Input]:
@@ -441,10 +459,15 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
     together (``FormRefused``)."""
     body: dict[str, Any] = {}
     refusals: list[DomainError] = []
-    for item in inputs_of(fields):
-        raw = posted.get(item.name, "").strip()
-        if raw == "":
+    items = inputs_of(fields)
+    removed = tuple(i.name.removesuffix(REMOVE) for i in items if i.kind == "remove" and posted.get(i.name))
+    for item in items:
+        typed = posted.get(item.name, "")
+        if typed.strip() == "" or item.kind == "remove" or item.name.startswith(removed):
             continue  # a missing value is the service's to refuse, naming the field, like any other rule
+        # Text is kept as typed (an edit sent back untouched changes nothing); a browser sends a textarea's line
+        # breaks as CRLF. Numbers, amounts, dates and choices are read without the spaces around them.
+        raw = typed.replace("\r\n", "\n") if item.kind in ("text", "textarea") else typed.strip()
         node = body
         *parents, leaf = item.name.split(".")
         for part in parents:

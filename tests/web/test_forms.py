@@ -191,3 +191,77 @@ async def test_a_future_date_is_said_to_be_in_the_future(browser: Browser, stack
     assert field_error(unescape(page.text), "occurred_at") == (
         "Le 28 mars 2099 est dans le futur : un fait s'enregistre une fois qu'il a eu lieu."
     )
+
+
+GIRONDE = "cls-d33"
+INPUT = re.compile(r"<input\b[^>]*>")
+SELECT = re.compile(r'<select\b[^>]*name="([^"]+)"[^>]*>(.*?)</select>', re.S)
+TEXTAREA = re.compile(r'<textarea\b[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', re.S)
+
+
+def attribute(tag: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', tag)
+    return unescape(found.group(1)) if found else None
+
+
+def form_values(page: str) -> dict[str, str]:
+    """What a browser sends back from the page's main form, untouched (hidden inputs, texts, selects, textareas,
+    checked boxes)."""
+    form = page[page.index('<form method="post" action="/ui/contrats/') :]
+    form = form[: form.index("</form>")]
+    values: dict[str, str] = {}
+    for tag in INPUT.findall(form):
+        name = attribute(tag, "name")
+        if name is None or name == "csrf_token":
+            continue
+        if attribute(tag, "type") == "checkbox" and " checked" not in tag:
+            continue
+        values[name] = attribute(tag, "value") or ""
+    for name, options in SELECT.findall(form):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        values[name] = unescape(chosen.group(1)) if chosen else ""
+    for name, text in TEXTAREA.findall(form):
+        values[name] = unescape(text)
+    return values
+
+
+async def gironde_with_a_fiche(stack: Stack) -> None:
+    if await stack.pacte.store.stream_version(GIRONDE) == 0:
+        body = ProposeBody(territory="D33", annual_ceiling=100_000_000, occurred_at=date(2023, 12, 1))
+        await stack.pacte.propose(PREFET, body)
+        fiche = {"action": action_body("G1"), "occurred_at": "2024-01-10"}
+        await stack.pacte.command(PREFET, "AddAction", {"contract_id": GIRONDE}, fiche)
+
+
+async def test_a_fiche_with_two_indicators_sent_back_untouched_records_nothing(browser: Browser, stack: Stack) -> None:
+    await gironde_with_a_fiche(stack)
+    before = await stack.pacte.store.stream_version(GIRONDE)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    opened = form_values((await browser.get(form)).text)
+    assert opened["action.indicators.0.code"] == "beneficiaires" and opened["action.indicators.1.code"] == "places"
+    assert opened["action.indicators.1.targets.2027"] == "30"
+    answer = await browser.post(form, opened)
+    assert answer.status_code == 303, refusal(answer.text)
+    assert "Rien n'a changé" in unescape((await browser.get(answer.headers["location"])).text)
+    assert await stack.pacte.store.stream_version(GIRONDE) == before
+
+
+async def test_a_fiche_edited_in_the_browser_reads_back_exactly(browser: Browser, stack: Stack) -> None:
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    edited = form_values((await browser.get(form)).text)
+    edited |= {"action.indicators.1.targets.2025": "25", "action.indicators.0.retirer": "oui"}
+    edited |= {"action.indicators.2.code": "familles", "action.indicators.2.label": "Familles suivies"}
+    edited |= {"action.indicators.2.baseline": "5"} | {f"action.indicators.2.targets.{y}": "7" for y in YEARS}
+    answer = await browser.post(form, edited)
+    assert answer.status_code == 303, refusal(answer.text)
+    fiche = (await stack.pacte.contract(PREFET, GIRONDE)).actions["G1"]
+    assert [(i.code, i.targets.get(2025)) for i in fiche.indicators] == [("places", 25), ("familles", 7)]
+    # Opened again, the form shows exactly that, and sent back untouched it changes nothing.
+    again = form_values((await browser.get(form)).text)
+    assert again["action.indicators.0.code"] == "places" and again["action.indicators.1.label"] == "Familles suivies"
+    before = await stack.pacte.store.stream_version(GIRONDE)
+    assert (await browser.post(form, again)).status_code == 303
+    assert await stack.pacte.store.stream_version(GIRONDE) == before
