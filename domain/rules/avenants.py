@@ -62,12 +62,12 @@ def _check_avenant(
         )
     assert state.current_year is not None
     ended = [y for y in policy.years if y < state.current_year or state.year(y).report is not None]
-    for action_id in terms.removed_actions:
+    for position, action_id in enumerate(terms.removed_actions):
         action = state.actions.get(action_id)
         if action is None:
             raise ValidationRefused(
                 f"terms.removed_actions: there is no action {action_id}",
-                field="terms.removed_actions",
+                field=f"terms.removed_actions.{position}",
                 rule="action.unknown",
                 params={"action": action_id},
             )
@@ -76,7 +76,7 @@ def _check_avenant(
             raise LifecycleViolation(
                 f"terms.removed_actions: {action_id} was funded in {', '.join(map(str, spent_years))}, which is over; "
                 "give it no money for the years to come instead",
-                field="terms.removed_actions",
+                field=f"terms.removed_actions.{position}",
                 rule="action.removal_after_spending",
                 params={"action": action_id, "years": ", ".join(map(str, spent_years))},
             )
@@ -85,7 +85,7 @@ def _check_avenant(
         if old is None:
             raise ValidationRefused(
                 f"terms.changed_actions[{index}]: there is no action {action.action_id}",
-                field="terms.changed_actions",
+                field=f"terms.changed_actions.{index}.action_id",
                 rule="action.unknown",
                 params={"action": action.action_id},
             )
@@ -93,7 +93,7 @@ def _check_avenant(
         if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
             raise LifecycleViolation(
                 f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
-                field="terms.changed_actions",
+                field=f"terms.changed_actions.{index}.amounts",
                 rule="action.past_amounts_frozen",
                 params={"action": action.action_id},
             )
@@ -101,7 +101,7 @@ def _check_avenant(
         if action.action_id in state.actions:
             raise ValidationRefused(
                 f"terms.added_actions[{index}]: {action.action_id} already exists",
-                field="terms.added_actions",
+                field=f"terms.added_actions.{index}.action_id",
                 rule="action.exists",
                 params={"action": action.action_id},
             )
@@ -109,7 +109,7 @@ def _check_avenant(
         if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
             raise LifecycleViolation(
                 f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
-                field="terms.added_actions",
+                field=f"terms.added_actions.{index}.amounts",
                 rule="action.added_from_current_year",
                 params={"year": state.current_year},
             )

@@ -177,7 +177,7 @@ async def submit(
     values = {k: v for k, v in posted.items() if k not in ("confirme", "modifier")}
     if "modifier" in posted:
         return _page(request, kind, state, key_value, values)
-    params = {"contract_id": contract_id, **({form.key: key_value} if form.key else {})}
+    params = {"contract_id": contract_id, **({form.key: key_value} if form.key and form.key_in_path else {})}
     key = posted.get(IDEMPOTENCY_FIELD) or None
     try:
         if form.key and not key_value:
@@ -185,13 +185,16 @@ async def submit(
         try:
             body = body_of(fields, posted)
         except FormRefused as unreadable:
-            problems = _unreadable(unreadable, command_body_models()[kind], fields)
+            problems = _unreadable(unreadable, command_body_models()[form.sends], fields)
             return _refusal_page(request, kind, state, key_value, values, problems)
+        if form.unchanged is not None and form.unchanged(state, body):
+            flash(request, "info", f"Rien n'a changé : rien n'a été enregistré ({form.title.lower()}).")
+            return RedirectResponse(f"{ROOT}/contrats/{contract_id}", status_code=303)
         if form.irreversible and posted.get("confirme") != "oui":
             # Confirmed only once the contract would take it: the dry run of the rules, nothing written.
-            await pacte.check(who.actor, kind, params, body, key)
+            await pacte.check(who.actor, form.sends, params, body, key)
             return _confirm(request, kind, state, key_value, fields, values)
-        answer = await pacte.command(who.actor, kind, params, body, key)
+        answer = await pacte.command(who.actor, form.sends, params, body, key)
     except (DomainError, ValidationError) as error:
         status = 403 if isinstance(error, DomainError) and error.code in ("forbidden", "out_of_scope") else 422
         problems = _problems(error, fields, form.key)

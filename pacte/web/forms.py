@@ -8,12 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from domain.errors import DomainError
 from domain.limits import MAX_INDICATORS
 from domain.money import MoneyFormatError, parse_euros
 from domain.policy import DEFAULT_POLICY
 from domain.state import ContractState
-from domain.values import Indicator
+from domain.values import Action, Indicator
 from pacte.web.formats import (
     AXES,
     DECISIONS,
@@ -51,12 +53,21 @@ class Group:
 
 @dataclass(frozen=True)
 class Form:
-    kind: str
+    kind: str  # the form's name: the command it sends, or a variant of it ("AmendAddAction" sends Amend)
     title: str
     build: Callable[[ContractState, dict[str, str]], list[Input | Group]]
     irreversible: bool = False  # a confirmation page comes first (signature, termination, closing)
-    key: str | None = None  # the path parameter the form chooses (action_id, avenant_id)
+    key: str | None = None  # what the form is about, chosen first (action_id, avenant_id)
     explanation: str = ""
+    command: str = ""  # the command it sends, when it is not ``kind``
+    key_in_path: bool = True  # the key is the command's path parameter (not only what the form is prefilled from)
+    # An edit sent back as it was opened: nothing to send (the page says "Rien n'a changé"), when the command itself
+    # would not say so (an avenant changing a fiche into itself would be an avenant to sign that changes nothing).
+    unchanged: Callable[[ContractState, dict[str, Any]], bool] | None = None
+
+    @property
+    def sends(self) -> str:
+        return self.command or self.kind
 
 
 OCCURRED = Input(
@@ -255,6 +266,27 @@ def _spent(state: ContractState) -> list[Input | Group]:
     ]
 
 
+def _fiche_unchanged(state: ContractState, body: dict[str, Any], part: str) -> bool:
+    """The avenant's only change is a fiche sent back exactly as the contract holds it."""
+    terms = body.get("terms", {})
+    fiches = terms.get(part, [])
+    if body.get("amounts") or set(terms) != {part} or len(fiches) != 1:
+        return False
+    try:
+        fiche = Action.model_validate(fiches[0])
+    except ValidationError:
+        return False  # the command's schema will say what is wrong
+    return state.actions.get(fiche.action_id) == fiche
+
+
+def _amendment(state: ContractState) -> list[Input | Group]:
+    """What every amendment names: its reference and its year."""
+    return [
+        Input("amendment_id", "Référence de l'avenant", hint="Lettres, chiffres, tirets : AV-2025-1"),
+        Input("year", "Année", "select", _years(state), value=str(state.current_year or "")),
+    ]
+
+
 def _reason(label: str = "Motif") -> Input:
     return Input("reason", label, "textarea")
 
@@ -318,6 +350,37 @@ FORMS: dict[str, Form] = {
                 ),
                 _reason(),
             ],
+        ),
+        # An avenant's fiches actions, one form each: added, changed (prefilled from the fiche), removed.
+        Form(
+            "AmendAddAction",
+            "Avenant : ajouter une fiche action",
+            lambda s, p: [*_amendment(s), *_action_fields(s, p, "terms.added_actions.0"), _reason()],
+            command="Amend",
+        ),
+        Form(
+            "AmendChangeAction",
+            "Avenant : modifier une fiche action",
+            lambda s, p: [*_amendment(s), *_action_fields(s, p, "terms.changed_actions.0"), _reason()],
+            key="action_id",
+            command="Amend",
+            key_in_path=False,
+            unchanged=lambda s, body: _fiche_unchanged(s, body, "changed_actions"),
+        ),
+        Form(
+            "AmendRemoveAction",
+            "Avenant : retirer une fiche action",
+            lambda s, p: [
+                *_amendment(s),
+                Input(
+                    "terms.removed_actions.0",
+                    "Fiche action retirée",
+                    "select",
+                    tuple((a, f"{a} — {action.title}") for a, action in sorted(s.actions.items())),
+                ),
+                _reason(),
+            ],
+            command="Amend",
         ),
         Form(
             "SignAvenant",
@@ -388,6 +451,9 @@ SLUGS = {
     "RecordCommitteeReview": "comite-de-suivi",
     "Renew": "renouvellement",
     "Amend": "avenant",
+    "AmendAddAction": "avenant-ajouter-une-action",
+    "AmendChangeAction": "avenant-modifier-une-action",
+    "AmendRemoveAction": "avenant-retirer-une-action",
     "SignAvenant": "signature-avenant",
     "SubmitExecutionReport": "rapport-execution",
     "RecordMidTermEvaluation": "evaluation-mi-parcours",
@@ -399,7 +465,12 @@ SLUGS = {
     "RectifySignature": "rectification-signature",
 }
 KIND_BY_SLUG = {slug: kind for kind, slug in SLUGS.items()}
-LIST_FIELDS = {"indicators"}  # numbered inputs that make a list, not a map
+LIST_FIELDS = {
+    "indicators",
+    "added_actions",
+    "changed_actions",
+    "removed_actions",
+}  # numbered inputs that make a list, not a map
 REMOVE = "retirer"  # a row's box: checked, the row is left out of the body (an indicator removed)
 
 

@@ -12,7 +12,6 @@ from domain.actors import Role
 from domain.axes import Axis
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
-from pacte.service.catalogue import COMMAND_KINDS
 from pacte.service.facade import may_do
 from pacte.web import charts
 from pacte.web.formats import KINDS, REGIONS, STATUSES
@@ -94,12 +93,11 @@ def _step(state: ContractState) -> dict[str, Any]:
 def acts_for(who: Person, state: ContractState) -> list[tuple[str, str, bool]]:
     """The forms the signed-in role may fill in now: its role and scope allow it and the contract's stage admits it."""
     acts = []
-    for kind in COMMAND_KINDS:
-        if not (may_do(kind, who.actor, state.contract_id) and possible_now(kind, state)):
+    for kind, form in FORMS.items():  # every command's form, and its variants (an avenant's fiches actions)
+        if not (may_do(form.sends, who.actor, state.contract_id) and possible_now(form.sends, state)):
             continue
         if kind == "SignAvenant" and all(a.concluded for a in state.avenants.values()):
             continue  # nothing to sign
-        form = FORMS[kind]
         acts.append(
             (
                 f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[kind]}",

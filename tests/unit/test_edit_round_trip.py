@@ -81,6 +81,26 @@ def test_a_fiche_opened_and_sent_unchanged_reads_back_whole_and_records_nothing(
     assert change(state, body) == []
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fiche=fiches())
+def test_an_avenant_changing_a_fiche_opened_and_sent_unchanged_sends_nothing(fiche: Action) -> None:
+    state = holding(fiche)
+    form = FORMS["AmendChangeAction"]
+    typed = opened("AmendChangeAction", state, "A1") | {"amendment_id": "AV-1", "reason": "Ajustement"}
+    body = body_of(fields_for(form, state, "A1"), typed)
+    assert Action.model_validate(body["terms"]["changed_actions"][0]) == fiche
+    assert form.unchanged is not None and form.unchanged(state, body)
+    # Changed, it is an avenant to propose.
+    renamed = typed | {"terms.changed_actions.0.title": fiche.title + " bis"}
+    assert not form.unchanged(state, body_of(fields_for(form, state, "A1"), renamed))
+
+
+def test_every_form_that_edits_is_held_to_the_round_trip() -> None:
+    """The forms prefilled from a fiche: each has its property above (a new edit form must get one)."""
+    editing = {kind for kind, form in FORMS.items() if form.key == "action_id" and kind != "RemoveAction"}
+    assert editing == {"ChangeAction", "AmendChangeAction"}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(before=fiches(), after=fiches())
 def test_a_fiche_edited_in_the_form_reads_back_exactly(before: Action, after: Action) -> None:

@@ -209,14 +209,14 @@ def test_a_signed_contract_adds_changes_and_removes_actions_by_avenant() -> None
         terms={"removed_actions": ["A1"]},
         reason="r",
     )
-    assert (error.code, error.field) == ("lifecycle_violation", "terms.removed_actions")
+    assert (error.code, error.field) == ("lifecycle_violation", "terms.removed_actions.0")
     conclude(c, at(2025, 2, 3), "RM5", year=2025, terms={"removed_actions": ["A5"]})
     assert "A5" not in c.state.actions
     late = action("A6", Axis.ENFANCE, 1)  # funded in 2024 too, a year that is over
     error = refused(
         c, "Amend", PREFET_33, at(2025, 2, 4), amendment_id="A6", year=2025, terms={"added_actions": [late]}, reason="r"
     )
-    assert error.field == "terms.added_actions"
+    assert error.field == "terms.added_actions.0.amounts"
 
 
 def test_an_adjust_review_is_answered_by_the_amendment_that_follows_it() -> None:

@@ -13,37 +13,53 @@ from pacte.web.forms import FORMS, SLUGS, FormRefused, Input, body_of, fields_fo
 from tests.unit.builders import bordeaux_in_execution
 
 STATE = bordeaux_in_execution("reviewed").state
-# Parts of a body a form leaves to the API (an avenant's new or changed fiches actions: a form of their own to come).
-LEFT_TO_THE_API = {
-    ("Amend", "terms.added_actions"),
-    ("Amend", "terms.changed_actions"),
-    ("Amend", "terms.removed_actions"),
-}
 
 
 def test_every_command_has_a_form_and_a_french_address() -> None:
-    assert set(FORMS) == set(COMMAND_KINDS) == set(SLUGS)
+    assert {form.sends for form in FORMS.values()} == set(COMMAND_KINDS)
+    assert set(FORMS) == set(SLUGS)
 
 
 @pytest.mark.parametrize("kind", COMMAND_KINDS)
-def test_a_form_covers_its_command_and_places_each_refusal(kind: str) -> None:
-    form = FORMS[kind]
-    fields = fields_for(form, STATE, "A1")
-    names = [i.name for i in inputs_of(fields)]
+def test_the_forms_of_a_command_cover_its_body_and_place_each_refusal(kind: str) -> None:
+    """Every part of a command's body has an input in one of its forms (an avenant's fiches actions added, changed and
+    removed each have a form of their own), and a refusal naming a part is shown on every form that has it."""
+    forms = [form for form in FORMS.values() if form.sends == kind]
+    every = {form.kind: fields_for(form, STATE, "A1") for form in forms}
+    names = {i.name for fields in every.values() for i in inputs_of(fields)}
     model = command_body_models()[kind]
     for field_name, info in model.model_fields.items():
-        if field_name == form.key:
+        if any(field_name == form.key and form.key_in_path for form in forms):
             continue
-        covered = any(n == field_name or n.startswith(field_name + ".") for n in names)
-        nested = {f"{field_name}.{sub}" for sub in getattr(info.annotation, "model_fields", {})}
-        for sub in nested:
-            if (kind, sub) not in LEFT_TO_THE_API:
-                assert any(n == sub or n.startswith(sub + ".") for n in names), f"{kind}: no input for {sub}"
-        assert covered, f"{kind}: no input for {field_name}"
-        # A refusal naming the field (or a part of it) is shown on the form, never lost.
-        assert where(fields, field_name) is not None
-    for name in names:  # a refusal deeper than an input (an amount's year, a map's key) goes to that input
-        assert where(fields, f"{name}.detail") == name
+        assert any(n == field_name or n.startswith(field_name + ".") for n in names), (
+            f"{kind}: no input for {field_name}"
+        )
+        for sub in getattr(info.annotation, "model_fields", {}):
+            path = f"{field_name}.{sub}"
+            assert any(n == path or n.startswith(path + ".") for n in names), f"{kind}: no input for {path}"
+    for form_kind, fields in every.items():
+        for name in (i.name for i in inputs_of(fields)):
+            # a refusal deeper than an input (an amount's year, a map's key) goes to that input
+            assert where(fields, f"{name}.detail") == name, (form_kind, name)
+        for field_name in model.model_fields:
+            if any(i.name == field_name or i.name.startswith(field_name + ".") for i in inputs_of(fields)):
+                assert where(fields, field_name) is not None, (form_kind, field_name)
+
+
+def test_an_avenant_changes_a_fiche_from_its_prefilled_form() -> None:
+    form = FORMS["AmendChangeAction"]
+    fields = fields_for(form, STATE, "A1")
+    shown = {i.name: i.value for i in inputs_of(fields) if i.value}
+    assert shown["terms.changed_actions.0.action_id"] == "A1"
+    body = body_of(
+        fields, shown | {"amendment_id": "AV-1", "reason": "Ajustement", "terms.changed_actions.0.title": "T"}
+    )
+    assert body["terms"]["changed_actions"][0]["title"] == "T"
+    assert body["terms"]["changed_actions"][0]["indicators"] == [
+        i.model_dump(mode="json") for i in STATE.actions["A1"].indicators
+    ]
+    removed = body_of(fields_for(FORMS["AmendRemoveAction"], STATE), {"terms.removed_actions.0": "A2"})
+    assert removed["terms"]["removed_actions"] == ["A2"]
 
 
 def test_a_posted_action_becomes_the_command_body() -> None:

@@ -17,6 +17,7 @@ import pytest
 from domain.business_time import business_date
 from pacte.service.catalogue import ProposeBody
 from pacte.tokens import DEMO
+from tests.waiting import eventually
 from tests.web.conftest import Browser, Stack, fresh_stack
 
 pytestmark = pytest.mark.integration
@@ -265,3 +266,67 @@ async def test_a_fiche_edited_in_the_browser_reads_back_exactly(browser: Browser
     before = await stack.pacte.store.stream_version(GIRONDE)
     assert (await browser.post(form, again)).status_code == 303
     assert await stack.pacte.store.stream_version(GIRONDE) == before
+
+
+async def signed(stack: Stack) -> int:
+    """Bordeaux's contract signed by both parties in March 2024 (the calendar has run since): its current year."""
+    await deliberated(stack)
+    state = await stack.pacte.contract(PREFET, BORDEAUX)
+    for actor, party, day in ((PREFET, "etat", "2024-03-01"), (COLLECTIVITE, "collectivite", "2024-03-05")):
+        if party not in {s.party.value for s in state.signatures}:
+            body = {"party": party, "signatory": f"Signataire {party}", "occurred_at": day}
+            await stack.pacte.command(actor, "SignContract", {"contract_id": BORDEAUX}, body)
+    # The calendar opens the years from 2024 to this one (the workflow's clock is today's): wait for it.
+    this_year = min(business_date(datetime.now(UTC)).year, 2027)
+
+    async def caught_up() -> int | None:
+        year = (await stack.pacte.contract(PREFET, BORDEAUX)).current_year
+        return year if year == this_year else None
+
+    return await eventually(caught_up, what="the calendar opened this year")
+
+
+async def test_an_avenant_adds_changes_and_removes_fiches_from_the_browser(browser: Browser, stack: Stack) -> None:
+    year = await signed(stack)
+    await browser.sign_in("prefet")
+    later = [str(y) for y in range(year, 2028)]
+    # Added: a new fiche, funded from the current year on.
+    form = f"/ui/contrats/{BORDEAUX}/actes/avenant-ajouter-une-action"
+    added = form_values((await browser.get(form)).text) | {"amendment_id": "AV-AJOUT", "reason": "Nouvelle fiche"}
+    fiche = "terms.added_actions.0"
+    added |= {f"{fiche}.action_id": "A5", f"{fiche}.axis": "ENFANCE", f"{fiche}.title": "Fiche A5"}
+    added |= {f"{fiche}.objective": "Objectif", f"{fiche}.nature": "new", f"{fiche}.public": "jeunes"}
+    added |= {f"{fiche}.zone": "Bordeaux", f"{fiche}.indicators.0.code": "jeunes"}
+    added |= {f"{fiche}.indicators.0.label": "Jeunes", f"{fiche}.indicators.0.baseline": "0"}
+    added |= {f"{fiche}.indicators.0.targets.{y}": "10" for y in later}
+    added |= {f"{fiche}.amounts.{y}.{who}": "10 000,00 €" for y in later for who in ("etat", "collectivite")}
+    answer = await browser.post(form, added)
+    assert answer.status_code == 303, refusal(answer.text)
+    avenants = (await stack.pacte.contract(PREFET, BORDEAUX)).avenants
+    assert [a.action_id for a in avenants["AV-AJOUT"].terms.added_actions] == ["A5"]
+
+    # Changed: the fiche's form opens prefilled; sent back untouched it proposes nothing.
+    form = f"/ui/contrats/{BORDEAUX}/actes/avenant-modifier-une-action?action_id=A1"
+    opened = form_values((await browser.get(form)).text) | {"amendment_id": "AV-MODIF", "reason": "Ajustement"}
+    assert opened["terms.changed_actions.0.indicators.1.code"] == "places"
+    before = await stack.pacte.store.stream_version(BORDEAUX)
+    answer = await browser.post(form, opened)
+    assert answer.status_code == 303 and await stack.pacte.store.stream_version(BORDEAUX) == before
+    assert "Rien n'a changé" in unescape((await browser.get(answer.headers["location"])).text)
+    answer = await browser.post(form, opened | {"terms.changed_actions.0.title": "Fiche A1 élargie"})
+    assert answer.status_code == 303, refusal(answer.text)
+    (changed,) = (await stack.pacte.contract(PREFET, BORDEAUX)).avenants["AV-MODIF"].terms.changed_actions
+    assert changed.title == "Fiche A1 élargie" and [i.code for i in changed.indicators] == ["beneficiaires", "places"]
+
+    # Removed: a fiche funded in years that are over cannot be; the refusal says so at the field, in French.
+    form = f"/ui/contrats/{BORDEAUX}/actes/avenant-retirer-une-action"
+    await browser.get(form)
+    removal = {"amendment_id": "AV-RETRAIT", "year": str(year), "terms.removed_actions.0": "A4", "reason": "Fin"}
+    answer = await browser.post(form, removal)
+    if year > 2024:
+        assert answer.status_code == 422
+        assert field_error(unescape(answer.text), "terms.removed_actions.0").startswith(
+            "La fiche A4 a été financée en 2024"
+        )
+    else:
+        assert answer.status_code == 303, refusal(answer.text)
