@@ -18,6 +18,7 @@ from pacte.service import ContractNotFound
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from pacte.web import acts, audit, auth, oidc, pages, tokens_page
+from pacte.web.drafts import keep_draft
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render
 from pacte.web.session import CsrfRefused, SignInRequired
@@ -53,7 +54,10 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
 
     @web.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, error: SignInRequired) -> Response:
-        return RedirectResponse(f"{ROOT}/connexion?suivant={quote(error.next_url)}", status_code=303)
+        # A form sent just after its session ended: what was typed is kept for the person, and comes back filled
+        # once they have signed in again (acts.restored). Nothing is recorded.
+        back = await keep_draft(request, error) if request.method == "POST" else None
+        return RedirectResponse(f"{ROOT}/connexion?suivant={quote(back or error.next_url)}", status_code=303)
 
     @web.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, _: CsrfRefused) -> HTMLResponse:

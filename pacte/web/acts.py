@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES
 from pacte.service.catalogue import ProposeBody, command_body_models
+from pacte.web.drafts import restored
 from pacte.web.formats import euros, typed_date
 from pacte.web.forms import (
     FORMS,
@@ -121,6 +122,7 @@ def _page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
     problems: list[Problem] | None = None,
+    restored_draft: bool = False,
 ) -> HTMLResponse:
     form = FORMS[kind]
     items = fields_for(form, state, key_value)
@@ -142,6 +144,7 @@ def _page(
         values={**values, IDEMPOTENCY_FIELD: secrets.token_urlsafe(16)},
         errors=errors or {},
         problems=problems or [],
+        restored=restored_draft,
         explanation=form.explanation,
         irreversible=form.irreversible,
         action=action,
@@ -157,7 +160,9 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     kind = _kind(slug)
     state = await service(request).contract(who.actor, contract_id)
     form = FORMS[kind]
-    return _page(request, kind, state, request.query_params.get(form.key or "", ""), {})
+    draft = await restored(request, _sub(who))
+    key_value = request.query_params.get(form.key or "", "")
+    return _page(request, kind, state, key_value, draft or {}, restored_draft=draft is not None)
 
 
 @router.post("/contrats/{contract_id}/actes/{slug}", response_class=HTMLResponse)
@@ -264,6 +269,11 @@ def _action(kind: str, state: ContractState, key_value: str) -> str:
     return f"{action}?{FORMS[kind].key}={quote(key_value)}" if key_value else action
 
 
+def _sub(who: Person) -> str:
+    """The person, as their sessions and drafts name them."""
+    return who.actor.person.sub if who.actor.person is not None else who.actor.identity
+
+
 def _kind(slug: str) -> str:
     kind = KIND_BY_SLUG.get(slug)
     if kind is None:
@@ -296,6 +306,7 @@ def _propose_page(
         values=values,
         errors=refused.get("errors", {}),
         problems=refused.get("problems", []),
+        restored=refused.get("restored", False),
     )
 
 
@@ -308,7 +319,9 @@ async def propose_form(request: Request, who: Person = Depends(person)) -> HTMLR
             code="forbidden",
             rule="role.prefet_only",
         )
-    return _propose_page(request, who, {IDEMPOTENCY_FIELD: secrets.token_urlsafe(16)})
+    draft = await restored(request, _sub(who))
+    values = {**(draft or {}), IDEMPOTENCY_FIELD: secrets.token_urlsafe(16)}
+    return _propose_page(request, who, values, restored=draft is not None)
 
 
 @router.post("/contrats/proposer", response_class=HTMLResponse)

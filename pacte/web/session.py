@@ -32,9 +32,25 @@ class Person(BaseModel):
 
 
 class SignInRequired(Exception):
-    def __init__(self, next_url: str) -> None:
+    """No live session: sign in, then back to ``next_url``. ``lapsed`` is who the ended session was (its sub) and
+    ``csrf`` its form token, when the cookie still says so: what they were sending can be kept for them."""
+
+    def __init__(self, next_url: str, lapsed: str | None = None, csrf: str | None = None) -> None:
         super().__init__(next_url)
         self.next_url = next_url
+        self.lapsed = lapsed
+        self.csrf = csrf
+
+
+def _lapsed(request: Request) -> tuple[str | None, str | None]:
+    """Who the session in the cookie was, and its CSRF token, read before an ended session is cleared."""
+    raw, csrf = request.session.get("person"), request.session.get("csrf")
+    try:
+        actor = Person.model_validate(raw).actor if isinstance(raw, dict) else None
+    except ValidationError:
+        actor = None
+    sub = None if actor is None else actor.person.sub if actor.person is not None else actor.identity
+    return sub, csrf if isinstance(csrf, str) else None
 
 
 class CsrfRefused(Exception):
@@ -111,13 +127,15 @@ def current(request: Request) -> Person | None:
 async def person(request: Request) -> Person:
     """The signed-in person, or a redirection to the sign-in page (and back here afterwards). The session must be
     alive server-side too: ended by sign-out (here or in another process), or unknown, it opens nothing."""
+    lapsed, csrf = _lapsed(request)
     found = current(request)
     sid = request.session.get("sid")
     if found is not None and not (isinstance(sid, str) and await sessions.alive(_store(request), sid)):
         request.session.clear()
         found = None
     if found is None:
-        raise SignInRequired(request.url.path)
+        query = request.url.query
+        raise SignInRequired(f"{request.url.path}?{query}" if query else request.url.path, lapsed, csrf)
     return found
 
 

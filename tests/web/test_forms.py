@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from html import unescape
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -330,3 +331,61 @@ async def test_an_avenant_adds_changes_and_removes_fiches_from_the_browser(brows
         )
     else:
         assert answer.status_code == 303, refusal(answer.text)
+
+
+async def test_what_was_typed_comes_back_after_the_session_expired(browser: Browser, stack: Stack) -> None:
+    await gironde_with_a_fiche(stack)
+    before = await stack.pacte.store.stream_version(GIRONDE)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    typed = form_values((await browser.get(form)).text)
+    typed |= {"action.title": "Titre tapé pendant la réunion", "action.amounts.2025.partenaires": "1 234,56 €"}
+    # The session ends while the agent types (the database's clock decides, for every process).
+    await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+    answer = await browser.post(form, typed)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/ui/connexion?suivant=")
+    back = unquote(answer.headers["location"].removeprefix("/ui/connexion?suivant="))
+    assert back.startswith(f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1&brouillon=")
+    assert await stack.pacte.store.stream_version(GIRONDE) == before  # nothing recorded
+
+    # Signed in again, the form comes back filled, and says so; still nothing recorded.
+    await browser.get(f"/ui/connexion?suivant={quote(back)}")
+    signed_in = await browser.post("/ui/connexion", {"identity": "prefet", "next": back})
+    assert signed_in.headers["location"] == back
+    page = (await browser.get(back)).text
+    assert "Votre saisie est revenue" in page
+    again = form_values(page)
+    assert again["action.title"] == "Titre tapé pendant la réunion"
+    assert again["action.amounts.2025.partenaires"] == "1 234,56 €"
+    assert {k: v for k, v in again.items() if k != "cle"} == {k: v for k, v in typed.items() if k != "cle"}  # all of it
+    assert await stack.pacte.store.stream_version(GIRONDE) == before
+    # Sent now, it is recorded as typed.
+    assert (await browser.post(form, again)).status_code == 303
+    fiche = (await stack.pacte.contract(PREFET, GIRONDE)).actions["G1"]
+    assert fiche.title == "Titre tapé pendant la réunion" and fiche.amounts[2025].partenaires == 123_456
+    # A draft comes back once, and only to the person who typed it.
+    assert "Votre saisie est revenue" not in (await browser.get(back)).text
+
+
+async def test_a_draft_is_kept_only_for_its_person_and_only_from_our_own_page(browser: Browser, stack: Stack) -> None:
+    # Without the session's token (not sent by our page): nothing kept.
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    typed = form_values((await browser.get(form)).text) | {"action.title": "Brouillon du préfet"}
+    await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+    forged = await browser.http.post(form, data={**typed, "csrf_token": "autre"})
+    assert forged.status_code == 303 and "brouillon" not in unquote(forged.headers["location"])
+    assert await stack.pacte.store.pool.fetchval("SELECT count(*) FROM pacte_auth.form_drafts") == 0
+    # From our page, for the person who typed it.
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    typed = form_values((await browser.get(form)).text) | {"action.title": "Brouillon du préfet"}
+    await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+    answer = await browser.post(form, typed)
+    back = unquote(answer.headers["location"].removeprefix("/ui/connexion?suivant="))
+    assert "brouillon=" in back
+    # Someone else signing in on this browser does not get it.
+    await browser.sign_in("collectivite")
+    assert "Brouillon du préfet" not in (await browser.get(back)).text
