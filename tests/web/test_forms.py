@@ -14,12 +14,14 @@ from urllib.parse import quote, unquote
 
 import httpx
 import pytest
+from playwright.async_api import Browser as Chromium
+from playwright.async_api import expect
 
 from domain.business_time import business_date
 from pacte.service.catalogue import ProposeBody
 from pacte.tokens import DEMO
 from tests.waiting import eventually
-from tests.web.conftest import Browser, Stack, fresh_stack
+from tests.web.conftest import Browser, Stack, free_port, fresh_stack, serving
 
 pytestmark = pytest.mark.integration
 
@@ -389,3 +391,33 @@ async def test_a_draft_is_kept_only_for_its_person_and_only_from_our_own_page(br
     # Someone else signing in on this browser does not get it.
     await browser.sign_in("collectivite")
     assert "Brouillon du préfet" not in (await browser.get(back)).text
+
+
+async def test_in_chromium_a_form_typed_across_the_end_of_a_session_comes_back(
+    chromium: Chromium, stack: Stack
+) -> None:
+    await gironde_with_a_fiche(stack)
+    async with serving(stack.app, free_port()) as base:
+        context = await chromium.new_context(locale="fr-FR")
+        page = await context.new_page()
+        await page.goto(f"{base}/ui/connexion")
+        await page.click("#connexion-prefet")
+        await expect(page.locator("h1")).to_have_text("Contrats")
+        await page.goto(f"{base}/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1")
+        await page.locator("[name='action.title']").fill("Tapé avant la fin de la session")
+        await page.locator("[name='action.zone']").fill("Rive droite")
+        before = await stack.pacte.store.stream_version(GIRONDE)
+        await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+        await page.get_by_role("button", name="Enregistrer").click()
+        await expect(page.locator("h1")).to_have_text("Se connecter")
+        await page.click("#connexion-prefet")
+        await expect(page.locator("h1")).to_have_text("Modifier une fiche action")
+        await expect(page.get_by_text("Votre saisie est revenue")).to_be_visible()
+        await expect(page.locator("[name='action.title']")).to_have_value("Tapé avant la fin de la session")
+        await expect(page.locator("[name='action.zone']")).to_have_value("Rive droite")
+        assert await stack.pacte.store.stream_version(GIRONDE) == before  # nothing recorded until sent
+        await page.get_by_role("button", name="Enregistrer").click()
+        await expect(page.get_by_text("Modifier une fiche action : enregistré")).to_be_visible()
+        fiche = (await stack.pacte.contract(PREFET, GIRONDE)).actions["G1"]
+        assert (fiche.title, fiche.zone) == ("Tapé avant la fin de la session", "Rive droite")
+        await context.close()
