@@ -20,12 +20,13 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from domain.actors import Actor
 from domain.business_time import When, occurred_at
 from domain.calendar import calendar_until
-from domain.commands import COMMAND_ADAPTER, Command
+from domain.commands import COMMAND_ADAPTER, ChangeAction, Command
 from domain.decider import decide
 from domain.errors import DomainError, ValidationRefused
 from domain.events import Event
 from domain.evolve import evolve
 from domain.policy import Policy
+from domain.rules.negotiation import unchanged_action_as_recorded_before
 from domain.state import ContractState
 
 # The calendar records these; a file cannot claim them.
@@ -121,13 +122,23 @@ def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> Import
 
 
 def import_history(
-    lines: Sequence[ImportLine], state: ContractState, policy: Policy, now: datetime
+    lines: Sequence[ImportLine],
+    state: ContractState,
+    policy: Policy,
+    now: datetime,
+    *,
+    unchanged_action_recorded: bool = False,
 ) -> tuple[list[Event], ContractState]:
     """Decide every line in order, the calendar's facts interleaved at their dates, then the calendar up to ``now``.
-    Returns the events and the state they fold to; raises LineRefused at the first line refused."""
+    Returns the events and the state they fold to; raises LineRefused at the first line refused.
+    ``unchanged_action_recorded``: a ChangeAction that changes nothing records its ActionChanged, as it did before
+    (only the workflow asks, replaying an import recorded then)."""
 
     def decide_one(command: Command, current: ContractState) -> list[Event]:
-        return decide(command, current, policy)
+        decided = decide(command, current, policy)
+        if not decided and unchanged_action_recorded and isinstance(command, ChangeAction):
+            return unchanged_action_as_recorded_before(command, current)
+        return decided
 
     events: list[Event] = []
     previous: datetime | None = None

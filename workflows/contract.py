@@ -428,7 +428,14 @@ class ContractWorkflow:
                 rule="contract.has_history",
             )
         now = self._now()
-        events, _ = import_history(request.lines, self._state, self._rules_on(now, ask=ask), now)
+        # An unchanged ChangeAction line recorded its ActionChanged before UNCHANGED_ACTION_PATCH (asked only when
+        # the file has a ChangeAction line, and never by the validator, which cannot record a marker).
+        legacy = False
+        if ask and any(isinstance(line.command, ChangeAction) for line in request.lines):
+            legacy = not workflow.patched(UNCHANGED_ACTION_PATCH)
+        events, _ = import_history(
+            request.lines, self._state, self._rules_on(now, ask=ask), now, unchanged_action_recorded=legacy
+        )
         return events
 
     def _entered(self, command: Command) -> Command:

@@ -160,3 +160,16 @@ def test_every_input_of_an_edit_form_is_prefilled_from_the_contract() -> None:
     shown = opened("ChangeAction", holding(fiche), "A1")
     assert all(isinstance(i, Input) for i in inputs_of(fields_for(FORMS["ChangeAction"], holding(fiche), "A1")))
     assert shown["action.indicators.0.code"] == "beneficiaires" and shown["action.title"] == "Fiche A1"
+
+
+def test_an_import_line_that_changes_nothing_records_nothing_unless_replaying_an_import_of_before() -> None:
+    from domain.reprise import ImportLine, import_history
+
+    fiche = action("A1", Axis.ENFANCE, 10_000)
+    state = holding(fiche)
+    line = ImportLine(line=1, command=command("ChangeAction", BORDEAUX, PREFET_33, at(2024, 1, 15), action=fiche))
+    now = at(2024, 1, 16)
+    events, _ = import_history([line], state, DEFAULT_POLICY, now)
+    assert not any(isinstance(e, ActionChanged) for e in events)
+    events, _ = import_history([line], state, DEFAULT_POLICY, now, unchanged_action_recorded=True)
+    assert [e.action for e in events if isinstance(e, ActionChanged)] == [fiche]
