@@ -421,3 +421,14 @@ async def test_in_chromium_a_form_typed_across_the_end_of_a_session_comes_back(
         fiche = (await stack.pacte.contract(PREFET, GIRONDE)).actions["G1"]
         assert (fiche.title, fiche.zone) == ("Tapé avant la fin de la session", "Rive droite")
         await context.close()
+
+
+async def test_the_fiche_to_edit_not_chosen_is_said_at_its_select(browser: Browser, stack: Stack) -> None:
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action"
+    await browser.get(form)
+    page = await browser.post(form, {"action.title": "Sans fiche choisie"})
+    assert page.status_code == 422
+    assert field_error(unescape(page.text), "action_id") == "Ce champ est obligatoire."
+    assert 'aria-describedby="champ-action_id-erreur"' in page.text
