@@ -236,9 +236,11 @@ def _shown(key: str, value: Any) -> str:
     if key == "axes":
         return ", ".join(AXES.get(a, a) for a in str(value).split(", "))
     table = {"role": ROLES, "party": PARTIES, "status": STATUSES, "axis": AXES}.get(key)
-    if table is not None:
-        return table.get(str(value), str(value)).lower() if key != "axis" else table.get(str(value), str(value))
-    return str(value)
+    if table is None:
+        return str(value)
+    word = table.get(str(value), str(value))
+    # Inside a sentence: "préfet", "collectivité", "proposé" — but "État" keeps its capital, and axes their names.
+    return word if key == "axis" or word == "État" else word.lower()
 
 
 def placeholders(sentence: str) -> set[str]:

@@ -138,6 +138,10 @@ def test_a_sentence_fills_its_parameters_as_agents_read_them() -> None:
     assert in_french("date.in_future", {"date": "2099-03-28"}) == (
         "Le 28 mars 2099 est dans le futur : un fait s'enregistre une fois qu'il a eu lieu."
     )
+    assert in_french("signature.already_signed", {"party": "etat"}) == "La partie État a déjà signé."
+    assert in_french("signature.wrong_party", {"role": "prefet", "party": "collectivite"}) == (
+        "Le rôle préfet signe pour sa propre partie, pas pour la partie collectivité."
+    )
     # Parameters missing (an answer from an older worker): the code's sentence, never a half-filled one.
     assert in_french("date.in_future", {}, "date_out_of_programme") == CODES["date_out_of_programme"]
 
