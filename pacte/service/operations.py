@@ -14,6 +14,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -365,6 +366,10 @@ async def check_command(client: Client, command: Command) -> None:
             command.contract_id,
             "read",
         )
+    except WorkflowQueryFailedError:
+        # A worker of before this query (a rolling deployment): no dry run; the act itself is still decided by the
+        # contract when it is sent, and refused there if it must be.
+        return
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ContractNotFound(command.contract_id) from exc
