@@ -153,3 +153,13 @@ async def dashboard(request: Request, who: Person = Depends(person)) -> HTMLResp
 @router.get("/accessibilite", response_class=HTMLResponse)
 async def accessibility(request: Request) -> HTMLResponse:
     return render(request, "accessibility.html", "Déclaration d'accessibilité")
+
+
+@router.get("/mentions-legales", response_class=HTMLResponse)
+async def legal_notice(request: Request) -> HTMLResponse:
+    return render(request, "legal.html", "Mentions légales")
+
+
+@router.get("/donnees-personnelles", response_class=HTMLResponse)
+async def privacy(request: Request) -> HTMLResponse:
+    return render(request, "privacy.html", "Données personnelles")

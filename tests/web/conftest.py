@@ -46,12 +46,18 @@ class Stack:
     settings: Settings
 
 
-@pytest.fixture(scope="session")
-async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+@asynccontextmanager
+async def open_stack(postgres_server_url: str, data: Path, *, sdk_metrics: bool = True) -> AsyncIterator[Stack]:
+    """A whole service of its own: a fresh database, a Temporal dev server, a worker and the composed application.
+    ``sdk_metrics``: the SDK's runtime metrics exported as in production, so /metrics serves them beside ours (one
+    stack per process may: the exporter's address is the process's)."""
     url = await create_fresh_database(postgres_server_url)
     store = await EventStore.connect(url)
-    # The SDK's runtime metrics exported as in production, so /metrics serves them beside ours.
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
+    runtime = (
+        Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
+        if sdk_metrics
+        else None
+    )
     env = await WorkflowEnvironment.start_local(
         runtime=runtime,
         data_converter=pydantic_data_converter,
@@ -60,7 +66,6 @@ async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathF
         search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
-    data = tmp_path_factory.mktemp("web-data")
     settings = Settings(task_queue=f"pacte-web-{uuid.uuid4().hex[:8]}", data_dir=data, demo_sign_in=True)
     demo_grants(settings)
     pacte = Pacte(client=env.client, store=store, settings=settings)
@@ -72,6 +77,12 @@ async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathF
         await env.shutdown()
         await store.close()
         await drop_database(postgres_server_url, url)
+
+
+@pytest.fixture(scope="session")
+async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    async with open_stack(postgres_server_url, tmp_path_factory.mktemp("web-data")) as stack:
+        yield stack
 
 
 class Browser:

@@ -1,0 +1,255 @@
+"""Every role's daily pages, in Chromium, at a desktop's 1280×900 and a phone's 390×844 (issue 22): a page fails on
+any console error (the DSFR's script throwing included), any failed request (a vendored icon missing included), any
+page wider than the screen, and at desktop size on any serious or critical axe violation. On the phone the DSFR's
+menu opens and holds the person, the sign-out and the menu; the display settings switch to the dark theme; the
+breadcrumb unfolds; wide tables scroll inside a focusable region.
+
+The contract walked is Bordeaux Métropole taken over with its real history (proposed in December 2023, signed in
+March 2024, one committee in 2024, then nothing): deadlines missed, others to come, and acts waiting for each role.
+It runs on a service of its own (database, Temporal), so the other web tests' contracts never meet it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, Request, Response, expect
+
+from pacte.reprise_file import dump_lines
+from pacte.tokens import DEMO
+from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
+from tests.web.conftest import Stack, free_port, open_stack, serving
+
+pytestmark = pytest.mark.integration
+
+CONTRACT = f"cls-{BORDEAUX}"
+PAGE = f"/ui/contrats/{CONTRACT}"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SIZES = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
+
+
+def bordeaux_history() -> str:
+    """Bordeaux Métropole's history as the préfecture types it from its files (reprise de l'existant)."""
+    prefet, collectivite = DEMO["prefet"], DEMO["collectivite"]
+    source = "convention CLS Bordeaux Métropole"
+    lines: list[dict[str, Any]] = [
+        {
+            "type": "ProposeContract",
+            "occurred_at": "2023-12-01",
+            "actor": prefet.model_dump(mode="json"),
+            "source": source,
+            "territory_id": BORDEAUX,
+            "annual_ceiling": 150_000_000,
+            "draft_actions": [a.model_dump(mode="json") for a in BORDEAUX_ACTIONS],
+        },
+        {
+            "type": "RecordDeliberation",
+            "occurred_at": "2024-02-15",
+            "actor": collectivite.model_dump(mode="json"),
+            "source": "délibération 2024-12",
+            "deliberation": {"body": "assemblee", "voted_on": "2024-02-14", "reference": "DEL-2024-12"},
+        },
+        {
+            "type": "SignContract",
+            "occurred_at": "2024-03-28",
+            "actor": prefet.model_dump(mode="json"),
+            "source": source,
+            "party": "etat",
+            "signatory": "Préfet de la Gironde",
+        },
+        {
+            "type": "SignContract",
+            "occurred_at": "2024-03-28",
+            "actor": collectivite.model_dump(mode="json"),
+            "source": source,
+            "party": "collectivite",
+            "signatory": "Président de Bordeaux Métropole",
+        },
+        {
+            "type": "RecordCommitteeReview",
+            "occurred_at": "2024-11-20",
+            "actor": DEMO["commissaire"].model_dump(mode="json"),
+            "source": "compte rendu du comité 2024",
+            "year": 2024,
+            "review_date": "2024-11-18",
+            "findings": "Actions lancées",
+            "decision": "CONTINUE",
+        },
+    ]
+    return dump_lines([{"contract_id": CONTRACT, **line} for line in lines])
+
+
+@pytest.fixture(scope="module")
+async def bordeaux(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    async with open_stack(postgres_server_url, tmp_path_factory.mktemp("screens"), sdk_metrics=False) as stack:
+        report = await stack.pacte.import_file(DEMO["prefet"], bordeaux_history())
+        assert report.imported == 1, report
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def site(bordeaux: Stack) -> AsyncIterator[str]:
+    async with serving(bordeaux.app, free_port()) as base:
+        yield base
+
+
+@dataclass
+class Screen:
+    """One person's tab at one size. Every page it reaches is checked; problems are collected as they happen (the
+    DSFR's script runs after the page loads, icons load when shown) and asserted at each check."""
+
+    page: Page
+    base: str
+    size: dict[str, int]
+    shots: Path
+    axe: Axe = field(default_factory=Axe)
+    problems: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self.page.on(
+            "console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
+        self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", self._answered)
+
+    def _failed(self, request: Request) -> None:
+        if "/telechargement" not in request.url:  # a download ends its request as "aborted" by design
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def _answered(self, response: Response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    @property
+    def desktop(self) -> bool:
+        return self.size["width"] >= 1000
+
+    async def check(self, name: str) -> None:
+        """No console error, no failed request, nothing wider than the screen, and (desktop) no serious axe finding."""
+        await self.page.wait_for_load_state("networkidle")  # the icons and fonts the page shows, the DSFR's script
+        self.count += 1
+        await self.page.screenshot(path=str(self.shots / f"{self.size['width']}-{self.count:02d}-{name}.png"))
+        wider = await self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wider <= 0, f"{name}: the page is {wider} px wider than the {self.size['width']} px screen"
+        if self.desktop:
+            results = await self.axe.run(self.page)
+            serious = [
+                f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                for v in results.response["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            assert not serious, f"{name}: {serious}"
+        assert not self.problems, f"{name}: {self.problems}"
+
+    async def visit(self, path: str, name: str) -> None:
+        await self.page.goto(self.base + path)
+        await self.check(name)
+
+    async def sign_in(self, role: str) -> None:
+        await self.page.goto(self.base + "/ui/connexion")
+        await self.page.click(f"#connexion-{role}")
+        await expect(self.page.locator("h1")).not_to_have_text("Se connecter")
+        await self.check(f"accueil-{role}")
+
+    async def sign_out(self) -> None:
+        await self.open_menu()
+        await self.page.get_by_role("button", name="Se déconnecter").locator("visible=true").click()
+        await expect(self.page.locator("h1")).to_have_text("Se connecter")
+
+    async def open_menu(self) -> None:
+        """On a phone the header's tools and the navigation are in the DSFR's menu, behind its button."""
+        if not self.desktop:
+            await self.page.get_by_role("button", name="Menu", exact=True).click()
+            await expect(self.page.locator("#menu-principal")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screens-shots")
+
+
+@pytest.fixture(params=SIZES)
+async def screen(request: pytest.FixtureRequest, chromium: Browser, site: str, shots: Path) -> AsyncIterator[Screen]:
+    size: dict[str, int] = request.param
+    context = await chromium.new_context(locale="fr-FR", viewport=size, accept_downloads=True)  # type: ignore[arg-type]
+    yield Screen(await context.new_page(), site, size, shots)
+    await context.close()
+
+
+async def test_the_dsfr_works_on_every_page_at_every_size(screen: Screen) -> None:
+    page = screen.page
+    for role, pages in {
+        "prefet": [PAGE, PAGE + "/historique", "/ui/tableau-de-bord", "/ui/jetons", "/ui/contrats/proposer"],
+        "collectivite": [PAGE, PAGE + "/actes/rapport-execution"],
+        "commissaire": [PAGE, PAGE + "/actes/comite-de-suivi"],
+        "auditor": [PAGE + "/historique", "/ui/audit", "/ui/tableau-de-bord"],
+    }.items():
+        await screen.sign_in(role)
+        # The person, the sign-out and the navigation are within reach at every size.
+        await screen.open_menu()
+        menu = page.locator("#menu-principal") if not screen.desktop else page.locator("header")
+        await expect(
+            menu.get_by_text(
+                "("
+                + {
+                    "prefet": "Préfet",
+                    "collectivite": "Collectivité",
+                    "commissaire": "Commissaire",
+                    "auditor": "Auditeur",
+                }[role]
+            )
+            .locator("visible=true")
+            .first
+        ).to_be_visible()
+        await expect(menu.get_by_role("button", name="Se déconnecter").locator("visible=true")).to_be_visible()
+        await expect(menu.get_by_role("link", name="Contrats", exact=True).locator("visible=true")).to_be_visible()
+        if not screen.desktop:
+            await page.locator("#menu-principal").get_by_role("button", name="Fermer").click()
+            await expect(page.locator("#menu-principal")).to_be_hidden()
+        for n, path in enumerate(pages):
+            await screen.visit(path, f"{role}-{n}")
+        await screen.sign_out()
+
+    # The contract page: its breadcrumb unfolds on a phone; every table scrolls inside a focusable, named region.
+    await screen.sign_in("auditor")
+    await screen.visit(PAGE, "contrat")
+    if not screen.desktop:
+        await page.get_by_role("button", name="Voir le fil d'Ariane").click()
+        await expect(page.locator(".fr-breadcrumb__list")).to_be_visible()
+    regions = page.locator(".fr-table__container")
+    assert await regions.count() >= 4
+    for i in range(await regions.count()):
+        region = regions.nth(i)
+        assert await region.get_attribute("tabindex") == "0"
+        assert await region.get_attribute("role") == "region"
+        assert await region.get_attribute("aria-label")
+    assert await page.locator(".fr-table > table").count() == 0  # no table left in the old, unfocusable markup
+
+    # The display settings switch to the dark theme and back, and it holds on the next page.
+    await screen.open_menu()
+    await page.get_by_role("button", name="Paramètres d'affichage").locator("visible=true").first.click()
+    await expect(page.locator("#fr-theme-modal")).to_be_visible()
+    await page.locator("label[for='fr-radios-theme-dark']").click()
+    await expect(page.locator("html")).to_have_attribute("data-fr-theme", "dark")
+    await page.locator("#fr-theme-modal").get_by_role("button", name="Fermer").click()
+    await screen.visit("/ui/accessibilite", "accessibilite-sombre")
+    await expect(page.locator("html")).to_have_attribute("data-fr-theme", "dark")
+
+    # The footer carries the DSFR's mandatory links, and each page of Pacte's own answers.
+    footer = page.locator("footer")
+    for name in ("info.gouv.fr", "service-public.gouv.fr", "legifrance.gouv.fr", "data.gouv.fr"):
+        await expect(footer.get_by_role("link", name=name)).to_have_count(1)
+    for name, path in (
+        ("Accessibilité : partiellement conforme", "/ui/accessibilite"),
+        ("Mentions légales", "/ui/mentions-legales"),
+        ("Données personnelles", "/ui/donnees-personnelles"),
+    ):
+        assert await footer.get_by_role("link", name=name).get_attribute("href") == path
+        await screen.visit(path, path.rsplit("/", 1)[1])
