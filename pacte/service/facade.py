@@ -27,7 +27,7 @@ from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
-from domain.policy import DEFAULT_POLICY
+from domain.policy import DEFAULT_POLICY, RULE_CHANGES, Policy
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
 from domain.state import ContractState
@@ -125,6 +125,11 @@ def authorize(kind: str, actor: Actor, contract_id: str) -> None:
     """Role and scope, checked before any workflow is reached; the domain checks again."""
     check_role(kind, actor)
     check_territory_scope(actor, contract_territory(contract_id))
+
+
+def policy_now() -> Policy:
+    """The rules the service judges deadlines by on its pages: the contracts' policy with the changes decided."""
+    return DEFAULT_POLICY.with_changes(RULE_CHANGES)
 
 
 def may_do(kind: str, actor: Actor, contract_id: str) -> bool:
@@ -317,8 +322,11 @@ class Pacte:
         """Préfets see their départements, auditors the whole programme."""
         if actor.role not in (Role.PREFET, Role.AUDITOR):
             raise Forbidden("actor.role: the dashboard is for préfets and auditors", field="actor.role")
-        states = [row["state"] for row in await self.summaries(actor)]
-        return figures(states, await self.reminders(actor), datetime.now(PARIS).date())
+        return figures(await self.summaries(actor), policy_now(), datetime.now(PARIS).date())
+
+    async def to_do(self, actor: Actor) -> list[ContractState]:
+        """The states of the contracts within the actor's scope, for the acts waiting for them (pacte.web.todo)."""
+        return [ContractState.model_validate(row["state"]) for row in await self.summaries(actor)]
 
     async def contract(self, actor: Actor, contract_id: str) -> ContractState:
         may_read(actor, contract_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,10 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from domain.actors import Role
 from domain.axes import Axis
+from domain.business_time import PARIS
+from domain.deadlines import deadline_standings
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
 from pacte.service.catalogue import COMMAND_KINDS
-from pacte.service.facade import may_do
+from pacte.service.facade import may_do, policy_now
 from pacte.web import charts
 from pacte.web.formats import KINDS, REGIONS, STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
@@ -114,7 +117,8 @@ def acts_for(who: Person, state: ContractState) -> list[tuple[str, str, bool]]:
 async def contract(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
     pacte = service(request)
     state = await pacte.contract(who.actor, contract_id)
-    deadlines = await pacte.deadlines(who.actor, contract_id)
+    # The domain's one list: each deadline once, missed or to come as of today in Paris (the business day).
+    deadlines = deadline_standings(state, policy_now(), datetime.now(PARIS).date())
     by_axis = [
         (axis, [a for _, a in sorted(state.actions.items()) if a.axis is axis])
         for axis in Axis

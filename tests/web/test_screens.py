@@ -12,16 +12,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, Request, Response, expect
 
+from domain.business_time import PARIS
 from pacte.reprise_file import dump_lines
 from pacte.tokens import DEMO
+from pacte.web.formats import MONTHS
 from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
+from tests.web.conftest import Browser as Person
 from tests.web.conftest import Stack, free_port, open_stack, serving
 
 pytestmark = pytest.mark.integration
@@ -253,3 +259,73 @@ async def test_the_dsfr_works_on_every_page_at_every_size(screen: Screen) -> Non
     ):
         assert await footer.get_by_role("link", name=name).get_attribute("href") == path
         await screen.visit(path, path.rsplit("/", 1)[1])
+
+
+class Tables(HTMLParser):
+    """The text of every table's cells, by caption: what a person reads in each row."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._caption: list[str] | None = None
+        self._rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._rows = []
+        elif tag == "caption":
+            self._caption = []
+        elif tag == "tr":
+            self._rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption" and self._caption is not None:
+            self._name = " ".join("".join(self._caption).split())
+            self._caption = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self.tables[self._name] = [row for row in self._rows[1:] if row]  # without the header row
+
+    def handle_data(self, data: str) -> None:
+        for part in (self._caption, self._cell):
+            if part is not None:
+                part.append(data)
+
+
+@pytest.fixture
+async def person(bordeaux: Stack) -> AsyncIterator[Person]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bordeaux.app), base_url="http://pacte") as http:
+        yield Person(http)
+
+
+async def test_each_deadline_once_missed_or_to_come_with_the_territorys_name(person: Person) -> None:
+    await person.sign_in("prefet")
+    page = await person.get(PAGE)
+    rows = Tables(page.text).tables["Échéances à venir et manquées"]
+    keys = [(kind, year) for kind, year, *_ in rows]
+    assert len(keys) == len(set(keys)), rows  # each deadline once
+    today = datetime.now(PARIS).date()
+    for kind, year, due, standing in rows:
+        assert ("manquée" in standing) != ("à venir" in standing), (kind, year, standing)
+        if parse_french_day(due) < today:
+            assert "à venir" not in standing, (kind, year, due, standing)  # a past date is never to come
+    assert ["Rapport d'exécution", "2024", "31 mars 2025"] in [r[:3] for r in rows]
+    report = next(r for r in rows if r[:2] == ["Rapport d'exécution", "2024"])
+    assert "manquée" in report[3] and "jours de retard" in report[3]
+
+    # The dashboard reads the same deadlines, each contract by its territory's name.
+    dashboard = Tables((await person.get("/ui/tableau-de-bord")).text).tables["Échéances manquées et du mois"]
+    assert dashboard and all(row[0] == "Bordeaux Métropole" for row in dashboard), dashboard
+    missed_on_dashboard = {(r[1], r[2]) for r in dashboard if "manquée" in r[4]}
+    assert missed_on_dashboard == {(r[0], r[1]) for r in rows if "manquée" in r[3]}
+
+
+def parse_french_day(text: str) -> date:
+    day, month, year = text.replace("1er", "1").split()
+    return date(int(year), MONTHS.index(month) + 1, int(day))
