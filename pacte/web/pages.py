@@ -29,7 +29,7 @@ STEPS = ["Proposé", "Délibéré", "Signé", *(f"Exécution {y}" for y in YEARS
 
 @router.get("/", include_in_schema=False)
 async def home() -> RedirectResponse:
-    return RedirectResponse(f"{ROOT}/contrats", status_code=303)
+    return RedirectResponse(f"{ROOT}/a-traiter", status_code=303)
 
 
 @router.get("/contrats", response_class=HTMLResponse)

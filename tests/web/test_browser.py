@@ -60,7 +60,7 @@ class Walk:
         await self.page.goto(self.base + "/ui/connexion")
         await self.check(f"connexion-{role}")
         await self.page.click(f"#connexion-{role}")
-        await expect(self.page.locator("h1")).to_have_text("Contrats")
+        await expect(self.page.locator("h1")).to_have_text("À traiter")  # where each person lands
 
     async def sign_out(self) -> None:
         await self.page.get_by_role("button", name="Se déconnecter").click()

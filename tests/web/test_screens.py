@@ -10,6 +10,8 @@ It runs on a service of its own (database, Temporal), so the other web tests' co
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -329,3 +331,35 @@ async def test_each_deadline_once_missed_or_to_come_with_the_territorys_name(per
 def parse_french_day(text: str) -> date:
     day, month, year = text.replace("1er", "1").split()
     return date(int(year), MONTHS.index(month) + 1, int(day))
+
+
+async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) -> None:
+    expected = {
+        "collectivite": {("Déposer le rapport d'exécution", "2024"), ("Déposer le rapport d'exécution", "2025")},
+        "commissaire": {
+            ("Enregistrer un comité de suivi", "2025"),
+            ("Enregistrer un comité de suivi", "2026"),
+            ("Évaluation à mi-parcours", "—"),
+        },
+        "prefet": {("Avenant de renouvellement", "2027")},
+        "auditor": set(),
+    }
+    today = datetime.now(PARIS).date()
+    for role, acts in expected.items():
+        await person.get("/ui/connexion")
+        landed = await person.post("/ui/connexion", {"identity": role, "next": ""})
+        assert landed.headers["location"] == "/ui/a-traiter"
+        page = await person.get("/ui/a-traiter")
+        rows = Tables(page.text).tables.get("Actes qui vous attendent, les plus en retard d'abord", [])
+        assert {(r[0], r[2]) for r in rows} == acts, (role, rows)
+        assert all(r[1] == "Bordeaux Métropole" for r in rows)
+        for title, _, _, due, lateness in rows:
+            assert ("en retard" in lateness) == (parse_french_day(due) < today), (role, title, due, lateness)
+        # One click from its form: each link opens the act's own form.
+        links = re.findall(r'<th scope="row"><a class="fr-link" href="([^"]+)">([^<]+)</a>', page.text)
+        assert len(links) == len(rows)
+        for href, title in links:
+            form = await person.get(html.unescape(href))
+            assert form.status_code == 200 and f"<h1>{html.unescape(title)}" in html.unescape(form.text), href
+        if not acts:
+            assert "Aucun acte ne vous attend" in page.text
