@@ -18,6 +18,7 @@ from domain.money import MoneyFormatError, parse_euros
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES
 from pacte.service.catalogue import ProposeBody
+from pacte.web import avenant_view
 from pacte.web.formats import euros
 from pacte.web.forms import FORMS, KIND_BY_SLUG, SLUGS, Group, Input, body_of, fields_for, inputs_of, where
 from pacte.web.messages import in_french
@@ -90,6 +91,7 @@ def _page(
         key_value=key_value,
         key_label=KEY_LABELS.get(form.key or "", ""),
         key_choices=_key_choices(kind, state),
+        avenants=avenant_view.shown_with(kind, state, key_value),
     )
 
 
@@ -98,7 +100,8 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     kind = _kind(slug)
     state = await service(request).contract(who.actor, contract_id)
     form = FORMS[kind]
-    return _page(request, kind, state, request.query_params.get(form.key or "", ""), {})
+    prefill = avenant_view.renewal_prefill(state) if kind == "Renew" else {}  # this year's amounts, to change
+    return _page(request, kind, state, request.query_params.get(form.key or "", ""), prefill)
 
 
 @router.post("/contrats/{contract_id}/actes/{slug}", response_class=HTMLResponse)
@@ -168,6 +171,7 @@ def _confirm(
         summary=summary,
         values=values,
         action=action,
+        avenants=avenant_view.shown_with(kind, state, key_value),
     )
 
 

@@ -363,3 +363,81 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
             assert form.status_code == 200 and f"<h1>{html.unescape(title)}" in html.unescape(form.text), href
         if not acts:
             assert "Aucun acte ne vous attend" in page.text
+
+
+async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
+    chromium: Browser, site: str, shots: Path, bordeaux: Stack
+) -> None:
+    """Each role's daily acts around a renewal, each person at their own screen size: the commissaire records 2026's
+    committee (desktop), the préfet opens the renewal pre-filled with 2026's amounts and raises one fiche (desktop),
+    the collectivité finds the avenant in *À traiter* and signs it seeing what it changes (phone), and so does the
+    préfet (phone). Every page checked as above."""
+    screens: list[Screen] = []
+
+    async def open_screen(size: dict[str, int]) -> Screen:
+        context = await chromium.new_context(locale="fr-FR", viewport=size)  # type: ignore[arg-type]
+        screens.append(Screen(await context.new_page(), site, size, shots))
+        return screens[-1]
+
+    try:
+        desk, phone = await open_screen(DESKTOP), await open_screen(PHONE)
+        today = datetime.now(PARIS).date()
+        year = today.year
+        await desk.sign_in("commissaire")
+        await desk.page.get_by_role("link", name="Enregistrer un comité de suivi").last.click()
+        await desk.check("comite-depuis-a-traiter")
+        await desk.page.select_option("[name=year]", str(year))
+        await desk.page.fill("[name=review_date]", today.strftime("%d/%m/%Y"))
+        await desk.page.fill("[name=findings]", "Actions poursuivies")
+        await desk.page.select_option("[name=decision]", "CONTINUE")
+        await desk.page.get_by_role("button", name="Enregistrer").click()
+        await expect(desk.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+        await desk.sign_out()
+
+        # The renewal opens with next year chosen and this year's amounts: the préfet changes only A1.
+        await desk.sign_in("prefet")
+        await desk.page.get_by_role("link", name="Avenant de renouvellement").click()
+        await desk.check("renouvellement-prerempli")
+        await expect(desk.page.locator("[name=year]")).to_have_value(str(year + 1))
+        for action_id, euros in (("A1", "400"), ("A2", "300"), ("A3", "500"), ("A4", "200")):
+            for who in ("etat", "collectivite"):
+                field = desk.page.locator(f"[name='amounts.{action_id}.{who}']")
+                await expect(field).to_have_value(f"{euros}\u202f000,00\u00a0€")
+        for who in ("etat", "collectivite"):
+            await desk.page.fill(f"[name='amounts.A1.{who}']", "450 000,00 €")
+        await desk.page.get_by_role("button", name="Enregistrer").click()
+        await expect(desk.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+        # The contract page shows it as what it changes.
+        changes = desk.page.locator(f"#avenant-renewal-{year + 1}").locator("..")
+        await expect(changes).to_contain_text("Plafond annuel : inchangé (1\u202f500\u202f000,00\u00a0€)")
+        row = changes.locator("tr", has_text="A1 — ")
+        await expect(row).to_contain_text("400\u202f000,00\u00a0€")
+        await expect(row).to_contain_text("450\u202f000,00\u00a0€")
+        await expect(row).to_contain_text("+50\u202f000,00\u00a0€")
+        await expect(changes.locator("tr", has_text="A2 — ")).to_have_count(0)  # unchanged money is not a change
+        await expect(changes).to_contain_text("50\u202f000,00\u00a0€")  # the ceiling left in the renewed year
+        await desk.check("contrat-renouvellement-propose")
+        await desk.sign_out()
+
+        # On a phone, each party finds the avenant in À traiter, sees what it signs, confirms.
+        for role in ("collectivite", "prefet"):
+            await phone.sign_in(role)
+            await phone.page.get_by_role("link", name="Signer un avenant").click()
+            await expect(phone.page.locator(f"#avenant-renewal-{year + 1}")).to_be_visible()
+            await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
+            await phone.check(f"signature-avenant-{role}")
+            await phone.page.select_option("[name=party]", "collectivite" if role == "collectivite" else "etat")
+            await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator("h1")).to_contain_text("Confirmer")
+            await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
+            await phone.check(f"confirmer-avenant-{role}")
+            await phone.page.get_by_role("button", name="Je confirme").click()
+            await expect(phone.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+            await phone.check(f"avenant-signe-{role}")
+            await phone.sign_out()
+        state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
+        assert state.avenants[f"renewal-{year + 1}"].concluded
+        assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
+    finally:
+        for screen in screens:
+            await screen.page.context.close()
