@@ -22,6 +22,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
 from domain.authorization import check_role, check_territory_scope
+from domain.avenant_history import avenants_changes
+from domain.avenants import AvenantChanges
 from domain.business_time import PARIS, Day, When, end_of_day
 from domain.commands import COMMAND_ADAPTER, ProposeContract
 from domain.deadlines import Deadline
@@ -345,6 +347,12 @@ class Pacte:
                 raise operations.ContractNotFound(contract_id) from exc
             raise
         return pending
+
+    async def avenants(self, actor: Actor, contract_id: str) -> dict[str, AvenantChanges]:
+        """Each avenant as what it changed (concluded) or would change (still to sign), from the contract's facts."""
+        may_read(actor, contract_id)
+        events = await operations.history(self.store, contract_id)
+        return avenants_changes(parse_event(e.payload) for e in events)
 
     async def reminders(self, actor: Actor, contract_id: str | None = None) -> list[dict[str, Any]]:
         return readable(actor, await self.store.list_reminders(contract_id))

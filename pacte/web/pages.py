@@ -17,7 +17,7 @@ from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
 from pacte.service.catalogue import COMMAND_KINDS
 from pacte.service.facade import may_do, policy_now
-from pacte.web import avenant_view, charts
+from pacte.web import charts
 from pacte.web.formats import KINDS, REGIONS, STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
 from pacte.web.rendering import ROOT, render, service
@@ -136,7 +136,7 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
         by_axis=by_axis,
         signatures={p.value: s for p, s in state.signatures.items()},
         deadlines=deadlines,
-        pending_avenants=avenant_view.pending(state),
+        changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
     )
 
 

@@ -73,3 +73,25 @@ def test_an_avenant_that_would_exceed_the_ceiling_shows_a_negative_room() -> Non
         avenant_id="REN", kind=AvenantKind.RENEWAL, year=2027, reason="r", amounts={"A3": amounts(700_000)}
     )
     assert avenant_changes(ACTIONS, CEILING, renewal).ceiling_left[2027] == -100_000 * EUR
+
+
+def test_a_concluded_avenant_keeps_showing_what_it_changed() -> None:
+    # Once concluded its amounts are the contract's: compared with the contract after, it would change nothing.
+    from datetime import UTC, datetime
+
+    from domain.avenant_history import avenants_changes
+    from domain.values import Party
+    from tests.unit.builders import BORDEAUX_COLL, PREFET_33, bordeaux_in_execution, command
+
+    contract = bordeaux_in_execution("reviewed")
+    when = datetime(2024, 12, 1, 10, tzinfo=UTC)
+    cid = contract.state.contract_id
+    renewal = {**{k: amounts(e) for k, e in (("A1", 400_000), ("A2", 300_000), ("A3", 500_000), ("A4", 200_000))}}
+    renewal["A1"] = amounts(420_000)
+    contract.send(command("Renew", cid, PREFET_33, when, year=2025, amounts=renewal))
+    pending = avenants_changes(contract.events)["renewal-2025"]
+    assert [(r.action_id, r.year, r.etat_delta) for r in pending.amounts] == [("A1", 2025, 20_000 * EUR)]
+    for actor, party in ((PREFET_33, Party.ETAT), (BORDEAUX_COLL, Party.COLLECTIVITE)):
+        contract.send(command("SignAvenant", cid, actor, when, avenant_id="renewal-2025", party=party))
+    assert contract.state.avenants["renewal-2025"].concluded
+    assert avenants_changes(contract.events)["renewal-2025"] == pending

@@ -435,6 +435,12 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
             await expect(phone.page.locator(".fr-alert--success")).to_contain_text("enregistré")
             await phone.check(f"avenant-signe-{role}")
             await phone.sign_out()
+        # Concluded, it still reads as what it changed (against the contract just before its conclusion).
+        await desk.sign_in("auditor")
+        await desk.visit(PAGE, "contrat-renouvellement-conclu")
+        heading = desk.page.locator(f"#avenant-renewal-{year + 1}")
+        await expect(heading).to_contain_text("ce qu'il a changé")
+        await expect(heading.locator("..").locator("tr", has_text="A1 — ")).to_contain_text("+50\u202f000,00\u00a0€")
         state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
         assert state.avenants[f"renewal-{year + 1}"].concluded
         assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
