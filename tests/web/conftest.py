@@ -47,19 +47,13 @@ class Stack:
 
 
 @asynccontextmanager
-async def open_stack(postgres_server_url: str, data: Path, *, sdk_metrics: bool = True) -> AsyncIterator[Stack]:
-    """A whole service of its own: a fresh database, a Temporal dev server, a worker and the composed application.
-    ``sdk_metrics``: the SDK's runtime metrics exported as in production, so /metrics serves them beside ours (one
-    stack per process may: the exporter's address is the process's)."""
+async def fresh_stack(postgres_server_url: str, data: Path, runtime: Runtime | None = None) -> AsyncIterator[Stack]:
+    """A whole service of its own: a fresh database, a Temporal dev server, a worker and the composed application,
+    with the demo persons on its own access list. Nothing it holds is seen by another stack."""
     url = await create_fresh_database(postgres_server_url)
     store = await EventStore.connect(url)
-    runtime = (
-        Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
-        if sdk_metrics
-        else None
-    )
     env = await WorkflowEnvironment.start_local(
-        runtime=runtime,
+        **({"runtime": runtime} if runtime is not None else {}),
         data_converter=pydantic_data_converter,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_startup_timeout=SERVER_STARTUP,
@@ -81,7 +75,9 @@ async def open_stack(postgres_server_url: str, data: Path, *, sdk_metrics: bool 
 
 @pytest.fixture(scope="session")
 async def web_stack(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with open_stack(postgres_server_url, tmp_path_factory.mktemp("web-data")) as stack:
+    # The SDK's runtime metrics exported as in production, so /metrics serves them beside ours.
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_metrics_address())))
+    async with fresh_stack(postgres_server_url, tmp_path_factory.mktemp("web-data"), runtime) as stack:
         yield stack
 
 

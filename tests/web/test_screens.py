@@ -30,7 +30,7 @@ from pacte.tokens import DEMO
 from pacte.web.formats import MONTHS
 from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
 from tests.web.conftest import Browser as Person
-from tests.web.conftest import Stack, free_port, open_stack, serving
+from tests.web.conftest import Stack, free_port, fresh_stack, serving
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ def bordeaux_history() -> str:
 
 @pytest.fixture(scope="module")
 async def bordeaux(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    async with open_stack(postgres_server_url, tmp_path_factory.mktemp("screens"), sdk_metrics=False) as stack:
+    async with fresh_stack(postgres_server_url, tmp_path_factory.mktemp("screens")) as stack:
         report = await stack.pacte.import_file(DEMO["prefet"], bordeaux_history())
         assert report.imported == 1, report
         yield stack
