@@ -37,6 +37,8 @@ class WaitingAct(BaseModel):
     due: date | None = None
     late_days: int = 0  # 0 when not late (or no due date)
     days_left: int | None = None
+    # Another act must come first: a renewal waits for the current year's committee review (the decider's rule).
+    after: DeadlineKind | None = None
 
 
 def waiting_acts(state: ContractState, policy: Policy, today: date) -> list[WaitingAct]:
@@ -67,7 +69,9 @@ def waiting_acts(state: ContractState, policy: Policy, today: date) -> list[Wait
         elif deadline is DeadlineKind.RENEWAL:
             proposed = [a for a in state.avenants.values() if a.kind.value == "renewal" and a.year == year]
             if not proposed:
-                acts.append(dated(deadline, year, kind="Renew", year=year))
+                reviewed = year is not None and state.year(year - 1).reviews
+                after = None if reviewed else DeadlineKind.COMMITTEE_REVIEW
+                acts.append(dated(deadline, year, kind="Renew", year=year, after=after))
     for avenant_id, avenant in sorted(state.avenants.items()):
         if avenant.concluded:
             continue

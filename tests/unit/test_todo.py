@@ -29,6 +29,9 @@ def test_a_contract_under_way_waits_for_its_overdue_and_coming_acts() -> None:
     assert report.due == date(2025, 3, 31) and report.late_days == (TODAY - date(2025, 3, 31)).days
     review = seen[("RecordCommitteeReview", 2026)]
     assert review.late_days == 0 and review.days_left == 30 and review.deadline is DeadlineKind.COMMITTEE_REVIEW
+    # The renewal comes after the year's committee review, which the decider requires first.
+    assert seen[("Renew", 2027)].after is DeadlineKind.COMMITTEE_REVIEW
+    assert seen[("SubmitExecutionReport", 2024)].after is None
     # The latest first: the most overdue act heads the list, the acts to come follow by date.
     assert acts[0] == report and acts[-1].days_left is not None
 

@@ -364,6 +364,8 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
             assert form.status_code == 200 and f"<h1>{html.unescape(title)}" in html.unescape(form.text), href
         if not acts:
             assert "Aucun acte ne vous attend" in page.text
+        if role == "prefet" and acts:  # the renewal waits for the year's committee, and says so
+            assert f"possible après le comité de suivi {now}" in rows[0][4]
 
 
 async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
