@@ -452,3 +452,12 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
     finally:
         for screen in screens:
             await screen.page.context.close()
+
+
+async def test_the_list_counts_the_deadlines_missed_as_the_contract_page_shows_them(person: Person) -> None:
+    await person.sign_in("auditor")
+    deadlines = Tables((await person.get(PAGE)).text).tables["Échéances à venir et manquées"]
+    missed = sum(1 for row in deadlines if "manquée" in row[3])
+    listing = Tables((await person.get("/ui/contrats")).text).tables
+    (row,) = next(rows for caption, rows in listing.items() if caption.startswith("Contrats"))
+    assert row[-1] == f"{missed} en retard", (row, missed)
