@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from domain.deadlines import DeadlineKind, Standing, deadline_standings
 from domain.policy import Policy
 from domain.state import ContractState
+from domain.status import FINAL_STATUSES
 
 
 class AxisYear(BaseModel):
@@ -44,6 +45,8 @@ def deadline_rows(summaries: list[dict[str, Any]], policy: Policy, today: date) 
     rows = []
     for summary in summaries:
         state = ContractState.model_validate(summary["state"])
+        if state.status in FINAL_STATUSES:
+            continue  # closed or terminated: nothing is due any more (its page keeps the misses it recorded)
         for d in deadline_standings(state, policy, today):
             this_month = (d.due.year, d.due.month) == (today.year, today.month)
             if d.standing is Standing.MISSED or (d.standing is Standing.TO_COME and this_month):
