@@ -446,6 +446,11 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
         heading = desk.page.locator(f"#avenant-renewal-{year + 1}")
         await expect(heading).to_contain_text("ce qu'il a changé")
         await expect(heading.locator("..").locator("tr", has_text="A1 — ")).to_contain_text("+50\u202f000,00\u00a0€")
+        await desk.visit(PAGE + "/historique", "historique-renouvellement")
+        proposed = desk.page.locator("tr", has_text="Avenant proposé")
+        await expect(proposed).to_contain_text(
+            f"A1 {year + 1} : État +50\u202f000,00\u00a0€, collectivité +50\u202f000,00\u00a0€"
+        )
         state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
         assert state.avenants[f"renewal-{year + 1}"].concluded
         assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
