@@ -128,3 +128,57 @@ def next_milestone(state: ContractState, policy: Policy) -> NextMilestone | None
         year = state.current_year + 1
         return NextMilestone(kind=Milestone.OPEN_YEAR, on=date(year, 1, 1), year=year)
     return NextMilestone(kind=Milestone.BEGIN_CLOSING, on=policy.programme_end + timedelta(days=1))
+
+
+class Standing(StrEnum):
+    """How a deadline stands on a given day, as people read it: one of these, never two."""
+
+    TO_COME = "to_come"  # not met, due today or later
+    MISSED = "missed"  # not met and its date has passed (recorded as missed or not yet), or can no longer be met
+    MET_LATE = "met_late"  # recorded as missed, met since
+
+
+class DeadlineStanding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeadlineKind
+    year: int | None
+    due: date
+    standing: Standing
+    days: int  # days left (to come) or days late (missed, met late: as of the day it was met)
+    recorded: bool  # a DeadlineMissed fact is in the contract's history
+    met_on: date | None = None
+
+
+def deadline_standings(state: ContractState, policy: Policy, today: date) -> list[DeadlineStanding]:
+    """Every deadline a reader should see, once each, earliest first: the obligations not yet met (missed once their
+    date has passed, whether or not the calendar has recorded it yet) and those recorded missed that are no longer
+    pending (met late, or past remedy such as a renewal for a year already opened). The single source for the
+    contract page, the dashboard and each person's list of acts: none of them judges a deadline on its own."""
+    rows: dict[str, DeadlineStanding] = {}
+    for d in pending_deadlines(state, policy):
+        missed = d.due < today
+        rows[d.key] = DeadlineStanding(
+            kind=d.kind,
+            year=d.year,
+            due=d.due,
+            standing=Standing.MISSED if missed else Standing.TO_COME,
+            days=(today - d.due).days if missed else (d.due - today).days,
+            recorded=d.missed_recorded,
+        )
+    for m in state.missed_deadlines:
+        kind = DeadlineKind(m.deadline)
+        key = f"{kind.value}:{m.year or '-'}"
+        if key in rows:
+            continue
+        met_on = obligation_met_on(state, kind, m.year)
+        rows[key] = DeadlineStanding(
+            kind=kind,
+            year=m.year,
+            due=m.due,
+            standing=Standing.MET_LATE if met_on is not None else Standing.MISSED,
+            days=((met_on or today) - m.due).days,
+            recorded=True,
+            met_on=met_on,
+        )
+    return sorted(rows.values(), key=lambda r: (r.due, r.kind.value, r.year or 0))

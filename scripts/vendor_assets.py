@@ -6,7 +6,9 @@ internet (or this machine) shows every page.
     python scripts/vendor_assets.py --check  # only check the committed files against ASSETS.json (what CI does)
 
 Each package comes from the npm registry at the version pinned below; the files copied, the package's licence and
-the registry's integrity string are recorded with each file's SHA-256 in ASSETS.json beside them.
+the registry's integrity string are recorded with each file's SHA-256 in ASSETS.json beside them. A stylesheet copied
+brings every file its relative ``url(...)`` names (the DSFR's icons: its components draw them from
+``icons/**.svg``), so a page never asks for a file the app does not serve; a name the package lacks stops the script.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +60,15 @@ PACKAGES: list[tuple[str, str, Path, dict[str, str]]] = [
 ]
 
 
+# A relative reference in a stylesheet: not data:, not an absolute URL, not a fragment.
+CSS_URL = re.compile(r"""url\(\s*['"]?(?!data:|[a-z]+:|/|#)([^'")?#]+)""")
+
+
+def css_references(css: str) -> list[str]:
+    """The relative files a stylesheet loads, each once, in order."""
+    return list(dict.fromkeys(CSS_URL.findall(css)))
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -90,6 +102,14 @@ def vendor() -> None:
                     to.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(found, to)
                     recorded[str(to.relative_to(ROOT))] = sha256(to)
+                    if found.suffix == ".css":
+                        for ref in css_references(found.read_text(encoding="utf-8")):
+                            needed, into = (found.parent / ref).resolve(), (to.parent / ref).resolve()
+                            if not needed.is_file():
+                                raise SystemExit(f"{ref}, named by {found.name}, is not in {name}@{version}")
+                            into.parent.mkdir(parents=True, exist_ok=True)
+                            shutil.copyfile(needed, into)
+                            recorded[str(into.relative_to(ROOT))] = sha256(into)
             licence = json.loads((package / "package.json").read_text()).get("license")
             manifest[name] = {"version": version, "license": licence, **registry, "files": recorded}
             print(f"{name}@{version}: {len(recorded)} files ({licence})")

@@ -22,12 +22,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
 from domain.authorization import check_role, check_territory_scope
+from domain.avenant_history import avenants_changes
+from domain.avenants import AvenantChanges
 from domain.business_time import PARIS, Day, When, end_of_day
 from domain.commands import COMMAND_ADAPTER, Command, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
-from domain.policy import DEFAULT_POLICY
+from domain.policy import DEFAULT_POLICY, RULE_CHANGES, Policy
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
 from domain.state import ContractState
@@ -133,6 +135,11 @@ def authorize(kind: str, actor: Actor, contract_id: str) -> None:
     """Role and scope, checked before any workflow is reached; the domain checks again."""
     check_role(kind, actor)
     check_territory_scope(actor, contract_territory(contract_id))
+
+
+def policy_now() -> Policy:
+    """The rules the service judges deadlines by on its pages: the contracts' policy with the changes decided."""
+    return DEFAULT_POLICY.with_changes(RULE_CHANGES)
 
 
 def may_do(kind: str, actor: Actor, contract_id: str) -> bool:
@@ -362,8 +369,11 @@ class Pacte:
             raise Forbidden(
                 "actor.role: the dashboard is for préfets and auditors", field="actor.role", rule="role.dashboard"
             )
-        states = [row["state"] for row in await self.summaries(actor)]
-        return figures(states, await self.reminders(actor), datetime.now(PARIS).date())
+        return figures(await self.summaries(actor), policy_now(), datetime.now(PARIS).date())
+
+    async def to_do(self, actor: Actor) -> list[ContractState]:
+        """The states of the contracts within the actor's scope, for the acts waiting for them (pacte.web.todo)."""
+        return [ContractState.model_validate(row["state"]) for row in await self.summaries(actor)]
 
     async def contract(self, actor: Actor, contract_id: str) -> ContractState:
         may_read(actor, contract_id)
@@ -382,6 +392,12 @@ class Pacte:
                 raise operations.ContractNotFound(contract_id) from exc
             raise
         return pending
+
+    async def avenants(self, actor: Actor, contract_id: str) -> dict[str, AvenantChanges]:
+        """Each avenant as what it changed (concluded) or would change (still to sign), from the contract's facts."""
+        may_read(actor, contract_id)
+        events = await operations.history(self.store, contract_id)
+        return avenants_changes(parse_event(e.payload) for e in events)
 
     async def reminders(self, actor: Actor, contract_id: str | None = None) -> list[dict[str, Any]]:
         return readable(actor, await self.store.list_reminders(contract_id))

@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES
 from pacte.service.catalogue import ProposeBody, command_body_models
+from pacte.web import avenant_view
 from pacte.web.drafts import restored
 from pacte.web.formats import euros, typed_date
 from pacte.web.forms import (
@@ -152,6 +153,7 @@ def _page(
         key_value=key_value,
         key_label=KEY_LABELS.get(form.key or "", ""),
         key_choices=_key_choices(kind, state),
+        avenants=avenant_view.shown_with(kind, state, key_value),
     )
 
 
@@ -162,7 +164,8 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     form = FORMS[kind]
     draft = await restored(request, _sub(who))
     key_value = request.query_params.get(form.key or "", "")
-    return _page(request, kind, state, key_value, draft or {}, restored_draft=draft is not None)
+    prefill = avenant_view.renewal_prefill(state) if kind == "Renew" else {}  # this year's amounts, to change
+    return _page(request, kind, state, key_value, draft or prefill, restored_draft=draft is not None)
 
 
 @router.post("/contrats/{contract_id}/actes/{slug}", response_class=HTMLResponse)
@@ -260,6 +263,7 @@ def _confirm(
         summary=summary,
         values=values,
         action=action,
+        avenants=avenant_view.shown_with(kind, state, key_value),
     )
 
 

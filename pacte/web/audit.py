@@ -41,6 +41,8 @@ async def history(contract_id: str, request: Request, who: Person = Depends(pers
         ],
         state=state,
         timeline=timeline,
+        # Each avenant's fact reads as what it changes (the same avenant_changes as the contract page and the forms).
+        changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
         auditor=who.actor.role.value == "auditor",
     )
 

@@ -29,7 +29,7 @@ def _safe_next(value: str | None) -> str:
     """Back to the page asked for, on this site only (never an open redirect)."""
     if value and value.startswith(f"{ROOT}/") and not value.startswith("//") and "\\" not in value:
         return value
-    return f"{ROOT}/contrats"
+    return f"{ROOT}/a-traiter"  # each person lands on the acts waiting for them
 
 
 @router.get("/connexion", response_class=HTMLResponse)

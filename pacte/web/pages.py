@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,9 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from domain.actors import Role
 from domain.axes import Axis
+from domain.business_time import PARIS
+from domain.deadlines import Standing, deadline_standings
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
-from pacte.service.facade import may_do
+from pacte.service.catalogue import COMMAND_KINDS
+from pacte.service.facade import may_do, policy_now
 from pacte.web import charts
 from pacte.web.formats import KINDS, REGIONS, STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
@@ -25,7 +29,7 @@ STEPS = ["Proposé", "Délibéré", "Signé", *(f"Exécution {y}" for y in YEARS
 
 @router.get("/", include_in_schema=False)
 async def home() -> RedirectResponse:
-    return RedirectResponse(f"{ROOT}/contrats", status_code=303)
+    return RedirectResponse(f"{ROOT}/a-traiter", status_code=303)
 
 
 @router.get("/contrats", response_class=HTMLResponse)
@@ -33,8 +37,11 @@ async def contracts(request: Request, who: Person = Depends(person)) -> HTMLResp
     query = request.query_params
     filters = {name: query.get(name, "") for name in ("statut", "type", "region", "annee", "en_retard")}
     rows = await service(request).summaries(who.actor)
+    policy, today = policy_now(), datetime.now(PARIS).date()
     for row in rows:
-        row["missed"] = len(row["state"].get("missed_deadlines", []))
+        # Missed and not met, as the contract's page and the dashboard count them (the domain's one list).
+        standings = deadline_standings(ContractState.model_validate(row["state"]), policy, today)
+        row["missed"] = sum(1 for d in standings if d.standing is Standing.MISSED)
         row["region_name"] = REGIONS.get(row["region"], row["region"])
     counts = Counter(row["status"] for row in rows)
     kept = [
@@ -112,7 +119,8 @@ def acts_for(who: Person, state: ContractState) -> list[tuple[str, str, bool]]:
 async def contract(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
     pacte = service(request)
     state = await pacte.contract(who.actor, contract_id)
-    deadlines = await pacte.deadlines(who.actor, contract_id)
+    # The domain's one list: each deadline once, missed or to come as of today in Paris (the business day).
+    deadlines = deadline_standings(state, policy_now(), datetime.now(PARIS).date())
     by_axis = [
         (axis, [a for _, a in sorted(state.actions.items()) if a.axis is axis])
         for axis in Axis
@@ -130,6 +138,7 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
         by_axis=by_axis,
         signatures={p.value: s for p, s in state.signatures.items()},
         deadlines=deadlines,
+        changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
     )
 
 
@@ -151,3 +160,13 @@ async def dashboard(request: Request, who: Person = Depends(person)) -> HTMLResp
 @router.get("/accessibilite", response_class=HTMLResponse)
 async def accessibility(request: Request) -> HTMLResponse:
     return render(request, "accessibility.html", "Déclaration d'accessibilité")
+
+
+@router.get("/mentions-legales", response_class=HTMLResponse)
+async def legal_notice(request: Request) -> HTMLResponse:
+    return render(request, "legal.html", "Mentions légales")
+
+
+@router.get("/donnees-personnelles", response_class=HTMLResponse)
+async def privacy(request: Request) -> HTMLResponse:
+    return render(request, "privacy.html", "Données personnelles")

@@ -39,3 +39,33 @@ def test_a_changed_file_is_caught(tmp_path: Path) -> None:
         [sys.executable, "scripts/vendor_assets.py", "--check"], cwd=copy, capture_output=True, text=True
     )
     assert done.returncode == 1 and "dsfr.min.css" in done.stderr
+
+
+def test_every_file_a_vendored_stylesheet_loads_is_vendored_too() -> None:
+    # The DSFR draws its components' icons from icons/**.svg beside its stylesheet: each one missing was a 404 and a
+    # blank pictogram on the pages (issue 22). The script follows every relative url(); this reads them back.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from vendor_assets import css_references
+
+    manifest = json.loads(MANIFEST.read_text())
+    vendored = {path for package in manifest.values() for path in package["files"]}
+    stylesheets = [ROOT / p for p in vendored if p.endswith(".css")]
+    assert stylesheets
+    missing = [
+        f"{css.relative_to(ROOT)} → {ref}"
+        for css in stylesheets
+        for ref in css_references(css.read_text(encoding="utf-8"))
+        if str((css.parent / ref).resolve().relative_to(ROOT)) not in vendored
+    ]
+    assert not missing, missing
+    assert any("/icons/" in p for p in vendored)  # the check reads what it means to
+
+
+def test_css_references_reads_relative_urls_only() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from vendor_assets import css_references
+
+    css = """a{background:url(icons/system/close-line.svg)}b{src:url("fonts/M.woff2") format("woff2")}
+    c{mask:url('data:image/svg+xml;x')}d{background:url(https://cdn.example/x.png)}e{x:url(/abs.svg)}
+    f{background:url(icons/system/close-line.svg)}"""
+    assert css_references(css) == ["icons/system/close-line.svg", "fonts/M.woff2"]

@@ -181,7 +181,7 @@ async def test_a_prefecture_agent_signs_in_acts_within_scope_and_signs_out(
     http = pacte_oidc
     callback = await to_provider(http, "marie-sub")
     back = await http.get(callback.removeprefix("http://pacte"))
-    assert back.status_code == 303 and back.headers["location"] == "/ui/contrats", back.text[:300]
+    assert back.status_code == 303 and back.headers["location"] == "/ui/a-traiter", back.text[:300]
     page = await http.get("/ui/contrats")
     assert "Marie Dupont" in page.text and "Préfecture de la Gironde" in page.text
     csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
@@ -327,7 +327,7 @@ async def _walk_through_the_provider(chromium: Chromium, web_stack: Stack, scree
             await page.fill("input[name=password]", "any")
             await page.click("button[type=submit]")
             await page.click("button[type=submit]")  # its consent page
-            await expect(page.locator("h1")).to_have_text("Contrats")
+            await expect(page.locator("h1")).to_have_text("À traiter")  # where each person lands
 
         await sign_in("jeanne-sub")
         await expect(page.locator("#personne")).to_contain_text("Jeanne Martin — Préfecture du Cantal")

@@ -1,0 +1,468 @@
+"""Every role's daily pages, in Chromium, at a desktop's 1280×900 and a phone's 390×844 (issue 22): a page fails on
+any console error (the DSFR's script throwing included), any failed request (a vendored icon missing included), any
+page wider than the screen, and at desktop size on any serious or critical axe violation. On the phone the DSFR's
+menu opens and holds the person, the sign-out and the menu; the display settings switch to the dark theme; the
+breadcrumb unfolds; wide tables scroll inside a focusable region.
+
+The contract walked is Bordeaux Métropole taken over with its real history (proposed in December 2023, signed in
+March 2024, one committee in 2024, then nothing): deadlines missed, others to come, and acts waiting for each role.
+It runs on a service of its own (database, Temporal), so the other web tests' contracts never meet it."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, Request, Response, expect
+
+from domain.business_time import PARIS
+from pacte.reprise_file import dump_lines
+from pacte.tokens import DEMO
+from pacte.web.formats import MONTHS
+from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
+from tests.web.conftest import Browser as Person
+from tests.web.conftest import Stack, free_port, fresh_stack, serving
+
+pytestmark = pytest.mark.integration
+
+CONTRACT = f"cls-{BORDEAUX}"
+PAGE = f"/ui/contrats/{CONTRACT}"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SIZES = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
+
+
+def bordeaux_history() -> str:
+    """Bordeaux Métropole's history as the préfecture types it from its files (reprise de l'existant)."""
+    prefet, collectivite = DEMO["prefet"], DEMO["collectivite"]
+    source = "convention CLS Bordeaux Métropole"
+    lines: list[dict[str, Any]] = [
+        {
+            "type": "ProposeContract",
+            "occurred_at": "2023-12-01",
+            "actor": prefet.model_dump(mode="json"),
+            "source": source,
+            "territory_id": BORDEAUX,
+            "annual_ceiling": 150_000_000,
+            "draft_actions": [a.model_dump(mode="json") for a in BORDEAUX_ACTIONS],
+        },
+        {
+            "type": "RecordDeliberation",
+            "occurred_at": "2024-02-15",
+            "actor": collectivite.model_dump(mode="json"),
+            "source": "délibération 2024-12",
+            "deliberation": {"body": "assemblee", "voted_on": "2024-02-14", "reference": "DEL-2024-12"},
+        },
+        {
+            "type": "SignContract",
+            "occurred_at": "2024-03-28",
+            "actor": prefet.model_dump(mode="json"),
+            "source": source,
+            "party": "etat",
+            "signatory": "Préfet de la Gironde",
+        },
+        {
+            "type": "SignContract",
+            "occurred_at": "2024-03-28",
+            "actor": collectivite.model_dump(mode="json"),
+            "source": source,
+            "party": "collectivite",
+            "signatory": "Président de Bordeaux Métropole",
+        },
+        {
+            "type": "RecordCommitteeReview",
+            "occurred_at": "2024-11-20",
+            "actor": DEMO["commissaire"].model_dump(mode="json"),
+            "source": "compte rendu du comité 2024",
+            "year": 2024,
+            "review_date": "2024-11-18",
+            "findings": "Actions lancées",
+            "decision": "CONTINUE",
+        },
+    ]
+    return dump_lines([{"contract_id": CONTRACT, **line} for line in lines])
+
+
+@pytest.fixture(scope="module")
+async def bordeaux(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    async with fresh_stack(postgres_server_url, tmp_path_factory.mktemp("screens")) as stack:
+        report = await stack.pacte.import_file(DEMO["prefet"], bordeaux_history())
+        assert report.imported == 1, report
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def site(bordeaux: Stack) -> AsyncIterator[str]:
+    async with serving(bordeaux.app, free_port()) as base:
+        yield base
+
+
+@dataclass
+class Screen:
+    """One person's tab at one size. Every page it reaches is checked; problems are collected as they happen (the
+    DSFR's script runs after the page loads, icons load when shown) and asserted at each check."""
+
+    page: Page
+    base: str
+    size: dict[str, int]
+    shots: Path
+    axe: Axe = field(default_factory=Axe)
+    problems: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self.page.on(
+            "console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
+        self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
+        self.page.on("requestfailed", self._failed)
+        self.page.on("response", self._answered)
+
+    def _failed(self, request: Request) -> None:
+        if "/telechargement" not in request.url:  # a download ends its request as "aborted" by design
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def _answered(self, response: Response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    @property
+    def desktop(self) -> bool:
+        return self.size["width"] >= 1000
+
+    async def check(self, name: str) -> None:
+        """No console error, no failed request, nothing wider than the screen, and (desktop) no serious axe finding."""
+        await self.page.wait_for_load_state("networkidle")  # the icons and fonts the page shows, the DSFR's script
+        self.count += 1
+        await self.page.screenshot(path=str(self.shots / f"{self.size['width']}-{self.count:02d}-{name}.png"))
+        wider = await self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wider <= 0, f"{name}: the page is {wider} px wider than the {self.size['width']} px screen"
+        if self.desktop:
+            results = await self.axe.run(self.page)
+            serious = [
+                f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                for v in results.response["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            assert not serious, f"{name}: {serious}"
+        assert not self.problems, f"{name}: {self.problems}"
+
+    async def visit(self, path: str, name: str) -> None:
+        await self.page.goto(self.base + path)
+        await self.check(name)
+
+    async def sign_in(self, role: str) -> None:
+        await self.page.goto(self.base + "/ui/connexion")
+        await self.page.click(f"#connexion-{role}")
+        await expect(self.page.locator("h1")).not_to_have_text("Se connecter")
+        await self.check(f"accueil-{role}")
+
+    async def sign_out(self) -> None:
+        await self.open_menu()
+        await self.page.get_by_role("button", name="Se déconnecter").locator("visible=true").click()
+        await expect(self.page.locator("h1")).to_have_text("Se connecter")
+
+    async def open_menu(self) -> None:
+        """On a phone the header's tools and the navigation are in the DSFR's menu, behind its button."""
+        if not self.desktop:
+            await self.page.get_by_role("button", name="Menu", exact=True).click()
+            await expect(self.page.locator("#menu-principal")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("screens-shots")
+
+
+@pytest.fixture(params=SIZES)
+async def screen(request: pytest.FixtureRequest, chromium: Browser, site: str, shots: Path) -> AsyncIterator[Screen]:
+    size: dict[str, int] = request.param
+    context = await chromium.new_context(locale="fr-FR", viewport=size, accept_downloads=True)  # type: ignore[arg-type]
+    yield Screen(await context.new_page(), site, size, shots)
+    await context.close()
+
+
+async def test_the_dsfr_works_on_every_page_at_every_size(screen: Screen) -> None:
+    page = screen.page
+    for role, pages in {
+        "prefet": [PAGE, PAGE + "/historique", "/ui/tableau-de-bord", "/ui/jetons", "/ui/contrats/proposer"],
+        "collectivite": [PAGE, PAGE + "/actes/rapport-execution"],
+        "commissaire": [PAGE, PAGE + "/actes/comite-de-suivi"],
+        "auditor": [PAGE + "/historique", "/ui/audit", "/ui/tableau-de-bord"],
+    }.items():
+        await screen.sign_in(role)
+        # The person, the sign-out and the navigation are within reach at every size.
+        await screen.open_menu()
+        menu = page.locator("#menu-principal") if not screen.desktop else page.locator("header")
+        await expect(
+            menu.get_by_text(
+                "("
+                + {
+                    "prefet": "Préfet",
+                    "collectivite": "Collectivité",
+                    "commissaire": "Commissaire",
+                    "auditor": "Auditeur",
+                }[role]
+            )
+            .locator("visible=true")
+            .first
+        ).to_be_visible()
+        await expect(menu.get_by_role("button", name="Se déconnecter").locator("visible=true")).to_be_visible()
+        await expect(menu.get_by_role("link", name="Contrats", exact=True).locator("visible=true")).to_be_visible()
+        if not screen.desktop:
+            await page.locator("#menu-principal").get_by_role("button", name="Fermer").click()
+            await expect(page.locator("#menu-principal")).to_be_hidden()
+        for n, path in enumerate(pages):
+            await screen.visit(path, f"{role}-{n}")
+        await screen.sign_out()
+
+    # The contract page: its breadcrumb unfolds on a phone; every table scrolls inside a focusable, named region.
+    await screen.sign_in("auditor")
+    await screen.visit(PAGE, "contrat")
+    if not screen.desktop:
+        await page.get_by_role("button", name="Voir le fil d'Ariane").click()
+        await expect(page.locator(".fr-breadcrumb__list")).to_be_visible()
+    regions = page.locator(".fr-table__container")
+    assert await regions.count() >= 4
+    for i in range(await regions.count()):
+        region = regions.nth(i)
+        assert await region.get_attribute("tabindex") == "0"
+        assert await region.get_attribute("role") == "region"
+        assert await region.get_attribute("aria-label")
+    assert await page.locator(".fr-table > table").count() == 0  # no table left in the old, unfocusable markup
+
+    # The display settings switch to the dark theme and back, and it holds on the next page.
+    await screen.open_menu()
+    await page.get_by_role("button", name="Paramètres d'affichage").locator("visible=true").first.click()
+    await expect(page.locator("#fr-theme-modal")).to_be_visible()
+    await page.locator("label[for='fr-radios-theme-dark']").click()
+    await expect(page.locator("html")).to_have_attribute("data-fr-theme", "dark")
+    await page.locator("#fr-theme-modal").get_by_role("button", name="Fermer").click()
+    await screen.visit("/ui/accessibilite", "accessibilite-sombre")
+    await expect(page.locator("html")).to_have_attribute("data-fr-theme", "dark")
+
+    # The footer carries the DSFR's mandatory links, and each page of Pacte's own answers.
+    footer = page.locator("footer")
+    for name in ("info.gouv.fr", "service-public.gouv.fr", "legifrance.gouv.fr", "data.gouv.fr"):
+        await expect(footer.get_by_role("link", name=name)).to_have_count(1)
+    for name, path in (
+        ("Accessibilité : partiellement conforme", "/ui/accessibilite"),
+        ("Mentions légales", "/ui/mentions-legales"),
+        ("Données personnelles", "/ui/donnees-personnelles"),
+    ):
+        assert await footer.get_by_role("link", name=name).get_attribute("href") == path
+        await screen.visit(path, path.rsplit("/", 1)[1])
+
+
+class Tables(HTMLParser):
+    """The text of every table's cells, by caption: what a person reads in each row."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._caption: list[str] | None = None
+        self._rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._rows = []
+        elif tag == "caption":
+            self._caption = []
+        elif tag == "tr":
+            self._rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption" and self._caption is not None:
+            self._name = " ".join("".join(self._caption).split())
+            self._caption = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self.tables[self._name] = [row for row in self._rows[1:] if row]  # without the header row
+
+    def handle_data(self, data: str) -> None:
+        for part in (self._caption, self._cell):
+            if part is not None:
+                part.append(data)
+
+
+@pytest.fixture
+async def person(bordeaux: Stack) -> AsyncIterator[Person]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bordeaux.app), base_url="http://pacte") as http:
+        yield Person(http)
+
+
+async def test_each_deadline_once_missed_or_to_come_with_the_territorys_name(person: Person) -> None:
+    await person.sign_in("prefet")
+    page = await person.get(PAGE)
+    rows = Tables(page.text).tables["Échéances à venir et manquées"]
+    keys = [(kind, year) for kind, year, *_ in rows]
+    assert len(keys) == len(set(keys)), rows  # each deadline once
+    today = datetime.now(PARIS).date()
+    for kind, year, due, standing in rows:
+        assert ("manquée" in standing) != ("à venir" in standing), (kind, year, standing)
+        if parse_french_day(due) < today:
+            assert "à venir" not in standing, (kind, year, due, standing)  # a past date is never to come
+    assert ["Rapport d'exécution", "2024", "31 mars 2025"] in [r[:3] for r in rows]
+    report = next(r for r in rows if r[:2] == ["Rapport d'exécution", "2024"])
+    assert "manquée" in report[3] and "jours de retard" in report[3]
+
+    # The dashboard reads the same deadlines, each contract by its territory's name.
+    dashboard = Tables((await person.get("/ui/tableau-de-bord")).text).tables["Échéances manquées et du mois"]
+    assert dashboard and all(row[0] == "Bordeaux Métropole" for row in dashboard), dashboard
+    missed_on_dashboard = {(r[1], r[2]) for r in dashboard if "manquée" in r[4]}
+    assert missed_on_dashboard == {(r[0], r[1]) for r in rows if "manquée" in r[3]}
+
+
+def parse_french_day(text: str) -> date:
+    day, month, year = text.replace("1er", "1").split()
+    return date(int(year), MONTHS.index(month) + 1, int(day))
+
+
+async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) -> None:
+    # Taken over with one committee (2024) and nothing since, Bordeaux waits, in the current year Y, for: a committee
+    # for each year from 2025 to Y and the mid-term evaluation (the commissaire), an execution report for each year
+    # ended (the collectivité), the renewal for Y + 1 while the programme lasts (the préfet); nothing for an auditor.
+    now = datetime.now(PARIS).date().year
+    expected = {
+        "collectivite": {("Déposer le rapport d'exécution", str(y)) for y in range(2024, now)},
+        "commissaire": {("Enregistrer un comité de suivi", str(y)) for y in range(2025, now + 1)}
+        | {("Évaluation à mi-parcours", "—")},
+        "prefet": {("Avenant de renouvellement", str(now + 1))} if now < 2027 else set(),
+        "auditor": set(),
+    }
+    today = datetime.now(PARIS).date()
+    for role, acts in expected.items():
+        await person.get("/ui/connexion")
+        landed = await person.post("/ui/connexion", {"identity": role, "next": ""})
+        assert landed.headers["location"] == "/ui/a-traiter"
+        page = await person.get("/ui/a-traiter")
+        rows = Tables(page.text).tables.get("Actes qui vous attendent, les plus en retard d'abord", [])
+        assert {(r[0], r[2]) for r in rows} == acts, (role, rows)
+        assert all(r[1] == "Bordeaux Métropole" for r in rows)
+        for title, _, _, due, lateness in rows:
+            assert ("en retard" in lateness) == (parse_french_day(due) < today), (role, title, due, lateness)
+        # One click from its form: each link opens the act's own form.
+        links = re.findall(r'<th scope="row"><a class="fr-link" href="([^"]+)">([^<]+)</a>', page.text)
+        assert len(links) == len(rows)
+        for href, title in links:
+            form = await person.get(html.unescape(href))
+            assert form.status_code == 200 and f"<h1>{html.unescape(title)}" in html.unescape(form.text), href
+        if not acts:
+            assert "Aucun acte ne vous attend" in page.text
+        if role == "prefet" and acts:  # the renewal waits for the year's committee, and says so
+            assert f"possible après le comité de suivi {now}" in rows[0][4]
+
+
+async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
+    chromium: Browser, site: str, shots: Path, bordeaux: Stack
+) -> None:
+    """Each role's daily acts around a renewal, each person at their own screen size: the commissaire records 2026's
+    committee (desktop), the préfet opens the renewal pre-filled with 2026's amounts and raises one fiche (desktop),
+    the collectivité finds the avenant in *À traiter* and signs it seeing what it changes (phone), and so does the
+    préfet (phone). Every page checked as above."""
+    screens: list[Screen] = []
+
+    async def open_screen(size: dict[str, int]) -> Screen:
+        context = await chromium.new_context(locale="fr-FR", viewport=size)  # type: ignore[arg-type]
+        screens.append(Screen(await context.new_page(), site, size, shots))
+        return screens[-1]
+
+    try:
+        desk, phone = await open_screen(DESKTOP), await open_screen(PHONE)
+        today = datetime.now(PARIS).date()
+        year = today.year
+        # The programme's last renewal is for 2027, signed in 2026: from 2027 on this walk must become an amendment's.
+        assert year < 2027, "no renewal after the programme's last year: walk an amendment (Amend) instead"
+        await desk.sign_in("commissaire")
+        await desk.page.get_by_role("link", name="Enregistrer un comité de suivi").last.click()
+        await desk.check("comite-depuis-a-traiter")
+        await desk.page.select_option("[name=year]", str(year))
+        await desk.page.fill("[name=review_date]", today.strftime("%d/%m/%Y"))
+        await desk.page.fill("[name=findings]", "Actions poursuivies")
+        await desk.page.select_option("[name=decision]", "CONTINUE")
+        await desk.page.get_by_role("button", name="Enregistrer").click()
+        await expect(desk.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+        await desk.sign_out()
+
+        # The renewal opens with next year chosen and this year's amounts: the préfet changes only A1.
+        await desk.sign_in("prefet")
+        await desk.page.get_by_role("link", name="Avenant de renouvellement").click()
+        await desk.check("renouvellement-prerempli")
+        await expect(desk.page.locator("[name=year]")).to_have_value(str(year + 1))
+        for action_id, euros in (("A1", "400"), ("A2", "300"), ("A3", "500"), ("A4", "200")):
+            for who in ("etat", "collectivite"):
+                field = desk.page.locator(f"[name='amounts.{action_id}.{who}']")
+                await expect(field).to_have_value(f"{euros}\u202f000,00\u00a0€")
+        for who in ("etat", "collectivite"):
+            await desk.page.fill(f"[name='amounts.A1.{who}']", "450 000,00 €")
+        await desk.page.get_by_role("button", name="Enregistrer").click()
+        await expect(desk.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+        # The contract page shows it as what it changes.
+        changes = desk.page.locator(f"#avenant-renewal-{year + 1}").locator("..")
+        await expect(changes).to_contain_text("Plafond annuel : inchangé (1\u202f500\u202f000,00\u00a0€)")
+        row = changes.locator("tr", has_text="A1 — ")
+        await expect(row).to_contain_text("400\u202f000,00\u00a0€")
+        await expect(row).to_contain_text("450\u202f000,00\u00a0€")
+        await expect(row).to_contain_text("+50\u202f000,00\u00a0€")
+        await expect(changes.locator("tr", has_text="A2 — ")).to_have_count(0)  # unchanged money is not a change
+        await expect(changes).to_contain_text("50\u202f000,00\u00a0€")  # the ceiling left in the renewed year
+        await desk.check("contrat-renouvellement-propose")
+        await desk.sign_out()
+
+        # On a phone, each party finds the avenant in À traiter, sees what it signs, confirms.
+        for role in ("collectivite", "prefet"):
+            await phone.sign_in(role)
+            await phone.page.get_by_role("link", name="Signer un avenant").click()
+            await expect(phone.page.locator(f"#avenant-renewal-{year + 1}")).to_be_visible()
+            await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
+            await phone.check(f"signature-avenant-{role}")
+            await phone.page.select_option("[name=party]", "collectivite" if role == "collectivite" else "etat")
+            await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator("h1")).to_contain_text("Confirmer")
+            await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
+            await phone.check(f"confirmer-avenant-{role}")
+            await phone.page.get_by_role("button", name="Je confirme").click()
+            await expect(phone.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+            await phone.check(f"avenant-signe-{role}")
+            await phone.sign_out()
+        # Concluded, it still reads as what it changed (against the contract just before its conclusion).
+        await desk.sign_in("auditor")
+        await desk.visit(PAGE, "contrat-renouvellement-conclu")
+        heading = desk.page.locator(f"#avenant-renewal-{year + 1}")
+        await expect(heading).to_contain_text("ce qu'il a changé")
+        await expect(heading.locator("..").locator("tr", has_text="A1 — ")).to_contain_text("+50\u202f000,00\u00a0€")
+        await desk.visit(PAGE + "/historique", "historique-renouvellement")
+        proposed = desk.page.locator("tr", has_text="Avenant proposé")
+        await expect(proposed).to_contain_text(
+            f"A1 {year + 1} : État +50\u202f000,00\u00a0€, collectivité +50\u202f000,00\u00a0€"
+        )
+        state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
+        assert state.avenants[f"renewal-{year + 1}"].concluded
+        assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
+    finally:
+        for screen in screens:
+            await screen.page.context.close()
+
+
+async def test_the_list_counts_the_deadlines_missed_as_the_contract_page_shows_them(person: Person) -> None:
+    await person.sign_in("auditor")
+    deadlines = Tables((await person.get(PAGE)).text).tables["Échéances à venir et manquées"]
+    missed = sum(1 for row in deadlines if "manquée" in row[3])
+    listing = Tables((await person.get("/ui/contrats")).text).tables
+    (row,) = next(rows for caption, rows in listing.items() if caption.startswith("Contrats"))
+    assert row[-1] == f"{missed} en retard", (row, missed)
