@@ -13,6 +13,7 @@ class Role(StrEnum):
     COLLECTIVITE = "collectivite"
     COMMISSAIRE = "commissaire"
     AUDITOR = "auditor"
+    ADMIN = "admin"  # runs Pacte: the access list and the API tokens within its scope; no business act
     SYSTEM = "system"  # the workflow itself: opening a year, recording a missed deadline
 
 
