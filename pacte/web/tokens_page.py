@@ -38,7 +38,13 @@ async def _mine(request: Request, who: Person) -> list[tokens.TokenEntry]:
 @router.get("/jetons", response_class=HTMLResponse)
 async def my_tokens(request: Request, who: Person = Depends(person)) -> HTMLResponse:
     return render(
-        request, "tokens.html", "Mes jetons d'API", mine=await _mine(request, who), created=None, now=datetime.now(UTC)
+        request,
+        "tokens.html",
+        "Mes jetons d'API",
+        mine=await _mine(request, who),
+        created=None,
+        now=datetime.now(UTC),
+        max_tokens=tokens.MAX_PER_PERSON,
     )
 
 
@@ -62,6 +68,7 @@ async def create(
         mine=await _mine(request, who),
         created=(token, entry),
         now=datetime.now(UTC),
+        max_tokens=tokens.MAX_PER_PERSON,
     )
 
 

@@ -250,9 +250,8 @@ async def test_a_person_creates_lists_and_revokes_their_own_api_tokens(browser: 
     created = await browser.post("/ui/jetons", {"days": "30"})
     token = re.search(r'<code id="jeton">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
     everyone = Actor(role=Role.ADMIN, identity="test", scope=("*",))
-    entry = next(
-        e for e in await credentials.list_tokens(web_stack.pacte.store.pool, everyone) if e.token_id in created.text
-    )
+    made = re.search(r"Jeton (\w+) créé", created.text).group(1)  # type: ignore[union-attr]
+    entry = next(e for e in await credentials.list_tokens(web_stack.pacte.store.pool, everyone) if e.token_id == made)
     assert entry.actor.person is not None and entry.actor.person.name == "Claire Martin"  # acts are hers
     api = {"Authorization": f"Bearer {token}"}
     listed = await browser.http.get("/contracts", headers=api)
