@@ -1,9 +1,12 @@
 """The access list: who may sign in, as which role over which scope. A grant matches a person (their identity
 provider's ``sub``, or their e-mail) or an organisation (its SIRET, or its SIREN: every agent of a préfecture's
 SIRET → préfet of its département). Grants expire and are revoked, effective at the next request; every change is
-appended to a log, kept beside the list (who granted or revoked what, when).
+appended to a log (who granted or revoked what, when).
 
-The file is written like the tokens' (a lock, a private temporary file renamed over it); nothing in it is secret.
+The list lives in PostgreSQL (``pacte.service.credentials``, which reads the rows and lets the rules here decide). The
+file of earlier versions is still read and written here, as what ``pacte`` imports at start (``pacte dev``'s demo
+persons, the tests): written like the tokens' (a lock, a private temporary file renamed over it); nothing in it is
+secret.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Bearer tokens: a JSON file of hashed tokens (never the tokens themselves), each mapped to an actor.
+"""Bearer tokens: hashed (never the tokens themselves), each mapped to an actor; the rules that make and judge one.
+
+They live in PostgreSQL (``pacte.service.credentials``); the JSON file of earlier versions is still read and written
+here, as what ``pacte`` imports at start (``pacte dev``'s demo tokens, the tests).
 
 A token is shown once, when it is added; the file holds its SHA-256 only, so a leaked file grants nothing.
 """
@@ -198,24 +201,6 @@ def authenticate(
     return found.actor if same else None
 
 
-_cache: dict[Path, tuple[tuple[int, int, int], TokenFile]] = {}
-
-
-def load_cached(path: Path) -> TokenFile:
-    """The tokens file, parsed again only when it changed (every write replaces it: a new inode and mtime)."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return TokenFile()
-    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    kept = _cache.get(path)
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    loaded = load(path)
-    _cache[path] = (key, loaded)
-    return loaded
-
-
 DEMO = {
     "prefet": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
     "collectivite": Actor(role=Role.COLLECTIVITE, identity="bordeaux-metropole", scope=("243300316",)),
@@ -226,19 +211,6 @@ DEMO = {
 
 def json_line(entry: TokenEntry) -> str:
     return json.dumps(entry.model_dump(mode="json", exclude={"sha256"}), ensure_ascii=False)
-
-
-def revoke(path: Path, token_id: str, *, owner_sub: str | None = None) -> TokenEntry:
-    """Remove a token (it stops working at once); ``owner_sub``: only if it is that person's."""
-    with locked(path):
-        tokens = load(path)
-        for i, entry in enumerate(tokens.tokens):
-            person = entry.actor.person
-            if entry.token_id == token_id and (owner_sub is None or (person is not None and person.sub == owner_sub)):
-                del tokens.tokens[i]
-                save(path, tokens)
-                return entry
-    raise ValueError(f"token_id: no token {token_id!r}" + (" of yours" if owner_sub else ""))
 
 
 def of_person(tokens: TokenFile, sub: str) -> list[TokenEntry]:
