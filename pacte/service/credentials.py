@@ -32,7 +32,7 @@ Conn = asyncpg.Connection | PoolConnectionProxy
 # -- the access list -----------------------------------------------------------------------------------------------
 
 
-def _grant(row: Mapping[str, Any]) -> access.Grant:
+def _grant(row: Any) -> access.Grant:  # an asyncpg Record
     return access.Grant.model_validate({k: row[k] for k in access.Grant.model_fields if k in row})
 
 
@@ -134,7 +134,7 @@ async def grant_active(db: Db, grant_id: str) -> bool:
 # -- the API tokens ------------------------------------------------------------------------------------------------
 
 
-def _entry(row: Mapping[str, Any]) -> tokens.TokenEntry:
+def _entry(row: Any) -> tokens.TokenEntry:  # an asyncpg Record
     return tokens.TokenEntry(
         token_id=row["token_id"],
         sha256=row["sha256"],
