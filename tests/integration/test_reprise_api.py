@@ -322,3 +322,7 @@ async def test_an_imported_person_is_declared_and_only_the_territorys_parties_ar
         await http.get("/exports/events.csv", params={"contract_id": "cls-d53"}, headers=auth(issued, "auditor"))
     ).text
     assert "Marie Dupont <marie.dupont@mayenne.fr> (déclaré par l'import)" in csv_text
+    # Its workflow writes its reminders after the import's answer: waited for here, so that a later module's check
+    # that a request wrote nothing does not see them land (the session's store is shared).
+    reminders = "SELECT count(*) FROM reminders WHERE contract_id = 'cls-d53'"
+    await eventually(lambda: store.pool.fetchval(reminders), what="cls-d53's reminders written")
