@@ -1,4 +1,4 @@
-"""The access list and the API tokens, kept in PostgreSQL (schema pacte_auth, migration 009) so that every API
+"""The access list and the API tokens, kept in PostgreSQL (schema pacte_auth, migration 010) so that every API
 process agrees at every request: a grant revoked or expired ends the sessions and the tokens made under it at their
 next use, an administrator's revocation of a token counts at once everywhere, and nothing is parsed from a file per
 request. The decisions themselves stay in ``pacte.access`` and ``pacte.tokens`` (pure functions over the rows read
