@@ -13,6 +13,7 @@ class Role(StrEnum):
     COLLECTIVITE = "collectivite"
     COMMISSAIRE = "commissaire"
     AUDITOR = "auditor"
+    ADMIN = "admin"  # runs Pacte: the access list and the API tokens within its scope; no business act
     SYSTEM = "system"  # the workflow itself: opening a year, recording a missed deadline
 
 
@@ -28,6 +29,10 @@ class Person(BaseModel):
     sub: str = Field(min_length=1, max_length=255, pattern=NO_NUL)
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     email: str | None = Field(default=None, max_length=254, pattern=NO_NUL)
+    # A person named by an import file, not signed in: the file declares who did it, nobody proved it
+    # ("déclaré par l'import"). Never equal to the signed-in person of the same sub; absent from the stored form when
+    # false, so facts recorded before keep exactly their form and their digests.
+    declared: bool = Field(default=False, exclude_if=lambda value: not value)
 
 
 class Actor(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from domain.actors import Actor
+from domain.actors import Actor, Role
 from domain.business_time import When, occurred_at
 from domain.calendar import calendar_until
 from domain.commands import COMMAND_ADAPTER, ChangeAction, Command
@@ -28,6 +28,7 @@ from domain.evolve import evolve
 from domain.policy import Policy
 from domain.rules.negotiation import unchanged_action_as_recorded_before
 from domain.state import ContractState
+from domain.territories import Territory
 
 # The calendar records these; a file cannot claim them.
 SYSTEM_COMMANDS = frozenset({"OpenProgrammeYear", "RecordMissedDeadline", "BeginClosing"})
@@ -59,8 +60,32 @@ def request_id_of(raw: dict[str, Any]) -> str:
     return IMPORT_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
-def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> ImportLine:
-    """A line of the file as a command, or LineRefused naming the field and the rule."""
+def check_party(actor: Actor, territory: Territory) -> None:
+    """An imported fact is the act of one of the territory's own parties, exactly: the préfet of its départements (no
+    national scope, no other département), the collectivité itself, or the commissaire of its région. A file cannot
+    attribute a fact to an auditor, an administrator, the system, a national scope or another territory's party."""
+    own = {
+        Role.PREFET: set(actor.scope) <= set(territory.departements),
+        Role.COLLECTIVITE: actor.scope == (territory.id,),
+        Role.COMMISSAIRE: actor.scope == (territory.region,),
+    }
+    if not actor.scope or not own.get(actor.role, False):
+        raise ValidationRefused(
+            f"actor: an imported fact is the act of one of {territory.name}'s parties — prefet with scope "
+            f"{', '.join(territory.departements)}, collectivite with scope {territory.id}, or commissaire with scope "
+            f"{territory.region} — not {actor.role.value} {actor.identity!r} (scope {', '.join(actor.scope) or '—'})",
+            field="actor",
+            rule="import.party",
+            params={"territory": territory.name, "role": actor.role.value},
+        )
+
+
+def parse_line(
+    raw: Any, line: int, recorded_by: Actor, now: datetime, territory: Territory | None = None
+) -> ImportLine:
+    """A line of the file as a command, or LineRefused naming the field and the rule. With ``territory`` (the
+    contract's), the line's actor must be one of its parties. A person the line names is *declared*: the file says
+    so, nobody signed in (``Person.declared``), whatever the line claims."""
     if not isinstance(raw, dict):
         raise LineRefused(
             line,
@@ -118,6 +143,15 @@ def parse_line(raw: Any, line: int, recorded_by: Actor, now: datetime) -> Import
             line,
             ValidationRefused(f"{where}: {first['msg']}", field=where, rule="import.invalid", params={"name": where}),
         ) from None
+    actor = command.actor
+    if territory is not None:
+        try:
+            check_party(actor, territory)
+        except DomainError as error:
+            raise LineRefused(line, error) from None
+    if actor.person is not None:
+        declared = actor.model_copy(update={"person": actor.person.model_copy(update={"declared": True})})
+        command = command.model_copy(update={"actor": declared})
     return ImportLine(line=line, command=command)
 
 

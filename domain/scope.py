@@ -21,7 +21,7 @@ def check_scope(actor: Actor, *, territory_id: str, departements: tuple[str, ...
     elif actor.role is Role.COMMISSAIRE:
         ok = actor.covers(region)
         where = f"région {region}"
-    else:  # pragma: no cover - auditors are refused before
+    else:  # auditors are refused before; an admin acts on no territory (it runs Pacte, no business act)
         ok = False
         where = name
     if not ok:

@@ -1,9 +1,12 @@
 """The access list: who may sign in, as which role over which scope. A grant matches a person (their identity
 provider's ``sub``, or their e-mail) or an organisation (its SIRET, or its SIREN: every agent of a préfecture's
 SIRET → préfet of its département). Grants expire and are revoked, effective at the next request; every change is
-appended to a log, kept beside the list (who granted or revoked what, when).
+appended to a log (who granted or revoked what, when).
 
-The file is written like the tokens' (a lock, a private temporary file renamed over it); nothing in it is secret.
+The list lives in PostgreSQL (``pacte.service.credentials``, which reads the rows and lets the rules here decide). The
+file of earlier versions is still read and written here, as what ``pacte`` imports at start (``pacte dev``'s demo
+persons, the tests): written like the tokens' (a lock, a private temporary file renamed over it); nothing in it is
+secret.
 """
 
 from __future__ import annotations
@@ -74,8 +77,7 @@ def _log(path: Path, entry: dict[str, Any]) -> None:
         handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
 
 
-def grant(
-    path: Path,
+def new_grant(
     match: Match,
     value: str,
     actor: Actor,
@@ -85,14 +87,14 @@ def grant(
     organisation: str = "",
     now: datetime | None = None,
 ) -> Grant:
-    """Grant ``actor``'s role and scope to whoever matches; logged."""
+    """A grant of ``actor``'s role and scope to whoever matches, checked, not yet stored."""
     if actor.role is Role.SYSTEM:
         raise ValueError("role: nobody signs in as the system")
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days: a grant lasts 1 to {MAX_DAYS} days, not {days}")
     check_scope(actor)
     now = now or datetime.now(UTC)
-    entry = Grant(
+    return Grant(
         grant_id=secrets.token_hex(4),
         match=match,
         value=normalised(match, value),
@@ -104,11 +106,27 @@ def grant(
         granted_at=now,
         expires_at=now + timedelta(days=days),
     )
+
+
+def grant(
+    path: Path,
+    match: Match,
+    value: str,
+    actor: Actor,
+    *,
+    by: str,
+    days: int = 365,
+    organisation: str = "",
+    now: datetime | None = None,
+) -> Grant:
+    """Grant ``actor``'s role and scope to whoever matches, in an access-list file (what ``pacte`` imports into
+    PostgreSQL at start: tests and older deployments); logged beside it."""
+    entry = new_grant(match, value, actor, by=by, days=days, organisation=organisation, now=now)
     with locked(path):
         access = load(path)
         access.grants.append(entry)
         save(path, access)
-        _log(path, {"at": now, "by": by, "did": "grant", "grant": entry.model_dump(mode="json")})
+        _log(path, {"at": entry.granted_at, "by": by, "did": "grant", "grant": entry.model_dump(mode="json")})
     return entry
 
 
@@ -129,25 +147,30 @@ def revoke(path: Path, grant_id: str, *, by: str, now: datetime | None = None) -
     raise ValueError(f"grant_id: no grant {grant_id!r}")
 
 
-def resolve(access: AccessList, claims: dict[str, Any], now: datetime) -> Grant | None:
-    """The active grant for a person's claims (ProConnect's: sub, email, siret, optional siren): by sub, then e-mail,
-    then SIRET, then SIREN (given, or the SIRET's first nine digits). None: an unknown person, refused."""
-    candidates: dict[Match, str] = {}
+def candidates(claims: dict[str, Any]) -> dict[Match, str]:
+    """What a person's claims (ProConnect's: sub, email, siret, optional siren) may be matched by, normalised; the
+    SIREN is the SIRET's first nine digits when not given."""
+    found: dict[Match, str] = {}
     for match in PRECEDENCE:
         raw = claims.get(match)
         if isinstance(raw, str) and raw.strip():
             try:
-                candidates[match] = normalised(match, raw)
+                found[match] = normalised(match, raw)
             except ValueError:
                 continue
-    if "siren" not in candidates and "siret" in candidates:
-        candidates["siren"] = candidates["siret"][:9]
+    if "siren" not in found and "siret" in found:
+        found["siren"] = found["siret"][:9]
+    return found
+
+
+def resolve(access: AccessList, claims: dict[str, Any], now: datetime) -> Grant | None:
+    """The active grant for a person's claims: by sub, then e-mail, then SIRET, then SIREN. None: an unknown
+    person, refused."""
+    found = candidates(claims)
     for match in PRECEDENCE:
-        if match not in candidates:
+        if match not in found:
             continue
-        matching = [
-            e for e in access.grants if e.match == match and e.value == candidates[match] and e.granted_at <= now
-        ]
+        matching = [e for e in access.grants if e.match == match and e.value == found[match] and e.granted_at <= now]
         if matching:
             # The most precise level that ever named the person decides, even when none of its grants is active any
             # more: removing a grant (revoked, expired) never lets a less precise one apply instead, which could

@@ -102,6 +102,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
             await check_search_attributes(client, settings)
             worker = worker_for(client, store, settings)
             demo_grants(settings)  # the demo persons on the access list, like the demo tokens
+            # Before the API starts: it brings the files' grants and tokens into PostgreSQL at start.
+            demo = demo_tokens(settings)
             if settings.oidc_issuer is None and dev_oidc.available():
                 check_port_free("127.0.0.1", settings.dev_oidc_port, "local OpenID provider")
                 provider, settings = await asyncio.to_thread(dev_oidc.start, settings, settings.dev_oidc_port)
@@ -146,7 +148,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 console.print(f"  Readiness        {api}/ready   (pacte status)")
                 console.print(f"  Metrics          {api}/metrics (Prometheus: Pacte's and the Temporal SDK's)")
                 console.print("  Demo tokens (Authorization: Bearer …; or PACTE_TOKEN for the CLI):")
-                for role, token in demo_tokens(settings).items():
+                for role, token in demo.items():
                     console.print(f"    {role:<13} {token}")
                 console.print("  Press Ctrl-C to stop.")
                 await stop.wait()

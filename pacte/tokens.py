@@ -1,4 +1,7 @@
-"""Bearer tokens: a JSON file of hashed tokens (never the tokens themselves), each mapped to an actor.
+"""Bearer tokens: hashed (never the tokens themselves), each mapped to an actor; the rules that make and judge one.
+
+They live in PostgreSQL (``pacte.service.credentials``); the JSON file of earlier versions is still read and written
+here, as what ``pacte`` imports at start (``pacte dev``'s demo tokens, the tests).
 
 A token is shown once, when it is added; the file holds its SHA-256 only, so a leaked file grants nothing.
 """
@@ -40,6 +43,8 @@ class TokenEntry(BaseModel):
     # The access list's grant a person's token was made under (from their session): revoked or expired, the token
     # is refused at its next use.
     grant_id: str | None = None
+    revoked_at: datetime | None = None  # revoked tokens are kept (refused), so an import never brings one back
+    revoked_by: str | None = None
 
 
 class TokenFile(BaseModel):
@@ -89,6 +94,7 @@ def check_scope(actor: Actor) -> None:
         Role.COLLECTIVITE: frozenset(REFERENCE_TERRITORIES),
         Role.COMMISSAIRE: REGION_CODES | {"*"},
         Role.AUDITOR: frozenset({"*"}),
+        Role.ADMIN: DEPARTEMENT_CODES | {"*"},
     }[actor.role]
     if not actor.scope:
         raise ValueError(f"scope: a {actor.role.value} acts over a scope; give one")
@@ -99,6 +105,7 @@ def check_scope(actor: Actor) -> None:
             Role.COLLECTIVITE: "territory ids (a SIREN, or D + INSEE code); never *",
             Role.COMMISSAIRE: "région codes (75) or *",
             Role.AUDITOR: "* (auditors read everything)",
+            Role.ADMIN: "département codes (33, 2A) or * (national administration)",
         }[actor.role]
         raise ValueError(f"scope: {', '.join(unknown)} — a {actor.role.value}'s scope is {what}")
 
@@ -113,10 +120,11 @@ class GrantList(Protocol):
     def grants(self) -> Sequence[Any]: ...
 
 
-def add(
-    path: Path, actor: Actor, *, days: int = 365, now: datetime | None = None, grant_id: str | None = None
+def new_entry(
+    actor: Actor, *, days: int = 365, now: datetime | None = None, grant_id: str | None = None
 ) -> tuple[str, TokenEntry]:
-    """Create a token for ``actor`` (a person's: under ``grant_id``); return it (to show once) and its entry."""
+    """A new token for ``actor`` (a person's: under ``grant_id``), checked, not yet stored: the token (to show once)
+    and its entry (which keeps its hash only)."""
     if actor.role is Role.SYSTEM:
         raise ValueError("role: no token is ever issued for the system role")
     if not 1 <= days <= MAX_DAYS:
@@ -132,18 +140,27 @@ def add(
         expires_at=now + timedelta(days=days),
         grant_id=grant_id,
     )
+    return token, entry
+
+
+def check_bound(held: Sequence[TokenEntry], now: datetime) -> None:
+    """A person holds at most ``MAX_PER_PERSON`` tokens alive (neither expired nor revoked) at once."""
+    alive = [e for e in held if e.revoked_at is None and (e.expires_at is None or e.expires_at > now)]
+    if len(alive) >= MAX_PER_PERSON:
+        raise ValueError(f"tokens: a person holds at most {MAX_PER_PERSON} tokens alive at once; revoke one first")
+
+
+def add(
+    path: Path, actor: Actor, *, days: int = 365, now: datetime | None = None, grant_id: str | None = None
+) -> tuple[str, TokenEntry]:
+    """Create a token in a tokens file (what ``pacte`` imports into PostgreSQL at start: tests and older
+    deployments); return it (to show once) and its entry."""
+    now = now or datetime.now(UTC)
+    token, entry = new_entry(actor, days=days, now=now, grant_id=grant_id)
     with locked(path):
         tokens = load(path)
         if actor.person is not None:
-            alive = [
-                e
-                for e in of_person(tokens, actor.person.sub)
-                if e.expires_at is None or e.expires_at > now  # expired ones do not count
-            ]
-            if len(alive) >= MAX_PER_PERSON:
-                raise ValueError(
-                    f"tokens: a person holds at most {MAX_PER_PERSON} tokens alive at once; revoke one first"
-                )
+            check_bound(of_person(tokens, actor.person.sub), now)
         tokens.tokens.append(entry)
         save(path, tokens)
     return token, entry
@@ -166,7 +183,7 @@ def authenticate(
     for entry in tokens.tokens:
         if hmac.compare_digest(entry.sha256, digest):  # constant time
             found = entry
-    if found is None or (found.expires_at is not None and found.expires_at <= now):
+    if found is None or found.revoked_at is not None or (found.expires_at is not None and found.expires_at <= now):
         return None
     person = found.actor.person
     if found.grant_id is None and person is None:
@@ -184,24 +201,6 @@ def authenticate(
     return found.actor if same else None
 
 
-_cache: dict[Path, tuple[tuple[int, int, int], TokenFile]] = {}
-
-
-def load_cached(path: Path) -> TokenFile:
-    """The tokens file, parsed again only when it changed (every write replaces it: a new inode and mtime)."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return TokenFile()
-    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    kept = _cache.get(path)
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    loaded = load(path)
-    _cache[path] = (key, loaded)
-    return loaded
-
-
 DEMO = {
     "prefet": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
     "collectivite": Actor(role=Role.COLLECTIVITE, identity="bordeaux-metropole", scope=("243300316",)),
@@ -212,19 +211,6 @@ DEMO = {
 
 def json_line(entry: TokenEntry) -> str:
     return json.dumps(entry.model_dump(mode="json", exclude={"sha256"}), ensure_ascii=False)
-
-
-def revoke(path: Path, token_id: str, *, owner_sub: str | None = None) -> TokenEntry:
-    """Remove a token (it stops working at once); ``owner_sub``: only if it is that person's."""
-    with locked(path):
-        tokens = load(path)
-        for i, entry in enumerate(tokens.tokens):
-            person = entry.actor.person
-            if entry.token_id == token_id and (owner_sub is None or (person is not None and person.sub == owner_sub)):
-                del tokens.tokens[i]
-                save(path, tokens)
-                return entry
-    raise ValueError(f"token_id: no token {token_id!r}" + (" of yours" if owner_sub else ""))
 
 
 def of_person(tokens: TokenFile, sub: str) -> list[TokenEntry]:

@@ -7,17 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from pacte.api import audit, campaigns, commands, contracts, errors, exports, reference
+from pacte.api import audit, campaigns, commands, contracts, errors, exports, reference, tokens
 from pacte.api.middleware import Authenticate, BodyLimit, SecurityHeaders
+from pacte.service import credentials
 from pacte.service.facade import Pacte
 from pacte.service.identity import AccessTokens
 from pacte.settings import Settings, get_settings
 
+log = structlog.stdlib.get_logger("pacte.api")
 DOCS_ASSETS = Path(__file__).parent / "static"
 TITLE = "Pacte — contrats locaux des solidarités 2024–2027"
 
@@ -38,10 +41,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if service is not None:
             app.state.pacte = service
+            await _import_credentials(service, settings)
             yield
             return
         async with Pacte.open(settings) as opened:
             app.state.pacte = opened
+            await _import_credentials(opened, settings)
             yield
 
     app = FastAPI(
@@ -58,18 +63,25 @@ def create_app(
     # Added last, so it runs first.
     app.add_middleware(
         Authenticate,
-        tokens_path=settings.tokens_path,
-        access_path=settings.access_path,
+        database=lambda: app.state.pacte.store.pool,
         public_paths=public_paths,
         public_prefixes=public_prefixes,
         access_tokens=AccessTokens(settings) if settings.oidc_issuer else None,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)  # outermost: on refusals too
     errors.install(app)
-    for module in (reference, contracts, commands, audit, exports, campaigns):
+    for module in (reference, contracts, commands, audit, exports, campaigns, tokens):
         app.include_router(module.router)
     _documentation(app)
     return app
+
+
+async def _import_credentials(service: Pacte, settings: Settings) -> None:
+    """The access list's and the tokens' files of earlier versions, brought into PostgreSQL once (what is there
+    already is kept as it is there): from then on every request reads the database, never the files."""
+    grants, held = await credentials.import_files(service.store.pool, settings.access_path(), settings.tokens_path())
+    if grants or held:
+        log.info("credentials imported from files", grants=grants, tokens=held)
 
 
 def _documentation(app: FastAPI) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from pacte import access, tokens
 from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED
+from pacte.service import credentials
 from pacte.service.identity import AccessTokens, LookupBudget
 
 
@@ -150,22 +149,19 @@ class Authenticate:
     def __init__(
         self,
         app: Any,
-        tokens_path: Callable[[], Any],
+        database: Callable[[], Any] | None = None,
         public_paths: frozenset[str] = frozenset(),
         public_prefixes: tuple[str, ...] = (),
         access_tokens: AccessTokens | None = None,
-        access_path: Callable[[], Any] | None = None,
     ) -> None:
         self.app = app
-        self.access_path = access_path  # a person's token acts only while their grant does
+        # Where tokens and grants are (PostgreSQL, pacte_auth): every process reads the same at every request, so a
+        # revoked token or grant is refused at once by all of them.
+        self.database = database
         self.lookups = LookupBudget()  # unknown bearers checked at the provider, per caller
         self.access_tokens = access_tokens  # the identity provider's access tokens, when Pacte signs in through one
-        self.tokens_path = tokens_path
         self.public = self.PUBLIC | public_paths
         self.public_prefixes = self.PUBLIC_PREFIXES + public_prefixes
-
-    def _access_list(self) -> access.AccessList | None:
-        return access.load(self.access_path()) if self.access_path is not None else None
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
@@ -178,14 +174,14 @@ class Authenticate:
         scheme, _, presented = header.partition(" ")
         presented = presented.strip()
         actor = None
-        if scheme.lower() == "bearer" and 0 < len(presented) <= 200:
-            actor = tokens.authenticate(
-                tokens.load_cached(self.tokens_path()), presented, datetime.now(UTC), self._access_list()
-            )
+        database = self.database() if self.database is not None else None
+        ours = presented.startswith("pacte_")
+        if scheme.lower() == "bearer" and ours and len(presented) <= 200 and database is not None:
+            actor = await credentials.authenticate(database, presented)
         # Not one of ours: maybe the identity provider's access token, for a person on the access list.
-        provider_token = not presented.startswith("pacte_") and 0 < len(presented) <= 4096
+        provider_token = not ours and 0 < len(presented) <= 4096
         if actor is None and self.access_tokens is not None and scheme.lower() == "bearer" and provider_token:
-            known, actor = self.access_tokens.cached(presented)
+            known, _ = self.access_tokens.cached(presented)
             if not known:
                 source = (scope.get("client") or ("?", 0))[0]
                 if not self.lookups.take(source):
@@ -196,7 +192,7 @@ class Authenticate:
                         headers={"Retry-After": "10"},
                     )(scope, receive, send)
                     return
-                actor = await self.access_tokens.actor(presented)
+            actor = await self.access_tokens.actor(presented, database)
         if actor is None:
             await JSONResponse(UNAUTHORIZED, 401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return

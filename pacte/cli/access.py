@@ -1,4 +1,6 @@
-"""`pacte access`: who may sign in, as which role over which scope (local administration; every change logged)."""
+"""`pacte access`: who may sign in, as which role over which scope (local administration, in PostgreSQL with the
+database's owner role; every change appended to the access list's log). An access-list file of an earlier version
+is imported first."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ import typer
 from rich.table import Table
 
 from domain.actors import Actor, Role
-from pacte import access
-from pacte.cli.common import err, out
+from pacte.cli.common import _run, err, out
+from pacte.service import admin, credentials
 from pacte.settings import get_settings
 
 access_app = typer.Typer(
@@ -20,7 +22,7 @@ access_app = typer.Typer(
 
 @access_app.command("grant")
 def access_grant(
-    role: Annotated[Role, typer.Option(help="prefet, collectivite, commissaire or auditor")],
+    role: Annotated[Role, typer.Option(help="prefet, collectivite, commissaire, auditor or admin")],
     identity: Annotated[str, typer.Option(help="The role identity acts are recorded under, e.g. prefecture-gironde")],
     scope: Annotated[str, typer.Option(help="Départements, a territory id, a région, or * (as for tokens)")],
     sub: Annotated[str | None, typer.Option(help="A person, by their identity provider's stable id")] = None,
@@ -38,14 +40,19 @@ def access_grant(
     ((match, value),) = given.items()
     try:
         actor = Actor(role=role, identity=identity, scope=tuple(x.strip() for x in scope.split(",") if x.strip()))
-        entry = access.grant(
-            get_settings().access_path(),
-            match,
-            value,
-            actor,
-            by=getpass.getuser(),
-            days=days,
-            organisation=organisation,  # type: ignore[arg-type]
+        entry = _run(
+            lambda: admin.with_credentials(
+                get_settings(),
+                lambda pool: credentials.grant(
+                    pool,
+                    match,  # type: ignore[arg-type]
+                    value,
+                    actor,
+                    by=getpass.getuser(),
+                    days=days,
+                    organisation=organisation,
+                ),
+            )
         )
     except ValueError as exc:
         err.print(f"[red]refused[/] (invalid_value): {exc}")
@@ -59,7 +66,11 @@ def access_grant(
 def access_revoke(grant_id: str) -> None:
     """Revoke a grant: sessions it opened are refused from their next request."""
     try:
-        access.revoke(get_settings().access_path(), grant_id, by=getpass.getuser())
+        _run(
+            lambda: admin.with_credentials(
+                get_settings(), lambda pool: credentials.revoke_grant(pool, grant_id, by=getpass.getuser())
+            )
+        )
     except ValueError as exc:
         err.print(f"[red]refused[/] (invalid_value): {exc}")
         raise typer.Exit(1) from None
@@ -70,7 +81,7 @@ def access_revoke(grant_id: str) -> None:
 def access_list() -> None:
     """The grants, active or not."""
     table = Table("grant", "who", "role", "identity", "scope", "until", "state")
-    for g in access.load(get_settings().access_path()).grants:
+    for g in _run(lambda: admin.with_credentials(get_settings(), credentials.grants)):
         state = (
             "revoked"
             if g.revoked_at

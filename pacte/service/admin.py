@@ -17,6 +17,7 @@ from temporalio.worker import Replayer
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
+from pacte.service import credentials
 from pacte.settings import Settings
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import SEARCH_ATTRIBUTES, YEAR, ContractWorkflow
@@ -42,6 +43,14 @@ async def verify_store(settings: Settings, anchor: Anchor | None = None) -> Veri
 async def take_store_anchor(settings: Settings) -> Anchor:
     key = settings.anchor_key()
     return await _as_owner(settings, lambda conn: take_anchor(conn, key))
+
+
+async def with_credentials(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Local administration of the access list and the tokens (``pacte access``, ``pacte tokens``), in PostgreSQL
+    with the owner role; the files of earlier versions are imported first, as the API does at start."""
+    async with open_store(settings, as_owner=True) as store:
+        await credentials.import_files(store.pool, settings.access_path(), settings.tokens_path())
+        return await work(store.pool)
 
 
 async def rebuild_projections(settings: Settings) -> int:

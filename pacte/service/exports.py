@@ -73,4 +73,6 @@ async def csv_lines(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
 def _person(person: dict[str, Any] | None) -> str:
     if not person:
         return ""
-    return f"{person['name']} <{person['email']}>" if person.get("email") else person["name"]
+    named = f"{person['name']} <{person['email']}>" if person.get("email") else person["name"]
+    # Named by an import file, not signed in: said so, never passed off as a person who proved who they are.
+    return f"{named} (déclaré par l'import)" if person.get("declared") else named

@@ -317,9 +317,10 @@ class Pacte:
 
     async def _import_one(self, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]]) -> ImportOutcome:
         try:
-            check_territory_scope(actor, contract_territory(contract_id))
+            territory = contract_territory(contract_id)
+            check_territory_scope(actor, territory)
             now = datetime.now(UTC)
-            lines = tuple(parse_line(raw, n, actor, now) for n, raw in raw_lines)
+            lines = tuple(parse_line(raw, n, actor, now, territory) for n, raw in raw_lines)
             outcome = await operations.import_contract(
                 self.client,
                 self.settings.task_queue,

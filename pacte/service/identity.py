@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ from joserfc.jwk import KeySet
 
 from domain.actors import Actor, Person
 from pacte import access
+from pacte.service import credentials
 from pacte.settings import Settings
 
 CACHE_S = 60.0  # an access token's answer is kept a minute: a revocation at the provider counts within it
@@ -52,9 +52,10 @@ def display_name(claims: dict[str, Any]) -> str:
     return name or str(claims.get("email") or claims["sub"])
 
 
-def actor_for(claims: dict[str, Any], settings: Settings) -> tuple[Actor, access.Grant] | None:
-    """The role, identity and scope the access list grants this person, with the person recorded; None: unknown."""
-    found = access.resolve(access.load(settings.access_path()), claims, datetime.now(UTC))
+async def actor_for(claims: dict[str, Any], database: Any) -> tuple[Actor, access.Grant] | None:
+    """The role, identity and scope the access list (in ``database``) grants this person, with the person
+    recorded; None: unknown."""
+    found = await credentials.resolve(database, claims)
     if found is None:
         return None
     person = Person(sub=str(claims["sub"])[:255], name=display_name(claims)[:200], email=claims.get("email"))
@@ -76,7 +77,7 @@ class AccessTokens:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self._metadata: dict[str, Any] | None = None
-        self._answers: OrderedDict[bytes, tuple[float, Actor | None]] = OrderedDict()
+        self._answers: OrderedDict[bytes, tuple[float, dict[str, Any] | None]] = OrderedDict()
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._lookups: asyncio.Semaphore | None = None
@@ -107,8 +108,10 @@ class AccessTokens:
             self._metadata = metadata
         return self._metadata
 
-    def cached(self, token: str) -> tuple[bool, Actor | None]:
-        """(known, actor): whether the provider's answer for this token is still remembered, and what it was."""
+    def cached(self, token: str) -> tuple[bool, dict[str, Any] | None]:
+        """(known, claims): whether the provider's answer for this token is still remembered, and what it was (None:
+        refused). Only the provider's word is remembered: what the person may do is read from the access list at
+        every request, so a grant revoked in Pacte counts at once."""
         key = hashlib.sha256(token.encode()).digest()
         found = self._answers.get(key)
         if found is None or time.monotonic() - found[0] >= CACHE_S:
@@ -116,20 +119,21 @@ class AccessTokens:
         self._answers.move_to_end(key)
         return True, found[1]
 
-    def _remember(self, token: str, actor: Actor | None) -> None:
+    def _remember(self, token: str, claims: dict[str, Any] | None) -> None:
         key = hashlib.sha256(token.encode()).digest()
-        self._answers[key] = (time.monotonic(), actor)
+        self._answers[key] = (time.monotonic(), claims)
         self._answers.move_to_end(key)
         while len(self._answers) > self.MAX_CACHED:
             self._answers.popitem(last=False)  # the least recently used
 
-    async def actor(self, token: str) -> Actor | None:
+    async def claims(self, token: str) -> dict[str, Any] | None:
+        """What the provider says of this access token (remembered a while, refusals too), or None."""
         known, remembered = self.cached(token)
         if known:
             return remembered
         http = self._client()
         assert self._lookups is not None
-        actor: Actor | None = None
+        claims: dict[str, Any] | None = None
         try:
             async with self._lookups:
                 metadata = await self._discover(http)
@@ -145,12 +149,21 @@ class AccessTokens:
                     )
                 else:
                     claims = answer.json()
-                mapped = actor_for(claims, self.settings)
-                actor = mapped[0] if mapped else None
+                if not isinstance(claims, dict) or not claims.get("sub"):
+                    claims = None
         except (httpx.HTTPError, SignInRefused, ValueError, KeyError):
-            actor = None
-        self._remember(token, actor)  # a refusal too: the same made-up bearer again costs the provider nothing
-        return actor
+            claims = None
+        self._remember(token, claims)  # a refusal too: the same made-up bearer again costs the provider nothing
+        return claims
+
+    async def actor(self, token: str, database: Any = None) -> Actor | None:
+        """The person a provider's access token names, as the access list in ``database`` maps them now (without a
+        database, nobody: refused)."""
+        claims = await self.claims(token)
+        if claims is None or database is None:
+            return None
+        mapped = await actor_for(claims, database)
+        return mapped[0] if mapped else None
 
 
 class LookupBudget:

@@ -3,7 +3,6 @@ service allows it (``PACTE_DEMO_SIGN_IN``, set by ``pacte dev``), and OpenID Con
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.actors import Actor
 from domain.errors import DomainError
-from pacte import access
+from pacte.service import credentials
 from pacte.service.identity import SignInRefused, actor_for, display_name
 from pacte.web import session
 from pacte.web.oidc import finish
@@ -108,7 +107,7 @@ async def oidc_return(request: Request) -> Response:
         request.session.clear()
         return _refused(request, str(refused))
     name = display_name(claims)
-    mapped = actor_for(claims, settings)
+    mapped = await actor_for(claims, request.app.state.service().store.pool)
     if mapped is None:
         request.session.clear()
         return _not_on_the_list(request, name)
@@ -130,8 +129,8 @@ async def sign_in(request: Request, posted: dict[str, Any] = Depends(session.che
     assert person is not None
     # The demo method vouches for who the person is; what they may do comes from the access list, as it will for
     # a person signed in through OpenID Connect.
-    found = access.resolve(
-        access.load(settings.access_path()), {"sub": person.sub, "email": person.email}, datetime.now(UTC)
+    found = await credentials.resolve(
+        request.app.state.service().store.pool, {"sub": person.sub, "email": person.email or ""}
     )
     if found is None:
         return _not_on_the_list(request, person.name)

@@ -61,6 +61,7 @@ ROLES = {
     "collectivite": "Collectivité",
     "commissaire": "Commissaire à la lutte contre la pauvreté",
     "auditor": "Auditeur",
+    "admin": "Administrateur de Pacte",
     "system": "Calendrier",
 }
 PARTIES = {"etat": "État", "collectivite": "Collectivité"}

@@ -181,6 +181,8 @@ RULES = {
     "import.not_an_object": "Une ligne est un objet JSON (un fait).",
     "import.calendar_fact": "Le fait {type} est enregistré par le calendrier lui-même : retirez-le du fichier.",
     "import.required": "Chaque ligne indique « {name} ».",
+    "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
+    "commissaire de sa région) ; celui-ci est attribué au rôle {role}.",
     "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",
     "import.out_of_order": "Le {date} est avant la date de la ligne précédente : les faits se listent dans l'ordre.",
     "import.empty": "Le fichier ne contient aucun fait.",

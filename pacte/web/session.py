@@ -11,8 +11,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from domain.actors import Actor
-from pacte import access
-from pacte.service import sessions
+from pacte.service import credentials, sessions
 from pacte.service.facade import Pacte
 
 CSRF_FIELD = "csrf_token"
@@ -104,6 +103,8 @@ async def sign_out(request: Request) -> None:
 
 
 def current(request: Request) -> Person | None:
+    """Who the cookie says is signed in (for display); ``person`` is what a page trusts: it checks the session and
+    its grant in the database."""
     raw = request.session.get("person")
     if not isinstance(raw, dict):
         return None
@@ -116,11 +117,6 @@ def current(request: Request) -> Person | None:
     if person.expires_at <= now:
         request.session.clear()
         return None
-    if person.grant_id is not None:  # checked at every request: a revocation takes effect at once
-        settings = request.app.state.settings
-        if not access.active(access.load(settings.access_path()), person.grant_id, now):
-            request.session.clear()
-            return None
     return person
 
 
@@ -131,6 +127,13 @@ async def person(request: Request) -> Person:
     found = current(request)
     sid = request.session.get("sid")
     if found is not None and not (isinstance(sid, str) and await sessions.alive(_store(request), sid)):
+        request.session.clear()
+        found = None
+    # The grant it was opened under, read at every request from the access list every process shares: revoked or
+    # expired, the session ends at once.
+    pool = _store(request).store.pool
+    if found is not None and found.grant_id is not None and not await credentials.grant_active(pool, found.grant_id):
+        await sessions.end(_store(request), str(sid), "grant revoked or expired")
         request.session.clear()
         found = None
     if found is None:

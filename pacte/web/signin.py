@@ -14,7 +14,11 @@ ORGANISATIONS = {
     "bordeaux-metropole": "Bordeaux Métropole",
     "commissaire-nouvelle-aquitaine": "Commissaire à la lutte contre la pauvreté, Nouvelle-Aquitaine",
     "cour-des-comptes": "Cour des comptes",
+    "administration-gironde": "Préfecture de la Gironde — administration de Pacte",
 }
+# Who runs Pacte for the Gironde (DOMAIN.md §5): signs in to manage the API tokens of its départements; no API
+# token of its own among the demo ones (an administrator's power is the web's and the CLI's).
+DEMO_ADMIN = Actor(role=Role.ADMIN, identity="administration-gironde", scope=("33",))
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ def demo_identities() -> list[DemoIdentity]:
         Role.COLLECTIVITE: "Karim Benali",
         Role.COMMISSAIRE: "Sophie Leroy",
         Role.AUDITOR: "Marc Durand",
+        Role.ADMIN: "Luc Bernard",
     }
     return [
         DemoIdentity(
@@ -44,7 +49,7 @@ def demo_identities() -> list[DemoIdentity]:
                 update={"person": Person(sub=f"demo-{key}", name=names[actor.role], email=f"{key}@demo.pacte")}
             ),
         )
-        for key, actor in DEMO.items()
+        for key, actor in {**DEMO, "admin": DEMO_ADMIN}.items()
     ]
 
 

@@ -285,3 +285,33 @@ async def test_import_a_contract_under_way_then_both_time_axes(as_role, tmp_path
         "2031-01-01",
     )
     assert future.exit_code == 1 and "in the future" in future.output
+
+
+async def test_a_separate_api_process_refuses_a_token_the_moment_its_grant_or_the_token_is_revoked(
+    api_server: dict[str, str], store: EventStore
+) -> None:
+    """Issue 25, item 1, across OS processes: `pacte api` runs in its own process; this one revokes in the database
+    they share, and the very next request there is refused."""
+    from domain.actors import Person
+    from pacte.service import credentials
+
+    prefet_35 = Actor(role=Role.PREFET, identity="prefecture-ille-et-vilaine", scope=("35",))
+
+    async def made(sub: str) -> tuple[str, str, str]:
+        grant = await credentials.grant(store.pool, "sub", sub, prefet_35, by="test", days=30)
+        holder = grant.actor().model_copy(update={"person": Person(sub=sub, name="Agent E2E")})
+        token, entry = await credentials.add_token(store.pool, holder, grant_id=grant.grant_id, by=sub)
+        return grant.grant_id, token, entry.token_id
+
+    async with httpx.AsyncClient(base_url=api_server["url"], timeout=60) as http:
+        grant_id, token, _ = await made("sub-e2e-grant")
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (await http.get("/territories", headers=bearer)).status_code == 200
+        await credentials.revoke_grant(store.pool, grant_id, by="admin")
+        assert (await http.get("/territories", headers=bearer)).status_code == 401
+
+        _, token, token_id = await made("sub-e2e-token")
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (await http.get("/territories", headers=bearer)).status_code == 200
+        await credentials.revoke_token(store.pool, token_id, by="admin")
+        assert (await http.get("/territories", headers=bearer)).status_code == 401

@@ -168,22 +168,6 @@ async def test_a_client_slow_to_send_its_headers_is_cut_and_others_are_served(ap
         await serving
 
 
-async def test_a_persons_token_stops_with_their_grant_through_the_api(app_and_settings) -> None:  # type: ignore[no-untyped-def]
-    """Issue 25, item 1, as an attacker keeping a token after losing their access."""
-    from domain.actors import Person
-    from pacte import access, tokens
-
-    app, settings, _ = app_and_settings
-    granted = access.grant(settings.access_path(), "sub", "sub-hardening", ACTORS["prefet"], by="admin", days=30)
-    marie = granted.actor().model_copy(update={"person": Person(sub="sub-hardening", name="Marie Test")})
-    token, _ = tokens.add(settings.tokens_path(), marie, days=90, grant_id=granted.grant_id)
-    bearer = {"Authorization": f"Bearer {token}"}
-    async with http(app) as client:
-        assert (await client.get("/territories", headers=bearer)).status_code == 200
-        access.revoke(settings.access_path(), granted.grant_id, by="admin")
-        assert (await client.get("/territories", headers=bearer)).status_code == 401
-
-
 def test_the_dev_data_directory_and_temporal_files_are_private(tmp_path: Path) -> None:
     """Issue 25, item 12: Temporal's dev database holds persons' names and e-mails; under a permissive umask (root's
     022), the directory was 0755 and temporal.db 0644."""

@@ -81,9 +81,7 @@ def guarded(provider: Provider, tmp_path: Any) -> Any:
     settings = Settings(oidc_issuer=provider.base, oidc_client_id="pacte", data_dir=tmp_path)
     return Authenticate(
         Starlette(routes=[Route("/contracts", ok)]),
-        tokens_path=settings.tokens_path,
         access_tokens=AccessTokens(settings),
-        access_path=settings.access_path,
     )
 
 

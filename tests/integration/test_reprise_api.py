@@ -30,6 +30,8 @@ ACTORS = {
     "prefet_31": Actor(role=Role.PREFET, identity="prefecture-haute-garonne", scope=("31",)),
     "toulouse": Actor(role=Role.COLLECTIVITE, identity="toulouse-metropole", scope=("243100518",)),
     "prefet_57": Actor(role=Role.PREFET, identity="prefecture-moselle", scope=("57",)),
+    "prefet_53": Actor(role=Role.PREFET, identity="prefecture-mayenne", scope=("53",)),
+    "mayenne": Actor(role=Role.COLLECTIVITE, identity="departement-mayenne", scope=("D53",)),
 }
 
 
@@ -170,7 +172,9 @@ async def test_taking_over_nantes_then_a_late_review_then_both_time_axes(api, st
     [
         ("a date in the future", lambda ls: ls[3].update(occurred_at="2031-01-01"), 4, "occurred_at"),
         ("a rule broken", lambda ls: ls[2].update(occurred_at="2024-02-08"), 3, "occurred_at"),  # before the vote
-        ("the party is not the contract's", lambda ls: ls[1].update(actor=who("prefet_elsewhere")), 2, "actor.role"),
+        ("the party is not the contract's", lambda ls: ls[1].update(actor=who("prefet_elsewhere")), 2, "actor"),
+        # Its own préfet's role, but the role a rule forbids at that step.
+        ("the role is not the step's", lambda ls: ls[1].update(actor=who("prefet")), 2, "actor.role"),
         ("an unreadable amount", lambda ls: ls[0].update(annual_ceiling=1.5), 1, "annual_ceiling"),
     ],
 )
@@ -289,3 +293,36 @@ async def test_a_territory_whose_contract_ended_before_signature_can_have_anothe
     assert [e["event_type"] for e in old.json()][-1] == "ContractTerminated"
     stored = await store.read_stream("cls-200039865-2")
     assert stored[0].event_type == "ContractProposed" and stored[0].payload["replaces"] == "cls-200039865"
+
+
+async def test_an_imported_person_is_declared_and_only_the_territorys_parties_are_named(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    """Issue 25, item 8: a file attributed a signature to a national "ministre", and named a real agent (her sub,
+    name and e-mail) as the person who voted; the first is refused for the contract with nothing written, the second
+    is recorded as declared by the import, never as the agent signed in."""
+    http, issued = api
+    history = nantes_history("cls-d53", "D53", "mayenne")
+    for entry in history:
+        if entry["actor"]["role"] == "prefet":
+            entry["actor"] = who("prefet_53")
+    agent = {"sub": "sub-of-a-real-agent", "name": "Marie Dupont", "email": "marie.dupont@mayenne.fr"}
+    history[1]["actor"] = who("mayenne") | {"person": agent | {"declared": False}}  # it claims not to be declared
+    forged = [dict(e) for e in history]
+    forged[2]["actor"] = {"role": "prefet", "identity": "ministre", "scope": ["*"]}
+    refused = (await post_import(http, issued, dump_lines(forged), as_="prefet_53")).json()["contracts"][0]
+    assert (refused["outcome"], refused["line"], refused["field"]) == ("refused", 3, "actor"), refused
+    assert await store.stream_version("cls-d53") == 0
+
+    imported = (await post_import(http, issued, dump_lines(history), as_="prefet_53")).json()["contracts"][0]
+    assert imported["outcome"] == "imported", imported
+    timeline = (await http.get("/contracts/cls-d53/timeline", headers=auth(issued, "auditor"))).json()
+    voted = next(e for e in timeline if e["event_type"] == "DeliberationRecorded")
+    assert voted["person"] == agent | {"declared": True}
+    assert all(not (e["person"] or {}).get("declared") for e in timeline if e["event_type"] != "DeliberationRecorded")
+    csv_text = (
+        await http.get("/exports/events.csv", params={"contract_id": "cls-d53"}, headers=auth(issued, "auditor"))
+    ).text
+    assert "Marie Dupont <marie.dupont@mayenne.fr> (déclaré par l'import)" in csv_text
+    # Its workflow writes its reminders after the import's answer: waited for here, so that a later module's check
+    # that a request wrote nothing does not see them land (the session's store is shared).
+    reminders = "SELECT count(*) FROM reminders WHERE contract_id = 'cls-d53'"
+    await eventually(lambda: store.pool.fetchval(reminders), what="cls-d53's reminders written")

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from domain.actors import Actor, Role
 from pacte import access
@@ -55,43 +54,6 @@ def test_a_grant_that_cannot_be_real_is_refused(
     with pytest.raises(ValueError, match=rule):
         access.grant(tmp_path / "access.json", match, value, actor, by="admin")
     assert not (tmp_path / "access.json").exists()
-
-
-def test_the_access_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pacte.cli import app
-    from pacte.settings import get_settings
-
-    monkeypatch.setenv("PACTE_ACCESS_FILE", str(tmp_path / "access.json"))
-    get_settings.cache_clear()
-    runner = CliRunner()
-    granted = runner.invoke(
-        app,
-        [
-            "access",
-            "grant",
-            "--role",
-            "prefet",
-            "--identity",
-            "prefecture-gironde",
-            "--scope",
-            "33",
-            "--siret",
-            "17330001300016",
-            "--days",
-            "10",
-        ],
-    )
-    assert granted.exit_code == 0, granted.output
-    grant_id = granted.output.split()[1].rstrip(":")
-    assert "active" in runner.invoke(app, ["access", "list"]).output
-    assert runner.invoke(app, ["access", "revoke", grant_id]).exit_code == 0
-    assert "revoked" in runner.invoke(app, ["access", "list"]).output
-    both = runner.invoke(
-        app,
-        ["access", "grant", "--role", "prefet", "--identity", "p", "--scope", "33", "--sub", "a", "--email", "b@c.fr"],
-    )
-    assert both.exit_code == 2  # one way to match, not two
-    get_settings.cache_clear()
 
 
 def test_removing_a_grant_never_widens_what_a_person_may_do(tmp_path: Path) -> None:

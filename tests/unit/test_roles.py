@@ -36,6 +36,7 @@ ACTORS: dict[Role, Actor] = {
     Role.COMMISSAIRE: COMMISSAIRE_75,
     Role.AUDITOR: AUDITOR,
     Role.SYSTEM: SYSTEM,
+    Role.ADMIN: Actor(role=Role.ADMIN, identity="administration-gironde", scope=("33",)),  # runs Pacte: no act
 }
 SAME = {"etat": 400_000 * EUR, "collectivite": 400_000 * EUR}
 

@@ -6,12 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from domain.actors import SYSTEM_ACTOR, Actor, Role
 from pacte import tokens
-from pacte.cli import app
-from pacte.settings import get_settings
 
 PREFET = Actor(role=Role.PREFET, identity="p33", scope=("33",))
 
@@ -28,25 +25,6 @@ def test_the_file_holds_hashes_only_and_tokens_expire(tmp_path: Path) -> None:
     assert tokens.authenticate(loaded, token + "x", now) is None
     with pytest.raises(ValueError, match="system"):
         tokens.add(path, SYSTEM_ACTOR)
-
-
-def test_tokens_add_prints_the_token_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PACTE_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(
-            app, ["tokens", "add", "--role", "auditor", "--identity", "ccomptes", "--scope", "*"]
-        )
-        assert result.exit_code == 0
-        token = result.stdout.strip().splitlines()[-1]
-        assert tokens.authenticate(tokens.load(tmp_path / "tokens.json"), token, datetime.now(UTC)).role is Role.AUDITOR  # type: ignore[union-attr]
-        refused = CliRunner().invoke(
-            app, ["tokens", "add", "--role", "collectivite", "--identity", "x", "--scope", "*"]
-        )
-        assert refused.exit_code == 1
-        assert CliRunner().invoke(app, ["tokens", "add", "--role", "nobody", "--identity", "x"]).exit_code == 2
-    finally:
-        get_settings.cache_clear()
 
 
 @pytest.mark.parametrize("days", [0, -1, tokens.MAX_DAYS + 1])
@@ -135,15 +113,3 @@ def test_a_person_holds_a_bounded_number_of_tokens(tmp_path: Path) -> None:
         tokens.add(path, actor, days=1)
     with pytest.raises(ValueError, match="tokens: "):
         tokens.add(path, actor, days=1)
-
-
-def test_an_administrator_revokes_any_token_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "tokens.json"
-    monkeypatch.setenv("PACTE_TOKENS_FILE", str(path))
-    get_settings.cache_clear()
-    token, entry = tokens.add(path, PREFET)
-    result = CliRunner().invoke(app, ["tokens", "revoke", entry.token_id])
-    get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
-    assert tokens.authenticate(tokens.load(path), token, datetime.now(UTC)) is None
-    assert CliRunner().invoke(app, ["tokens", "revoke", entry.token_id]).exit_code == 1

@@ -224,6 +224,12 @@ async def test_the_walkthrough_in_chromium(chromium: Browser, served: str, scree
     await walk.check("audit-intact")
     await walk.goto("/ui/tableau-de-bord", "tableau-de-bord-national")
     await walk.goto("/ui/accessibilite", "accessibilite")
+    await walk.sign_out()
+
+    # The administrator of Pacte for the Gironde sees the API tokens of the département, each revocable.
+    await walk.sign_in("admin")
+    await walk.goto("/ui/administration/jetons", "jetons-administration")
+    await expect(page.locator("h1")).to_have_text("Jetons d'API du périmètre")
     # Every page its own title: no two pages seen share one.
     assert len(walk.titles) >= 12 and len(set(walk.titles.values())) == len(walk.titles), walk.titles
     await context.close()

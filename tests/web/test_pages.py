@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Awaitable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -227,13 +227,15 @@ async def test_every_act_names_the_person_who_did_it(browser: Browser, web_stack
 async def test_the_access_list_decides_and_a_revocation_takes_effect_at_once(
     browser: Browser, web_stack: Stack
 ) -> None:
-    from pacte import access
+    from pacte.service import credentials
 
-    path = web_stack.settings.access_path()
+    pool = web_stack.pacte.store.pool
     await browser.sign_in("commissaire")
     assert (await browser.get("/ui/contrats")).status_code == 200
-    grant = next(g for g in access.load(path).grants if g.value == "demo-commissaire" and g.revoked_at is None)
-    access.revoke(path, grant.grant_id, by="test")
+    grant = next(
+        g for g in await credentials.grants(pool) if g.value == "demo-commissaire" and g.active(datetime.now(UTC))
+    )
+    await credentials.revoke_grant(pool, grant.grant_id, by="test")
     try:
         # The very next request of the open session is refused: back to the sign-in page.
         assert (await browser.get("/ui/contrats")).status_code == 303
@@ -243,17 +245,21 @@ async def test_the_access_list_decides_and_a_revocation_takes_effect_at_once(
         assert refused.status_code == 403 and "liste d&#39;accès" in refused.text
         assert (await browser.get("/ui/contrats")).status_code == 303
     finally:
-        access.grant(path, "sub", "demo-commissaire", grant.actor(), by="test", organisation=grant.organisation)
+        await credentials.grant(
+            pool, "sub", "demo-commissaire", grant.actor(), by="test", organisation=grant.organisation
+        )
 
 
 async def test_a_person_creates_lists_and_revokes_their_own_api_tokens(browser: Browser, web_stack: Stack) -> None:
-    from pacte import tokens
+    from pacte.service import credentials
 
     await browser.sign_in("prefet")
     await browser.get("/ui/jetons")
     created = await browser.post("/ui/jetons", {"days": "30"})
     token = re.search(r'<code id="jeton">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
-    entry = next(e for e in tokens.load(web_stack.settings.tokens_path()).tokens if e.token_id in created.text)
+    everyone = Actor(role=Role.ADMIN, identity="test", scope=("*",))
+    made = re.search(r"Jeton (\w+) créé", created.text).group(1)  # type: ignore[union-attr]
+    entry = next(e for e in await credentials.list_tokens(web_stack.pacte.store.pool, everyone) if e.token_id == made)
     assert entry.actor.person is not None and entry.actor.person.name == "Claire Martin"  # acts are hers
     api = {"Authorization": f"Bearer {token}"}
     listed = await browser.http.get("/contracts", headers=api)
