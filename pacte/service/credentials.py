@@ -261,12 +261,29 @@ async def revoke_token(pool: asyncpg.Pool, token_id: str, *, by: Actor | str) ->
             )
             if entry is None or not (own or administers(by, entry.actor)):
                 # The same answer for a token that does not exist and one that is not yours: no probing.
-                raise Forbidden(f"token_id: {token_id!r} is not a token you hold or administer", field="token_id")
+                raise Forbidden(
+                    f"token_id: {token_id!r} is not a token you hold or administer",
+                    field="token_id",
+                    rule="token.not_yours",
+                    params={"token_id": token_id},
+                )
         elif entry is None:
-            raise DomainError(f"token_id: no token {token_id!r}", field="token_id", code="not_found")
+            raise DomainError(
+                f"token_id: no token {token_id!r}",
+                field="token_id",
+                code="not_found",
+                rule="token.unknown",
+                params={"token_id": token_id},
+            )
         assert entry is not None
         if entry.revoked_at is not None:
-            raise DomainError(f"token_id: {token_id} is already revoked", field="token_id", code="invalid_value")
+            raise DomainError(
+                f"token_id: {token_id} is already revoked",
+                field="token_id",
+                code="invalid_value",
+                rule="token.already_revoked",
+                params={"token_id": token_id},
+            )
         who = _who(by) if isinstance(by, Actor) else by
         row = await conn.fetchrow(
             "UPDATE pacte_auth.tokens SET revoked_at = now(), revoked_by = $2 WHERE token_id = $1 RETURNING *",

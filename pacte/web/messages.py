@@ -181,6 +181,9 @@ RULES = {
     "import.not_an_object": "Une ligne est un objet JSON (un fait).",
     "import.calendar_fact": "Le fait {type} est enregistré par le calendrier lui-même : retirez-le du fichier.",
     "import.required": "Chaque ligne indique « {name} ».",
+    "token.not_yours": "Le jeton {token_id} n'est pas l'un des vôtres ni de votre périmètre d'administration.",
+    "token.unknown": "Aucun jeton ne porte l'identifiant {token_id}.",
+    "token.already_revoked": "Le jeton {token_id} est déjà révoqué.",
     "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
     "commissaire de sa région) ; celui-ci est attribué au rôle {role}.",
     "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",

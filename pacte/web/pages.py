@@ -15,7 +15,6 @@ from domain.business_time import PARIS
 from domain.deadlines import Standing, deadline_standings
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
-from pacte.service.catalogue import COMMAND_KINDS
 from pacte.service.facade import may_do, policy_now
 from pacte.web import charts
 from pacte.web.formats import KINDS, REGIONS, STATUSES
