@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from domain.limits import MAX_ACTIONS
+from domain.limits import MAX_ACTIONS, STORABLE_TEXT
 from domain.messages import CommandBase
 from domain.money import Cents
 from domain.values import (
@@ -97,6 +97,9 @@ class SignAvenant(CommandBase):
     type: Literal["SignAvenant"] = "SignAvenant"
     avenant_id: str = Field(min_length=1, max_length=60)
     party: Party
+    # Who signs, as for a contract. The API, the web and the CLI require it (catalogue.REQUIRED_IN_BODY); the empty
+    # default is only for the updates and import lines of before it was asked, which must still replay and import.
+    signatory: str = Field(default="", max_length=300, pattern=STORABLE_TEXT)
 
 
 class SubmitExecutionReport(CommandBase):

@@ -129,7 +129,12 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
                 changes.update(years=_year(state, year, adjusted_by=(*state.year(year).adjusted_by, event.avenant_id)))
         case AvenantSigned():
             avenant = state.avenants[event.avenant_id]
-            signed = avenant.model_copy(update={"signatures": (*avenant.signatures, event.party)})
+            signed = avenant.model_copy(
+                update={
+                    "signatures": (*avenant.signatures, event.party),
+                    "signatories": {**avenant.signatories, event.party: event.signatory},
+                }
+            )
             changes.update(avenants={**state.avenants, event.avenant_id: signed})
         case AvenantConcluded():
             avenant = state.avenants[event.avenant_id]

@@ -23,6 +23,12 @@ def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaste
     return register
 
 
+@upcaster("AvenantSigned", 1)
+def _avenant_signatory(payload: Payload) -> Payload:
+    """Avenant signatures recorded before the signatory was asked: the signatory is unknown (empty), not guessed."""
+    return {**payload, "signatory": "", "schema_version": 2}
+
+
 def upcast(payload: Payload) -> Payload:
     """Apply every registered step until no upcaster matches the payload's (type, schema_version)."""
     current = dict(payload)

@@ -153,6 +153,7 @@ class Avenant(Frozen):
     amounts: dict[str, YearAmounts]
     reason: str
     signatures: tuple[Party, ...] = ()
+    signatories: dict[Party, str] = {}  # who signed for each party ("" for signatures recorded before it was asked)
     terms: AvenantTerms = AvenantTerms()
 
     @property

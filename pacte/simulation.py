@@ -228,13 +228,25 @@ def plan_for(territory: Territory, seed: int, policy: Policy = DEFAULT_POLICY, *
             add(
                 _day(year, 12, 3, rng, 5),
                 lambda s, t, nxt=nxt: _command(
-                    "SignAvenant", cid, a["prefet"], t, avenant_id=f"renewal-{nxt}", party="etat"
+                    "SignAvenant",
+                    cid,
+                    a["prefet"],
+                    t,
+                    avenant_id=f"renewal-{nxt}",
+                    party="etat",
+                    signatory=a["prefet"].identity,
                 ),
             )
             add(
                 _day(year, 12, 10, rng, 5),
                 lambda s, t, nxt=nxt: _command(
-                    "SignAvenant", cid, a["collectivite"], t, avenant_id=f"renewal-{nxt}", party="collectivite"
+                    "SignAvenant",
+                    cid,
+                    a["collectivite"],
+                    t,
+                    avenant_id=f"renewal-{nxt}",
+                    party="collectivite",
+                    signatory=a["collectivite"].identity,
                 ),
             )
         report_year, due = year, policy.report_deadline(year)

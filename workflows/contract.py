@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import Deadline, pending_deadlines
     from domain.decider import decide
     from domain.errors import DomainError
-    from domain.events import Event
+    from domain.events import AvenantSigned, Event
     from domain.evolve import evolve
     from domain.policy import Policy
     from domain.reprise import LineRefused, import_history
@@ -81,6 +81,9 @@ SEARCH_ATTRIBUTES_PATCH = "search-attributes-v1"
 # A ChangeAction that changes nothing records nothing (it recorded an identical ActionChanged before): a history
 # recorded then replays with that fact, behind this patch (asked only when such a command comes).
 UNCHANGED_ACTION_PATCH = "unchanged-action-records-nothing-v1"
+# AvenantSigned gained its signatory (schema 2). A history recorded before holds schema 1 facts, which the store's
+# digests compare exactly: replayed, the workflow decides them in that form.
+AVENANT_SIGNATORY_PATCH = "avenant-signatory-v1"
 STATUS = SearchAttributeKey.for_keyword("PacteStatus")
 TERRITORY = SearchAttributeKey.for_keyword("PacteTerritory")
 KIND = SearchAttributeKey.for_keyword("PacteKind")
@@ -483,6 +486,8 @@ class ContractWorkflow:
     async def _record(self, events: list[Event]) -> CommandResult:
         if not events:
             return update_answer(self._state, [])
+        if any(isinstance(e, AvenantSigned) for e in events) and not workflow.patched(AVENANT_SIGNATORY_PATCH):
+            events = [e.model_copy(update={"schema_version": 1}) if isinstance(e, AvenantSigned) else e for e in events]
         info = workflow.info()
         stream = self._contract_id
         new_events = [

@@ -279,7 +279,9 @@ def sign_avenant(command: SignAvenant, state: ContractState, policy: Policy) -> 
             params={"avenant": command.avenant_id, "year": avenant.year},
         )
     base = event_fields(command)
-    events: list[Event] = [AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party)]
+    events: list[Event] = [
+        AvenantSigned(**base, avenant_id=command.avenant_id, party=command.party, signatory=command.signatory)
+    ]
     if len(avenant.signatures) + 1 == len(Party):
         # Re-checked at conclusion: other changes may have been made since the avenant was proposed.
         _check_avenant(

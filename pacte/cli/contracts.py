@@ -139,7 +139,7 @@ def contract_sign(
 ) -> None:
     """Sign the contract, or an avenant, for one party."""
     if avenant:
-        _sugar("SignAvenant", contract_id, {"party": party}, as_json, on, avenant_id=avenant)
+        _sugar("SignAvenant", contract_id, {"party": party, "signatory": signatory}, as_json, on, avenant_id=avenant)
     else:
         _sugar("SignContract", contract_id, {"party": party, "signatory": signatory}, as_json, on)
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from domain.business_time import When, occurred_at
+from domain.limits import STORABLE_TEXT
 from domain.messages import SOURCE, CommandBase
 from domain.money import Cents
 from domain.request_log import keyed_request_id
@@ -54,12 +55,21 @@ OCCURRED_AT = Field(
 )
 
 
+# Fields a request must give although the command defaults them, so that facts recorded before the field existed
+# still replay and import (SignAvenant.signatory).
+REQUIRED_IN_BODY: dict[str, dict[str, Any]] = {
+    "SignAvenant": {"signatory": Field(min_length=1, max_length=300, pattern=STORABLE_TEXT, description="Who signs")},
+}
+
+
 def body_model(kind: str, cls: type[BaseModel], from_path: tuple[str, ...]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (field.annotation, field)
         for name, field in cls.model_fields.items()
         if name not in BASE_FIELDS and name not in from_path
     }
+    for name, required in REQUIRED_IN_BODY.get(kind, {}).items():
+        fields[name] = (str, required)
     fields["occurred_at"] = (When | None, OCCURRED_AT)
     return create_model(f"{kind}Body", __config__=ConfigDict(extra="forbid"), **fields)
 

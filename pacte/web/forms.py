@@ -385,7 +385,10 @@ FORMS: dict[str, Form] = {
         Form(
             "SignAvenant",
             "Signer un avenant",
-            lambda s, p: [Input("party", "Partie", "select", _choices(PARTIES))],
+            lambda s, p: [
+                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
+            ],
             irreversible=True,
             key="avenant_id",
             explanation="Un avenant signé par les deux parties est conclu : ses montants s'appliquent.",

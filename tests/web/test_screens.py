@@ -25,6 +25,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, Request, Response, expect
 
 from domain.business_time import PARIS
+from domain.values import Party
 from pacte.reprise_file import dump_lines
 from pacte.tokens import DEMO
 from pacte.web.formats import MONTHS
@@ -432,6 +433,8 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
             await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
             await phone.check(f"signature-avenant-{role}")
             await phone.page.select_option("[name=party]", "collectivite" if role == "collectivite" else "etat")
+            signatory = "Le président" if role == "collectivite" else "Le préfet de la Gironde"
+            await phone.page.fill("[name=signatory]", signatory)
             await phone.page.get_by_role("button", name="Continuer").click()
             await expect(phone.page.locator("h1")).to_contain_text("Confirmer")
             await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
@@ -453,6 +456,14 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
         )
         state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
         assert state.avenants[f"renewal-{year + 1}"].concluded
+        # Each signature names its signatory, as a contract signature does, on the page and in the record.
+        assert state.avenants[f"renewal-{year + 1}"].signatories == {
+            Party.COLLECTIVITE: "Le président",
+            Party.ETAT: "Le préfet de la Gironde",
+        }
+        await desk.visit(PAGE, "contrat-avenant-signataires")
+        signed = desk.page.locator("tr", has_text=f"renewal-{year + 1}").first
+        await expect(signed).to_contain_text("(Le préfet de la Gironde)")
         assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
     finally:
         for screen in screens:
