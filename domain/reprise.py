@@ -64,12 +64,14 @@ def check_party(actor: Actor, territory: Territory) -> None:
     """An imported fact is the act of one of the territory's own parties, exactly: the préfet of its départements (no
     national scope, no other département), the collectivité itself, or the commissaire of its région. A file cannot
     attribute a fact to an auditor, an administrator, the system, a national scope or another territory's party."""
+    # As live (domain.scope: a préfet acts on the territory when one of its départements is in its scope), but never
+    # by a national scope: the file attributes the fact to the territory's own préfet, collectivité or commissaire.
     own = {
-        Role.PREFET: set(actor.scope) <= set(territory.departements),
-        Role.COLLECTIVITE: actor.scope == (territory.id,),
-        Role.COMMISSAIRE: actor.scope == (territory.region,),
+        Role.PREFET: any(dep in actor.scope for dep in territory.departements),
+        Role.COLLECTIVITE: territory.id in actor.scope,
+        Role.COMMISSAIRE: territory.region in actor.scope,
     }
-    if not actor.scope or not own.get(actor.role, False):
+    if "*" in actor.scope or not own.get(actor.role, False):
         raise ValidationRefused(
             f"actor: an imported fact is the act of one of {territory.name}'s parties — prefet with scope "
             f"{', '.join(territory.departements)}, collectivite with scope {territory.id}, or commissaire with scope "

@@ -58,9 +58,8 @@ def test_a_line_without_a_person_stays_without_one() -> None:
     [
         {"role": "prefet", "identity": "ministre", "scope": ["*"]},  # a national scope: not the territory's préfet
         {"role": "prefet", "identity": "prefecture-gironde", "scope": ["33"]},  # another département's
-        {"role": "prefet", "identity": "prefecture-44-et-33", "scope": ["44", "33"]},
         {"role": "collectivite", "identity": "bordeaux-metropole", "scope": ["243300316"]},  # another collectivité
-        {"role": "collectivite", "identity": "nantes-et-bordeaux", "scope": ["244400404", "243300316"]},
+        {"role": "collectivite", "identity": "national", "scope": ["*"]},
         {"role": "commissaire", "identity": "commissaire-national", "scope": ["*"]},
         {"role": "commissaire", "identity": "commissaire-nouvelle-aquitaine", "scope": ["75"]},
         {"role": "auditor", "identity": "cour-des-comptes", "scope": ["*"]},
@@ -81,6 +80,10 @@ def test_a_fact_is_attributed_only_to_one_of_the_territorys_parties(actor: dict[
         {"role": "prefet", "identity": "prefecture-loire-atlantique", "scope": ["44"]},
         NANTES_METROPOLE,
         {"role": "commissaire", "identity": "commissaire-pays-de-la-loire", "scope": ["52"]},
+        # Held to the authority rules as if they had typed it: a préfet whose scope holds the territory's département
+        # among others acts on it live (domain.scope), and so may a line attribute a fact to them.
+        {"role": "prefet", "identity": "prefecture-44-et-33", "scope": ["44", "33"]},
+        {"role": "collectivite", "identity": "nantes-et-bordeaux", "scope": ["244400404", "243300316"]},
     ],
 )
 def test_the_territorys_own_parties_are_accepted(actor: dict[str, Any]) -> None:

@@ -402,7 +402,7 @@ async def test_in_chromium_a_form_typed_across_the_end_of_a_session_comes_back(
         page = await context.new_page()
         await page.goto(f"{base}/ui/connexion")
         await page.click("#connexion-prefet")
-        await expect(page.locator("h1")).to_have_text("Contrats")
+        await expect(page.locator("h1")).to_have_text("À traiter")  # where each person lands
         await page.goto(f"{base}/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1")
         await page.locator("[name='action.title']").fill("Tapé avant la fin de la session")
         await page.locator("[name='action.zone']").fill("Rive droite")
