@@ -18,6 +18,7 @@ from domain.events import (
     AvenantConcluded,
     AvenantProposed,
     AvenantSigned,
+    CalendarFactWithdrawn,
     ClosingBegun,
     CommitteeReviewRecorded,
     ContractClosed,
@@ -57,6 +58,8 @@ def evolve(state: ContractState, event: Event, version: int | None = None) -> Co
     version = state.version + 1 if version is None else version
     if late_facts.is_late(state, event):
         return late_facts.refolded(state, event, version, fold_fact)
+    if isinstance(event, CalendarFactWithdrawn):
+        return late_facts.unfolded(state, event, version, fold_fact)
     return fold_fact(state, event, version)
 
 

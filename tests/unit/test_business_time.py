@@ -265,12 +265,8 @@ def test_a_late_record_is_refused_when_the_rules_did_not_hold_on_its_date() -> N
     report = {"year": 2024, "etat_spent": {"A1": 1}, "collectivite_spent": {"A1": 1}}
     error = refused(c, entered("SubmitExecutionReport", BORDEAUX_COLL, at(2024, 12, 20), at(2025, 1, 5), **report))
     assert error.field == "year"
-    # A termination dated 20 December would undo the opening of 2025 the calendar recorded: record it as of today.
-    error = refused(c, entered("Terminate", PREFET_33, at(2024, 12, 20), at(2025, 1, 5), reason="r"))
-    assert (error.code, error.field) == (
-        "lifecycle_violation",
-        "occurred_at",
-    ) and "ProgrammeYearOpened" in error.message
+    # (A termination dated 20 December, which the first rules refused for undoing the opening of 2025, is accepted
+    # since issue 24 and withdraws that opening: tests/unit/test_facts_in_any_order.py.)
     # Before the last fact people recorded (the signature of 5 March 2024): history is not rewritten under it.
     error = refused(c, entered("Suspend", COMMISSAIRE_75, at(2024, 3, 2), at(2025, 1, 5), reason="r"))
     assert error.field == "occurred_at" and "last recorded fact" in error.message

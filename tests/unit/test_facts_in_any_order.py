@@ -1,0 +1,208 @@
+"""Rules that hold whatever the order facts arrive in (issue 24): a fact recorded late that removes an obligation,
+the calendar brought up to a command's date before it is decided.
+
+Each case is decided by the rules in code (``policy.in_code()``: ``order_rules`` 2) and, where the first rules
+decided otherwise, by those too (``DEFAULT_POLICY``: version 1, what recorded histories replay)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from domain.axes import Axis
+from domain.calendar import calendar_until
+from domain.commands import Command
+from domain.decider import decide
+from domain.errors import DomainError
+from domain.events import Event
+from domain.evolve import fold
+from domain.policy import DEFAULT_POLICY, Policy
+from domain.state import Status
+from domain.timetravel import state_as_of
+from tests.unit.builders import (
+    BORDEAUX_ACTIONS,
+    BORDEAUX_COLL,
+    COMMISSAIRE_75,
+    EUR,
+    PREFET_33,
+    Contract,
+    action,
+    at,
+    bordeaux_in_execution,
+    collectivite,
+    command,
+)
+
+
+def run_calendar(c: Contract, now: datetime) -> list[Event]:
+    """The workflow's timers, run up to ``now``."""
+    events, c.state = calendar_until(c.state, c.policy, now, lambda cmd, s: decide(cmd, s, c.policy))
+    c.events.extend(events)
+    return events
+
+
+def typed(c: Contract, kind: str, actor: Any, when: datetime, entered_at: datetime, **fields: Any) -> list[Event]:
+    cmd: Command = command(kind, c.contract_id, actor, when, **fields).model_copy(update={"entered_at": entered_at})
+    return c.send(cmd)
+
+
+def missed(c: Contract) -> set[tuple[str, int | None]]:
+    return {(m.deadline, m.year) for m in c.state.missed_deadlines}
+
+
+def bordeaux(until: str = "in_execution", policy: Policy | None = None) -> Contract:
+    c = bordeaux_in_execution(until)
+    if policy is not None:  # the same facts, decided by the rules given
+        again = Contract(c.contract_id, policy)
+        again.events, again.state = c.events, c.state
+        return again
+    return c
+
+
+# --- 1. a late fact that removes an obligation ------------------------------------------------------------------------
+
+
+def test_a_resiliation_dated_before_a_report_deadline_withdraws_the_missed_report() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2025, 4, 5))
+    assert ("execution_report", 2024) in missed(c)
+    report_miss = next(m for m in c.state.missed_deadlines if m.deadline == "execution_report")
+    events = typed(c, "Terminate", PREFET_33, at(2025, 3, 30), at(2025, 4, 5), reason="fin")
+    withdrawn = [e for e in events if e.type == "DeadlineMissedWithdrawn"]
+    assert [(e.deadline, e.withdrawn_version, e.met_on) for e in withdrawn] == [  # type: ignore[union-attr]
+        ("execution_report", report_miss.version, None)
+    ]
+    assert ("execution_report", 2024) not in missed(c)
+    assert ("renewal", 2025) in missed(c)  # due 31 December 2024, the contract still ran then: really missed
+    assert c.state.status is Status.TERMINATED
+    assert fold(c.events) == c.state
+    assert ("execution_report", 2024) not in {
+        (m.deadline, m.year) for m in state_as_of(c.events, date(2025, 5, 1)).missed_deadlines
+    }
+
+
+def test_under_the_first_rules_the_false_miss_stayed() -> None:
+    """What recorded histories decided (and replay): the defect, kept for them only."""
+    c = bordeaux("reviewed", DEFAULT_POLICY)
+    run_calendar(c, at(2025, 4, 5))
+    typed(c, "Terminate", PREFET_33, at(2025, 3, 30), at(2025, 4, 5), reason="fin")
+    assert ("execution_report", 2024) in missed(c)
+
+
+def test_a_resiliation_before_the_signature_deadline_withdraws_the_missed_signature() -> None:
+    c = bordeaux("deliberated")
+    run_calendar(c, at(2024, 4, 5))
+    assert ("signature", None) in missed(c)
+    typed(c, "Terminate", BORDEAUX_COLL, at(2024, 3, 30), at(2024, 4, 5), reason="abandon")
+    assert ("signature", None) not in missed(c)
+    assert fold(c.events) == c.state
+
+
+def test_a_resiliation_of_29_june_2026_withdraws_the_missed_mid_term_evaluation_only() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2026, 7, 5))
+    assert ("mid_term_evaluation", None) in missed(c)
+    before = missed(c) - {("mid_term_evaluation", None)}
+    typed(c, "Terminate", PREFET_33, at(2026, 6, 29), at(2026, 7, 5), reason="fin")
+    assert missed(c) == before  # the misses due before 29 June were really missed
+    assert fold(c.events) == c.state
+
+
+def test_a_renewal_missed_before_a_late_resiliation_stays_missed() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2026, 1, 10))
+    assert ("renewal", 2026) in missed(c)
+    typed(c, "Terminate", PREFET_33, at(2026, 1, 5), at(2026, 1, 10), reason="fin")
+    assert ("renewal", 2026) in missed(c)
+
+
+def test_a_resiliation_dated_before_a_year_opening_withdraws_the_opening_and_what_followed() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2026, 1, 5))
+    assert c.state.current_year == 2026
+    opening = len(c.events) - next(i for i, e in enumerate(reversed(c.events)) if e.type == "ProgrammeYearOpened")
+    events = typed(c, "Terminate", PREFET_33, at(2025, 12, 20), at(2026, 1, 5), reason="fin")
+    kinds = [e.type for e in events]
+    assert kinds[0] == "ContractTerminated" and "CalendarFactWithdrawn" in kinds
+    withdrawal = next(e for e in events if e.type == "CalendarFactWithdrawn")
+    assert (withdrawal.withdrawn_type, withdrawal.year, withdrawal.withdrawn_version) == (  # type: ignore[union-attr]
+        "ProgrammeYearOpened",
+        2026,
+        opening,
+    )
+    assert c.state.status is Status.TERMINATED and c.state.current_year == 2025
+    assert not c.state.year(2026).opened
+    # The misses due on 31 December 2025 were not owed by a contract résilié on the 20th.
+    assert not {("committee_review", 2025), ("renewal", 2026)} & missed(c)
+    assert fold(c.events) == c.state
+    # The balance settles the years the contract ran: 2024 and 2025, not 2026.
+    assert c.state.balance is not None
+    assert c.state.balance.programmed_etat == 2 * sum(a.amounts[2024].etat for a in BORDEAUX_ACTIONS)
+
+
+def test_under_the_first_rules_a_resiliation_undoing_a_year_opening_was_refused() -> None:
+    c = bordeaux("reviewed", DEFAULT_POLICY)
+    run_calendar(c, at(2026, 1, 5))
+    with pytest.raises(DomainError) as info:
+        typed(c, "Terminate", PREFET_33, at(2025, 12, 20), at(2026, 1, 5), reason="fin")
+    assert info.value.field == "occurred_at" and "ProgrammeYearOpened" in info.value.message
+
+
+D33 = "D33"
+D33_COLL = collectivite(D33)
+
+
+def departement() -> Contract:
+    """The Gironde's contract, signed in March 2024: three actions of 100 000 € a year."""
+    c = Contract("cls-d33")
+    actions = (
+        action("A1", Axis.ENFANCE, 100_000),
+        action("A2", Axis.GRANDE_EXCLUSION, 100_000),
+        action("A3", Axis.TRANSITION_ECOLOGIQUE, 100_000),
+    )
+    c.do(
+        "ProposeContract",
+        PREFET_33,
+        at(2023, 12, 1),
+        territory_id=D33,
+        annual_ceiling=400_000 * EUR,
+        draft_actions=actions,
+    )
+    c.do(
+        "RecordDeliberation",
+        D33_COLL,
+        at(2024, 2, 15),
+        deliberation={"body": "assemblee", "voted_on": date(2024, 2, 14), "reference": "DEL"},
+    )
+    c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="P")
+    c.do("SignContract", D33_COLL, at(2024, 3, 5), party="collectivite", signatory="C")
+    return c
+
+
+def test_an_avenant_bringing_a_year_to_zero_typed_late_withdraws_the_missed_report() -> None:
+    c = departement()
+    run_calendar(c, at(2026, 4, 5))
+    assert ("execution_report", 2025) in missed(c)
+    zero = {aid: {"etat": 0, "collectivite": 0} for aid in ("A1", "A2", "A3")}
+    when, today = at(2025, 12, 20), at(2026, 4, 5)
+    typed(c, "Amend", PREFET_33, when, today, amendment_id="ZERO", year=2025, amounts=zero, reason="gel")
+    typed(c, "SignAvenant", PREFET_33, when, today, avenant_id="ZERO", party="etat")
+    events = typed(c, "SignAvenant", D33_COLL, when, today, avenant_id="ZERO", party="collectivite")
+    assert "AvenantConcluded" in [e.type for e in events]
+    assert c.state.etat_total(2025) == 0
+    assert ("execution_report", 2025) not in missed(c)  # nothing to report on a year without État money
+    assert ("execution_report", 2024) in missed(c)  # 2024 was funded: its report was owed and missed
+    assert fold(c.events) == c.state
+
+
+def test_a_review_typed_late_still_withdraws_its_miss_as_met_with_its_date() -> None:
+    c = bordeaux()
+    run_calendar(c, at(2025, 1, 5))
+    review = {"year": 2024, "review_date": date(2024, 12, 15), "findings": "ok", "decision": "CONTINUE"}
+    events = typed(c, "RecordCommitteeReview", COMMISSAIRE_75, at(2024, 12, 15), at(2025, 1, 5), **review)
+    assert [(e.type, getattr(e, "met_on", None)) for e in events] == [
+        ("CommitteeReviewRecorded", None),
+        ("DeadlineMissedWithdrawn", date(2024, 12, 15)),
+    ]
