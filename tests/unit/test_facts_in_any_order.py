@@ -206,3 +206,117 @@ def test_a_review_typed_late_still_withdraws_its_miss_as_met_with_its_date() -> 
         ("CommitteeReviewRecorded", None),
         ("DeadlineMissedWithdrawn", date(2024, 12, 15)),
     ]
+
+
+# --- 2. the calendar brought up to a command's date before it is decided ----------------------------------------------
+
+
+def on_time_and_unrecorded(
+    setup: Any, kind: str, actor: Any, when: datetime, timers_until: datetime, **fields: Any
+) -> tuple[Contract, Contract]:
+    """The same command decided after the timers ran up to its date, and on a contract whose timers stopped at
+    ``timers_until`` (a worker down, a timer not fired yet)."""
+    on_time, unrecorded = setup(), setup()
+    run_calendar(on_time, when)
+    run_calendar(unrecorded, timers_until)
+    for c in (on_time, unrecorded):
+        typed(c, kind, actor, when, when, **fields)
+    return on_time, unrecorded
+
+
+def with_renewal_half_signed() -> Contract:
+    c = bordeaux("reviewed")
+    c.do("Renew", PREFET_33, at(2024, 12, 1), year=2025, amounts={"A1": BORDEAUX_ACTIONS[0].amounts[2025]})
+    c.do("SignAvenant", PREFET_33, at(2024, 12, 10), avenant_id="renewal-2025", party="etat")
+    return c
+
+
+def test_a_worker_down_over_new_year_a_renewal_signed_on_3_january_is_judged_as_on_time() -> None:
+    """Typed on its day after the timers, the renewal's signature of 3 January 2025 comes after 2025 opened without
+    it: refused, and the renewal is missed. A contract whose timers stopped on 10 December decides the same (it used
+    to conclude the renewal, with no miss recorded)."""
+    on_time, stopped = with_renewal_half_signed(), with_renewal_half_signed()
+    run_calendar(on_time, at(2025, 1, 3))
+    assert ("renewal", 2025) in missed(on_time)
+    errors = []
+    for c in (on_time, stopped):
+        before = c.state
+        with pytest.raises(DomainError) as info:
+            typed(
+                c,
+                "SignAvenant",
+                BORDEAUX_COLL,
+                at(2025, 1, 3),
+                at(2025, 1, 3),
+                avenant_id="renewal-2025",
+                party="collectivite",
+            )
+        assert c.state == before  # refused: nothing recorded, not even the calendar's facts it would have brought in
+        errors.append((info.value.code, info.value.field, info.value.message))
+    assert errors[0] == errors[1]
+    run_calendar(stopped, at(2025, 1, 3))
+    assert business(stopped) == business(on_time)
+
+
+def test_a_resiliation_dated_2_january_settles_the_year_it_falls_in() -> None:
+    on_time, unrecorded = on_time_and_unrecorded(
+        lambda: bordeaux("reviewed"), "Terminate", PREFET_33, at(2025, 1, 2), at(2024, 12, 1), reason="fin"
+    )
+    yearly = sum(a.amounts[2024].etat for a in BORDEAUX_ACTIONS)
+    assert unrecorded.state.balance is not None
+    assert unrecorded.state.balance.programmed_etat == 2 * yearly == 2_800_000 * EUR
+    assert business(unrecorded) == business(on_time)
+
+
+@pytest.mark.parametrize(
+    ("setup", "kind", "actor", "when", "fields", "deadline"),
+    [
+        (
+            lambda: bordeaux("reviewed"),
+            "SubmitExecutionReport",
+            BORDEAUX_COLL,
+            at(2025, 4, 2),
+            {"year": 2024, "etat_spent": {"A1": 1}, "collectivite_spent": {"A1": 1}},
+            ("execution_report", 2024),
+        ),
+        (
+            lambda: signed_by_etat(),
+            "SignContract",
+            BORDEAUX_COLL,
+            at(2024, 4, 2),
+            {"party": "collectivite", "signatory": "Président"},
+            ("signature", None),
+        ),
+        (
+            lambda: bordeaux("reviewed"),
+            "RecordMidTermEvaluation",
+            COMMISSAIRE_75,
+            at(2026, 7, 3),
+            {"evaluations": {a.action_id: "ok" for a in BORDEAUX_ACTIONS}},
+            ("mid_term_evaluation", None),
+        ),
+    ],
+    ids=["report-2-april", "signature-2-april-2024", "mid-term-3-july-2026"],
+)
+def test_an_obligation_met_the_day_after_its_deadline_before_its_timer_fired_is_missed(
+    setup: Any, kind: str, actor: Any, when: datetime, fields: dict[str, Any], deadline: tuple[str, int | None]
+) -> None:
+    c = setup()
+    due = {"execution_report": date(2025, 3, 31), "signature": date(2024, 3, 31)}.get(deadline[0], date(2026, 6, 30))
+    run_calendar(c, at(due.year, due.month, due.day, 20))  # the timers ran up to the deadline's day, no further
+    assert deadline not in missed(c)
+    typed(c, kind, actor, when, when, **fields)
+    assert deadline in missed(c)
+    assert fold(c.events) == c.state
+
+
+def signed_by_etat() -> Contract:
+    c = bordeaux("deliberated")
+    c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="Préfet de la Gironde")
+    return c
+
+
+def business(c: Contract) -> dict[str, Any]:
+    from tests.unit.test_business_time import business as of_state
+
+    return of_state(c.state)
