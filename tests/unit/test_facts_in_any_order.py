@@ -14,6 +14,7 @@ import pytest
 from domain.axes import Axis
 from domain.calendar import calendar_until
 from domain.commands import Command
+from domain.deadlines import pending_deadlines
 from domain.decider import decide
 from domain.errors import DomainError
 from domain.events import Event
@@ -320,3 +321,30 @@ def business(c: Contract) -> dict[str, Any]:
     from tests.unit.test_business_time import business as of_state
 
     return of_state(c.state)
+
+
+# --- 4. what a late signer owes ----------------------------------------------------------------------------------------
+
+
+def signed_on(day: date, policy: Policy | None = None) -> Contract:
+    c = bordeaux("deliberated", policy)
+    c.do("SignContract", PREFET_33, at(day.year, day.month, day.day, 9), party="etat", signatory="P")
+    c.do("SignContract", BORDEAUX_COLL, at(day.year, day.month, day.day, 11), party="collectivite", signatory="C")
+    return c
+
+
+def test_a_contract_signed_after_the_mid_term_deadline_owes_no_mid_term_evaluation() -> None:
+    c = signed_on(date(2026, 9, 2))
+    run_calendar(c, at(2027, 1, 5))
+    assert ("mid_term_evaluation", None) not in missed(c)
+    assert "mid_term_evaluation" not in {d.kind.value for d in pending_deadlines(c.state, c.policy)}
+    assert ("signature", None) in missed(c)  # a métropole signing in 2026 did miss the signature deadline
+    first = signed_on(date(2026, 9, 2), DEFAULT_POLICY)  # the first rules, for the histories they decided
+    run_calendar(first, at(2027, 1, 5))
+    assert ("mid_term_evaluation", None) in missed(first)
+
+
+def test_a_contract_signed_on_the_mid_term_deadline_owes_it() -> None:
+    c = signed_on(date(2026, 6, 30))
+    run_calendar(c, at(2026, 7, 5))
+    assert ("mid_term_evaluation", None) in missed(c)
