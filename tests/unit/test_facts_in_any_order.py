@@ -22,6 +22,7 @@ from domain.evolve import fold
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.state import Status
 from domain.timetravel import state_as_of
+from domain.values import Indicator
 from tests.unit.builders import (
     BORDEAUX_ACTIONS,
     BORDEAUX_COLL,
@@ -30,10 +31,12 @@ from tests.unit.builders import (
     PREFET_33,
     Contract,
     action,
+    amounts,
     at,
     bordeaux_in_execution,
     collectivite,
     command,
+    commissaire,
 )
 
 
@@ -348,3 +351,61 @@ def test_a_contract_signed_on_the_mid_term_deadline_owes_it() -> None:
     c = signed_on(date(2026, 6, 30))
     run_calendar(c, at(2026, 7, 5))
     assert ("mid_term_evaluation", None) in missed(c)
+
+
+# --- 5. the target rule wherever money is set --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["Amend", "Renew"])
+def test_an_avenant_cannot_fund_a_year_an_indicator_has_no_target_for(kind: str) -> None:
+    c = Contract("cls-d33")
+    only_2024 = action(
+        "A1",
+        Axis.ENFANCE,
+        100_000,
+        amounts=amounts(100_000, years=(2024,)),
+        indicators=(Indicator(code="beneficiaires", label="Bénéficiaires", baseline=10, targets={2024: 20}),),
+    )
+    others = (action("A2", Axis.GRANDE_EXCLUSION, 100_000), action("A3", Axis.TRANSITION_ECOLOGIQUE, 100_000))
+    c.do(
+        "ProposeContract",
+        PREFET_33,
+        at(2023, 12, 1),
+        territory_id=D33,
+        annual_ceiling=400_000 * EUR,
+        draft_actions=(only_2024, *others),
+    )
+    c.do(
+        "RecordDeliberation",
+        D33_COLL,
+        at(2024, 2, 15),
+        deliberation={"body": "assemblee", "voted_on": date(2024, 2, 14), "reference": "DEL"},
+    )
+    c.do("SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="P")
+    c.do("SignContract", D33_COLL, at(2024, 3, 5), party="collectivite", signatory="C")
+    money = {"A1": {"etat": 50_000 * EUR, "collectivite": 50_000 * EUR}}
+    if kind == "Renew":
+        c.do(
+            "RecordCommitteeReview",
+            commissaire("75"),
+            at(2024, 10, 1),
+            year=2024,
+            review_date=date(2024, 10, 1),
+            findings="f",
+            decision="CONTINUE",
+        )
+        fields: dict[str, Any] = {"year": 2025, "amounts": money}
+    else:
+        fields = {"amendment_id": "PLUS", "year": 2025, "amounts": money, "reason": "r"}
+    before = c.state
+    with pytest.raises(DomainError) as info:
+        c.do(kind, PREFET_33, at(2024, 11, 1), **fields)
+    assert info.value.field == "amounts" and "beneficiaires" in info.value.message and "2025" in info.value.message
+    assert c.state == before
+    # With a target for 2025, the same money is accepted.
+    with_target = only_2024.model_copy(
+        update={"indicators": (only_2024.indicators[0].model_copy(update={"targets": {2024: 20, 2025: 25}}),)}
+    )
+    if kind == "Amend":
+        fields["terms"] = {"changed_actions": [with_target.model_dump(mode="json")]}
+        assert c.decide(kind, PREFET_33, at(2024, 11, 1), **fields)
