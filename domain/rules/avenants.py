@@ -38,7 +38,15 @@ from domain.rules.declaration import rule
 from domain.rules.parties import check_party
 from domain.state import ContractState
 from domain.status import Status
-from domain.values import Avenant, AvenantKind, AvenantTerms, Decision, Party
+from domain.values import Action, Avenant, AvenantKind, AvenantTerms, Decision, Party
+
+
+def _as_funded(action: Action, years: list[int]) -> dict[str, Any]:
+    """What an action was in ``years``: the fiche itself and its indicators' baselines and targets of those years (the
+    years to come may change). Issue 24: a reported year's actions are frozen whole, not only their amounts."""
+    fiche = action.model_dump(include={"axis", "objective", "title", "nature", "reinforcement", "public", "zone"})
+    measured = {i.code: (i.label, i.baseline, {y: i.targets.get(y) for y in years}) for i in action.indicators}
+    return fiche | {"indicators": measured}
 
 
 def _check_avenant(
@@ -83,6 +91,15 @@ def _check_avenant(
         if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
             raise LifecycleViolation(
                 f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
+                field="terms.changed_actions",
+            )
+        funded = [y for y in ended if y in old.amounts and old.amounts[y].etat > 0]
+        if funded and policy.order_rules >= 2 and _as_funded(old, funded) != _as_funded(action, funded):
+            raise LifecycleViolation(
+                f"terms.changed_actions[{index}]: {action.action_id} was funded in "
+                f"{', '.join(map(str, funded))}, which is over or reported: what was funded then is frozen whole "
+                "(axis, objective, title, nature, public, zone, indicators and their targets of those years); "
+                "change only the years to come, or add a new action",
                 field="terms.changed_actions",
             )
     for index, action in enumerate(terms.added_actions):

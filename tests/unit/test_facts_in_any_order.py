@@ -409,3 +409,68 @@ def test_an_avenant_cannot_fund_a_year_an_indicator_has_no_target_for(kind: str)
     if kind == "Amend":
         fields["terms"] = {"changed_actions": [with_target.model_dump(mode="json")]}
         assert c.decide(kind, PREFET_33, at(2024, 11, 1), **fields)
+
+
+# --- 6. a reported year's actions are frozen whole ---------------------------------------------------------------------
+
+
+def reported_2024() -> Contract:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2025, 2, 1))
+    spent = {a.action_id: a.amounts[2024].etat for a in BORDEAUX_ACTIONS}
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2025, 2, 1), year=2024, etat_spent=spent, collectivite_spent=spent)
+    return c
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"public": "tous publics"},
+        {"axis": Axis.EMPLOI},
+        {"title": "Une autre fiche"},
+        {
+            "indicators": (
+                Indicator(
+                    code="beneficiaires",
+                    label="Bénéficiaires",
+                    baseline=100,
+                    targets={2024: 50, 2025: 120, 2026: 120, 2027: 120},
+                ),
+            )
+        },
+    ],
+    ids=["public", "axis", "title", "target-2024"],
+)
+def test_an_avenant_cannot_change_what_was_funded_in_a_reported_year(change: dict[str, Any]) -> None:
+    c = reported_2024()
+    changed = BORDEAUX_ACTIONS[0].model_copy(update=change)
+    before = c.state
+    with pytest.raises(DomainError) as info:
+        c.do(
+            "Amend",
+            PREFET_33,
+            at(2025, 2, 10),
+            amendment_id="FICHE",
+            year=2025,
+            terms={"changed_actions": [changed]},
+            reason="r",
+        )
+    assert (info.value.code, info.value.field) == ("lifecycle_violation", "terms.changed_actions")
+    assert "frozen whole" in info.value.message
+    assert c.state == before
+
+
+def test_an_avenant_may_change_the_targets_of_the_years_to_come() -> None:
+    c = reported_2024()
+    a1 = BORDEAUX_ACTIONS[0]
+    later = a1.indicators[0].model_copy(update={"targets": {2024: 120, 2025: 150, 2026: 160, 2027: 170}})
+    changed = a1.model_copy(update={"indicators": (later,)})
+    assert c.decide(
+        "Amend",
+        PREFET_33,
+        at(2025, 2, 10),
+        amendment_id="CIBLES",
+        year=2025,
+        terms={"changed_actions": [changed]},
+        reason="r",
+    )
