@@ -93,11 +93,13 @@ def _check_avenant(
                 f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
                 field="terms.changed_actions",
             )
-        funded = [y for y in ended if y in old.amounts and old.amounts[y].etat > 0]
+        # Reported: the report accounts for what the fiche was that year (a year over but not reported yet may still
+        # see its fiche's wording corrected; its amounts are frozen above).
+        funded = [y for y in ended if state.year(y).report is not None and y in old.amounts and old.amounts[y].etat > 0]
         if funded and policy.order_rules >= 2 and _as_funded(old, funded) != _as_funded(action, funded):
             raise LifecycleViolation(
                 f"terms.changed_actions[{index}]: {action.action_id} was funded in "
-                f"{', '.join(map(str, funded))}, which is over or reported: what was funded then is frozen whole "
+                f"{', '.join(map(str, funded))}, which is reported: what was funded then is frozen whole "
                 "(axis, objective, title, nature, public, zone, indicators and their targets of those years); "
                 "change only the years to come, or add a new action",
                 field="terms.changed_actions",
