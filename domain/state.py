@@ -69,6 +69,9 @@ class ContractState(BaseModel):
     suspension_reason: str | None = None
     termination_reason: str | None = None
     missed_deadlines: tuple[MissedDeadline, ...] = ()
+    # The earliest business date a fact relied on the contract being signed (a committee review held, an avenant, a
+    # report, a suspension, the mid-term evaluation): a rectified signature may not move after it (issue 24).
+    signature_relied_on: date | None = None
     balance: Balance | None = None
     version: int = 0  # number of events folded
     last_at: datetime | None = None  # business time of the last event

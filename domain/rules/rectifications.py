@@ -98,6 +98,17 @@ def rectify_signature(command: RectifySignature, state: ContractState, policy: P
             f"(voted on {state.deliberation.voted_on})",
             field="signed_on",
         )
+    relied = state.signature_relied_on
+    if relied is not None and policy.order_rules >= 2:
+        others = [business_date(s.signed_at) for p, s in state.signatures.items() if p is not command.party]
+        signed = max([command.signed_on, *others])
+        if signed > relied:
+            raise DateViolation(
+                f"signed_on: the contract would be signed on {signed}, after facts that needed it signed (the first "
+                f"on {relied}: a committee review, an avenant, a report, a suspension or the evaluation); a "
+                "rectification obeys every rule the original and the facts after it obey",
+                field="signed_on",
+            )
     if command.signed_on == business_date(signature.signed_at):
         raise ValidationRefused(f"signed_on: the signature is already dated {command.signed_on}", field="signed_on")
     first_year = state.first_year

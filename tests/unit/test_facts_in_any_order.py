@@ -474,3 +474,48 @@ def test_an_avenant_may_change_the_targets_of_the_years_to_come() -> None:
         terms={"changed_actions": [changed]},
         reason="r",
     )
+
+
+# --- 3. a rectified signature obeys the facts after it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("act", "moved_to"),
+    [
+        (lambda c: None, date(2024, 11, 20)),  # the committee review held on 18 November 2024
+        (lambda c: c.do("Suspend", COMMISSAIRE_75, at(2024, 4, 10), reason="contrôle"), date(2024, 4, 20)),
+        (
+            lambda c: c.do(
+                "Amend",
+                PREFET_33,
+                at(2024, 4, 15),
+                amendment_id="AV",
+                year=2024,
+                amounts={"A1": {"etat": 450_000 * EUR, "collectivite": 450_000 * EUR}},
+                reason="r",
+            ),
+            date(2024, 4, 20),
+        ),
+    ],
+    ids=["after-review", "after-suspension", "after-amendment-proposed"],
+)
+def test_a_rectified_signature_cannot_move_after_the_facts_it_enables(act: Any, moved_to: date) -> None:
+    c = bordeaux("reviewed") if moved_to.month == 11 else bordeaux()
+    act(c)
+    before = c.state
+    with pytest.raises(DomainError) as info:
+        c.do("RectifySignature", BORDEAUX_COLL, at(2024, 12, 1), party="collectivite", signed_on=moved_to, reason="r")
+    assert info.value.field == "signed_on" and "needed it signed" in info.value.message
+    assert c.state == before
+
+
+def test_a_rectified_signature_may_move_before_the_facts_after_it() -> None:
+    c = bordeaux("reviewed")
+    assert c.do(
+        "RectifySignature",
+        BORDEAUX_COLL,
+        at(2024, 12, 1),
+        party="collectivite",
+        signed_on=date(2024, 3, 20),
+        reason="r",
+    )
