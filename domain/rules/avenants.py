@@ -40,6 +40,8 @@ from domain.state import ContractState
 from domain.status import Status
 from domain.values import Action, Avenant, AvenantKind, AvenantTerms, Decision, Party
 
+RENEWAL_PREFIX = "renewal-"  # a renewal's avenant id: renewal-<year>, reserved
+
 
 def _as_funded(action: Action, years: list[int]) -> dict[str, Any]:
     """What an action was in ``years``: the fiche itself and its indicators' baselines and targets of those years (the
@@ -160,9 +162,12 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
         raise LifecycleViolation(
             f"year: no renewal for {command.year} before the committee has reviewed {state.current_year}", field="year"
         )
-    avenant_id = f"renewal-{command.year}"
+    avenant_id = f"{RENEWAL_PREFIX}{command.year}"
     _check_room_for_avenant(state)
-    if avenant_id in state.avenants:
+    pending = state.avenants.get(avenant_id)
+    # From order_rules 2, a renewal not concluded yet is replaced by the préfet's new proposal (its signatures start
+    # again): a proposal overtaken by an amendment, or mistyped, never blocks the year's renewal for good.
+    if pending is not None and (pending.concluded or policy.order_rules < 2):
         raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
     return [
@@ -187,6 +192,12 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
         )
     if command.amendment_id in state.avenants:
         raise ValidationRefused(f"amendment_id: {command.amendment_id} is already used", field="amendment_id")
+    if policy.order_rules >= 2 and command.amendment_id.lower().startswith(RENEWAL_PREFIX):
+        raise ValidationRefused(
+            f"amendment_id: ids beginning with {RENEWAL_PREFIX!r} are reserved for the préfet's renewals; name the "
+            "amendment otherwise",
+            field="amendment_id",
+        )
     _check_room_for_avenant(state)
     if state.year(command.year).report is not None:
         raise LifecycleViolation(

@@ -519,3 +519,31 @@ def test_a_rectified_signature_may_move_before_the_facts_after_it() -> None:
         signed_on=date(2024, 3, 20),
         reason="r",
     )
+
+
+# --- 7. the renewal can never be blocked for good ---------------------------------------------------------------------
+
+
+def test_an_amendment_cannot_take_a_renewal_id() -> None:
+    c = bordeaux("reviewed")
+    money = {"A1": {"etat": 450_000 * EUR, "collectivite": 450_000 * EUR}}
+    for taken in ("renewal-2025", "Renewal-2026"):
+        with pytest.raises(DomainError) as info:
+            c.do("Amend", PREFET_33, at(2024, 11, 25), amendment_id=taken, year=2024, amounts=money, reason="r")
+        assert info.value.field == "amendment_id" and "reserved" in info.value.message
+    assert not c.state.avenants
+
+
+def test_a_pending_renewal_is_replaced_by_the_prefets_new_proposal_and_a_concluded_one_is_not() -> None:
+    c = with_renewal_half_signed()  # proposed on 1 December, signed by the État on the 10th
+    more = {"A1": {"etat": 450_000 * EUR, "collectivite": 450_000 * EUR}}
+    c.do("Renew", PREFET_33, at(2024, 12, 12), year=2025, amounts=more)
+    renewal = c.state.avenants["renewal-2025"]
+    assert renewal.signatures == () and renewal.amounts["A1"].etat == 450_000 * EUR and not renewal.concluded
+    c.do("SignAvenant", PREFET_33, at(2024, 12, 13), avenant_id="renewal-2025", party="etat")
+    c.do("SignAvenant", BORDEAUX_COLL, at(2024, 12, 14), avenant_id="renewal-2025", party="collectivite")
+    assert c.state.year(2025).renewed and c.state.actions["A1"].amounts[2025].etat == 450_000 * EUR
+    with pytest.raises(DomainError) as info:
+        c.do("Renew", PREFET_33, at(2024, 12, 15), year=2025, amounts=more)
+    assert info.value.field == "year" and "already proposed" in info.value.message
+    assert fold(c.events) == c.state
