@@ -61,7 +61,7 @@ def open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) 
 @rule(
     RecordCommitteeReview,
     roles={Role.COMMISSAIRE},
-    stages=RUNNING_STATUSES,
+    stages=RUNNING_STATUSES | {Status.CLOSING},  # closing: the last year's review only (below)
     doing="record a committee review",
     refused=[
         (
@@ -72,6 +72,13 @@ def open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) 
 )
 def record_review(command: RecordCommitteeReview, state: ContractState, policy: Policy) -> list[Event]:
     assert state.current_year is not None
+    if state.status is Status.CLOSING and (policy.order_rules < 2 or command.year != policy.last_year):
+        # Once closing, only the last year's review may still come in (typed after 31 December, or its miss would
+        # stay for ever: issue 24); the first rules refused every review then.
+        raise LifecycleViolation(
+            f"status: the contract is closing; only the committee review of {policy.last_year} can still be recorded",
+            field="status",
+        )
     if not state.year(command.year).opened or command.year > state.current_year:
         raise ValidationRefused(
             f"year: {command.year} is not an opened programme year (current year {state.current_year})", field="year"

@@ -547,3 +547,24 @@ def test_a_pending_renewal_is_replaced_by_the_prefets_new_proposal_and_a_conclud
         c.do("Renew", PREFET_33, at(2024, 12, 15), year=2025, amounts=more)
     assert info.value.field == "year" and "already proposed" in info.value.message
     assert fold(c.events) == c.state
+
+
+# --- 12. the last year's review once closing ---------------------------------------------------------------------------
+
+
+def test_the_2027_review_is_recorded_once_closing_and_withdraws_its_miss() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2028, 1, 10))
+    assert c.state.status is Status.CLOSING and ("committee_review", 2027) in missed(c)
+    review = {"year": 2027, "review_date": date(2027, 12, 10), "findings": "ok", "decision": "CONTINUE"}
+    events = c.do("RecordCommitteeReview", COMMISSAIRE_75, at(2028, 1, 10), **review)
+    assert [e.type for e in events] == ["CommitteeReviewRecorded", "DeadlineMissedWithdrawn"]
+    assert ("committee_review", 2027) not in missed(c)
+    with pytest.raises(DomainError) as info:  # an earlier year's review is not taken once closing
+        c.do(
+            "RecordCommitteeReview",
+            COMMISSAIRE_75,
+            at(2028, 1, 11),
+            **(review | {"year": 2026, "review_date": date(2026, 12, 1)}),
+        )
+    assert info.value.field == "status"
