@@ -169,6 +169,10 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
     # again): a proposal overtaken by an amendment, or mistyped, never blocks the year's renewal for good.
     if pending is not None and (pending.concluded or policy.order_rules < 2):
         raise LifecycleViolation(f"year: a renewal for {command.year} is already proposed", field="year")
+    if pending is not None and pending.amounts == command.amounts:  # the same proposal again replaces nothing
+        raise LifecycleViolation(
+            f"year: a renewal for {command.year} is already proposed with these amounts", field="year"
+        )
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
     return [
         AvenantProposed(

@@ -568,3 +568,11 @@ def test_the_2027_review_is_recorded_once_closing_and_withdraws_its_miss() -> No
             **(review | {"year": 2026, "review_date": date(2026, 12, 1)}),
         )
     assert info.value.field == "status"
+
+
+def test_the_same_renewal_proposed_again_replaces_nothing() -> None:
+    c = with_renewal_half_signed()
+    with pytest.raises(DomainError) as info:
+        c.do("Renew", PREFET_33, at(2024, 12, 12), year=2025, amounts={"A1": BORDEAUX_ACTIONS[0].amounts[2025]})
+    assert "already proposed" in info.value.message
+    assert c.state.avenants["renewal-2025"].signatures == ("etat",)
