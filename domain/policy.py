@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from domain.axes import TerritoryKind
+from domain.limits import MAX_REVIEWS_PER_YEAR
 
 
 class PolicyChange(BaseModel):
@@ -61,6 +62,9 @@ class Policy(BaseModel):
     # that it makes untrue (a miss no longer owed, a year opening after a résiliation). Taken by running contracts
     # behind the patch of ``FACTS_IN_ANY_ORDER`` below, so the histories decided by version 1 replay as they were.
     order_rules: int = 1
+    # [choix] DOMAIN.md §4: the committee meets at least once a year; the most reviews a year may hold (4 under the
+    # first rules, a code constant then; 12 from issue 24: monthly committees exist), never above what is storable.
+    max_reviews_per_year: int = Field(default=4, ge=1, le=MAX_REVIEWS_PER_YEAR)
     # The changes of these values since the programme began, each from its date (see the module's docstring).
     changes: tuple[PolicyChange, ...] = ()
     # In a copy for one date (in_force_on), the values the changes replaced: what the other dates read.
@@ -147,7 +151,7 @@ FACTS_IN_ANY_ORDER = PolicyChange(
     # by it, from the programme's earliest date; running contracts take it behind its patch.
     in_force_from=date(2023, 10, 27),
     reference="issue 24: rules that hold whatever the order facts arrive in",
-    values={"order_rules": 2},
+    values={"order_rules": 2, "max_reviews_per_year": 12},
 )
 RULE_CHANGES: tuple[PolicyChange, ...] = (FACTS_IN_ANY_ORDER,)
 

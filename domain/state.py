@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.axes import AXES_BY_KIND, Axis, TerritoryKind
 from domain.late_facts import Rewind, TimerFact
+from domain.limits import MAX_REVIEWS_PER_YEAR
 from domain.request_log import RequestIds
 from domain.status import (
     FINAL_STATUSES,
@@ -34,7 +35,7 @@ class YearRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     opened: bool = False
-    reviews: tuple[CommitteeReview, ...] = ()
+    reviews: tuple[CommitteeReview, ...] = Field(default=(), max_length=MAX_REVIEWS_PER_YEAR)  # published bound
     report: ExecutionReport | None = None
     recoverable_etat: int = 0  # from the execution report
     refaction: int = 0  # deducted from this year's État payment (from the previous year's report)

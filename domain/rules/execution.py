@@ -34,7 +34,6 @@ from domain.events import (
     ProgrammeYearOpened,
     RefactionApplied,
 )
-from domain.limits import MAX_REVIEWS_PER_YEAR
 from domain.messages import event_fields
 from domain.money import format_euros
 from domain.policy import Policy
@@ -96,9 +95,10 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
             f"({signed_on})",
             field="review_date",
         )
-    if len(state.year(command.year).reviews) >= MAX_REVIEWS_PER_YEAR:
+    if len(state.year(command.year).reviews) >= policy.max_reviews_per_year:
         raise ValidationRefused(
-            f"year: {command.year} has {MAX_REVIEWS_PER_YEAR} committee reviews already, the most a year holds",
+            f"year: {command.year} has {policy.max_reviews_per_year} committee reviews already, the most a year "
+            "holds (Policy.max_reviews_per_year)",
             field="year",
         )
     for action_id in {*command.indicator_values, *command.spending}:

@@ -576,3 +576,35 @@ def test_the_same_renewal_proposed_again_replaces_nothing() -> None:
         c.do("Renew", PREFET_33, at(2024, 12, 12), year=2025, amounts={"A1": BORDEAUX_ACTIONS[0].amounts[2025]})
     assert "already proposed" in info.value.message
     assert c.state.avenants["renewal-2025"].signatures == ("etat",)
+
+
+# --- 14. the most reviews a year may hold is a Policy value -----------------------------------------------------------
+
+
+def review_many(c: Contract, n: int, first: int = 0) -> None:
+    for i in range(first, first + n):
+        day = date(2024, 4 + i // 28, 1 + i % 28)
+        c.do(
+            "RecordCommitteeReview",
+            COMMISSAIRE_75,
+            at(day.year, day.month, day.day),
+            year=2024,
+            review_date=day,
+            findings="f",
+            decision="CONTINUE",
+        )
+
+
+def test_monthly_committees_fit_and_the_most_a_year_holds_is_a_policy_value() -> None:
+    c = bordeaux()
+    review_many(c, 12)
+    with pytest.raises(DomainError) as info:
+        review_many(c, 1, first=12)
+    assert info.value.field == "year" and "max_reviews_per_year" in info.value.message
+    assert len(c.state.year(2024).reviews) == 12
+    two = bordeaux(policy=Policy(order_rules=2, max_reviews_per_year=2))
+    review_many(two, 2)
+    with pytest.raises(DomainError):
+        review_many(two, 1, first=2)
+    with pytest.raises(ValueError):  # never above what is storable (and published)
+        Policy(max_reviews_per_year=13)
