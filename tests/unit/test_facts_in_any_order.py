@@ -19,7 +19,7 @@ from domain.decider import decide
 from domain.errors import DomainError
 from domain.events import Event
 from domain.evolve import fold
-from domain.policy import DEFAULT_POLICY, Policy
+from domain.policy import DEFAULT_POLICY, Policy, in_code
 from domain.state import Status
 from domain.timetravel import state_as_of
 from domain.values import Indicator
@@ -37,6 +37,7 @@ from tests.unit.builders import (
     collectivite,
     command,
     commissaire,
+    prefet,
 )
 
 
@@ -608,3 +609,36 @@ def test_monthly_committees_fit_and_the_most_a_year_holds_is_a_policy_value() ->
         review_many(two, 1, first=2)
     with pytest.raises(ValueError):  # never above what is storable (and published)
         Policy(max_reviews_per_year=13)
+
+
+# --- 8. a national scope acts for the État in nothing -----------------------------------------------------------------
+
+NATIONAL_PREFET = prefet("*")
+
+
+def test_a_national_scope_prefet_neither_terminates_nor_closes_for_the_etat() -> None:
+    c = bordeaux("reviewed")
+    with pytest.raises(DomainError) as info:
+        c.do("Terminate", NATIONAL_PREFET, at(2024, 12, 1), reason="r")
+    assert (info.value.code, info.value.field) == ("out_of_scope", "actor.scope")
+    assert c.do("Terminate", PREFET_33, at(2024, 12, 1), reason="r")  # the territory's préfet does
+    from tests.unit.test_roles import closing_ready
+
+    closing = closing_ready()
+    closing.policy = in_code()
+    with pytest.raises(DomainError) as info:
+        closing.do("CloseContract", NATIONAL_PREFET, at(2028, 3, 1))
+    assert (info.value.code, info.value.field) == ("out_of_scope", "actor.scope")
+    assert closing.do("CloseContract", PREFET_33, at(2028, 3, 1))
+
+
+def test_a_national_scope_prefet_cannot_terminate_by_import_either() -> None:
+    from domain.reprise import ImportLine, LineRefused, import_history
+
+    c = bordeaux("reviewed")
+    lines = [
+        ImportLine(line=1, command=command("Terminate", c.contract_id, NATIONAL_PREFET, at(2024, 12, 1), reason="r"))
+    ]
+    with pytest.raises(LineRefused) as info:
+        import_history(lines, c.state, c.policy, at(2025, 1, 1))
+    assert (info.value.line, info.value.field) == (1, "actor.scope")
