@@ -47,7 +47,12 @@ def rectify_report(command: RectifyExecutionReport, state: ContractState, policy
     if record.report is None:
         raise ValidationRefused(f"year: there is no execution report of {command.year} to rectify", field="year")
     following = state.year(command.year + 1)
-    if following.report is not None:
+    # The réfaction chain follows business order (issue 24): N+1's report settled N's réfaction only if it came after
+    # N's report; one filed before it (N's report was late) settled nothing of N, which may still be rectified.
+    settled = following.report is not None and (
+        policy.order_rules < 2 or following.report.submitted_at >= record.report.submitted_at
+    )
+    if settled:
         raise LifecycleViolation(
             f"year: the report of {command.year + 1} is in, and it was settled with the réfaction from "
             f"{command.year}'s report; {command.year} can no longer be rectified",

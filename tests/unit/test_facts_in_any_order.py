@@ -642,3 +642,46 @@ def test_a_national_scope_prefet_cannot_terminate_by_import_either() -> None:
     with pytest.raises(LineRefused) as info:
         import_history(lines, c.state, c.policy, at(2025, 1, 1))
     assert (info.value.line, info.value.field) == (1, "actor.scope")
+
+
+# --- 13. the réfaction chain follows business order -------------------------------------------------------------------
+
+
+def test_a_report_filed_after_the_next_years_report_can_be_rectified() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2026, 2, 1))
+    spent = {a.action_id: a.amounts[2024].etat for a in BORDEAUX_ACTIONS}
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2026, 2, 1), year=2025, etat_spent=spent, collectivite_spent=spent)
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2026, 2, 2), year=2024, etat_spent=spent, collectivite_spent=spent)
+    less = {k: v // 2 for k, v in spent.items()}
+    events = c.do(
+        "RectifyExecutionReport",
+        BORDEAUX_COLL,
+        at(2026, 2, 3),
+        year=2024,
+        etat_spent=less,
+        collectivite_spent=less,
+        reason="r",
+    )
+    assert events[0].type == "ExecutionReportRectified"
+    assert c.state.year(2025).refaction == sum(spent.values()) - sum(less.values())  # the réfaction follows
+    assert fold(c.events) == c.state
+
+
+def test_a_report_followed_by_the_next_years_report_is_settled() -> None:
+    c = bordeaux("reviewed")
+    run_calendar(c, at(2026, 2, 1))
+    spent = {a.action_id: a.amounts[2024].etat for a in BORDEAUX_ACTIONS}
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2026, 2, 1), year=2024, etat_spent=spent, collectivite_spent=spent)
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2026, 2, 2), year=2025, etat_spent=spent, collectivite_spent=spent)
+    with pytest.raises(DomainError) as info:
+        c.do(
+            "RectifyExecutionReport",
+            BORDEAUX_COLL,
+            at(2026, 2, 3),
+            year=2024,
+            etat_spent=spent,
+            collectivite_spent={"A1": 0},
+            reason="r",
+        )
+    assert info.value.field == "year"
