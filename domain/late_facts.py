@@ -8,7 +8,11 @@ deadline is missed the day after it). An operator may then type a fact that happ
   only the calendar's facts may be preceded so, never people's facts (`may_precede_calendar`);
 - folded where it belongs in business time, the calendar's facts after it folded again on top (`refolded`), so the
   state is the same as if every fact had been recorded on its day;
-- a deadline it met in time is withdrawn by a compensating fact that names it, never deleted (`withdrawals`).
+- a deadline it met in time is withdrawn by a compensating fact that names it, never deleted (`withdrawals`);
+- from rules version 2 (``Policy.order_rules``, issue 24), a calendar fact after it that the rules would no longer
+  record on the state as it now stands (a miss no longer owed, a year opening after a résiliation) is withdrawn by a
+  compensating fact too (`decide_late`), and folding that withdrawal folds the calendar's facts again without it
+  (`unfolded`).
 
 The state keeps what this needs, and only that (`Rewind`, the state's ``rewind`` field): the calendar's
 facts since the last operator's fact and what they changed. The fold of one fact and the rules' handler are given by
