@@ -113,11 +113,22 @@ def pending_deadlines(state: ContractState, policy: Policy) -> list[Deadline]:
         next_year = state.current_year + 1
         if next_year <= policy.last_year and state.status is not Status.CLOSING and not state.year(next_year).renewed:
             out.append(_deadline(DeadlineKind.RENEWAL, next_year, policy.renewal_deadline(next_year), state, policy))
-        if state.mid_term_evaluation is None and state.status is not Status.CLOSING:
+        if state.mid_term_evaluation is None and state.status is not Status.CLOSING and _owes_mid_term(state, policy):
             out.append(
                 _deadline(DeadlineKind.MID_TERM_EVALUATION, None, policy.mid_term_evaluation_deadline, state, policy)
             )
     return sorted(out, key=lambda d: (d.due, d.kind.value))
+
+
+def _owes_mid_term(state: ContractState, policy: Policy) -> bool:
+    """What a late signer owes: the obligations due once it is signed. A contract signed after the mid-term
+    evaluation's deadline (30 June 2026) owes no mid-term evaluation — its actions had not started at mid-term, and a
+    deadline that passed before the signature could never be met. (From ``order_rules`` 2; the first rules recorded
+    it as missed.) Every other deadline of a year the signature opened falls after it."""
+    due = policy.mid_term_evaluation_deadline
+    if len(state.signatures) < 2 or max(business_date(s.signed_at) for s in state.signatures.values()) <= due:
+        return True
+    return policy.in_force_on(due).order_rules < 2  # (asked last: only a late signer pays for dating the policy)
 
 
 def next_milestone(state: ContractState, policy: Policy) -> NextMilestone | None:

@@ -17,6 +17,7 @@ from domain import late_facts
 from domain.actors import Role
 from domain.authorization import check_role, check_scope
 from domain.business_time import business_date
+from domain.calendar import calendar_until
 from domain.commands import Command, ProposeContract
 from domain.errors import DateViolation, DomainError, IdempotencyKeyReused, LifecycleViolation, ValidationRefused
 from domain.events import Event
@@ -41,6 +42,7 @@ def decide(
 
     The command is judged by the rules in force on its business date (``policy.in_force_on``): a 2025 fact typed in
     2027, or imported, is judged as in 2025."""
+    undated = policy
     policy = policy.in_force_on(business_date(command.at))
     if command.request_id in state.request_ids:
         return []  # a repeated request yields no new event
@@ -92,6 +94,9 @@ def decide(
             rule="date.before_programme",
             params={"date": str(business_date(command.at)), "earliest_date": str(earliest)},
         )
+    brought: list[Event] = []
+    if policy.order_rules >= 2 and command.actor.role is not Role.SYSTEM:
+        brought, state = _calendar_by(command, state, undated, catalogue)
     late = state.last_at is not None and command.at < state.last_at
     if late and late_facts.may_precede_calendar(state, command.at):
         events = late_facts.decide_late(command, state, policy, handle, fold_fact)
@@ -111,7 +116,25 @@ def decide(
             command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
         events = handle(command, state, policy)
     _check_size(command, state, events)
-    return events + late_facts.withdrawals(command, fold(events, state), policy)
+    return brought + events + late_facts.withdrawals(command, fold(events, state), policy)
+
+
+def _calendar_by(
+    command: Command, state: ContractState, policy: Policy, catalogue: TerritoryCatalogue
+) -> tuple[list[Event], ContractState]:
+    """The calendar's facts due by the command's business date that its timers have not recorded yet (a worker down
+    over New Year, a command the day after a deadline before that deadline's timer fired), decided first, each by the
+    rules of its own date: the command is judged on the state its date had — the year it falls in opened, the
+    deadlines it comes after missed — as it would be typed on time after the timers, and as an import decides it.
+    The same function (``calendar_until``) serves the workflow's timers and the import. A fact recorded late (dated
+    before the calendar's last facts) brings nothing: there is nothing due by its date left."""
+    if state.last_at is None or command.at < state.last_at:
+        return [], state
+
+    def decide_one(fact: Command, current: ContractState) -> list[Event]:
+        return decide(fact, current, policy, catalogue)
+
+    return calendar_until(state, policy, command.at, decide_one)
 
 
 def _check_size(command: Command, state: ContractState, events: list[Event]) -> None:

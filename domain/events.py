@@ -171,16 +171,31 @@ class DeadlineMissed(EventBase):
 
 
 class DeadlineMissedWithdrawn(EventBase):
-    """A compensating fact: the obligation was met in time after all (a fact recorded late, or a rectified date), so
-    the missed deadline recorded at ``withdrawn_version`` on the belief that it had not been met is withdrawn. The
-    withdrawn event stays in the record; it just no longer counts."""
+    """A compensating fact: the obligation was met in time after all (a fact recorded late, or a rectified date), or
+    it no longer existed on its due date (a résiliation dated before it, a year brought to 0 € by an avenant, recorded
+    late), so the missed deadline recorded at ``withdrawn_version`` on the belief that it had not been met is
+    withdrawn. The withdrawn event stays in the record; it just no longer counts."""
 
     type: Literal["DeadlineMissedWithdrawn"] = "DeadlineMissedWithdrawn"
     deadline: str
     year: int | None = None
     due: date
     withdrawn_version: int
-    met_on: date
+    # The day it was met; None: it was not owed any more (optional from issue 24 on: every older payload has it, so
+    # they read unchanged, without an upcaster).
+    met_on: date | None
+    reason: str
+
+
+class CalendarFactWithdrawn(EventBase):
+    """A compensating fact: a year opening or the start of closing the calendar recorded (``withdrawn_version``) that
+    a fact recorded late makes untrue (the contract was résilié before that date). It stays in the record; it just no
+    longer counts."""
+
+    type: Literal["CalendarFactWithdrawn"] = "CalendarFactWithdrawn"
+    withdrawn_type: Literal["ProgrammeYearOpened", "ClosingBegun"]
+    year: int | None = None
+    withdrawn_version: int
     reason: str
 
 
@@ -230,6 +245,7 @@ Event = Annotated[
     | ContractClosed
     | DeadlineMissed
     | DeadlineMissedWithdrawn
+    | CalendarFactWithdrawn
     | ExecutionReportRectified
     | SignatureRectified,
     Field(discriminator="type"),
@@ -239,4 +255,6 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 # Facts the workflow's timers record from the calendar alone; a fact recorded late may slip in before them.
 TIMER_FACTS = frozenset({"ProgrammeYearOpened", "DeadlineMissed", "ClosingBegun"})
+# Compensating facts: each names (``withdrawn_version``) a calendar fact that no longer counts.
+WITHDRAWALS = frozenset({"DeadlineMissedWithdrawn", "CalendarFactWithdrawn"})
 RECTIFICATIONS = frozenset({"ExecutionReportRectified", "SignatureRectified"})

@@ -18,6 +18,7 @@ from domain.events import (
     AvenantConcluded,
     AvenantProposed,
     AvenantSigned,
+    CalendarFactWithdrawn,
     ClosingBegun,
     CommitteeReviewRecorded,
     ContractClosed,
@@ -42,6 +43,19 @@ from domain.money_rules import apply_amounts
 from domain.state import INITIAL_STATE, ContractState, Status, YearRecord
 from domain.values import Avenant, AvenantKind, MissedDeadline, Signature
 
+# Facts that can only follow the contract's signature (a résiliation, a rectification or the calendar's facts rely on
+# nothing the signature's date decides).
+_RELY_ON_SIGNATURE = (
+    CommitteeReviewRecorded,
+    AvenantProposed,
+    AvenantSigned,
+    AvenantConcluded,
+    ExecutionReportSubmitted,
+    MidTermEvaluationRecorded,
+    ContractSuspended,
+    ContractResumed,
+)
+
 
 def _year(state: ContractState, year: int, **changes: Any) -> dict[int, YearRecord]:
     return {**state.years, year: state.year(year).model_copy(update=changes)}
@@ -57,6 +71,8 @@ def evolve(state: ContractState, event: Event, version: int | None = None) -> Co
     version = state.version + 1 if version is None else version
     if late_facts.is_late(state, event):
         return late_facts.refolded(state, event, version, fold_fact)
+    if isinstance(event, CalendarFactWithdrawn):
+        return late_facts.unfolded(state, event, version, fold_fact)
     return fold_fact(state, event, version)
 
 
@@ -70,6 +86,9 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
     }
     changes.update(late_facts.noted(state, event, version))
     day = business_date(event.occurred_at)
+    if isinstance(event, _RELY_ON_SIGNATURE):
+        held = event.review.review_date if isinstance(event, CommitteeReviewRecorded) else day
+        changes["signature_relied_on"] = min(held, state.signature_relied_on or held)
     match event:
         case ContractProposed():
             changes.update(

@@ -8,7 +8,11 @@ deadline is missed the day after it). An operator may then type a fact that happ
   only the calendar's facts may be preceded so, never people's facts (`may_precede_calendar`);
 - folded where it belongs in business time, the calendar's facts after it folded again on top (`refolded`), so the
   state is the same as if every fact had been recorded on its day;
-- a deadline it met in time is withdrawn by a compensating fact that names it, never deleted (`withdrawals`).
+- a deadline it met in time is withdrawn by a compensating fact that names it, never deleted (`withdrawals`);
+- from rules version 2 (``Policy.order_rules``, issue 24), a calendar fact after it that the rules would no longer
+  record on the state as it now stands (a miss no longer owed, a year opening after a résiliation) is withdrawn by a
+  compensating fact too (`decide_late`), and folding that withdrawal folds the calendar's facts again without it
+  (`unfolded`).
 
 The state keeps what this needs, and only that (`Rewind`, the state's ``rewind`` field): the calendar's
 facts since the last operator's fact and what they changed. The fold of one fact and the rules' handler are given by
@@ -28,7 +32,15 @@ from domain.business_time import business_date
 from domain.commands import COMMAND_ADAPTER, Command
 from domain.deadlines import obligation_met_on
 from domain.errors import DomainError, LifecycleViolation
-from domain.events import TIMER_FACTS, DeadlineMissedWithdrawn, Event, ProgrammeYearOpened
+from domain.events import (
+    TIMER_FACTS,
+    WITHDRAWALS,
+    CalendarFactWithdrawn,
+    DeadlineMissed,
+    DeadlineMissedWithdrawn,
+    Event,
+    ProgrammeYearOpened,
+)
 from domain.messages import event_fields
 from domain.policy import Policy
 from domain.status import Status
@@ -42,7 +54,11 @@ FoldFact = Callable[["ContractState", Event, int], "ContractState"]
 Handle = Callable[[Command, "ContractState", Policy], list[Event]]
 
 # The calendar's facts and the command that records each: re-checked after a fact recorded before them.
-_TIMER_COMMANDS = {"ProgrammeYearOpened": "OpenProgrammeYear", "ClosingBegun": "BeginClosing"}
+_TIMER_COMMANDS = {
+    "ProgrammeYearOpened": "OpenProgrammeYear",
+    "ClosingBegun": "BeginClosing",
+    "DeadlineMissed": "RecordMissedDeadline",
+}
 
 
 def is_timer_fact(event: Event) -> bool:
@@ -118,7 +134,7 @@ def noted(state: ContractState, event: Event, version: int) -> dict[str, Any]:
                 update={"timer_facts": (*rewind.timer_facts, TimerFact(version=version, event=event))}
             )
         }
-    if isinstance(event, DeadlineMissedWithdrawn):
+    if isinstance(event, DeadlineMissedWithdrawn | CalendarFactWithdrawn):
         if state.rewind is None:
             return {}
         # A withdrawn fact is not folded again after a later late fact.
@@ -141,7 +157,7 @@ def is_late(state: ContractState, event: Event) -> bool:
     return (
         rewind is not None
         and not is_timer_fact(event)
-        and event.type != "DeadlineMissedWithdrawn"
+        and event.type not in WITHDRAWALS
         and any(f.event.occurred_at > event.occurred_at for f in rewind.timer_facts)
     )
 
@@ -159,6 +175,23 @@ def refolded(state: ContractState, event: Event, version: int, fold_fact: FoldFa
             "request_ids": state.request_ids.add(event.request_id),
             "last_at": max(state.last_at or event.occurred_at, event.occurred_at),
         }
+    )
+
+
+def unfolded(state: ContractState, event: CalendarFactWithdrawn, version: int, fold_fact: FoldFact) -> ContractState:
+    """A year opening or closing withdrawn: the state as if the calendar had never recorded it — the calendar's facts
+    since the last operator's fact folded again without it. (Where the state no longer holds it, nothing is undone:
+    evolve is total.)"""
+    kept = fold_fact(state, event, version)  # the record: its version, its request, the calendar's facts without it
+    rewind = state.rewind
+    if rewind is None or all(f.version != event.withdrawn_version for f in rewind.timer_facts):
+        return kept
+    out = rewind.restore(state)
+    for fact in rewind.timer_facts:
+        if fact.version != event.withdrawn_version:
+            out = fold_fact(out, fact.event, fact.version)
+    return out.model_copy(
+        update={"version": version, "request_ids": kept.request_ids, "last_at": kept.last_at, "rewind": kept.rewind}
     )
 
 
@@ -187,38 +220,90 @@ def may_precede_calendar(state: ContractState, moment: datetime) -> bool:
 def decide_late(
     command: Command, state: ContractState, policy: Policy, handle: Handle, fold_fact: FoldFact
 ) -> list[Event]:
-    """A fact recorded after the calendar's facts of later dates: decided on the state as it stood on its date, and
-    the calendar's facts after it must still hold (a year still opens, closing still begins). A deadline it met in
-    time is withdrawn by decide, as for any command."""
+    """A fact recorded after the calendar's facts of later dates: decided on the state as it stood on its date, then
+    each of the calendar's facts after it judged again on the state as it now stands at that fact's date.
+
+    Under the first rules (``policy.order_rules`` 1), a year opening or closing the fact would undo refuses it and the
+    missed deadlines after it are kept as they were. From version 2, a calendar fact the rules would no longer record
+    is withdrawn by a compensating fact — a missed deadline whose obligation no longer existed on its due date (a
+    résiliation dated before it, a year brought to 0 €), a year opening or closing after a résiliation — while a miss
+    still owed stays (a renewal not signed by its date is missed, whatever ended the contract later). A deadline the
+    fact met in time is withdrawn by decide, as for any command (``withdrawals``)."""
     before = rewound(state, command.at, fold_fact)
     events = handle(command, before, policy)
     after = before
     for event in events:
         after = fold_fact(after, event, after.version + 1)
     assert state.rewind is not None
+    withdrawn: list[Event] = []
     for fact in state.rewind.timer_facts:
         event = fact.event
         if event.occurred_at <= command.at:
             continue
-        if event.type in _TIMER_COMMANDS:
-            kind = _TIMER_COMMANDS[event.type]
-            fields: dict[str, Any] = {"year": event.year} if isinstance(event, ProgrammeYearOpened) else {}
-            try:
-                handle(_system_command(command, kind, event.occurred_at, fields), after, policy)
-            except DomainError as error:
-                raise LifecycleViolation(
-                    f"occurred_at: recorded as of {business_date(command.at)}, this {command.type} would undo what "
-                    f"the calendar recorded on {business_date(event.occurred_at)} ({event.type}: {error.message}); "
-                    "record it as of today instead",
-                    field="occurred_at",
-                    rule="date.undoes_calendar",
-                    params={
-                        "date": str(business_date(command.at)),
-                        "calendar_date": str(business_date(event.occurred_at)),
-                    },
-                ) from None
-        after = fold_fact(after, event, fact.version)
-    return events
+        if policy.order_rules < 2 and isinstance(event, DeadlineMissed):
+            after = fold_fact(after, event, fact.version)  # version 1: a miss after a late fact was not judged again
+            continue
+        refusal = _refusal(command, event, after, policy, handle)
+        if refusal is None:
+            after = fold_fact(after, event, fact.version)
+        elif policy.order_rules < 2:
+            raise LifecycleViolation(
+                f"occurred_at: recorded as of {business_date(command.at)}, this {command.type} would undo what "
+                f"the calendar recorded on {business_date(event.occurred_at)} ({event.type}: {refusal.message}); "
+                "record it as of today instead",
+                field="occurred_at",
+                rule="date.undoes_calendar",
+                params={"date": str(business_date(command.at)), "calendar_date": str(business_date(event.occurred_at))},
+            )
+        else:
+            withdrawn.append(_withdrawal(command, fact, refusal))
+    return events + withdrawn
+
+
+def _refusal(
+    command: Command, event: Event, state: ContractState, policy: Policy, handle: Handle
+) -> DomainError | None:
+    """Why the rules would not record the calendar's ``event`` on ``state`` (the state as it now stands at its
+    date), or None when they still would."""
+    kind = _TIMER_COMMANDS[event.type]
+    fields: dict[str, Any] = {}
+    if isinstance(event, ProgrammeYearOpened):
+        fields = {"year": event.year}
+    elif isinstance(event, DeadlineMissed):
+        met = obligation_met_on(state, event.deadline, event.year)
+        if met is not None and met <= event.due:
+            return None  # met in time: withdrawn as met, with its date, by ``withdrawals``
+        fields = {"deadline": event.deadline, "year": event.year, "due": event.due}
+    try:
+        handle(_system_command(command, kind, event.occurred_at, fields), state, policy)
+    except DomainError as error:
+        return error
+    return None
+
+
+def _withdrawal(command: Command, fact: TimerFact, refusal: DomainError) -> Event:
+    event = fact.event
+    why = (
+        f"recorded late as of {business_date(command.at)}, {command.type} makes the calendar's fact of "
+        f"{business_date(event.occurred_at)} untrue ({refusal.message})"
+    )
+    if isinstance(event, DeadlineMissed):
+        return DeadlineMissedWithdrawn(
+            **event_fields(command),
+            deadline=event.deadline,
+            year=event.year,
+            due=event.due,
+            withdrawn_version=fact.version,
+            met_on=None,
+            reason=f"{event.deadline} no longer owed on {event.due}: {why}",
+        )
+    return CalendarFactWithdrawn(
+        **event_fields(command),
+        withdrawn_type="ProgrammeYearOpened" if isinstance(event, ProgrammeYearOpened) else "ClosingBegun",
+        year=event.year if isinstance(event, ProgrammeYearOpened) else None,
+        withdrawn_version=fact.version,
+        reason=why,
+    )
 
 
 def _system_command(command: Command, kind: str, at: datetime, fields: dict[str, Any]) -> Command:

@@ -13,7 +13,9 @@ MAX_ACTIONS = 40  # fiches actions in one contract
 MAX_INDICATORS = 8  # per fiche action
 MAX_AVENANTS = 24  # per contract (four renewals and twenty amendments)
 MAX_AVENANT_ACTIONS = 3  # fiches actions added or changed by one avenant
-MAX_REVIEWS_PER_YEAR = 4
+# The storable bound on a year's committee reviews (monthly committees); the most a year may hold is a Policy value
+# at or under it (Policy.max_reviews_per_year): DOMAIN.md §4 asks "at least once a year", not at most four.
+MAX_REVIEWS_PER_YEAR = 12
 MAX_FACTS = 1500  # events in one contract's stream: the request log (in the state) stays bounded
 # Text that PostgreSQL stores: no NUL (a constrained string also refuses lone surrogates, which UTF-8 cannot encode).
 STORABLE_TEXT = r"^[^\x00]*$"

@@ -149,3 +149,20 @@ def check_amounts_for_year(
                 params={"action": action_id},
             )
         check_co_financing(action_id, year, value, field)
+        if value.etat > 0 and policy.order_rules >= 2:  # (the first rules let an avenant skip it: issue 24)
+            check_targets(actions[action_id], year, field)
+
+
+def check_targets(action: Action, year: int, field: str) -> None:
+    """The indicator rule, wherever money is set (a draft, a change of a fiche, a renewal, an amendment): an action
+    funded in a year has a target for it on every indicator."""
+    for indicator in action.indicators:
+        if year not in indicator.targets:
+            raise ValidationRefused(
+                f"{field}: {action.action_id} would be funded in {year}, but its indicator {indicator.code} has no "
+                f"target for {year}; every year an action is funded needs a yearly target (change the fiche by this "
+                "avenant's terms)",
+                field=field,
+                rule="indicator.no_target_in_year",
+                params={"action": action.action_id, "indicator": indicator.code, "year": year},
+            )

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from domain.axes import TerritoryKind
+from domain.limits import MAX_REVIEWS_PER_YEAR
 
 
 class PolicyChange(BaseModel):
@@ -55,6 +56,15 @@ class Policy(BaseModel):
     amendment_requires_both_parties: bool = True
     # [choix] A fact recorded more than this many days after it happened is marked "recorded late" for auditors.
     late_record_threshold_days: int = 7
+    # Which version of the rules on the order facts arrive in decides (issue 24): 1, as first released; 2, the
+    # calendar's facts due by a command's business date are brought in before it is decided (domain/calendar.py,
+    # ``calendar_until``), and a fact recorded late withdraws, by compensating facts, the calendar's facts after it
+    # that it makes untrue (a miss no longer owed, a year opening after a résiliation). Taken by running contracts
+    # behind the patch of ``FACTS_IN_ANY_ORDER`` below, so the histories decided by version 1 replay as they were.
+    order_rules: int = 1
+    # [choix] DOMAIN.md §4: the committee meets at least once a year; the most reviews a year may hold (4 under the
+    # first rules, a code constant then; 12 from issue 24: monthly committees exist), never above what is storable.
+    max_reviews_per_year: int = Field(default=4, ge=1, le=MAX_REVIEWS_PER_YEAR)
     # The changes of these values since the programme began, each from its date (see the module's docstring).
     changes: tuple[PolicyChange, ...] = ()
     # In a copy for one date (in_force_on), the values the changes replaced: what the other dates read.
@@ -134,5 +144,19 @@ DEFAULT_POLICY = Policy()
 
 # The changes decided since the programme began, in date order: running contracts take each behind
 # ``workflow.patched(change.id)`` (workflows/contract.py), so a history recorded before it replays as it was decided.
-# None yet; the README ("Rules that change over four years") shows how one is added.
-RULE_CHANGES: tuple[PolicyChange, ...] = ()
+# The README ("Rules that change over four years") shows how one is added.
+FACTS_IN_ANY_ORDER = PolicyChange(
+    id="facts-in-any-order-v2",
+    # A correction of how facts are decided whatever the order they arrive in, not a new text: every fact is judged
+    # by it, from the programme's earliest date; running contracts take it behind its patch.
+    in_force_from=date(2023, 10, 27),
+    reference="issue 24: rules that hold whatever the order facts arrive in",
+    values={"order_rules": 2, "max_reviews_per_year": 12},
+)
+RULE_CHANGES: tuple[PolicyChange, ...] = (FACTS_IN_ANY_ORDER,)
+
+
+def in_code(policy: Policy = DEFAULT_POLICY) -> Policy:
+    """``policy`` with every rule change the code brings: what a contract started today is decided by (the workflow
+    takes the same changes behind their patches; the service's dry runs and the tests use this)."""
+    return policy.with_changes(RULE_CHANGES)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.axes import AXES_BY_KIND, Axis, TerritoryKind
 from domain.late_facts import Rewind, TimerFact
+from domain.limits import MAX_REVIEWS_PER_YEAR
 from domain.request_log import RequestIds
 from domain.status import (
     FINAL_STATUSES,
@@ -34,7 +35,7 @@ class YearRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     opened: bool = False
-    reviews: tuple[CommitteeReview, ...] = ()
+    reviews: tuple[CommitteeReview, ...] = Field(default=(), max_length=MAX_REVIEWS_PER_YEAR)  # published bound
     report: ExecutionReport | None = None
     recoverable_etat: int = 0  # from the execution report
     refaction: int = 0  # deducted from this year's État payment (from the previous year's report)
@@ -69,6 +70,9 @@ class ContractState(BaseModel):
     suspension_reason: str | None = None
     termination_reason: str | None = None
     missed_deadlines: tuple[MissedDeadline, ...] = ()
+    # The earliest business date a fact relied on the contract being signed (a committee review held, an avenant, a
+    # report, a suspension, the mid-term evaluation): a rectified signature may not move after it (issue 24).
+    signature_relied_on: date | None = None
     balance: Balance | None = None
     version: int = 0  # number of events folded
     last_at: datetime | None = None  # business time of the last event

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from domain.business_time import end_of_day
-from domain.events import DeadlineMissedWithdrawn, Event
+from domain.events import CalendarFactWithdrawn, DeadlineMissedWithdrawn, Event
 from domain.evolve import evolve
 from domain.state import INITIAL_STATE, ContractState
 
@@ -27,7 +27,7 @@ def _cutoff(moment: date | datetime) -> datetime:
 
 def withdrawn_versions(events: Sequence[Event]) -> set[int]:
     """The versions of the facts a compensating fact of ``events`` withdrew."""
-    return {e.withdrawn_version for e in events if isinstance(e, DeadlineMissedWithdrawn)}
+    return {e.withdrawn_version for e in events if isinstance(e, DeadlineMissedWithdrawn | CalendarFactWithdrawn)}
 
 
 def state_as_of(events: Sequence[Event], moment: date | datetime, known: int | None = None) -> ContractState:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from domain.events import RECTIFICATIONS, TIMER_FACTS
+from domain.events import RECTIFICATIONS, TIMER_FACTS, WITHDRAWALS
 from domain.policy import Policy
 from domain.reprise import IMPORT_PREFIX
 from eventstore.records import RecordedEvent
@@ -30,7 +30,7 @@ def kinds(events: Sequence[RecordedEvent], policy: Policy) -> dict[int, str]:
     for e in events:
         if e.event_type in RECTIFICATIONS:
             out[e.version] = "rectification"
-        elif e.event_type == "DeadlineMissedWithdrawn":
+        elif e.event_type in WITHDRAWALS:
             out[e.version] = "withdrawal"
         elif e.event_type in TIMER_FACTS and e.metadata.get("actor", {}).get("role") == "system":
             out[e.version] = "calendar"
@@ -47,7 +47,7 @@ def timeline(events: Sequence[RecordedEvent], policy: Policy) -> list[dict[str, 
     withdrawn_by: dict[int, int] = {}
     rectified_by: dict[int, list[int]] = defaultdict(list)
     for e in events:
-        if e.event_type == "DeadlineMissedWithdrawn":
+        if e.event_type in WITHDRAWALS:
             withdrawn_by[e.payload["withdrawn_version"]] = e.version
         if e.event_type in RECTIFICATIONS:
             rectified_by[e.payload["rectifies_version"]].append(e.version)

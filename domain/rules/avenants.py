@@ -38,7 +38,17 @@ from domain.rules.declaration import rule
 from domain.rules.parties import check_party
 from domain.state import ContractState
 from domain.status import Status
-from domain.values import Avenant, AvenantKind, AvenantTerms, Decision, Party
+from domain.values import Action, Avenant, AvenantKind, AvenantTerms, Decision, Party
+
+RENEWAL_PREFIX = "renewal-"  # a renewal's avenant id: renewal-<year>, reserved
+
+
+def _as_funded(action: Action, years: list[int]) -> dict[str, Any]:
+    """What an action was in ``years``: the fiche itself and its indicators' baselines and targets of those years (the
+    years to come may change). Issue 24: a reported year's actions are frozen whole, not only their amounts."""
+    fiche = action.model_dump(include={"axis", "objective", "title", "nature", "reinforcement", "public", "zone"})
+    measured = {i.code: (i.label, i.baseline, {y: i.targets.get(y) for y in years}) for i in action.indicators}
+    return fiche | {"indicators": measured}
 
 
 def _check_avenant(
@@ -96,6 +106,19 @@ def _check_avenant(
                 field=f"terms.changed_actions.{index}.amounts",
                 rule="action.past_amounts_frozen",
                 params={"action": action.action_id},
+            )
+        # Reported: the report accounts for what the fiche was that year (a year over but not reported yet may still
+        # see its fiche's wording corrected; its amounts are frozen above).
+        funded = [y for y in ended if state.year(y).report is not None and y in old.amounts and old.amounts[y].etat > 0]
+        if funded and policy.order_rules >= 2 and _as_funded(old, funded) != _as_funded(action, funded):
+            raise LifecycleViolation(
+                f"terms.changed_actions[{index}]: {action.action_id} was funded in "
+                f"{', '.join(map(str, funded))}, which is reported: what was funded then is frozen whole "
+                "(axis, objective, title, nature, public, zone, indicators and their targets of those years); "
+                "change only the years to come, or add a new action",
+                field="terms.changed_actions",
+                rule="action.reported_frozen",
+                params={"action": action.action_id, "years": ", ".join(map(str, funded))},
             )
     for index, action in enumerate(terms.added_actions):
         if action.action_id in state.actions:
@@ -173,13 +196,23 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             rule="renewal.before_review",
             params={"year": command.year, "reviewed": state.current_year},
         )
-    avenant_id = f"renewal-{command.year}"
+    avenant_id = f"{RENEWAL_PREFIX}{command.year}"
     _check_room_for_avenant(state)
-    if avenant_id in state.avenants:
+    pending = state.avenants.get(avenant_id)
+    # From order_rules 2, a renewal not concluded yet is replaced by the préfet's new proposal (its signatures start
+    # again): a proposal overtaken by an amendment, or mistyped, never blocks the year's renewal for good.
+    if pending is not None and (pending.concluded or policy.order_rules < 2):
         raise LifecycleViolation(
             f"year: a renewal for {command.year} is already proposed",
             field="year",
             rule="renewal.already_proposed",
+            params={"year": command.year},
+        )
+    if pending is not None and pending.amounts == command.amounts:  # the same proposal again replaces nothing
+        raise LifecycleViolation(
+            f"year: a renewal for {command.year} is already proposed with these amounts",
+            field="year",
+            rule="renewal.same_again",
             params={"year": command.year},
         )
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
@@ -211,6 +244,14 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
             field="amendment_id",
             rule="avenant.id_used",
             params={"avenant": command.amendment_id},
+        )
+    if policy.order_rules >= 2 and command.amendment_id.lower().startswith(RENEWAL_PREFIX):
+        raise ValidationRefused(
+            f"amendment_id: ids beginning with {RENEWAL_PREFIX!r} are reserved for the préfet's renewals; name the "
+            "amendment otherwise",
+            field="amendment_id",
+            rule="avenant.renewal_id_reserved",
+            params={"prefix": RENEWAL_PREFIX},
         )
     _check_room_for_avenant(state)
     if state.year(command.year).report is not None:

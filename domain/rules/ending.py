@@ -25,7 +25,7 @@ from domain.messages import event_fields
 from domain.money import format_euros
 from domain.policy import Policy
 from domain.rules.declaration import rule
-from domain.rules.parties import party_of
+from domain.rules.parties import check_party, party_of
 from domain.state import ContractState
 from domain.status import LIVE_STATUSES, RUNNING_STATUSES, Status
 
@@ -39,6 +39,8 @@ from domain.status import LIVE_STATUSES, RUNNING_STATUSES, Status
 )
 def terminate(command: Terminate, state: ContractState, policy: Policy) -> list[Event]:
     """Résiliation settles the years run: what was used, what is owed back (see balance.closing_balance)."""
+    if policy.order_rules >= 2:  # a party ends it: the État through the préfet of the territory, never a national scope
+        check_party(party_of(command.actor), command.actor, state)
     balance = closing_balance(state, policy, settlement=True)
     return [
         ContractTerminated(
@@ -61,6 +63,8 @@ def begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -
 
 @rule(CloseContract, roles={Role.PREFET}, stages={Status.CLOSING}, doing="close the contract")
 def close(command: CloseContract, state: ContractState, policy: Policy) -> list[Event]:
+    if policy.order_rules >= 2:  # closed for the État by the préfet of the territory (issue 24)
+        check_party(party_of(command.actor), command.actor, state)
     missing = [
         y for y in policy.years if state.year(y).opened and state.etat_total(y) > 0 and state.year(y).report is None
     ]

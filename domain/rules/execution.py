@@ -34,7 +34,6 @@ from domain.events import (
     ProgrammeYearOpened,
     RefactionApplied,
 )
-from domain.limits import MAX_REVIEWS_PER_YEAR
 from domain.messages import event_fields
 from domain.money import format_euros
 from domain.policy import Policy
@@ -67,7 +66,7 @@ def open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) 
 @rule(
     RecordCommitteeReview,
     roles={Role.COMMISSAIRE},
-    stages=RUNNING_STATUSES,
+    stages=RUNNING_STATUSES | {Status.CLOSING},  # closing: the last year's review only (below)
     doing="record a committee review",
     refused=[
         (
@@ -78,6 +77,15 @@ def open_year(command: OpenProgrammeYear, state: ContractState, policy: Policy) 
 )
 def record_review(command: RecordCommitteeReview, state: ContractState, policy: Policy) -> list[Event]:
     assert state.current_year is not None
+    if state.status is Status.CLOSING and (policy.order_rules < 2 or command.year != policy.last_year):
+        # Once closing, only the last year's review may still come in (typed after 31 December, or its miss would
+        # stay for ever: issue 24); the first rules refused every review then.
+        raise LifecycleViolation(
+            f"status: the contract is closing; only the committee review of {policy.last_year} can still be recorded",
+            field="status",
+            rule="review.closing",
+            params={"year": policy.last_year},
+        )
     if not state.year(command.year).opened or command.year > state.current_year:
         raise ValidationRefused(
             f"year: {command.year} is not an opened programme year (current year {state.current_year})",
@@ -102,12 +110,13 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
             rule="review.before_signature",
             params={"date": str(command.review_date), "signed_date": str(signed_on)},
         )
-    if len(state.year(command.year).reviews) >= MAX_REVIEWS_PER_YEAR:
+    if len(state.year(command.year).reviews) >= policy.max_reviews_per_year:
         raise ValidationRefused(
-            f"year: {command.year} has {MAX_REVIEWS_PER_YEAR} committee reviews already, the most a year holds",
+            f"year: {command.year} has {policy.max_reviews_per_year} committee reviews already, the most a year "
+            "holds (Policy.max_reviews_per_year)",
             field="year",
             rule="review.too_many",
-            params={"year": command.year, "limit": MAX_REVIEWS_PER_YEAR},
+            params={"year": command.year, "limit": policy.max_reviews_per_year},
         )
     for action_id in {*command.indicator_values, *command.spending}:
         if action_id not in state.actions:

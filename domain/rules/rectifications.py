@@ -52,7 +52,12 @@ def rectify_report(command: RectifyExecutionReport, state: ContractState, policy
             params={"year": command.year},
         )
     following = state.year(command.year + 1)
-    if following.report is not None:
+    # The réfaction chain follows business order (issue 24): N+1's report settled N's réfaction only if it came after
+    # N's report; one filed before it (N's report was late) settled nothing of N, which may still be rectified.
+    settled = following.report is not None and (
+        policy.order_rules < 2 or following.report.submitted_at >= record.report.submitted_at
+    )
+    if settled:
         raise LifecycleViolation(
             f"year: the report of {command.year + 1} is in, and it was settled with the réfaction from "
             f"{command.year}'s report; {command.year} can no longer be rectified",
@@ -121,6 +126,19 @@ def rectify_signature(command: RectifySignature, state: ContractState, policy: P
             rule="signature.before_deliberation",
             params={"date": str(command.signed_on), "voted_date": str(state.deliberation.voted_on)},
         )
+    relied = state.signature_relied_on
+    if relied is not None and policy.order_rules >= 2:
+        others = [business_date(s.signed_at) for p, s in state.signatures.items() if p is not command.party]
+        signed = max([command.signed_on, *others])
+        if signed > relied:
+            raise DateViolation(
+                f"signed_on: the contract would be signed on {signed}, after facts that needed it signed (the first "
+                f"on {relied}: a committee review, an avenant, a report, a suspension or the evaluation); a "
+                "rectification obeys every rule the original and the facts after it obey",
+                field="signed_on",
+                rule="signature.relied_on",
+                params={"date": str(signed), "relied_date": str(relied)},
+            )
     if command.signed_on == business_date(signature.signed_at):
         raise ValidationRefused(
             f"signed_on: the signature is already dated {command.signed_on}",

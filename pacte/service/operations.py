@@ -26,7 +26,7 @@ from domain.commands import Command, ProposeContract
 from domain.decider import decide
 from domain.errors import DomainError
 from domain.evolve import fold
-from domain.policy import DEFAULT_POLICY
+from domain.policy import in_code
 from domain.reprise import ImportLine, LineRefused, import_history
 from domain.state import INITIAL_STATE, ContractState, Status
 from domain.territories import MAX_ATTEMPTS, Territory, contract_id_for
@@ -244,7 +244,7 @@ async def propose(
     signed — or whose earlier proposal recorded nothing — gets a new attempt, ``cls-<siren>-2``…, linked to the
     earlier contract (``replaces``): never locked out, and auditors see both histories."""
     # Dry run first: an unknown territory or a bad ceiling must not even start a workflow.
-    decide(command, INITIAL_STATE, DEFAULT_POLICY)
+    decide(command, INITIAL_STATE, in_code())
     replaces: str | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         contract_id = contract_id_for(command.territory_id, attempt)
@@ -313,7 +313,7 @@ async def import_contract(
     it holds already is answered from it, as a proposal is (the same file: unchanged; another: refused), before
     anything starts; then one update-with-start that decides the file again in the workflow and records it in one
     append. The same file again records nothing."""
-    import_history(lines, INITIAL_STATE, DEFAULT_POLICY, datetime.now(UTC) + timedelta(seconds=clock_offset_s))
+    import_history(lines, INITIAL_STATE, in_code(), datetime.now(UTC) + timedelta(seconds=clock_offset_s))
     if store is not None and await store.stream_version(contract_id) > 0:
         return _already_there(contract_id, lines, fold(await store.load_events(contract_id)))
     request = ImportRequest(lines=lines)

@@ -105,6 +105,7 @@ EVENTS = {
     "ContractClosed": "Contrat clôturé",
     "DeadlineMissed": "Échéance manquée",
     "DeadlineMissedWithdrawn": "Échéance manquée retirée",
+    "CalendarFactWithdrawn": "Fait du calendrier retiré",
     "ExecutionReportRectified": "Rapport d'exécution rectifié",
     "SignatureRectified": "Date de signature rectifiée",
 }

@@ -184,6 +184,16 @@ RULES = {
     "token.not_yours": "Le jeton {token_id} n'est pas l'un des vôtres ni de votre périmètre d'administration.",
     "token.unknown": "Aucun jeton ne porte l'identifiant {token_id}.",
     "token.already_revoked": "Le jeton {token_id} est déjà révoqué.",
+    "renewal.same_again": "Le renouvellement pour {year} est déjà proposé avec ces montants.",
+    "avenant.renewal_id_reserved": "Les références commençant par « {prefix} » sont réservées aux renouvellements du "
+    "préfet : nommez l'avenant autrement.",
+    "review.closing": "Le contrat est en clôture : seule la revue du comité de {year} peut encore être enregistrée.",
+    "indicator.no_target_in_year": "La fiche {action} serait financée en {year}, mais son indicateur {indicator} n'a pas "
+    "de cible pour {year} : chaque année financée demande une cible annuelle.",
+    "action.reported_frozen": "La fiche {action} a été financée en {years}, année(s) dont le rapport est déposé : ce "
+    "qui était financé alors est figé ; ne modifiez que les années à venir, ou ajoutez une fiche.",
+    "signature.relied_on": "Signé le {date}, le contrat le serait après des faits qui le supposaient signé (le premier "
+    "le {relied_date}) : une rectification respecte toutes les règles que l'original respectait.",
     "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
     "commissaire de sa région) ; celui-ci est attribué au rôle {role}.",
     "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",

@@ -12,7 +12,7 @@ from domain.commands import COMMAND_ADAPTER, Command
 from domain.decider import decide
 from domain.events import Event
 from domain.evolve import evolve
-from domain.policy import DEFAULT_POLICY, Policy
+from domain.policy import Policy, in_code
 from domain.state import INITIAL_STATE, ContractState
 from domain.values import Action, Indicator, Nature, YearAmounts
 
@@ -81,9 +81,9 @@ def command(kind: str, contract_id: str, actor: Actor, when: datetime, **fields:
 class Contract:
     """A contract driven through decide/evolve like the workflow drives it, keeping every event."""
 
-    def __init__(self, contract_id: str, policy: Policy = DEFAULT_POLICY) -> None:
+    def __init__(self, contract_id: str, policy: Policy | None = None) -> None:
         self.contract_id = contract_id
-        self.policy = policy
+        self.policy = in_code() if policy is None else policy  # the rules a contract started today is decided by
         self.state: ContractState = INITIAL_STATE
         self.events: list[Event] = []
 

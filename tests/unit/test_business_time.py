@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as observe
 from hypothesis import strategies as st
 
 from domain.business_time import business_date, end_of_day, occurred_at, start_of_day
@@ -16,14 +17,15 @@ from domain.calendar import calendar_until
 from domain.commands import Command
 from domain.decider import decide
 from domain.errors import DomainError
-from domain.events import Event
+from domain.events import WITHDRAWALS, Event
 from domain.evolve import evolve, fold
-from domain.policy import DEFAULT_POLICY
+from domain.policy import DEFAULT_POLICY, in_code
 from domain.reprise import ImportLine, LineRefused, import_history, parse_line
 from domain.state import INITIAL_STATE, ContractState, Status
 from domain.territories import REFERENCE_TERRITORIES
 from domain.timetravel import state_as_of
-from pacte.simulation import plan_for
+from domain.values import Party
+from pacte.simulation import Plan, Step, actors_for, plan_for
 from tests.unit.builders import (
     BORDEAUX,
     BORDEAUX_ACTIONS,
@@ -265,12 +267,8 @@ def test_a_late_record_is_refused_when_the_rules_did_not_hold_on_its_date() -> N
     report = {"year": 2024, "etat_spent": {"A1": 1}, "collectivite_spent": {"A1": 1}}
     error = refused(c, entered("SubmitExecutionReport", BORDEAUX_COLL, at(2024, 12, 20), at(2025, 1, 5), **report))
     assert error.field == "year"
-    # A termination dated 20 December would undo the opening of 2025 the calendar recorded: record it as of today.
-    error = refused(c, entered("Terminate", PREFET_33, at(2024, 12, 20), at(2025, 1, 5), reason="r"))
-    assert (error.code, error.field) == (
-        "lifecycle_violation",
-        "occurred_at",
-    ) and "ProgrammeYearOpened" in error.message
+    # (A termination dated 20 December, which the first rules refused for undoing the opening of 2025, is accepted
+    # since issue 24 and withdraws that opening: tests/unit/test_facts_in_any_order.py.)
     # Before the last fact people recorded (the signature of 5 March 2024): history is not rewritten under it.
     error = refused(c, entered("Suspend", COMMISSAIRE_75, at(2024, 3, 2), at(2025, 1, 5), reason="r"))
     assert error.field == "occurred_at" and "last recorded fact" in error.message
@@ -477,42 +475,150 @@ def test_date_helpers_cover_the_edges() -> None:
 
 END = datetime(2028, 6, 1, tzinfo=UTC)
 
+# Commands the simulation's plan does not send, or not on these dates: on the eve of a deadline or a year boundary,
+# and just after one, before its timer has fired (1-3 January, 1-2 April, 1-3 July).
+EDGES = [
+    datetime(y, m, d, h, tzinfo=UTC)
+    for (y, m, d) in [
+        (2024, 3, 30), (2024, 4, 1), (2024, 4, 2), (2024, 12, 30), (2025, 1, 1), (2025, 1, 2), (2025, 3, 30),
+        (2025, 4, 1), (2025, 4, 2), (2025, 12, 30), (2026, 1, 2), (2026, 3, 30), (2026, 4, 2), (2026, 6, 29),
+        (2026, 7, 1), (2026, 7, 3), (2026, 12, 30), (2027, 1, 2), (2027, 4, 2),
+    ]
+    for h in (9,)
+]  # fmt: skip
+EXTRAS = ("Terminate", "Suspend", "ZeroYear", "RectifyExecutionReport", "RectifySignature", "Amend")
+
+
+def extra_steps(plan: Plan, kind: str, when: datetime) -> list[Step]:
+    """One more act of the contract's life, at ``when`` (built from the state then; None when it cannot apply)."""
+    cid, a = plan.contract_id, actors_for(plan.territory)
+
+    def cmd(kind: str, actor: Any, t: datetime, **fields: Any) -> Command:
+        return command(kind, cid, actor, t, **fields)
+
+    def step(t: datetime, build: Any) -> Step:
+        return Step(at=t, contract_id=cid, build=build)
+
+    later = when + timedelta(hours=2)
+    if kind == "Terminate":
+        return [step(when, lambda s, t: cmd("Terminate", a["collectivite"], t, reason="résiliation"))]
+    if kind == "Suspend":
+        return [
+            step(when, lambda s, t: cmd("Suspend", a["commissaire"], t, reason="contrôle")),
+            step(when + timedelta(days=20), lambda s, t: cmd("Resume", a["prefet"], t, reason="repris")),
+        ]
+    if kind in ("ZeroYear", "Amend"):
+        # An avenant for the year ``when`` falls in: all of its money taken away (a département only: a métropole
+        # funds every axis every year), or moved from the first action to the second.
+        def amounts(s: ContractState, t: datetime) -> dict[str, Any]:
+            year, ids = t.year, list(s.actions)
+            if kind == "ZeroYear":
+                return {k: {"etat": 0, "collectivite": 0} for k in ids}
+            first, second = (s.actions[k].amounts.get(year) for k in ids[:2])
+            if first is None or second is None or first.etat < 2 * EUR:
+                return {}
+            moved = first.etat // 2
+            return {
+                ids[0]: {"etat": first.etat - moved, "collectivite": first.etat - moved},
+                ids[1]: {"etat": second.etat + moved, "collectivite": second.etat + moved},
+            }
+
+        return [
+            step(
+                when,
+                lambda s, t: cmd(
+                    "Amend", a["prefet"], t, amendment_id=kind, year=t.year, amounts=amounts(s, t), reason="r"
+                ),
+            ),
+            step(
+                when,
+                lambda s, t: cmd("SignAvenant", a["prefet"], t, avenant_id=kind, party="etat"),
+            ),
+            step(later, lambda s, t: cmd("SignAvenant", a["collectivite"], t, avenant_id=kind, party="collectivite")),
+        ]
+    if kind == "RectifyExecutionReport":
+
+        def rectify(s: ContractState, t: datetime) -> Command | None:
+            year = t.year - 1
+            report = s.year(year).report
+            if report is None:
+                return None
+            spent = {k: v * 9 // 10 for k, v in report.etat_spent.items()}
+            return cmd(
+                "RectifyExecutionReport",
+                a["collectivite"],
+                t,
+                year=year,
+                etat_spent=spent,
+                collectivite_spent=spent,
+                reason="coquille",
+            )
+
+        return [step(when, rectify)]
+
+    def rectify_signature(s: ContractState, t: datetime) -> Command | None:
+        signature = s.signatures.get(Party.ETAT)
+        if signature is None:
+            return None
+        moved = business_date(signature.signed_at) + timedelta(days=(t.day % 5) - 2 or 1)
+        return cmd("RectifySignature", a["prefet"], t, party="etat", signed_on=moved, reason="date de la convention")
+
+    return [step(when, rectify_signature)]
+
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(REFERENCE_TERRITORIES)), st.integers(0, 100_000), st.data())
 def test_recording_each_fact_on_time_late_or_by_import_folds_to_the_same_business_state(
     territory_id: str, seed: int, data: st.DataObject
 ) -> None:
-    plan = plan_for(REFERENCE_TERRITORIES[territory_id], seed)
-    # On time: each fact recorded on its day, the workflow's timers running up to it first.
-    on_time = Contract(plan.contract_id)
+    """The simulation's plan, with acts it does not send (résiliation, suspension, avenants moving money or bringing a
+    year to 0 €, rectifications) on the eve of deadlines and year boundaries or just after them: every accepted fact
+    typed on its day, typed late, or imported gives the same contract — as of a dozen dates, not only the last."""
+    policy = in_code()
+    plan = plan_for(REFERENCE_TERRITORIES[territory_id], seed, policy)
+    for kind in data.draw(st.lists(st.sampled_from(EXTRAS), max_size=3), label="extra acts"):
+        plan.steps.extend(extra_steps(plan, kind, data.draw(st.sampled_from(EDGES), label=f"{kind} on")))
+    plan.steps.sort(key=lambda s: s.at)
+    # On time: each fact recorded on its day, the workflow's timers running up to it first. An act the rules refuse
+    # then (a suspension of a suspended contract, an avenant for a year already reported…) is left out.
+    on_time = Contract(plan.contract_id, policy)
     accepted: list[Command] = []
     for step in plan.steps:
         run_calendar(on_time, step.at)
         if on_time.state.status in (Status.CLOSED, Status.TERMINATED):
             break
         cmd = step.build(on_time.state, step.at)
-        assert cmd is not None
-        on_time.send(cmd.model_copy(update={"entered_at": step.at}))
+        if cmd is None:
+            continue
+        try:
+            on_time.send(cmd.model_copy(update={"entered_at": cmd.at}))
+        except DomainError:
+            continue
         accepted.append(cmd)
     run_calendar(on_time, END)
+    observe(f"acts: {sorted({c.type for c in accepted})}")
 
     # Late: each fact typed days or weeks after it happened (in the same order), the timers running ahead meanwhile
-    # and recording misses that the late facts then withdraw. A termination is typed on its day: recorded late, it
-    # would undo a year opening the calendar recorded, which is refused by design (tested above).
-    late = Contract(plan.contract_id)
+    # and recording facts that the late facts then withdraw (misses met in time or no longer owed, a year opening
+    # after a résiliation). Or typed on its day, before a timer due that day has fired.
+    late = Contract(plan.contract_id, policy)
     recorded = accepted[0].at
     for cmd in accepted:
-        delay = 0 if cmd.type == "Terminate" else data.draw(st.integers(0, 60), label=f"days late: {cmd.type}")
-        recorded = max(recorded, cmd.at + timedelta(days=delay, hours=1))
-        run_calendar(late, recorded)
+        delay = data.draw(st.sampled_from([0, 0, 1, 3, 20, 60]), label=f"days late: {cmd.type}")
+        recorded = max(recorded, cmd.at + timedelta(days=delay, hours=1 if delay else 0))
+        if delay:
+            run_calendar(late, recorded)
         late.send(cmd.model_copy(update={"entered_at": recorded}))
     run_calendar(late, END)
-    event(f"late records withdrew a missed deadline: {any(e.type == 'DeadlineMissedWithdrawn' for e in late.events)}")
-    assert business(late.state) == business(on_time.state)
+    observe(f"late records withdrew a calendar fact: {any(e.type in WITHDRAWALS for e in late.events)}")
     assert fold(late.events) == late.state  # the record folds to the state, whoever folds it
 
     # By import: the same facts from a file, the calendar's facts interleaved at their dates.
     lines = [ImportLine(line=n, command=cmd) for n, cmd in enumerate(accepted, 1)]
-    _, imported = import_history(lines, INITIAL_STATE, DEFAULT_POLICY, END)
-    assert business(imported) == business(on_time.state)
+    imported, _ = import_history(lines, INITIAL_STATE, policy, END)
+
+    days = data.draw(st.lists(st.dates(date(2024, 1, 1), date(2028, 5, 31)), min_size=11, max_size=11), label="as of")
+    for day in [*sorted(days), END.date()]:
+        expected = business(state_as_of(on_time.events, day))
+        assert business(state_as_of(late.events, day)) == expected, f"typed late, as of {day}"
+        assert business(state_as_of(imported, day)) == expected, f"imported, as of {day}"
