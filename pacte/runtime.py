@@ -141,7 +141,7 @@ def pool_options(settings: Settings) -> dict[str, Any]:
 
 @asynccontextmanager
 async def open_store(
-    settings: Settings, *, apply_migrations: bool = True, as_owner: bool = False
+    settings: Settings, *, apply_migrations: bool = True, as_owner: bool = False, import_credentials: bool = False
 ) -> AsyncIterator[EventStore]:
     """The event store as the API and the worker use it: migrations applied with the owner role, then a pool of the
     runtime role (it reads, appends through pacte_append, writes the outbox; it cannot rewrite history). Local
@@ -152,11 +152,17 @@ async def open_store(
         if not as_owner:
             log.warning("event store opened with the owner role; set PACTE_RUNTIME_DATABASE_URL for least privilege")
         store = await EventStore.connect(url, apply_migrations=apply_migrations, **pool_options(settings))
+        if import_credentials:
+            async with store.pool.acquire() as conn:
+                await _import_credentials(conn, settings)
     else:
-        if apply_migrations:
+        if apply_migrations or import_credentials:
             owner = await asyncpg.connect(url)
             try:
-                await migrate(owner)
+                if apply_migrations:
+                    await migrate(owner)
+                if import_credentials:  # the owner's work: the runtime role gives no grant (migration 012)
+                    await _import_credentials(owner, settings)
             finally:
                 await owner.close()
         store = await EventStore.connect(runtime, apply_migrations=False, **pool_options(settings))
@@ -166,6 +172,16 @@ async def open_store(
         yield store
     finally:
         await store.close()
+
+
+async def _import_credentials(conn: asyncpg.Connection, settings: Settings) -> None:
+    """The access list's and the tokens' files of earlier versions, brought into PostgreSQL once (what is there
+    already is kept as it is there): from then on every request reads the database, never the files."""
+    from pacte.service import credentials  # the service layer builds on this module
+
+    grants, held = await credentials.import_files_on(conn, settings.access_path(), settings.tokens_path())
+    if grants or held:
+        log.info("credentials imported from files", grants=grants, tokens=held)
 
 
 def temporal_tls(settings: Settings) -> bool | TLSConfig:

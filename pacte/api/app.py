@@ -44,9 +44,8 @@ def create_app(
             await _import_credentials(service, settings)
             yield
             return
-        async with Pacte.open(settings) as opened:
+        async with Pacte.open(settings, import_credentials=True) as opened:  # the files imported by the owner
             app.state.pacte = opened
-            await _import_credentials(opened, settings)
             yield
 
     app = FastAPI(
@@ -77,8 +76,8 @@ def create_app(
 
 
 async def _import_credentials(service: Pacte, settings: Settings) -> None:
-    """The access list's and the tokens' files of earlier versions, brought into PostgreSQL once (what is there
-    already is kept as it is there): from then on every request reads the database, never the files."""
+    """A service given already open (tests, embedding): the files of earlier versions imported with its store's
+    role, which must then be the owner's (runtime.open_store does it so for the API it opens itself)."""
     grants, held = await credentials.import_files(service.store.pool, settings.access_path(), settings.tokens_path())
     if grants or held:
         log.info("credentials imported from files", grants=grants, tokens=held)

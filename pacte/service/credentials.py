@@ -298,14 +298,21 @@ async def revoke_token(pool: asyncpg.Pool, token_id: str, *, by: Actor | str) ->
 
 
 async def import_files(pool: asyncpg.Pool, access_path: Path, tokens_path: Path) -> tuple[int, int]:
+    async with pool.acquire() as conn:
+        return await import_files_on(conn, access_path, tokens_path)
+
+
+async def import_files_on(conn: asyncpg.Connection, access_path: Path, tokens_path: Path) -> tuple[int, int]:
     """Bring the access list's and the tokens' files into the database: entries not there yet are added (and logged
-    as imported), entries already there are left as the database has them. Returns (grants, tokens) added."""
+    as imported), entries already there are left as the database has them. Returns (grants, tokens) added. Local
+    administration's work: with a runtime role, the owner's connection does it (migration 012: the runtime role
+    gives no grant, and makes only a person's token under a live grant)."""
     listed = (await asyncio.to_thread(access.load, access_path)).grants  # an absent file: nothing to import
     held = (await asyncio.to_thread(tokens.load, tokens_path)).tokens
     added_grants = added_tokens = 0
     if not listed and not held:
         return 0, 0
-    async with pool.acquire() as conn, conn.transaction():
+    async with conn.transaction():
         for g in listed:
             if await _insert_grant(conn, g):
                 added_grants += 1

@@ -165,8 +165,8 @@ class Pacte:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[Pacte]:
-        async with open_store(settings) as store:
+    async def open(cls, settings: Settings, *, import_credentials: bool = False) -> AsyncIterator[Pacte]:
+        async with open_store(settings, import_credentials=import_credentials) as store:
             yield cls(client=await connect_temporal(settings, attempts=20), store=store, settings=settings)
 
     # -- reference -------------------------------------------------------------------------------------------------

@@ -216,7 +216,11 @@ async def test_the_runtime_role_revokes_but_cannot_undo_widen_or_erase(
     runtime = await EventStore.connect(runtime_url_for(with_database(any_server_url, database)), apply_migrations=False)
     try:
         pool = runtime.pool
-        grant, token, token_id = await granted_token(pool, "sub-runtime")
+        # Grants are given by local administration (the owner); the runtime role makes a person's token under one.
+        grant = await credentials.grant(fresh_store.pool, "sub", "sub-runtime", PREFET_05, by="test", days=30)
+        holder = grant.actor().model_copy(update={"person": person("sub-runtime", "Sub Runtime")})
+        token, entry = await credentials.add_token(pool, holder, days=90, grant_id=grant.grant_id, by="sub-runtime")
+        token_id = entry.token_id
         await credentials.revoke_token(pool, token_id, by="test")
         await credentials.revoke_grant(pool, grant.grant_id, by="test")
         for statement in (
@@ -234,7 +238,7 @@ async def test_the_runtime_role_revokes_but_cannot_undo_widen_or_erase(
                 await pool.execute(statement)
         assert (await credentials.authenticate(pool, token)) is None
         # A live grant: the only change allowed is its revocation, once.
-        live = await credentials.grant(pool, "sub", "sub-runtime-2", PREFET_05, by="test")
+        live = await credentials.grant(fresh_store.pool, "sub", "sub-runtime-2", PREFET_05, by="test")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await pool.execute(
                 "UPDATE pacte_auth.grants SET expires_at = expires_at + interval '1 year' WHERE grant_id = $1",
@@ -323,3 +327,72 @@ def test_the_access_commands(database_url: str, tmp_path: Path, monkeypatch: pyt
     )
     assert both.exit_code == 2  # one way to match, not two
     get_settings.cache_clear()
+
+
+async def test_the_runtime_role_makes_no_credential_beyond_a_live_grant_and_writes_no_past(
+    fresh_store: EventStore, any_server_url: str
+) -> None:
+    """Found by an attack on the runtime role (psql as pacte_runtime): it inserted an auditor token of scope * valid
+    until 9999 with no grant, a grant of its own bringing a revoked person back wider, an access-log entry dated 2020,
+    and reopened a session ended by sign-out. Each is refused now, by the database itself."""
+    database = await fresh_store.pool.fetchval("SELECT current_database()")
+    runtime = await EventStore.connect(runtime_url_for(with_database(any_server_url, database)), apply_migrations=False)
+    try:
+        pool = runtime.pool
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await credentials.grant(pool, "sub", "mallory", PREFET_05.model_copy(update={"scope": ("*",)}), by="x")
+        grant = await credentials.grant(fresh_store.pool, "sub", "sub-live", PREFET_05, by="test", days=30)
+        holder = grant.actor().model_copy(update={"person": person("sub-live", "Sub Live")})
+        auditor = Actor(role=Role.AUDITOR, identity="forged-auditor", scope=("*",))
+        wider = holder.model_copy(update={"scope": ("05", "33")})
+        other = holder.model_copy(update={"identity": "prefecture-gironde"})
+        forged = [
+            (auditor, None, 90),  # no grant at all
+            (holder, "no-such-grant", 90),
+            (wider, grant.grant_id, 90),  # wider than the grant
+            (other, grant.grant_id, 90),  # someone else's identity
+            (holder, grant.grant_id, 3650),  # longer than any token
+        ]
+
+        async def insert(actor: Actor, grant_id: str | None, days: int) -> None:  # as psql would, past the service
+            await pool.execute(
+                """INSERT INTO pacte_auth.tokens (token_id, sha256, actor, sub, grant_id, created_at, expires_at)
+                   VALUES (md5(random()::text), md5(random()::text), $1::text::jsonb, 'sub-live', $2, now(),
+                           now() + make_interval(days => $3))""",
+                actor.model_dump_json(),
+                grant_id,
+                days,
+            )
+
+        for actor, grant_id, days in forged:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await insert(actor, grant_id, days)
+        await insert(holder, grant.grant_id, 90)  # what the service does: a person's token, within their grant
+        await credentials.revoke_grant(fresh_store.pool, grant.grant_id, by="test")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):  # under a revoked grant
+            await insert(holder, grant.grant_id, 90)
+        assert await pool.fetchval("SELECT count(*) FROM pacte_auth.tokens") == 1
+        # The log is written at the database's clock, whatever the writer says.
+        at = await pool.fetchval(
+            """INSERT INTO pacte_auth.access_log (at, by, did, detail)
+               VALUES ('2020-01-01', 'admin:someone', 'revoke token', '{}') RETURNING at"""
+        )
+        assert at > datetime.now(UTC) - timedelta(hours=1)
+        # A session ended stays ended, and none is lengthened.
+        await pool.execute(
+            """INSERT INTO pacte_auth.sessions (session_hash, sub, grant_id, expires_at, ended_at, ended_why)
+               VALUES ('\\x01', 'sub-live', NULL, now() + interval '1 hour', now(), 'signed out'),
+                      ('\\x02', 'sub-live', NULL, now() + interval '1 hour', NULL, NULL)"""
+        )
+        for statement in (
+            "UPDATE pacte_auth.sessions SET ended_at = NULL, ended_why = NULL WHERE session_hash = '\\x01'",
+            "UPDATE pacte_auth.sessions SET expires_at = expires_at + interval '1 year' WHERE session_hash = '\\x02'",
+            "UPDATE pacte_auth.sessions SET sub = 'mallory' WHERE session_hash = '\\x02'",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await pool.execute(statement)
+        await pool.execute(  # what the service does: end it, or (the tests) make it expire sooner
+            "UPDATE pacte_auth.sessions SET ended_at = now(), ended_why = 'signed out' WHERE session_hash = '\\x02'"
+        )
+    finally:
+        await runtime.close()
