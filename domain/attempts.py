@@ -26,6 +26,7 @@ def check_new_attempt(earlier: ContractState | None, proposed_on: date) -> None:
             f"territory: {earlier.territory_id} has a contract under way, {earlier.contract_id} "
             f"({earlier.status.value}); a new contract starts only once it is résilié or closed",
             field="territory",
+            code="already_exists",  # the territory's contract exists already (the API answers 409, as it always did)
             rule="attempt.earlier_live",
             params={"contract": earlier.contract_id, "status": earlier.status.value},
         )

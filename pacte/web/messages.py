@@ -80,6 +80,8 @@ RULES = {
     "commence qu'une fois le précédent résilié ou clos.",
     "attempt.before_earlier_end": "Le {date} est avant la fin du contrat précédent {contract} ({end_date}) : un "
     "nouveau contrat commence le jour où le précédent a pris fin, ou après.",
+    "attempt.not_after_latest": "Le dernier contrat de ce territoire est {contract} : un contrat repris vient après "
+    "lui.",
     "campaign.unknown": "Cette campagne n'existe pas.",
     "campaign.ceiling_not_listed": "Un plafond est donné pour un territoire qui n'est pas dans la campagne.",
     "proposal.date_outside": "Un contrat de ce territoire se propose entre le {earliest_date} (son instruction) et la "

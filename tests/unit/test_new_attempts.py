@@ -65,7 +65,7 @@ def test_a_fully_signed_contract_resilie_lets_a_new_attempt_start() -> None:
 def test_a_new_attempt_while_the_earlier_contract_runs_is_refused_at_the_territory(until: str) -> None:
     earlier = bordeaux_in_execution(until).state
     error = refusal(earlier, date(2025, 6, 1))
-    assert (error.field, error.rule) == ("territory", "attempt.earlier_live")
+    assert (error.field, error.code, error.rule) == ("territory", "already_exists", "attempt.earlier_live")
     assert error.params == {"contract": "cls-243300316", "status": earlier.status.value}
 
 
