@@ -56,7 +56,7 @@ class ContractState(BaseModel):
     region: str = ""
     departements: tuple[str, ...] = ()
     annual_ceiling: int = 0
-    replaces: str | None = None  # the territory's earlier contract (terminated before signature) this one follows
+    replaces: str | None = None  # the territory's earlier contract (ended: domain/attempts.py) this one follows
     actions: dict[str, Action] = Field(default_factory=dict)
     deliberation: Deliberation | None = None
     signatures: dict[Party, Signature] = Field(default_factory=dict)
