@@ -364,6 +364,17 @@ async def import_contract(
                 rule="attempt.not_after_latest",
                 params={"contract": contract_id_for(first.removeprefix("cls-"), latest)},
             )
+        if latest == 0 and attempt > 1:
+            # A territory's later attempt follows a contract Pacte holds; without one, the file takes over its first
+            # (else a campaign or a proposal would start ``cls-<siren>`` beside it: two live contracts).
+            raise DomainError(
+                f"contract_id: {first} has no history; a contract taken over with no earlier one in Pacte is {first}, "
+                f"not {contract_id}",
+                field="contract_id",
+                code="invalid_value",
+                rule="attempt.no_earlier",
+                params={"contract": first},
+            )
         check_new_attempt(earlier, business_date(lines[0].command.at))
         return await _import_started(client, task_queue, contract_id, lines, clock_offset_s, search_attributes)
 

@@ -82,6 +82,7 @@ RULES = {
     "nouveau contrat commence le jour où le précédent a pris fin, ou après.",
     "attempt.not_after_latest": "Le dernier contrat de ce territoire est {contract} : un contrat repris vient après "
     "lui.",
+    "attempt.no_earlier": "Ce territoire n'a pas encore de contrat dans Pacte : le contrat repris est {contract}.",
     "campaign.unknown": "Cette campagne n'existe pas.",
     "campaign.ceiling_not_listed": "Un plafond est donné pour un territoire qui n'est pas dans la campagne.",
     "proposal.date_outside": "Un contrat de ce territoire se propose entre le {earliest_date} (son instruction) et la "

@@ -157,3 +157,18 @@ async def test_two_proposals_at_once_leave_one_live_contract(
     assert len(live) == 1, live
     _, state = await latest_attempt(store, first)
     assert state is not None and state.contract_id == live[0]
+
+
+async def test_an_imported_later_attempt_follows_a_contract_pacte_holds(
+    client: Client, task_queue: str, store: EventStore
+) -> None:
+    """Clermont has no contract in Pacte: a file taking over ``cls-246300701-2`` is refused at its contract id (a
+    campaign or a proposal would otherwise start ``cls-246300701`` beside it), nothing written."""
+    pacte, clermont = service(client, store, task_queue), prefet("63")
+    second = "cls-246300701-2"
+    report = await pacte.import_file(
+        clermont, dump_lines(history("246300701", "63", second, signed=0, terminated_on=None)[:1])
+    )
+    assert (report.refused, report.contracts[0].field) == (1, "contract_id"), report
+    assert "cls-246300701" in (report.contracts[0].message or "")
+    assert await no_workflow(client, second) and await store.stream_version(second) == 0
