@@ -33,7 +33,7 @@ class ProposeContract(CommandBase):
     territory_id: str = Field(min_length=1, max_length=20)
     annual_ceiling: Cents
     draft_actions: tuple[Action, ...] = Field(default=(), max_length=MAX_ACTIONS)
-    # A later attempt names the territory's contract it follows (terminated before signature, or never proposed).
+    # A later attempt names the territory's contract it follows (ended: résilié or closed; domain/attempts.py).
     replaces: str | None = Field(default=None, pattern=r"^cls-[0-9a-z]{3,9}(-[2-9])?$")
 
 

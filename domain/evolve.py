@@ -199,11 +199,13 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
         case ContractResumed():
             changes.update(status=Status.IN_EXECUTION, suspension_reason=None)
         case ContractTerminated():
-            changes.update(status=Status.TERMINATED, termination_reason=event.reason, balance=event.balance)
+            changes.update(
+                status=Status.TERMINATED, termination_reason=event.reason, balance=event.balance, ended_on=day
+            )
         case ClosingBegun():
             changes.update(status=Status.CLOSING)
         case ContractClosed():
-            changes.update(status=Status.CLOSED, balance=event.balance)
+            changes.update(status=Status.CLOSED, balance=event.balance, ended_on=day)
         case DeadlineMissed():
             missed = MissedDeadline(deadline=event.deadline, year=event.year, due=event.due, version=version)
             changes.update(missed_deadlines=(*state.missed_deadlines, missed))

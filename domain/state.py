@@ -56,7 +56,7 @@ class ContractState(BaseModel):
     region: str = ""
     departements: tuple[str, ...] = ()
     annual_ceiling: int = 0
-    replaces: str | None = None  # the territory's earlier contract (terminated before signature) this one follows
+    replaces: str | None = None  # the territory's earlier contract (ended: domain/attempts.py) this one follows
     actions: dict[str, Action] = Field(default_factory=dict)
     deliberation: Deliberation | None = None
     signatures: dict[Party, Signature] = Field(default_factory=dict)
@@ -69,6 +69,8 @@ class ContractState(BaseModel):
     terms_changed_on: date | None = None  # business date of the last change of the contract's text (actions)
     suspension_reason: str | None = None
     termination_reason: str | None = None
+    # Business date of its résiliation or closing: a territory's next attempt starts on or after it (domain/attempts.py).
+    ended_on: date | None = None
     missed_deadlines: tuple[MissedDeadline, ...] = ()
     # The earliest business date a fact relied on the contract being signed (a committee review held, an avenant, a
     # report, a suspension, the mid-term evaluation): a rectified signature may not move after it (issue 24).

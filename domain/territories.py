@@ -44,7 +44,7 @@ CONTRACT_ID_PATTERN = r"^cls-[0-9a-z]{3,9}(-[2-9])?$"
 
 def contract_id_for(territory_id: str, attempt: int = 1) -> str:
     """Stable, meaningful workflow and stream id: ``cls-<siren>`` (lower case for département codes); a territory's
-    later attempts (its contract terminated before signature, proposed again) are ``cls-<siren>-2`` … ``-9``."""
+    later attempts (its contract ended — résilié or closed — proposed again: domain/attempts.py) are ``cls-<siren>-2`` … ``-9``."""
     base = f"cls-{territory_id.lower()}"
     return base if attempt == 1 else f"{base}-{attempt}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -369,6 +370,28 @@ class EventStore:
             for row in rows:
                 yield _record(row)
             after = rows[-1]["version"]
+
+    @asynccontextmanager
+    async def territory_guard(self, territory_key: str) -> AsyncIterator[None]:
+        """Hold the territory's guard: while it is held nobody else (in this process or another on the same database)
+        may check and create a contract for ``territory_key`` (its first contract id, ``cls-<siren>``). It is a
+        transaction-scoped advisory lock on a connection of its own: PostgreSQL releases it when the block ends, when
+        it raises, and when the connection is lost, so no guard outlives its holder; it writes nothing and takes no
+        transaction id (readers following the global position are not held back)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"pacte.territory:{territory_key}"
+            )
+            yield
+
+    async def streams_with_history(self, stream_ids: Sequence[str]) -> set[str]:
+        """Those of ``stream_ids`` that hold at least one event (one query)."""
+        rows = await retry_transient(
+            lambda: self.pool.fetch(
+                "SELECT stream_id FROM streams WHERE stream_id = ANY($1::text[]) AND version > 0", list(stream_ids)
+            )
+        )
+        return {row["stream_id"] for row in rows}
 
     async def stream_version(self, stream_id: str) -> int:
         version: int | None = await retry_transient(

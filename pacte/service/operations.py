@@ -22,14 +22,16 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.attempts import check_new_attempt
+from domain.business_time import business_date
 from domain.commands import Command, ProposeContract
 from domain.decider import decide
 from domain.errors import DomainError
 from domain.evolve import fold
 from domain.policy import in_code
 from domain.reprise import ImportLine, LineRefused, import_history
-from domain.state import INITIAL_STATE, ContractState, Status
-from domain.territories import MAX_ATTEMPTS, Territory, contract_id_for
+from domain.state import INITIAL_STATE, ContractState
+from domain.territories import MAX_ATTEMPTS, Territory, attempt_of, contract_id_for
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
@@ -240,49 +242,26 @@ async def propose(
     clock_offset_s: float = 0.0,
     search_attributes: bool = False,
 ) -> ProposeOutcome:
-    """Propose the territory's contract. With the store, a territory whose contract was terminated before it was
-    signed — or whose earlier proposal recorded nothing — gets a new attempt, ``cls-<siren>-2``…, linked to the
-    earlier contract (``replaces``): never locked out, and auditors see both histories."""
+    """Propose the territory's contract. With the store, a territory whose latest contract has ended (résilié, signed
+    or not, or closed: domain/attempts.py) gets a new attempt, ``cls-<siren>-2``…, linked to the earlier contract
+    (``replaces``), dated on or after the day it ended: never locked out, never two live contracts, and auditors see
+    every history. The check and the creation happen under the territory's guard (``territory_guard``)."""
     # Dry run first: an unknown territory or a bad ceiling must not even start a workflow.
     decide(command, INITIAL_STATE, in_code())
-    replaces: str | None = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        contract_id = contract_id_for(command.territory_id, attempt)
-        if store is not None and await store.stream_version(contract_id) > 0:
-            earlier = fold(await store.load_events(contract_id))
-            if earlier.status is Status.TERMINATED and not earlier.signatures:
-                replaces = contract_id
-                continue
-            return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-        attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
-        start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
-        try:
-            result = await bounded(
-                client.execute_update_with_start_workflow(
-                    ContractWorkflow.execute,
-                    CommandRequest(command=attempt_command),
-                    start_workflow_operation=start,
-                    id=attempt_command.request_id,
-                ),
-                contract_id,
-                "command",
-                UPDATE_TIMEOUT_S,
+    first = contract_id_for(command.territory_id)
+    if store is None:  # no store to read earlier attempts from: the territory's first contract, or nothing
+        outcome = await _propose_attempt(client, task_queue, command, 1, None, None, clock_offset_s, search_attributes)
+        return outcome or ProposeOutcome(contract_id=first, created=False, result=None)
+    async with store.territory_guard(first):
+        latest, earlier = await latest_attempt(store, first)
+        check_new_attempt(earlier, business_date(command.at))
+        replaces = contract_id_for(command.territory_id, latest) if latest else None
+        for attempt in range(latest + 1, MAX_ATTEMPTS + 1):
+            outcome = await _propose_attempt(
+                client, task_queue, command, attempt, replaces, store, clock_offset_s, search_attributes
             )
-        except WorkflowAlreadyStartedError:  # a workflow ran under this id already, and has ended
-            if store is not None and await store.stream_version(contract_id) == 0:
-                continue  # and recorded nothing (its proposal was refused): the id holds no contract
-            return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-        except WorkflowUpdateFailedError as exc:
-            refusal = _refusal(exc)
-            if isinstance(refusal, DomainError) and refusal.code == "already_exists":
-                return ProposeOutcome(contract_id=contract_id, created=False, result=None)
-            if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
-                result = await _after_unknown(client, attempt_command, UPDATE_TIMEOUT_S, store, refusal)
-                return ProposeOutcome(contract_id=contract_id, created=True, result=result)
-            raise refusal from None
-        return ProposeOutcome(
-            contract_id=contract_id, created=True, result=await with_state(client, contract_id, result)
-        )
+            if outcome is not None:
+                return outcome
     raise DomainError(
         f"territory: {command.territory_id} has had {MAX_ATTEMPTS} contracts already",
         field="territory",
@@ -290,6 +269,59 @@ async def propose(
         rule="territory.attempts_exhausted",
         params={"limit": MAX_ATTEMPTS},
     )
+
+
+async def latest_attempt(store: EventStore, first: str) -> tuple[int, ContractState | None]:
+    """The territory's latest contract with a history (``first`` names the territory: its first contract id): its
+    attempt number and its state, or (0, None) if it has none."""
+    ids = {contract_id_for(first.removeprefix("cls-"), n): n for n in range(1, MAX_ATTEMPTS + 1)}
+    held = await store.streams_with_history(list(ids))
+    if not held:
+        return 0, None
+    latest = max(ids[cid] for cid in held)
+    return latest, fold(await store.load_events(contract_id_for(first.removeprefix("cls-"), latest)))
+
+
+async def _propose_attempt(
+    client: Client,
+    task_queue: str,
+    command: ProposeContract,
+    attempt: int,
+    replaces: str | None,
+    store: EventStore | None,
+    clock_offset_s: float,
+    search_attributes: bool,
+) -> ProposeOutcome | None:
+    """The proposal as the territory's ``attempt``-th contract; None: a workflow ran under that id and recorded
+    nothing (its proposal was refused), so the id holds no contract and the next one is tried."""
+    contract_id = contract_id_for(command.territory_id, attempt)
+    attempt_command = command.model_copy(update={"contract_id": contract_id, "replaces": replaces})
+    start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
+    try:
+        result = await bounded(
+            client.execute_update_with_start_workflow(
+                ContractWorkflow.execute,
+                CommandRequest(command=attempt_command),
+                start_workflow_operation=start,
+                id=attempt_command.request_id,
+            ),
+            contract_id,
+            "command",
+            UPDATE_TIMEOUT_S,
+        )
+    except WorkflowAlreadyStartedError:  # a workflow ran under this id already, and has ended
+        if store is not None and await store.stream_version(contract_id) == 0:
+            return None  # and recorded nothing (its proposal was refused): the id holds no contract
+        return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+    except WorkflowUpdateFailedError as exc:
+        refusal = _refusal(exc)
+        if isinstance(refusal, DomainError) and refusal.code == "already_exists":
+            return ProposeOutcome(contract_id=contract_id, created=False, result=None)
+        if isinstance(refusal, DomainError) and refusal.code == "outcome_unknown":
+            result = await _after_unknown(client, attempt_command, UPDATE_TIMEOUT_S, store, refusal)
+            return ProposeOutcome(contract_id=contract_id, created=True, result=result)
+        raise refusal from None
+    return ProposeOutcome(contract_id=contract_id, created=True, result=await with_state(client, contract_id, result))
 
 
 @dataclass(frozen=True)
@@ -314,8 +346,48 @@ async def import_contract(
     anything starts; then one update-with-start that decides the file again in the workflow and records it in one
     append. The same file again records nothing."""
     import_history(lines, INITIAL_STATE, in_code(), datetime.now(UTC) + timedelta(seconds=clock_offset_s))
-    if store is not None and await store.stream_version(contract_id) > 0:
-        return _already_there(contract_id, lines, fold(await store.load_events(contract_id)))
+    if store is None:
+        return await _import_started(client, task_queue, contract_id, lines, clock_offset_s, search_attributes)
+    # The file's first line proposed the contract (the dry run refuses any other): the territory's new contract
+    # starts only as a proposal would (domain/attempts.py), checked and created under the territory's guard.
+    first, attempt = attempt_of(contract_id)
+    async with store.territory_guard(first):
+        if await store.stream_version(contract_id) > 0:
+            return _already_there(contract_id, lines, fold(await store.load_events(contract_id)))
+        latest, earlier = await latest_attempt(store, first)
+        if latest > attempt:
+            raise DomainError(
+                f"contract_id: {contract_id_for(first.removeprefix('cls-'), latest)} is this territory's latest "
+                f"contract; a contract taken over comes after it, not as {contract_id}",
+                field="contract_id",
+                code="already_exists",
+                rule="attempt.not_after_latest",
+                params={"contract": contract_id_for(first.removeprefix("cls-"), latest)},
+            )
+        if latest == 0 and attempt > 1:
+            # A territory's later attempt follows a contract Pacte holds; without one, the file takes over its first
+            # (else a campaign or a proposal would start ``cls-<siren>`` beside it: two live contracts).
+            raise DomainError(
+                f"contract_id: {first} has no history; a contract taken over with no earlier one in Pacte is {first}, "
+                f"not {contract_id}",
+                field="contract_id",
+                code="invalid_value",
+                rule="attempt.no_earlier",
+                params={"contract": first},
+            )
+        check_new_attempt(earlier, business_date(lines[0].command.at))
+        return await _import_started(client, task_queue, contract_id, lines, clock_offset_s, search_attributes)
+
+
+async def _import_started(
+    client: Client,
+    task_queue: str,
+    contract_id: str,
+    lines: tuple[ImportLine, ...],
+    clock_offset_s: float,
+    search_attributes: bool,
+) -> ImportResult:
+    """One update-with-start that decides the file again in the workflow and records it in one append."""
     request = ImportRequest(lines=lines)
     # Its own update id: Temporal would answer a repeated id with the first answer ("imported"), while the domain
     # itself records a file already in once (each line's request id derives from its content) and says "unchanged".

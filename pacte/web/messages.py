@@ -76,6 +76,13 @@ RULES = {
     "territory.exists": "Le territoire {territory} est déjà enregistré.",
     "territory.listed_twice": "Un territoire figure deux fois dans la liste.",
     "territory.attempts_exhausted": "Ce territoire a déjà eu {limit} contrats : c'est le maximum.",
+    "attempt.earlier_live": "Le contrat {contract} de ce territoire est en cours ({status}) : un nouveau contrat ne "
+    "commence qu'une fois le précédent résilié ou clos.",
+    "attempt.before_earlier_end": "Le {date} est avant la fin du contrat précédent {contract} ({end_date}) : un "
+    "nouveau contrat commence le jour où le précédent a pris fin, ou après.",
+    "attempt.not_after_latest": "Le dernier contrat de ce territoire est {contract} : un contrat repris vient après "
+    "lui.",
+    "attempt.no_earlier": "Ce territoire n'a pas encore de contrat dans Pacte : le contrat repris est {contract}.",
     "campaign.unknown": "Cette campagne n'existe pas.",
     "campaign.ceiling_not_listed": "Un plafond est donné pour un territoire qui n'est pas dans la campagne.",
     "proposal.date_outside": "Un contrat de ce territoire se propose entre le {earliest_date} (son instruction) et la "
