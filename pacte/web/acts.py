@@ -153,6 +153,9 @@ def _page(
         key_value=key_value,
         key_label=KEY_LABELS.get(form.key or "", ""),
         key_choices=_key_choices(kind, state),
+        # A fiche's edit form is filled from the fiche: it is chosen first (a GET), then the form opens filled — never
+        # an empty form that would refuse every field (found by a user walk: the button opened it so).
+        key_first=form.key == "action_id",
         avenants=avenant_view.shown_with(kind, state, key_value),
     )
 

@@ -343,7 +343,9 @@ async def test_what_was_typed_comes_back_after_the_session_expired(browser: Brow
     typed = form_values((await browser.get(form)).text)
     typed |= {"action.title": "Titre tapé pendant la réunion", "action.amounts.2025.partenaires": "1 234,56 €"}
     # The session ends while the agent types (the database's clock decides, for every process).
-    await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+    await stack.pacte.store.pool.execute(
+        "UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second' WHERE expires_at > now()"
+    )
     answer = await browser.post(form, typed)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/ui/connexion?suivant=")
     back = unquote(answer.headers["location"].removeprefix("/ui/connexion?suivant="))
@@ -375,7 +377,9 @@ async def test_a_draft_is_kept_only_for_its_person_and_only_from_our_own_page(br
     await browser.sign_in("prefet")
     form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
     typed = form_values((await browser.get(form)).text) | {"action.title": "Brouillon du préfet"}
-    await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+    await stack.pacte.store.pool.execute(
+        "UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second' WHERE expires_at > now()"
+    )
     forged = await browser.http.post(form, data={**typed, "csrf_token": "autre"})
     assert forged.status_code == 303 and "brouillon" not in unquote(forged.headers["location"])
     assert await stack.pacte.store.pool.fetchval("SELECT count(*) FROM pacte_auth.form_drafts") == 0
@@ -384,7 +388,9 @@ async def test_a_draft_is_kept_only_for_its_person_and_only_from_our_own_page(br
     await browser.sign_in("prefet")
     form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
     typed = form_values((await browser.get(form)).text) | {"action.title": "Brouillon du préfet"}
-    await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+    await stack.pacte.store.pool.execute(
+        "UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second' WHERE expires_at > now()"
+    )
     answer = await browser.post(form, typed)
     back = unquote(answer.headers["location"].removeprefix("/ui/connexion?suivant="))
     assert "brouillon=" in back
@@ -407,7 +413,9 @@ async def test_in_chromium_a_form_typed_across_the_end_of_a_session_comes_back(
         await page.locator("[name='action.title']").fill("Tapé avant la fin de la session")
         await page.locator("[name='action.zone']").fill("Rive droite")
         before = await stack.pacte.store.stream_version(GIRONDE)
-        await stack.pacte.store.pool.execute("UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second'")
+        await stack.pacte.store.pool.execute(
+            "UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second' WHERE expires_at > now()"
+        )
         await page.get_by_role("button", name="Enregistrer").click()
         await expect(page.locator("h1")).to_have_text("Se connecter")
         await page.click("#connexion-prefet")
@@ -432,3 +440,16 @@ async def test_the_fiche_to_edit_not_chosen_is_said_at_its_select(browser: Brows
     assert page.status_code == 422
     assert field_error(unescape(page.text), "action_id") == "Ce champ est obligatoire."
     assert 'aria-describedby="champ-action_id-erreur"' in page.text
+
+
+async def test_the_edit_button_asks_which_fiche_first_then_opens_it_filled(browser: Browser, stack: Stack) -> None:
+    """Found by a user walk: *Modifier une fiche action* (the contract page's button, no fiche named) opened an empty
+    form that refused every field. Now the fiche is chosen first, and its form opens filled."""
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action"
+    chooser = unescape((await browser.get(form)).text)
+    assert '<form method="get"' in chooser and 'name="action.title"' not in chooser
+    assert 'name="action_id"' in chooser and "Ouvrir la fiche" in chooser
+    opened = unescape((await browser.get(f"{form}?action_id=G1")).text)
+    assert 'name="action.title"' in opened and 'value="' in opened.split('name="action.title"')[1][:200]
