@@ -96,19 +96,20 @@ async def run_dev(settings: Settings, console: Console) -> None:
             )
             temporal_box.append(temporal)
             log.info("temporal dev server starting", pid=temporal.pid, db=str(settings.data_dir / "temporal.db"))
-        async with open_store(settings) as store:
+        demo_grants(settings)  # the demo persons on the access list, like the demo tokens
+        demo = demo_tokens(settings)
+        # Written before the store opens: the owner brings the files' grants and tokens into PostgreSQL there (the
+        # runtime role the service then uses gives no grant: migration 012).
+        async with open_store(settings, import_credentials=True) as store:
             log.info("event store ready (migrations applied)")
             client = await connect_temporal(settings, attempts=120)
             await check_search_attributes(client, settings)
             worker = worker_for(client, store, settings)
-            demo_grants(settings)  # the demo persons on the access list, like the demo tokens
-            # Before the API starts: it brings the files' grants and tokens into PostgreSQL at start.
-            demo = demo_tokens(settings)
             if settings.oidc_issuer is None and dev_oidc.available():
                 check_port_free("127.0.0.1", settings.dev_oidc_port, "local OpenID provider")
                 provider, settings = await asyncio.to_thread(dev_oidc.start, settings, settings.dev_oidc_port)
                 temporal_box.append(provider)  # stopped with the others, killed on a second Ctrl-C
-            service = Pacte(client=client, store=store, settings=settings)
+            service = Pacte(client=client, store=store, settings=settings, credentials_imported=True)
             app = create_app(settings, service=service)
             server = QuietServer(
                 server_config(

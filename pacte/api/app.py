@@ -41,7 +41,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if service is not None:
             app.state.pacte = service
-            await _import_credentials(service, settings)
+            if not service.credentials_imported:
+                await _import_credentials(service, settings)
             yield
             return
         async with Pacte.open(settings, import_credentials=True) as opened:  # the files imported by the owner

@@ -162,12 +162,16 @@ class Pacte:
     client: Client
     store: EventStore
     settings: Settings
+    # The files of earlier versions were imported when the store opened, by the owner (runtime.open_store): the
+    # API's start does not import them again with the runtime role, which may not give grants.
+    credentials_imported: bool = False
 
     @classmethod
     @asynccontextmanager
     async def open(cls, settings: Settings, *, import_credentials: bool = False) -> AsyncIterator[Pacte]:
         async with open_store(settings, import_credentials=import_credentials) as store:
-            yield cls(client=await connect_temporal(settings, attempts=20), store=store, settings=settings)
+            client = await connect_temporal(settings, attempts=20)
+            yield cls(client=client, store=store, settings=settings, credentials_imported=import_credentials)
 
     # -- reference -------------------------------------------------------------------------------------------------
 
