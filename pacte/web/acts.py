@@ -168,6 +168,9 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     draft = await restored(request, _sub(who))
     key_value = request.query_params.get(form.key or "", "")
     prefill = avenant_view.renewal_prefill(state) if kind == "Renew" else {}  # this year's amounts, to change
+    # A link may name what the form is about beyond its key (À traiter: the committee's year, the signing party).
+    names = {i.name for i in inputs_of(fields_for(form, state, key_value))} - {form.key}
+    prefill |= {k: v for k, v in request.query_params.items() if k in names}
     return _page(request, kind, state, key_value, draft or prefill, restored_draft=draft is not None)
 
 

@@ -34,7 +34,10 @@ async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse
                 continue
             if act.party is not None and act.party is not party_of(who.actor):
                 continue  # the other party's signature waits for them, not for this person
-            query = urlencode({"avenant_id": act.avenant_id} if act.avenant_id else {})
+            # The form opens on this act: its avenant, its year, its party (found by a user walk: every committee
+            # of the list opened on the same year, and a signature with no party chosen).
+            asked = {"avenant_id": act.avenant_id, "year": act.year, "party": act.party.value if act.party else None}
+            query = urlencode({k: v for k, v in asked.items() if v is not None})
             title = FORMS[act.kind].title
             rows.append(
                 {

@@ -363,9 +363,11 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
         # One click from its form: each link opens the act's own form.
         links = re.findall(r'<th scope="row"><a class="fr-link" href="([^"]+)">([^<]+)</a>', page.text)
         assert len(links) == len(rows)
-        for href, title in links:
+        for (href, title), row in zip(links, rows, strict=True):
             form = await person.get(html.unescape(href))
             assert form.status_code == 200 and f"<h1>{html.unescape(title)}" in html.unescape(form.text), href
+            if row[2] != "—":  # it opens on the act's own year (a user walk found every committee opened on one year)
+                assert re.search(rf'<option value="{row[2]}"\s+selected', form.text), (href, row)
         if not acts:
             assert "Aucun acte ne vous attend" in page.text
         if role == "prefet" and acts:  # the renewal waits for the year's committee, and says so
@@ -457,6 +459,8 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
         await expect(proposed).to_contain_text(
             f"A1 {year + 1} : État +50\u202f000,00\u00a0€, collectivité +50\u202f000,00\u00a0€"
         )
+        signed = desk.page.locator("tr", has_text=f"renewal-{year + 1}, signé par Le préfet de la Gironde")
+        await expect(signed).to_have_count(1)  # the history says which avenant, and who signed it
         state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
         assert state.avenants[f"renewal-{year + 1}"].concluded
         # Each signature names its signatory, as a contract signature does, on the page and in the record.
