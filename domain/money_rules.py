@@ -148,7 +148,7 @@ def check_amounts_for_year(
                 rule="action.unknown",
                 params={"action": action_id},
             )
-        check_co_financing(action_id, year, value, field)
+        check_co_financing(action_id, year, value, f"{field}.{action_id}")  # at its fiche
         if value.etat > 0 and policy.order_rules >= 2:  # (the first rules let an avenant skip it: issue 24)
             check_targets(actions[action_id], year, field)
 

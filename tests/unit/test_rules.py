@@ -133,7 +133,7 @@ row(
     at(2024, 12, 1),
     {"year": 2025, "amounts": {"A1": {"etat": 400_000 * EUR, "collectivite": 300_000 * EUR}}},
     "co_financing_50_50",
-    "amounts",
+    "amounts.A1",  # at its fiche (a user walk saw it shown at another)
 )
 # 2. The annual ceiling, the same for the four years.
 row(
