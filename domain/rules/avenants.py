@@ -262,6 +262,19 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
             params={"year": command.year},
         )
     _check_avenant(state, command.year, command.amounts, policy, renewal=False, terms=command.terms)
+    if policy.order_rules >= 2:
+        # An amendment that would change nothing is no agreement to sign (a user walk recorded one, then it waited
+        # for two signatures that could change nothing). The first rules recorded it: histories keep it.
+        actions, ceiling = avenant_effect(
+            state.actions, state.annual_ceiling, command.year, command.amounts, command.terms
+        )
+        if actions == state.actions and ceiling == state.annual_ceiling:
+            raise ValidationRefused(
+                f"amounts: amendment {command.amendment_id} changes no amount, no fiche and not the ceiling",
+                field="amounts",
+                rule="avenant.no_effect",
+                params={"avenant": command.amendment_id},
+            )
     base = event_fields(command)
     events: list[Event] = [
         AvenantProposed(

@@ -201,6 +201,8 @@ RULES = {
     "qui était financé alors est figé ; ne modifiez que les années à venir, ou ajoutez une fiche.",
     "signature.relied_on": "Signé le {date}, le contrat le serait après des faits qui le supposaient signé (le premier "
     "le {relied_date}) : une rectification respecte toutes les règles que l'original respectait.",
+    "avenant.no_effect": "L'avenant {avenant} ne change aucun montant, aucune fiche ni le plafond : il n'y a "
+    "rien à signer.",
     "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
     "commissaire de sa région) ; celui-ci est attribué au rôle {role}.",
     "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",

@@ -39,6 +39,7 @@ ACTORS: dict[Role, Actor] = {
     Role.ADMIN: Actor(role=Role.ADMIN, identity="administration-gironde", scope=("33",)),  # runs Pacte: no act
 }
 SAME = {"etat": 400_000 * EUR, "collectivite": 400_000 * EUR}
+LESS = {"etat": 390_000 * EUR, "collectivite": 390_000 * EUR}  # an amendment changes something
 
 
 def party(role: Role) -> str:
@@ -116,7 +117,7 @@ SCENARIOS: dict[str, Scenario] = {
     "Amend": (
         bordeaux_in_execution,
         at(2024, 6, 1),
-        lambda r: {"amendment_id": "AV1", "year": 2024, "amounts": {"A1": SAME}, "reason": "r"},
+        lambda r: {"amendment_id": "AV1", "year": 2024, "amounts": {"A1": LESS}, "reason": "r"},
     ),
     "SignAvenant": (with_renewal, at(2024, 12, 2), lambda r: {"avenant_id": "renewal-2025", "party": party(r)}),
     "SubmitExecutionReport": (
