@@ -103,7 +103,15 @@ async def test_updates_around_the_year_boundary_are_neither_lost_nor_doubled(
             just_before + timedelta(seconds=i),
             amendment_id=f"AV-{i}",
             year=2025,
-            amounts={first_action.action_id: first_action.amounts[2025]},
+            # Each changes something (an amendment changing nothing is refused): 1 000 € less on both sides per i.
+            amounts={
+                first_action.action_id: first_action.amounts[2025].model_copy(
+                    update={
+                        "etat": first_action.amounts[2025].etat - (i + 1) * 100_000,
+                        "collectivite": first_action.amounts[2025].collectivite - (i + 1) * 100_000,
+                    }
+                )
+            },
             reason=f"Avenant {i}",
         )
         for i in range(8)
