@@ -12,6 +12,7 @@ from domain.business_time import PARIS
 from domain.errors import DomainError
 from pacte.service.exports import csv_lines, jsonl_lines
 from pacte.web.formats import typed_date
+from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, check_csrf, person
 
@@ -47,6 +48,16 @@ async def history(contract_id: str, request: Request, who: Person = Depends(pers
     )
 
 
+def _refused(request: Request) -> int:
+    """A refused page part: 200 to htmx, which swaps only successes into the page (a user walk typed 32/01/2025 and saw
+    nothing at all), 422 to anyone else."""
+    return 200 if request.headers.get("HX-Request") == "true" else 422
+
+
+def _said(error: DomainError) -> str:
+    return in_french(error.rule, error.params, error.code) if error.rule else error.message
+
+
 @router.get("/contrats/{contract_id}/historique/etat", response_class=HTMLResponse)
 async def as_of(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
     """The state on a date (business time), as known now or on ``connu_le`` (record time): a page part for htmx."""
@@ -56,7 +67,7 @@ async def as_of(contract_id: str, request: Request, who: Person = Depends(person
         known = _date(query.get("connu_le"), "connu_le")
         state = await service(request).as_of(who.actor, contract_id, on, known)
     except DomainError as error:
-        return render(request, "_as_of.html", "État à date", 422, error=error.message, on=None, state=None)
+        return render(request, "_as_of.html", "État à date", _refused(request), error=_said(error), on=None, state=None)
     return render(request, "_as_of.html", "État à date", on=on, known=known, state=state, error=None)
 
 
@@ -70,7 +81,7 @@ async def changes(contract_id: str, request: Request, who: Person = Depends(pers
             raise DomainError("du, au: two dates", field="du", code="invalid_value", rule="audit.two_dates")
         found = await service(request).changes(who.actor, contract_id, start, end)
     except DomainError as error:
-        return render(request, "_changes.html", "Changements", 422, error=error.message, found=None)
+        return render(request, "_changes.html", "Changements", _refused(request), error=_said(error), found=None)
     return render(request, "_changes.html", "Changements", found=found, start=start, end=end, error=None)
 
 

@@ -484,3 +484,14 @@ async def test_the_list_counts_the_deadlines_missed_as_the_contract_page_shows_t
     listing = Tables((await person.get("/ui/contrats")).text).tables
     (row,) = next(rows for caption, rows in listing.items() if caption.startswith("Contrats"))
     assert row[-1] == f"{missed} en retard", (row, missed)
+
+
+async def test_a_date_the_history_cannot_read_is_said_in_french_where_the_answer_goes(person: Person) -> None:
+    """Found by a user walk: 32/01/2025 in *État du contrat à une date* showed nothing (htmx swaps no 422)."""
+    await person.sign_in("auditor")
+    part = f"{PAGE}/historique/etat?date=32%2F01%2F2025"
+    swapped = await person.get(part, headers={"HX-Request": "true"})
+    assert swapped.status_code == 200 and 'class="fr-alert fr-alert--error' in swapped.text
+    said = html.unescape(re.sub(r"<[^>]+>", "", swapped.text)).strip()
+    assert "32/01/2025" in said and not re.search(r"\b(the|is|not)\b", said), said  # French, naming what was typed
+    assert (await person.get(part)).status_code == 422  # to anyone but htmx, a refusal stays a refusal
