@@ -179,7 +179,9 @@ def _indicator_rows(indicators: tuple[Indicator, ...], prefix: str) -> list[Grou
     """One fieldset per indicator the fiche has, each with a box to remove it, then a blank one to add an indicator
     (a row left blank adds nothing): an edit opens with every indicator, and sends back every one it keeps."""
     rows: list[Group] = []
-    for index in range(min(len(indicators) + 1, MAX_INDICATORS)):
+    # At least two rows: a new fiche is entered with its two indicators at once (a user walk found one row only,
+    # which took a second recorded fact to add the second).
+    for index in range(min(max(len(indicators) + 1, 2), MAX_INDICATORS)):
         current = indicators[index] if index < len(indicators) else None
         row = f"{prefix}.indicators.{index}"
         targets = current.targets if current is not None else {}

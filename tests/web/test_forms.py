@@ -453,3 +453,11 @@ async def test_the_edit_button_asks_which_fiche_first_then_opens_it_filled(brows
     assert 'name="action_id"' in chooser and "Ouvrir la fiche" in chooser
     opened = unescape((await browser.get(f"{form}?action_id=G1")).text)
     assert 'name="action.title"' in opened and 'value="' in opened.split('name="action.title"')[1][:200]
+
+
+async def test_a_new_fiche_is_entered_with_two_indicators_at_once(browser: Browser, stack: Stack) -> None:
+    """Found by a user walk: the new fiche's form had one indicator row, so a second took a second recorded fact."""
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    page = unescape((await browser.get(f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action")).text)
+    assert 'name="action.indicators.0.code"' in page and 'name="action.indicators.1.code"' in page
