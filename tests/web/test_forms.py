@@ -20,6 +20,7 @@ from playwright.async_api import expect
 from domain.business_time import business_date
 from pacte.service.catalogue import ProposeBody
 from pacte.tokens import DEMO
+from pacte.web.formats import euros
 from tests.waiting import eventually
 from tests.web.conftest import Browser, Stack, free_port, fresh_stack, serving
 
@@ -461,3 +462,22 @@ async def test_a_new_fiche_is_entered_with_two_indicators_at_once(browser: Brows
     await browser.sign_in("prefet")
     page = unescape((await browser.get(f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action")).text)
     assert 'name="action.indicators.0.code"' in page and 'name="action.indicators.1.code"' in page
+
+
+async def test_a_party_signs_the_contract_seeing_its_fiches_and_their_money(browser: Browser, stack: Stack) -> None:
+    """Found by a user walk: the contract's signature was confirmed with no fiche and no amount shown."""
+    await deliberated(stack)
+    state = await stack.pacte.contract(DEMO["auditor"], BORDEAUX)
+    assert state.actions
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/signature"
+    opened = unescape((await browser.get(form)).text)
+    confirming = unescape(
+        (await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": ""})).text
+    )
+    assert "Je confirme" in confirming
+    for shown in (opened, confirming):
+        assert "Ce que vous signez" in shown
+        for action_id, action in state.actions.items():
+            first = min(action.amounts)
+            assert f"{action_id} — {action.title}" in shown and euros(action.amounts[first].etat) in shown
