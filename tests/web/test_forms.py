@@ -131,6 +131,26 @@ async def test_the_confirmation_shows_the_date_of_the_fact_even_when_left_empty(
     assert '<dt class="fr-text--bold">Date du fait</dt><dd>05/03/2024</dd>' in page.text
 
 
+async def test_a_party_signs_the_contract_seeing_its_fiches_and_their_money(browser: Browser, stack: Stack) -> None:
+    """Found by a user walk: the contract's signature was confirmed with no fiche and no amount shown. (Here, while
+    Bordeaux is deliberated and unsigned: later tests of this module sign it, and the module runs in order.)"""
+    await deliberated(stack)
+    state = await stack.pacte.contract(DEMO["auditor"], BORDEAUX)
+    assert state.actions
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/signature"
+    opened = unescape((await browser.get(form)).text)
+    confirming = unescape(
+        (await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": ""})).text
+    )
+    assert "Je confirme" in confirming
+    for shown in (opened, confirming):
+        assert "Ce que vous signez" in shown
+        for action_id, action in state.actions.items():
+            first = min(action.amounts)
+            assert f"{action_id} — {action.title}" in shown and euros(action.amounts[first].etat) in shown
+
+
 async def test_every_problem_of_a_form_is_shown_at_once_in_french_at_its_field(browser: Browser, stack: Stack) -> None:
     await bordeaux(stack, *AXES)
     before = await stack.pacte.store.stream_version(BORDEAUX)
@@ -462,22 +482,3 @@ async def test_a_new_fiche_is_entered_with_two_indicators_at_once(browser: Brows
     await browser.sign_in("prefet")
     page = unescape((await browser.get(f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action")).text)
     assert 'name="action.indicators.0.code"' in page and 'name="action.indicators.1.code"' in page
-
-
-async def test_a_party_signs_the_contract_seeing_its_fiches_and_their_money(browser: Browser, stack: Stack) -> None:
-    """Found by a user walk: the contract's signature was confirmed with no fiche and no amount shown."""
-    await deliberated(stack)
-    state = await stack.pacte.contract(DEMO["auditor"], BORDEAUX)
-    assert state.actions
-    await browser.sign_in("prefet")
-    form = f"/ui/contrats/{BORDEAUX}/actes/signature"
-    opened = unescape((await browser.get(form)).text)
-    confirming = unescape(
-        (await browser.post(form, {"party": "etat", "signatory": "Le préfet", "occurred_at": ""})).text
-    )
-    assert "Je confirme" in confirming
-    for shown in (opened, confirming):
-        assert "Ce que vous signez" in shown
-        for action_id, action in state.actions.items():
-            first = min(action.amounts)
-            assert f"{action_id} — {action.title}" in shown and euros(action.amounts[first].etat) in shown

@@ -28,7 +28,7 @@ from domain.business_time import PARIS
 from domain.values import Party
 from pacte.reprise_file import dump_lines
 from pacte.tokens import DEMO
-from pacte.web.formats import MONTHS
+from pacte.web.formats import MONTHS, euros
 from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
 from tests.web.conftest import Browser as Person
 from tests.web.conftest import Stack, free_port, fresh_stack, serving
@@ -472,6 +472,59 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
         signed = desk.page.locator("tr", has_text=f"renewal-{year + 1}").first
         await expect(signed).to_contain_text("(Le préfet de la Gironde)")
         assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
+    finally:
+        for screen in screens:
+            await screen.page.context.close()
+
+
+async def test_an_amendment_is_proposed_shown_and_signed_by_both_parties(
+    chromium: Browser, site: str, shots: Path, bordeaux: Stack
+) -> None:
+    """An amendment (any year of the programme, unlike a renewal): the préfet lowers one fiche's money this year on a
+    desktop; each party finds it in *À traiter* on a phone, sees what it signs, signs; the contract then holds it."""
+    screens: list[Screen] = []
+    try:
+        for size in (DESKTOP, PHONE):
+            context = await chromium.new_context(locale="fr-FR", viewport=size)  # type: ignore[arg-type]
+            screens.append(Screen(await context.new_page(), site, size, shots))
+        desk, phone = screens
+        before = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
+        year = before.current_year
+        assert year is not None
+        a2 = before.actions["A2"].amounts[year]
+        lower = {"etat": a2.etat - 2_000_000, "collectivite": a2.collectivite - 2_000_000}  # 20 000 € less each
+        await desk.sign_in("prefet")
+        await desk.visit(PAGE + "/actes/avenant", "avenant-formulaire")
+        await desk.page.fill("[name=amendment_id]", "AV-W1")
+        await desk.page.select_option("[name=year]", str(year))
+        for who, cents in lower.items():
+            await desk.page.fill(f"[name='amounts.A2.{who}']", euros(cents))
+        await desk.page.fill("[name=reason]", "Moins de places ouvertes que prévu")
+        await desk.page.get_by_role("button", name="Enregistrer").click()
+        await expect(desk.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+        shown = desk.page.locator("#avenant-AV-W1").locator("..")
+        await expect(shown.locator("tr", has_text="A2 — ")).to_contain_text("\u221220\u202f000,00\u00a0€")
+        await desk.check("contrat-avenant-propose")
+        await desk.sign_out()
+        for role, party, signatory in (
+            ("collectivite", "collectivite", "La présidente"),
+            ("prefet", "etat", "Le préfet de la Gironde"),
+        ):
+            await phone.sign_in(role)
+            await phone.page.locator("a[href*='avenant_id=AV-W1']").first.click()
+            await expect(phone.page.locator("#avenant-AV-W1")).to_be_visible()
+            await expect(phone.page.locator("[name=party]")).to_have_value(party)  # opened on its party
+            await phone.page.fill("[name=signatory]", signatory)
+            await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator("main")).to_contain_text("\u221220\u202f000,00\u00a0€")
+            await phone.check(f"confirmer-amendement-{role}")
+            await phone.page.get_by_role("button", name="Je confirme").click()
+            await expect(phone.page.locator(".fr-alert--success")).to_contain_text("enregistré")
+            await phone.sign_out()
+        after = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
+        assert after.avenants["AV-W1"].concluded
+        assert after.avenants["AV-W1"].signatories == {Party.COLLECTIVITE: "La présidente", Party.ETAT: signatory}
+        assert after.actions["A2"].amounts[year].etat == lower["etat"]
     finally:
         for screen in screens:
             await screen.page.context.close()
