@@ -51,16 +51,24 @@ async def test_the_runtime_role_appends_and_reads_but_cannot_rewrite_history(
 
 
 async def test_the_embedded_stack_runs_as_the_runtime_role_and_migrates_as_the_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pacte import runtime
     from pacte.runtime import open_store
     from pacte.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data")
-    async with open_store(settings) as store:  # what `pacte dev`, `pacte api` and `pacte worker` open
-        assert await store.pool.fetchval("SELECT current_user") == "pacte_runtime"
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await store.pool.execute("DELETE FROM events")
-    async with open_store(settings, as_owner=True) as store:  # `pacte migrate`, local administration
-        assert await store.pool.fetchval("SELECT current_user") != "pacte_runtime"
+    try:
+        async with open_store(settings) as store:  # what `pacte dev`, `pacte api` and `pacte worker` open
+            assert await store.pool.fetchval("SELECT current_user") == "pacte_runtime"
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await store.pool.execute("DELETE FROM events")
+        async with open_store(settings, as_owner=True) as store:  # `pacte migrate`, local administration
+            assert await store.pool.fetchval("SELECT current_user") != "pacte_runtime"
+    finally:
+        # Stopped here, while its data is reachable: left to the interpreter's exit, the stop ran after the worker's
+        # temporary root had become unreachable to the server's user ("pg_ctl: could not access directory …
+        # Permission denied", then "Failed to stop server, killing it instead": runs i4, i5, i6).
+        for server in [s for s in runtime._embedded_servers if str(tmp_path) in str(s.pgdata)]:  # type: ignore[attr-defined]
+            server.cleanup()  # type: ignore[attr-defined]
 
 
 # The functions of ours that run as their owner, and the search_path each must carry: pg_catalog first and nothing
