@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import structlog
@@ -12,14 +13,21 @@ from temporalio.exceptions import ApplicationError
 from activities.contracts import (
     APPEND_EVENTS,
     CONTRACT_STATUSES,
+    IMPORT_FILE,
     READ_EVENTS_AFTER,
     RECORD_REMINDER,
     AppendRequest,
     ContractStatus,
+    ImportFileRequest,
+    ImportFileResult,
     ReadAfterRequest,
     ReminderRequest,
 )
-from eventstore.records import AppendResult
+from domain.errors import DomainError
+from domain.evolve import fold
+from domain.reprise import IMPORT_LINES, LineRefused, import_history
+from domain.state import INITIAL_STATE, ContractState
+from eventstore.records import AppendResult, new_event_from
 from eventstore.resilience import TRANSIENT
 from eventstore.store import ConcurrencyError, EventStore
 from pacte import metrics
@@ -64,12 +72,76 @@ class EventStoreActivities:
             "events appended",
             contract_id=request.stream_id,
             workflow_id=info.workflow_id,
-            event_types=[e.event_type for e in request.events],
+            # An import appends up to 1 500 events: the line says how many of each type, not each one.
+            event_types=dict(Counter(e.event_type for e in request.events)),
             version=result.version,
             already_appended=result.already_appended,
             attempt=info.attempt,
         )
         return result
+
+    @activity.defn(name=IMPORT_FILE)
+    async def import_file(self, request: ImportFileRequest) -> ImportFileResult:
+        """Decide a kept import file and append its whole history in one transaction (all or nothing). A retry whose
+        first attempt committed finds the file's facts in the stream and answers what they folded to."""
+        info = activity.info()
+        stream = request.stream_id
+        kept = await self.store.import_file(request.digest)
+        if kept is None or kept[0] != stream:
+            raise ApplicationError(
+                f"no import file {request.digest} kept for {stream}",
+                {"code": "invalid_value", "message": "import file not found", "field": "digest"},
+                type="invalid_value",
+                non_retryable=True,
+            )
+        lines = IMPORT_LINES.validate_json(kept[1])
+        version = await self.store.stream_version(stream)
+        if version != request.expected_version:
+            return await self._already_there(request, lines)
+        try:
+            events, _ = import_history(lines, INITIAL_STATE, request.policy, request.now)
+        except DomainError as error:
+            details = error.details() | ({"line": error.line} if isinstance(error, LineRefused) else {})
+            raise ApplicationError(error.message, details, type=error.code, non_retryable=True) from None
+        new_events = [
+            new_event_from(
+                stream, request.expected_version + i, event, workflow_id=info.workflow_id, run_id=info.workflow_run_id
+            )
+            for i, event in enumerate(events, 1)
+        ]
+        try:
+            result = await self.append_events(
+                AppendRequest(stream_id=stream, expected_version=request.expected_version, events=new_events)
+            )
+        except ApplicationError as error:
+            if error.type != "ConcurrencyError":
+                raise
+            return await self._already_there(request, lines)  # a retry racing its own first attempt's commit
+        state = fold(events)
+        log.info("import file recorded", contract_id=stream, workflow_id=info.workflow_id, events=len(events))
+        return ImportFileResult(version=result.version, recorded=len(events), state=state)
+
+    async def _already_there(self, request: ImportFileRequest, lines: tuple[Any, ...]) -> ImportFileResult:
+        """The stream moved past the version the workflow holds: this file's facts recorded by an earlier attempt
+        (its answer lost) are folded and answered; anything else is another history, refused."""
+        state: ContractState = fold(await self.store.load_events(request.stream_id))
+        if state.version > 0 and all(line.command.request_id in state.request_ids for line in lines):
+            return ImportFileResult(
+                version=state.version, recorded=state.version - request.expected_version, state=state
+            )
+        message = f"contract_id: {request.stream_id} already has a history; an import takes over a contract Pacte does not hold yet"
+        raise ApplicationError(
+            message,
+            {
+                "code": "already_exists",
+                "message": message,
+                "field": "contract_id",
+                "rule": "contract.has_history",
+                "params": {},
+            },
+            type="already_exists",
+            non_retryable=True,
+        )
 
     @activity.defn(name=READ_EVENTS_AFTER)
     async def read_events_after(self, request: ReadAfterRequest) -> list[dict[str, Any]]:

@@ -54,6 +54,9 @@ class ImportLine(BaseModel):
     command: Command
 
 
+IMPORT_LINES: TypeAdapter[tuple[ImportLine, ...]] = TypeAdapter(tuple[ImportLine, ...])
+
+
 def request_id_of(raw: dict[str, Any]) -> str:
     """A line's request id derives from its content: importing the same file twice records each fact once."""
     canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

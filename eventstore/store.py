@@ -9,6 +9,7 @@ the oldest transaction still running, so they never skip an event that commits l
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -392,6 +393,27 @@ class EventStore:
             )
         )
         return {row["stream_id"] for row in rows}
+
+    async def put_import_file(self, contract_id: str, content: str) -> str:
+        """Keep a contract's import file under its SHA-256 (hex) and return it; the same file again is one row."""
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        await retry_transient(
+            lambda: self.pool.execute(
+                """INSERT INTO import_files (digest, contract_id, content) VALUES ($1, $2, $3)
+                   ON CONFLICT (digest) DO NOTHING""",
+                digest,
+                contract_id,
+                content,
+            )
+        )
+        return digest
+
+    async def import_file(self, digest: str) -> tuple[str, str] | None:
+        """The (contract id, content) kept under ``digest``, or None."""
+        row = await retry_transient(
+            lambda: self.pool.fetchrow("SELECT contract_id, content FROM import_files WHERE digest = $1", digest)
+        )
+        return None if row is None else (row["contract_id"], row["content"])
 
     async def stream_version(self, stream_id: str) -> int:
         version: int | None = await retry_transient(

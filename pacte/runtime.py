@@ -255,6 +255,7 @@ def build_worker(
         workflows=[ContractWorkflow, CampaignWorkflow],
         activities=[
             activities.append_events,
+            activities.import_file,
             activities.read_events_after,
             activities.record_reminder,
             activities.contract_statuses,

@@ -25,10 +25,13 @@ with workflow.unsafe.imports_passed_through():
     import domain.policy
     from activities.contracts import (
         APPEND_EVENTS,
+        IMPORT_FILE,
         READ_EVENTS_AFTER,
         RECORD_REMINDER,
         AppendRequest,
         AppendResult,
+        ImportFileRequest,
+        ImportFileResult,
         ReadAfterRequest,
         ReminderRequest,
     )
@@ -48,7 +51,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.upcasting import parse_event
     from eventstore.hashing import payload_digest
     from eventstore.records import new_event_from
-    from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
+    from workflows.models import (
+        CommandRequest,
+        CommandResult,
+        ContractWorkflowInput,
+        ImportFileUpdate,
+        ImportRequest,
+    )
 
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -124,6 +133,7 @@ class ContractWorkflow:
         self._run_year = self._state.current_year
         self._catalogue = TerritoryCatalogue(input.territories)
         self._changes_taken: dict[str, bool] = {}  # rule change id -> whether this run takes it (workflow.patched)
+        self._import_pending: ImportFileUpdate | None = None  # an import file whose outcome is not known yet
         self._unsettled: set[str] = set(input.unsettled)
         self._calendar_failures = 0  # calendar work the store failed, in a row: the retry timer doubles with it
         self._foreign: str | None = None  # an event after our version that is not ours: an alarm, nothing folded
@@ -410,6 +420,80 @@ class ContractWorkflow:
                 raise refusal(error) from None
             return await self._record(events)
 
+    @workflow.update
+    async def import_file(self, request: ImportFileUpdate) -> CommandResult:
+        """A contract's history taken over from a file kept in the store under its hash: one activity decides it
+        (the calendar's facts interleaved, the rules this run takes) and appends it in one transaction; the
+        workflow folds what it answers. The lines never pass through Temporal (issue 27, item 7)."""
+        async with self._lock:
+            pending = self._import_pending
+            if pending is not None and pending.digest == request.digest:  # the same file again: settle it now
+                recorded = await self._import(pending)
+                return CommandResult(version=self._state.version, events=[], recorded=recorded)
+            await self._settle_first()
+            if self._state.status is not Status.NONE:
+                raise refusal(self._has_history())
+            recorded = await self._import(request)
+            return CommandResult(version=self._state.version, events=[], recorded=recorded)
+
+    async def _import(self, request: ImportFileUpdate) -> int:
+        """Run the import activity and fold its answer; if its outcome cannot be known, keep the file pending: the
+        next update (the same file again, or any command) runs it again first — the activity finds the facts an
+        earlier attempt recorded, or records them then."""
+        now = self._now()
+        try:
+            imported = await workflow.execute_activity(
+                IMPORT_FILE,
+                ImportFileRequest(
+                    stream_id=self._contract_id,
+                    digest=request.digest,
+                    expected_version=self._state.version,
+                    now=now,
+                    policy=self._rules_on(now),
+                ),
+                result_type=ImportFileResult,
+                # Twice an append's bound: the activity also reads the file and decides up to 1 500 facts.
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=self._append_total * 2,
+                retry_policy=APPEND_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type != "StoreRefused":
+                self._import_pending = None
+                # The file's refusal (line, field, rule), as the activity decided it: nothing was recorded.
+                raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
+            self._import_pending = request
+            message = "the event store did not answer in time; the import's outcome is not known yet, send it again"
+            workflow.logger.warning("import outcome unknown", extra={"contract_id": self._contract_id})
+            raise ApplicationError(
+                message,
+                {"code": "outcome_unknown", "message": message, "field": None},
+                type="outcome_unknown",
+                non_retryable=True,
+            ) from None
+        self._import_pending = None
+        self._state = imported.state
+        self._publish()
+        if self._run_year is None:
+            self._run_year = self._state.current_year
+        workflow.logger.info("import recorded", extra={"contract_id": self._contract_id, "events": imported.recorded})
+        return imported.recorded
+
+    @import_file.validator
+    def validate_import_file(self, request: ImportFileUpdate) -> None:
+        if not self._unsettled and self._state.status is not Status.NONE:
+            raise refusal(self._has_history())
+
+    def _has_history(self) -> DomainError:
+        return DomainError(
+            f"contract_id: {self._contract_id} already has a history; an import takes over a contract Pacte does "
+            "not hold yet",
+            field="contract_id",
+            code="already_exists",
+            rule="contract.has_history",
+        )
+
     @import_history.validator
     def validate_import(self, request: ImportRequest) -> None:
         if self._unsettled:
@@ -586,6 +670,8 @@ class ContractWorkflow:
 
     async def _settle_first(self) -> None:
         """Nothing is decided on a state that may be behind the store: an unknown outcome is settled first."""
+        if self._import_pending is not None:
+            await self._import(self._import_pending)
         if self._unsettled and await self._reconcile() is None:
             raise self._unknown(this_command=False)
 

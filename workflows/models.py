@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.actors import Actor
 from domain.commands import Command
@@ -52,6 +52,14 @@ class ImportRequest(BaseModel):
     lines: tuple[ImportLine, ...]
 
 
+class ImportFileUpdate(BaseModel):
+    """An import file kept in the store (``EventStore.put_import_file``), named by its SHA-256."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class CommandResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -60,6 +68,7 @@ class CommandResult(BaseModel):
     # Not sent by the workflow (an update's answer is kept in the history: the whole state at every step was 7 kB on
     # average, 1.2 MB at the caps); the service reads the state after the update and fills it in for its callers.
     state: ContractState | None = None
+    recorded: int | None = None  # an import file's answer: how many events it recorded (``events`` stays empty)
 
 
 class CampaignInput(BaseModel):

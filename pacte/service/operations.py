@@ -29,13 +29,13 @@ from domain.decider import decide
 from domain.errors import DomainError
 from domain.evolve import fold
 from domain.policy import in_code
-from domain.reprise import ImportLine, LineRefused, import_history
+from domain.reprise import IMPORT_LINES, ImportLine, LineRefused, import_history
 from domain.state import INITIAL_STATE, ContractState
 from domain.territories import MAX_ATTEMPTS, Territory, attempt_of, contract_id_for
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
-from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportRequest
+from workflows.models import CommandRequest, CommandResult, ContractWorkflowInput, ImportFileUpdate, ImportRequest
 
 T = TypeVar("T")
 
@@ -376,7 +376,39 @@ async def import_contract(
                 params={"contract": first},
             )
         check_new_attempt(earlier, business_date(lines[0].command.at))
-        return await _import_started(client, task_queue, contract_id, lines, clock_offset_s, search_attributes)
+        digest = await store.put_import_file(contract_id, IMPORT_LINES.dump_json(lines).decode())
+        return await _import_kept(client, task_queue, contract_id, lines, digest, clock_offset_s, search_attributes)
+
+
+async def _import_kept(
+    client: Client,
+    task_queue: str,
+    contract_id: str,
+    lines: tuple[ImportLine, ...],
+    digest: str,
+    clock_offset_s: float,
+    search_attributes: bool,
+) -> ImportResult:
+    """One update-with-start naming the file kept in the store by its hash: the worker's activity decides it and
+    appends it in one transaction, whatever its size within the documented bounds (issue 27, item 7)."""
+    start = _with_start(task_queue, contract_id, clock_offset_s=clock_offset_s, search_attributes=search_attributes)
+    try:
+        result = await bounded(
+            client.execute_update_with_start_workflow(
+                ContractWorkflow.import_file,
+                ImportFileUpdate(digest=digest),
+                start_workflow_operation=start,
+                id=f"import:{digest[:32]}:{uuid.uuid4().hex[:12]}",
+            ),
+            contract_id,
+            "import",
+            UPDATE_TIMEOUT_S,
+        )
+    except WorkflowAlreadyStartedError:  # the contract ran to its end already (an imported closed contract, say)
+        return _already_there(contract_id, lines, await closed_state(client, contract_id))
+    except WorkflowUpdateFailedError as exc:
+        raise _refusal(exc) from None
+    return ImportResult(contract_id=contract_id, version=result.version, events=result.recorded or 0)
 
 
 async def _import_started(

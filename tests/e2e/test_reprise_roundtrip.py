@@ -164,7 +164,7 @@ async def test_every_territory_exported_at_three_dates_imports_to_the_same_state
                 importer = actors_for(REFERENCE_TERRITORIES[raw_lines[0][1].get("territory_id") or cid])["prefet"]
                 parsed = tuple(parse_line(raw, n, importer, end_of_day(cut)) for n, raw in raw_lines)
                 result = await service.import_contract(
-                    env.client, queue, cid, parsed, clock_offset_s=offset.total_seconds()
+                    env.client, queue, cid, parsed, store=store, clock_offset_s=offset.total_seconds()
                 )
                 assert result.events > 0
             imported = await states(env, [cid for cid in contract_ids if cid in by_contract])
