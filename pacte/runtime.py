@@ -153,8 +153,7 @@ async def open_store(
             log.warning("event store opened with the owner role; set PACTE_RUNTIME_DATABASE_URL for least privilege")
         store = await EventStore.connect(url, apply_migrations=apply_migrations, **pool_options(settings))
         if import_credentials:
-            async with store.pool.acquire() as conn:
-                await _import_credentials(conn, settings)
+            await _import_credentials(store.pool, settings)
     else:
         if apply_migrations or import_credentials:
             owner = await asyncpg.connect(url)
@@ -174,14 +173,12 @@ async def open_store(
         await store.close()
 
 
-async def _import_credentials(conn: asyncpg.Connection, settings: Settings) -> None:
+async def _import_credentials(target: asyncpg.Pool | asyncpg.Connection, settings: Settings) -> None:
     """The access list's and the tokens' files of earlier versions, brought into PostgreSQL once (what is there
     already is kept as it is there): from then on every request reads the database, never the files."""
     from pacte.service import credentials  # the service layer builds on this module
 
-    grants, held = await credentials.import_files_on(conn, settings.access_path(), settings.tokens_path())
-    if grants or held:
-        log.info("credentials imported from files", grants=grants, tokens=held)
+    await credentials.import_files(target, settings.access_path(), settings.tokens_path())
 
 
 def temporal_tls(settings: Settings) -> bool | TLSConfig:

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from eventstore.store import EventStore
 from pacte.embedded import SERVER_STARTUP, binary_path, start_embedded_postgres, with_database
+from pacte.logging import configure_logging
 from pacte.runtime import build_worker
 from workflows.contract import SEARCH_ATTRIBUTES
 
@@ -43,6 +44,10 @@ def pytest_configure(config: pytest.Config) -> None:
     server's stop at exit ("Failed to stop server, killing it instead"). A root of our own is touched by nobody else.
     xdist's workers are handed their part of the controller's root.
     """
+    # Logs go to the current stderr, as every entry point sets them: left to structlog's default, the worker's lines
+    # went to whatever sys.stdout was, and a CLI run in a test (CliRunner swaps stdout) read them as its own output
+    # (test_cli's campaign status failed on 'Extra data' when an append was logged meanwhile).
+    configure_logging("INFO", "console")
     if config.option.basetemp is None and not hasattr(config, "workerinput"):
         config.option.basetemp = tempfile.mkdtemp(prefix="pacte-tests-")
         config.stash[_OWN_BASETEMP] = config.option.basetemp

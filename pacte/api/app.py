@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import structlog
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
@@ -20,7 +19,6 @@ from pacte.service.facade import Pacte
 from pacte.service.identity import AccessTokens
 from pacte.settings import Settings, get_settings
 
-log = structlog.stdlib.get_logger("pacte.api")
 DOCS_ASSETS = Path(__file__).parent / "static"
 TITLE = "Pacte — contrats locaux des solidarités 2024–2027"
 
@@ -42,7 +40,9 @@ def create_app(
         if service is not None:
             app.state.pacte = service
             if not service.credentials_imported:
-                await _import_credentials(service, settings)
+                # A service given already open (tests, embedding): the files of earlier versions imported with its
+                # store's role, which must then be the owner's (runtime.open_store does so for the API it opens).
+                await credentials.import_files(service.store.pool, settings.access_path(), settings.tokens_path())
             yield
             return
         async with Pacte.open(settings, import_credentials=True) as opened:  # the files imported by the owner
@@ -74,14 +74,6 @@ def create_app(
         app.include_router(module.router)
     _documentation(app)
     return app
-
-
-async def _import_credentials(service: Pacte, settings: Settings) -> None:
-    """A service given already open (tests, embedding): the files of earlier versions imported with its store's
-    role, which must then be the owner's (runtime.open_store does it so for the API it opens itself)."""
-    grants, held = await credentials.import_files(service.store.pool, settings.access_path(), settings.tokens_path())
-    if grants or held:
-        log.info("credentials imported from files", grants=grants, tokens=held)
 
 
 def _documentation(app: FastAPI) -> None:

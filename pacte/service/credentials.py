@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from domain.actors import Actor, Role
 from domain.errors import DomainError, Forbidden
 from domain.territories import REFERENCE_TERRITORIES
 from pacte import access, tokens
+
+log = structlog.stdlib.get_logger("pacte.credentials")
 
 Db = asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy
 Conn = asyncpg.Connection | PoolConnectionProxy
@@ -297,9 +300,19 @@ async def revoke_token(pool: asyncpg.Pool, token_id: str, *, by: Actor | str) ->
 # -- the files of earlier versions ----------------------------------------------------------------------------------
 
 
-async def import_files(pool: asyncpg.Pool, access_path: Path, tokens_path: Path) -> tuple[int, int]:
-    async with pool.acquire() as conn:
-        return await import_files_on(conn, access_path, tokens_path)
+async def import_files(
+    target: asyncpg.Pool | asyncpg.Connection, access_path: Path, tokens_path: Path
+) -> tuple[int, int]:
+    """The one way the files of earlier versions come in (the API's start, ``pacte dev``, local administration),
+    on a pool or on the owner's connection; what it added is logged."""
+    if isinstance(target, asyncpg.Pool):
+        async with target.acquire() as conn:
+            added = await import_files_on(conn, access_path, tokens_path)
+    else:
+        added = await import_files_on(target, access_path, tokens_path)
+    if any(added):
+        log.info("credentials imported from files", grants=added[0], tokens=added[1])
+    return added
 
 
 async def import_files_on(conn: asyncpg.Connection, access_path: Path, tokens_path: Path) -> tuple[int, int]:
