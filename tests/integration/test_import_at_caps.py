@@ -27,6 +27,7 @@ from domain.state import INITIAL_STATE, Status
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
+from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.runtime import build_worker
 from tests.conftest import create_fresh_database, drop_database
 from tests.integration.test_outcome_unknown import LosingStore
@@ -114,9 +115,24 @@ async def own_store(postgres_server_url: str) -> AsyncIterator[EventStore]:
     await drop_database(postgres_server_url, url)
 
 
+@pytest.fixture
+async def own_temporal() -> AsyncIterator[WorkflowEnvironment]:
+    """A Temporal server of its own: the contract id is the workflow id, and other files of the session's worker
+    run Bordeaux's contract on the shared one (run j1: 'already has a history')."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary_path("temporal"),
+        dev_server_startup_timeout=SERVER_STARTUP,
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    yield env
+    await env.shutdown()
+
+
 async def test_a_contract_at_every_cap_is_imported_through_its_kept_file(
-    temporal_env: WorkflowEnvironment, own_store: EventStore
+    own_temporal: WorkflowEnvironment, own_store: EventStore
 ) -> None:
+    temporal_env = own_temporal
     lines = file_at_caps()
     # What failed before: the lines as the update's input are over Temporal's payload limit.
     inline = pydantic_data_converter.payload_converter.to_payloads([ImportRequest(lines=lines)])[0].ByteSize()
