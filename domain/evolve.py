@@ -101,6 +101,7 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
                 departements=event.departements,
                 annual_ceiling=event.annual_ceiling,
                 replaces=event.replaces,
+                proposed_on=day,
             )
         case ActionAdded() | ActionChanged():
             # The proposal's own draft actions (same request) leave it PROPOSED; any later change is negotiation.

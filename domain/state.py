@@ -57,6 +57,7 @@ class ContractState(BaseModel):
     departements: tuple[str, ...] = ()
     annual_ceiling: int = 0
     replaces: str | None = None  # the territory's earlier contract (ended: domain/attempts.py) this one follows
+    proposed_on: date | None = None  # business date of its proposal: its own deadlines follow from it (deadlines.py)
     actions: dict[str, Action] = Field(default_factory=dict)
     deliberation: Deliberation | None = None
     signatures: dict[Party, Signature] = Field(default_factory=dict)
