@@ -65,6 +65,7 @@ class ContractState(BaseModel):
     current_year: int | None = None
     years: dict[int, YearRecord] = Field(default_factory=dict)
     avenants: dict[str, Avenant] = Field(default_factory=dict)
+    withdrawn_avenants: tuple[str, ...] = ()  # ids of avenants withdrawn by their proposer (an amendment's stays used)
     mid_term_evaluation: dict[str, str] | None = None
     mid_term_evaluated_on: date | None = None
     terms_changed_on: date | None = None  # business date of the last change of the contract's text (actions)

@@ -201,6 +201,10 @@ RULES = {
     "qui était financé alors est figé ; ne modifiez que les années à venir, ou ajoutez une fiche.",
     "signature.relied_on": "Signé le {date}, le contrat le serait après des faits qui le supposaient signé (le premier "
     "le {relied_date}) : une rectification respecte toutes les règles que l'original respectait.",
+    "avenant.not_proposer": "L'avenant {avenant} a été proposé par l'autre partie ({party}) : seul celui qui l'a "
+    "proposé le retire ou le remplace.",
+    "avenant.renewal_replaced_by_renewal": "{avenant} est un renouvellement : il se remplace par un nouveau "
+    "renouvellement pour {year}, ou se retire.",
     "avenant.no_effect": "L'avenant {avenant} ne change aucun montant, aucune fiche ni le plafond : il n'y a "
     "rien à signer.",
     "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
