@@ -5,15 +5,31 @@ withdraws or replaces another's proposal. Refusals carry a rule id and a French 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from domain.errors import DomainError
 from domain.evolve import fold
+from domain.policy import in_code
+from domain.reprise import import_history, parse_line
+from domain.state import INITIAL_STATE
+from domain.territories import REFERENCE_TERRITORIES
 from domain.values import Party
 from pacte.web.messages import RULES
-from tests.unit.builders import BORDEAUX_COLL, EUR, PREFET_33, Contract, at, prefet
+from tests.unit.builders import (
+    BORDEAUX,
+    BORDEAUX_ACTIONS,
+    BORDEAUX_COLL,
+    COMMISSAIRE_75,
+    EUR,
+    PREFET_33,
+    Contract,
+    at,
+    prefet,
+)
 from tests.unit.test_facts_in_any_order import bordeaux, missed, run_calendar, with_renewal_half_signed
 
 MORE = {"A1": {"etat": 450_000 * EUR, "collectivite": 450_000 * EUR}}
@@ -129,3 +145,40 @@ def test_a_renewal_overtaken_by_a_concluded_amendment_is_withdrawn_or_replaced()
     assert "renewal-2025" not in c.state.avenants
     c.do("Renew", PREFET_33, at(2024, 12, 14), year=2025, amounts=LESS)
     assert c.state.avenants["renewal-2025"].signatures == ()
+
+
+def test_an_import_takes_a_withdrawal_and_a_replacement_like_any_other_line() -> None:
+    """The file's lines are the commands: a renewal proposed, withdrawn by the préfet, proposed again; an amendment of
+    the collectivité replaced by its own new one. It folds to the state the same commands typed give."""
+    steps: list[tuple[str, Any, date, dict[str, Any]]] = [
+        ("ProposeContract", PREFET_33, date(2023, 12, 1),
+         {"territory_id": BORDEAUX, "annual_ceiling": 1_500_000 * EUR, "draft_actions": BORDEAUX_ACTIONS}),
+        ("RecordDeliberation", BORDEAUX_COLL, date(2024, 2, 15),
+         {"deliberation": {"body": "assemblee", "voted_on": date(2024, 2, 14), "reference": "DEL-2024-12"}}),
+        ("SignContract", PREFET_33, date(2024, 3, 1), {"party": "etat", "signatory": "Préfet"}),
+        ("SignContract", BORDEAUX_COLL, date(2024, 3, 5), {"party": "collectivite", "signatory": "Président"}),
+        ("RecordCommitteeReview", COMMISSAIRE_75, date(2024, 11, 20),
+         {"year": 2024, "review_date": date(2024, 11, 18), "findings": "f", "decision": "CONTINUE"}),
+        ("Renew", PREFET_33, date(2024, 12, 1), {"year": 2025, "amounts": MORE}),
+        ("SignAvenant", PREFET_33, date(2024, 12, 2), {"avenant_id": "renewal-2025", "party": "etat", "signatory": "P"}),
+        ("Amend", BORDEAUX_COLL, date(2024, 12, 3),
+         {"amendment_id": "avt-1", "year": 2024, "amounts": LESS, "reason": "r"}),
+        ("WithdrawAvenant", PREFET_33, date(2024, 12, 11), {"avenant_id": "renewal-2025", "reason": "erreur"}),
+        ("Renew", PREFET_33, date(2024, 12, 12), {"year": 2025, "amounts": LESS}),
+        ("Amend", BORDEAUX_COLL, date(2024, 12, 13),
+         {"amendment_id": "avt-2", "year": 2024, "amounts": MORE, "reason": "r", "replaces": "avt-1"}),
+    ]  # fmt: skip
+    typed = Contract("cls-243300316")
+    raws = []
+    for kind, actor, day, fields in steps:
+        typed.do(kind, actor, at(day.year, day.month, day.day), **fields)
+        raws.append(
+            {"type": kind, "contract_id": typed.contract_id, "occurred_at": day.isoformat(), "source": "dossier",
+             "actor": actor.model_dump(mode="json"), **TypeAdapter(dict[str, Any]).dump_python(fields, mode="json")}
+        )  # fmt: skip
+    now = datetime(2024, 12, 14, 12, tzinfo=UTC)
+    lines = [parse_line(raw, n, PREFET_33, now, REFERENCE_TERRITORIES[BORDEAUX]) for n, raw in enumerate(raws, 1)]
+    _, imported = import_history(lines, INITIAL_STATE, in_code(), now)
+    assert set(imported.avenants) == {"renewal-2025", "avt-2"}
+    assert imported.withdrawn_avenants == ("renewal-2025", "avt-1") == typed.state.withdrawn_avenants
+    assert imported.avenants == typed.state.avenants
