@@ -209,6 +209,9 @@ RULES = {
     "rien à signer.",
     "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
     "commissaire de sa région) ; celui-ci est attribué au rôle {role}.",
+    "import.attester_role": "L'historique d'un contrat est attesté par la préfecture qui en tient le dossier, pas "
+    "par le rôle {role}.",
+    "import.attester_scope": "Ce préfet n'atteste pas les faits de {territory} (départements {departements}).",
     "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",
     "import.out_of_order": "Le {date} est avant la date de la ligne précédente : les faits se listent dans l'ordre.",
     "import.empty": "Le fichier ne contient aucun fait.",

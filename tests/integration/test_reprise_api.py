@@ -32,6 +32,7 @@ ACTORS = {
     "prefet_57": Actor(role=Role.PREFET, identity="prefecture-moselle", scope=("57",)),
     "prefet_53": Actor(role=Role.PREFET, identity="prefecture-mayenne", scope=("53",)),
     "mayenne": Actor(role=Role.COLLECTIVITE, identity="departement-mayenne", scope=("D53",)),
+    "national": Actor(role=Role.PREFET, identity="dgcs", scope=("*",)),
 }
 
 
@@ -326,3 +327,28 @@ async def test_an_imported_person_is_declared_and_only_the_territorys_parties_ar
     # that a request wrote nothing does not see them land (the session's store is shared).
     reminders = "SELECT count(*) FROM reminders WHERE contract_id = 'cls-d53'"
     await eventually(lambda: store.pool.fetchval(reminders), what="cls-d53's reminders written")
+
+
+async def test_who_may_attest_a_territorys_history_by_import(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24, defect 9: the importer attests each line. A préfet of another département attests none of the
+    Sarthe's (refused at line 1, field and rule named, nothing written); a national-scope préfet attests them all, its
+    lines' actors being the Sarthe's own parties."""
+    http, issued = api
+    history = nantes_history("cls-d72", "D72", "prefet")
+    for entry in history:
+        entry["actor"] = (
+            {"role": "prefet", "identity": "prefecture-sarthe", "scope": ["72"]}
+            if entry.get("party") != "collectivite" and entry["type"] != "RecordDeliberation"
+            else {"role": "collectivite", "identity": "departement-sarthe", "scope": ["D72"]}
+        )
+    refused = (await post_import(http, issued, dump_lines(history), as_="prefet_elsewhere")).json()["contracts"][0]
+    assert (refused["outcome"], refused["code"]) == ("refused", "out_of_scope"), refused
+    assert await store.stream_version("cls-d72") == 0
+    imported = (await post_import(http, issued, dump_lines(history), as_="national")).json()["contracts"][0]
+    assert imported["outcome"] == "imported", imported
+    timeline = (await http.get("/contracts/cls-d72/timeline", headers=auth(issued, "auditor"))).json()
+    signed = [e for e in timeline if e["event_type"] == "PartySigned"]
+    assert {e["identity"] for e in signed} == {"prefecture-sarthe", "departement-sarthe"}
+    assert {e["recorded_by"] for e in signed} == {"dgcs"} and all(e["imported"] for e in signed)
+    reminders = "SELECT count(*) FROM reminders WHERE contract_id = 'cls-d72'"
+    await eventually(lambda: store.pool.fetchval(reminders), what="cls-d72's reminders written")
