@@ -218,7 +218,16 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             params={"year": command.year},
         )
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
+    # The proposal it replaces ends by a fact of its own, as an amendment's does (its signatures no longer count).
+    replaced = [
+        AvenantWithdrawn(
+            **event_fields(command),
+            avenant_id=avenant_id,
+            reason=f"remplacé par un nouveau renouvellement pour {command.year}",
+        )
+    ]
     return [
+        *(replaced if pending is not None else []),
         AvenantProposed(
             **event_fields(command),
             avenant_id=avenant_id,
@@ -226,7 +235,7 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             year=command.year,
             amounts=command.amounts,
             reason=f"renouvellement pour {command.year}",
-        )
+        ),
     ]
 
 

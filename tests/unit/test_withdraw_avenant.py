@@ -182,3 +182,14 @@ def test_an_import_takes_a_withdrawal_and_a_replacement_like_any_other_line() ->
     assert set(imported.avenants) == {"renewal-2025", "avt-2"}
     assert imported.withdrawn_avenants == ("renewal-2025", "avt-1") == typed.state.withdrawn_avenants
     assert imported.avenants == typed.state.avenants
+
+
+def test_a_renewal_replaced_by_the_prefets_new_one_is_withdrawn_in_the_record() -> None:
+    """The replaced proposal's end is a fact of its own, as for an amendment: its signatures no longer count, and an
+    auditor reads why."""
+    c = with_renewal_half_signed()
+    events = c.do("Renew", PREFET_33, at(2024, 12, 12), year=2025, amounts=MORE)
+    assert [e.type for e in events] == ["AvenantWithdrawn", "AvenantProposed"]
+    assert events[0].avenant_id == "renewal-2025"  # type: ignore[union-attr]
+    assert c.state.withdrawn_avenants == ("renewal-2025",) and c.state.avenants["renewal-2025"].signatures == ()
+    assert fold(c.events) == c.state
