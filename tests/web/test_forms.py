@@ -297,7 +297,7 @@ async def signed(stack: Stack) -> int:
     await deliberated(stack)
     state = await stack.pacte.contract(PREFET, BORDEAUX)
     for actor, party, day in ((PREFET, "etat", "2024-03-01"), (COLLECTIVITE, "collectivite", "2024-03-05")):
-        if party not in {s.party.value for s in state.signatures}:
+        if party not in {p.value for p in state.signatures}:  # keyed by party
             body = {"party": party, "signatory": f"Signataire {party}", "occurred_at": day}
             await stack.pacte.command(actor, "SignContract", {"contract_id": BORDEAUX}, body)
     # The calendar opens the years from 2024 to this one (the workflow's clock is today's): wait for it.
@@ -514,3 +514,24 @@ async def test_an_amendment_is_withdrawn_by_its_proposer_from_the_browser(browse
     assert "AV-RETIRE" not in after.avenants and "AV-RETIRE" in after.withdrawn_avenants
     history = unescape((await browser.get(f"/ui/contrats/{BORDEAUX}/historique")).text)
     assert "Proposition d'avenant retirée" in history
+
+
+async def test_an_amendment_replaces_its_proposers_pending_one_from_the_browser(browser: Browser, stack: Stack) -> None:
+    """The amendment form offers the préfet's pending amendments to replace: the new one is proposed, the old one
+    withdrawn (issue 24, defect 7)."""
+    year = await signed(stack)
+    a1 = (await stack.pacte.contract(PREFET, BORDEAUX)).actions["A1"].amounts[year]
+    body = {"amendment_id": "AV-ANCIEN", "year": year, "reason": "Premier jet"}
+    body["amounts"] = {"A1": {"etat": a1.etat - 200_000, "collectivite": a1.collectivite - 200_000}}
+    await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/avenant"
+    opened = unescape((await browser.get(form)).text)
+    assert "Remplace la proposition" in opened and '<option value="AV-ANCIEN"' in opened
+    sent = {"amendment_id": "AV-NOUVEAU", "year": str(year), "replaces": "AV-ANCIEN", "reason": "Second jet"}
+    sent |= {"amounts.A1.etat": euros(a1.etat - 300_000), "amounts.A1.collectivite": euros(a1.collectivite - 300_000)}
+    answer = await browser.post(form, sent)
+    assert answer.status_code == 303, refusal(answer.text)
+    after = await stack.pacte.contract(PREFET, BORDEAUX)
+    assert "AV-NOUVEAU" in after.avenants and "AV-ANCIEN" not in after.avenants
+    assert "AV-ANCIEN" in after.withdrawn_avenants
