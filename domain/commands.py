@@ -91,6 +91,17 @@ class Amend(CommandBase):
     amounts: dict[str, YearAmounts] = Field(default_factory=dict, max_length=MAX_ACTIONS)
     terms: AvenantTerms = AvenantTerms()
     reason: str = Text
+    # The pending amendment of the same proposer this one replaces (withdrawn by it; issue 24, defect 7). Absent from
+    # the stored form when empty, so the amendments recorded before keep exactly their form.
+    replaces: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,60}$", exclude_if=lambda value: value is None)
+
+
+class WithdrawAvenant(CommandBase):
+    """The proposer of an avenant not concluded yet withdraws it, without replacing it (issue 24, defect 7)."""
+
+    type: Literal["WithdrawAvenant"] = "WithdrawAvenant"
+    avenant_id: str = Field(min_length=1, max_length=60)
+    reason: str = Text
 
 
 class SignAvenant(CommandBase):
@@ -189,6 +200,7 @@ Command = Annotated[
     | Renew
     | Amend
     | SignAvenant
+    | WithdrawAvenant
     | SubmitExecutionReport
     | RecordMidTermEvaluation
     | Suspend
@@ -217,6 +229,7 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
         Renew,
         Amend,
         SignAvenant,
+        WithdrawAvenant,
         SubmitExecutionReport,
         RecordMidTermEvaluation,
         Suspend,

@@ -117,7 +117,24 @@ def pending_deadlines(state: ContractState, policy: Policy) -> list[Deadline]:
             out.append(
                 _deadline(DeadlineKind.MID_TERM_EVALUATION, None, policy.mid_term_evaluation_deadline, state, policy)
             )
+    out = [d for d in out if _could_be_met(d, state, policy)]
     return sorted(out, key=lambda d: (d.due, d.kind.value))
+
+
+def _could_be_met(deadline: Deadline, state: ContractState, policy: Policy) -> bool:
+    """A contract's deadlines follow from its own dates: one that had passed before the contract could first meet it
+    — the signature's before its proposal, any other before its signature — could never be met and is not owed (a new
+    attempt proposed on 1 June 2024 has not missed the métropoles' signature deadline of 31 March 2024). From
+    ``order_rules`` 2 (in force on the deadline's date); the first rules recorded such a miss at once."""
+    if deadline.kind is DeadlineKind.SIGNATURE:
+        start = state.proposed_on
+    elif len(state.signatures) >= 2:
+        start = max(business_date(s.signed_at) for s in state.signatures.values())
+    else:
+        start = None
+    if start is None or deadline.due >= start:
+        return True
+    return policy.in_force_on(deadline.due).order_rules < 2  # (asked last: only a late starter pays for dating it)
 
 
 def _owes_mid_term(state: ContractState, policy: Policy) -> bool:

@@ -113,6 +113,15 @@ class AvenantConcluded(EventBase):
     avenant_id: str
 
 
+class AvenantWithdrawn(EventBase):
+    """An avenant not concluded withdrawn by its proposer, alone or replaced by a new proposal: it no longer counts
+    (its signatures neither); it stays in the record."""
+
+    type: Literal["AvenantWithdrawn"] = "AvenantWithdrawn"
+    avenant_id: str
+    reason: str
+
+
 class ExecutionReportSubmitted(EventBase):
     type: Literal["ExecutionReportSubmitted"] = "ExecutionReportSubmitted"
     report: ExecutionReport
@@ -235,6 +244,7 @@ Event = Annotated[
     | AvenantProposed
     | AvenantSigned
     | AvenantConcluded
+    | AvenantWithdrawn
     | ExecutionReportSubmitted
     | RefactionApplied
     | MidTermEvaluationRecorded

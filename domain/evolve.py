@@ -8,6 +8,7 @@ from functools import reduce
 from typing import Any
 
 from domain import late_facts
+from domain.actors import Role
 from domain.avenants import avenant_effect
 from domain.business_time import PARIS, business_date
 from domain.events import (
@@ -18,6 +19,7 @@ from domain.events import (
     AvenantConcluded,
     AvenantProposed,
     AvenantSigned,
+    AvenantWithdrawn,
     CalendarFactWithdrawn,
     ClosingBegun,
     CommitteeReviewRecorded,
@@ -41,7 +43,7 @@ from domain.events import (
 )
 from domain.money_rules import apply_amounts
 from domain.state import INITIAL_STATE, ContractState, Status, YearRecord
-from domain.values import Avenant, AvenantKind, MissedDeadline, Signature
+from domain.values import Avenant, AvenantKind, MissedDeadline, Party, Signature
 
 # Facts that can only follow the contract's signature (a résiliation, a rectification or the calendar's facts rely on
 # nothing the signature's date decides).
@@ -50,6 +52,7 @@ _RELY_ON_SIGNATURE = (
     AvenantProposed,
     AvenantSigned,
     AvenantConcluded,
+    AvenantWithdrawn,
     ExecutionReportSubmitted,
     MidTermEvaluationRecorded,
     ContractSuspended,
@@ -101,6 +104,7 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
                 departements=event.departements,
                 annual_ceiling=event.annual_ceiling,
                 replaces=event.replaces,
+                proposed_on=day,
             )
         case ActionAdded() | ActionChanged():
             # The proposal's own draft actions (same request) leave it PROPOSED; any later change is negotiation.
@@ -141,6 +145,7 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
                 amounts=event.amounts,
                 reason=event.reason,
                 terms=event.terms,
+                proposed_by=Party.ETAT if event.actor.role is Role.PREFET else Party.COLLECTIVITE,
             )
             changes.update(avenants={**state.avenants, event.avenant_id: avenant})
             if event.terms.follows_review_of is not None:  # the amendment an ADJUST review called for
@@ -163,6 +168,16 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
             changes.update(actions=actions, annual_ceiling=ceiling)
             if avenant.kind is AvenantKind.RENEWAL:
                 changes.update(years=_year(state, avenant.year, renewed=True, renewed_on=day))
+        case AvenantWithdrawn():
+            withdrawn = state.avenants.get(event.avenant_id)
+            changes.update(
+                avenants={k: v for k, v in state.avenants.items() if k != event.avenant_id},
+                withdrawn_avenants=(*state.withdrawn_avenants, event.avenant_id),
+            )
+            answered = withdrawn.terms.follows_review_of if withdrawn is not None else None
+            if answered is not None:
+                adjusted = tuple(a for a in state.year(answered).adjusted_by if a != event.avenant_id)
+                changes.update(years=_year(state, answered, adjusted_by=adjusted))
         case ExecutionReportSubmitted():
             changes.update(
                 years=_year(

@@ -22,7 +22,7 @@ from domain.business_time import When, occurred_at
 from domain.calendar import calendar_until
 from domain.commands import COMMAND_ADAPTER, ChangeAction, Command
 from domain.decider import decide
-from domain.errors import DomainError, ValidationRefused
+from domain.errors import DomainError, Forbidden, OutOfScope, ValidationRefused
 from domain.events import Event
 from domain.evolve import evolve
 from domain.policy import Policy
@@ -41,7 +41,9 @@ class LineRefused(DomainError):
     """A line of an import file broke a rule: ``line`` says which (1-based, in the file)."""
 
     def __init__(self, line: int, error: DomainError) -> None:
-        super().__init__(f"line {line}: {error.message}", field=error.field, code=error.code)
+        super().__init__(
+            f"line {line}: {error.message}", field=error.field, code=error.code, rule=error.rule, params=error.params
+        )
         self.line = line
 
 
@@ -85,11 +87,36 @@ def check_party(actor: Actor, territory: Territory) -> None:
         )
 
 
+def check_attestation(importer: Actor, territory: Territory) -> None:
+    """Who may attest a line of ``territory``'s history (issue 24, defect 9): the préfecture that holds the contract's
+    file — a préfet whose scope holds one of its départements (as a préfet acts on it live, domain.scope) — attests
+    every line, whoever its actor (the État, the collectivité, the commissaire); a national-scope préfet (``*``)
+    attests any territory's. Nobody else attests anything: a collectivité cannot attest the État's signature (nor its
+    own acts: the file is the État's record), a commissaire, an auditor, an administrator or the system neither."""
+    if importer.role is not Role.PREFET:
+        raise Forbidden(
+            f"recorded_by: a contract's history is attested by the préfecture that holds its file, not by "
+            f"{importer.role.value} {importer.identity!r}",
+            field="recorded_by",
+            rule="import.attester_role",
+            params={"role": importer.role.value},
+        )
+    if "*" not in importer.scope and not any(dep in importer.scope for dep in territory.departements):
+        raise OutOfScope(
+            f"recorded_by: prefet {importer.identity!r} (scope {', '.join(importer.scope) or '—'}) does not attest "
+            f"the facts of {territory.name} (départements {', '.join(territory.departements)})",
+            field="recorded_by",
+            rule="import.attester_scope",
+            params={"territory": territory.name, "departements": ", ".join(territory.departements)},
+        )
+
+
 def parse_line(
     raw: Any, line: int, recorded_by: Actor, now: datetime, territory: Territory | None = None
 ) -> ImportLine:
     """A line of the file as a command, or LineRefused naming the field and the rule. With ``territory`` (the
-    contract's), the line's actor must be one of its parties. A person the line names is *declared*: the file says
+    contract's), the importer must be entitled to attest it (``check_attestation``) and the line's actor must be one
+    of its parties. A person the line names is *declared*: the file says
     so, nobody signed in (``Person.declared``), whatever the line claims."""
     if not isinstance(raw, dict):
         raise LineRefused(
@@ -151,6 +178,7 @@ def parse_line(
     actor = command.actor
     if territory is not None:
         try:
+            check_attestation(recorded_by, territory)
             check_party(actor, territory)
         except DomainError as error:
             raise LineRefused(line, error) from None

@@ -57,6 +57,7 @@ class ContractState(BaseModel):
     departements: tuple[str, ...] = ()
     annual_ceiling: int = 0
     replaces: str | None = None  # the territory's earlier contract (ended: domain/attempts.py) this one follows
+    proposed_on: date | None = None  # business date of its proposal: its own deadlines follow from it (deadlines.py)
     actions: dict[str, Action] = Field(default_factory=dict)
     deliberation: Deliberation | None = None
     signatures: dict[Party, Signature] = Field(default_factory=dict)
@@ -64,6 +65,7 @@ class ContractState(BaseModel):
     current_year: int | None = None
     years: dict[int, YearRecord] = Field(default_factory=dict)
     avenants: dict[str, Avenant] = Field(default_factory=dict)
+    withdrawn_avenants: tuple[str, ...] = ()  # ids of avenants withdrawn by their proposer (an amendment's stays used)
     mid_term_evaluation: dict[str, str] | None = None
     mid_term_evaluated_on: date | None = None
     terms_changed_on: date | None = None  # business date of the last change of the contract's text (actions)

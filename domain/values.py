@@ -155,6 +155,8 @@ class Avenant(Frozen):
     signatures: tuple[Party, ...] = ()
     signatories: dict[Party, str] = {}  # who signed for each party ("" for signatures recorded before it was asked)
     terms: AvenantTerms = AvenantTerms()
+    # The party that proposed it (the one that may withdraw or replace it); None in states folded before it was kept.
+    proposed_by: Party | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @property
     def concluded(self) -> bool:

@@ -12,6 +12,7 @@ from domain.commands import (
     Amend,
     Renew,
     SignAvenant,
+    WithdrawAvenant,
 )
 from domain.errors import (
     LifecycleViolation,
@@ -21,6 +22,7 @@ from domain.events import (
     AvenantConcluded,
     AvenantProposed,
     AvenantSigned,
+    AvenantWithdrawn,
     Event,
 )
 from domain.limits import MAX_ACTIONS, MAX_AVENANTS
@@ -35,7 +37,7 @@ from domain.money_rules import (
 )
 from domain.policy import Policy
 from domain.rules.declaration import rule
-from domain.rules.parties import check_party
+from domain.rules.parties import check_party, party_of
 from domain.state import ContractState
 from domain.status import Status
 from domain.values import Action, Avenant, AvenantKind, AvenantTerms, Decision, Party
@@ -216,7 +218,16 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             params={"year": command.year},
         )
     _check_avenant(state, command.year, command.amounts, policy, renewal=True)
+    # The proposal it replaces ends by a fact of its own, as an amendment's does (its signatures no longer count).
+    replaced = [
+        AvenantWithdrawn(
+            **event_fields(command),
+            avenant_id=avenant_id,
+            reason=f"remplacé par un nouveau renouvellement pour {command.year}",
+        )
+    ]
     return [
+        *(replaced if pending is not None else []),
         AvenantProposed(
             **event_fields(command),
             avenant_id=avenant_id,
@@ -224,7 +235,7 @@ def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
             year=command.year,
             amounts=command.amounts,
             reason=f"renouvellement pour {command.year}",
-        )
+        ),
     ]
 
 
@@ -238,7 +249,7 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
             rule="amendment.wrong_year",
             params={"first": state.current_year, "last": policy.last_year},
         )
-    if command.amendment_id in state.avenants:
+    if command.amendment_id in state.avenants or command.amendment_id in state.withdrawn_avenants:
         raise ValidationRefused(
             f"amendment_id: {command.amendment_id} is already used",
             field="amendment_id",
@@ -253,7 +264,11 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
             rule="avenant.renewal_id_reserved",
             params={"prefix": RENEWAL_PREFIX},
         )
-    _check_room_for_avenant(state)
+    replaced = _replaced(command, state) if command.replaces is not None else None
+    if replaced is None:
+        _check_room_for_avenant(state)
+    else:  # the replaced proposal no longer counts: the new one is checked on the contract without it
+        state = state.model_copy(update={"avenants": {k: v for k, v in state.avenants.items() if k != replaced}})
     if state.year(command.year).report is not None:
         raise LifecycleViolation(
             f"year: the execution report of {command.year} is in; its money is frozen",
@@ -276,7 +291,10 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
                 params={"avenant": command.amendment_id},
             )
     base = event_fields(command)
-    events: list[Event] = [
+    events: list[Event] = []
+    if replaced is not None:
+        events.append(AvenantWithdrawn(**base, avenant_id=replaced, reason=f"remplacé par {command.amendment_id}"))
+    events += [
         AvenantProposed(
             **base,
             avenant_id=command.amendment_id,
@@ -290,6 +308,68 @@ def amend(command: Amend, state: ContractState, policy: Policy) -> list[Event]:
     if not policy.amendment_requires_both_parties:
         events.append(AvenantConcluded(**base, avenant_id=command.amendment_id))
     return events
+
+
+def _pending_of_proposer(
+    avenant_id: str, command: Amend | WithdrawAvenant, state: ContractState, field: str
+) -> Avenant:
+    """The avenant ``avenant_id``, not concluded, proposed by the party the command's actor acts for (the État through
+    the préfet of the territory's département, the collectivité itself): only its proposer withdraws or replaces it."""
+    avenant = state.avenants.get(avenant_id)
+    if avenant is None:
+        raise ValidationRefused(
+            f"{field}: there is no avenant {avenant_id}",
+            field=field,
+            rule="avenant.unknown",
+            params={"avenant": avenant_id},
+        )
+    if avenant.concluded:
+        raise LifecycleViolation(
+            f"{field}: {avenant_id} is already concluded",
+            field=field,
+            rule="avenant.concluded",
+            params={"avenant": avenant_id},
+        )
+    proposer = avenant.proposed_by or (Party.ETAT if avenant.kind is AvenantKind.RENEWAL else None)
+    if proposer is not party_of(command.actor):
+        raise LifecycleViolation(
+            f"{field}: {avenant_id} was proposed by the {proposer.value if proposer else 'other party'}; only its "
+            "proposer withdraws or replaces it",
+            field=field,
+            rule="avenant.not_proposer",
+            params={"avenant": avenant_id, "party": proposer.value if proposer else ""},
+        )
+    check_party(proposer, command.actor, state)  # the État's through the préfet of the territory, not a national scope
+    return avenant
+
+
+def _replaced(command: Amend, state: ContractState) -> str:
+    """The pending amendment ``command`` replaces (its own proposer's); a renewal is replaced by the préfet's new
+    renewal for its year, not by an amendment."""
+    assert command.replaces is not None
+    avenant = _pending_of_proposer(command.replaces, command, state, "replaces")
+    if avenant.kind is AvenantKind.RENEWAL:
+        raise ValidationRefused(
+            f"replaces: {command.replaces} is a renewal; it is replaced by a new renewal for {avenant.year}, or "
+            "withdrawn",
+            field="replaces",
+            rule="avenant.renewal_replaced_by_renewal",
+            params={"avenant": command.replaces, "year": avenant.year},
+        )
+    return command.replaces
+
+
+@rule(
+    WithdrawAvenant,
+    roles={Role.PREFET, Role.COLLECTIVITE},
+    stages={Status.IN_EXECUTION, Status.SUSPENDED},
+    doing="withdraw an avenant proposal",
+)
+def withdraw_avenant(command: WithdrawAvenant, state: ContractState, policy: Policy) -> list[Event]:
+    """A pending proposal withdrawn by its proposer, replaced by nothing (issue 24, defect 7): a renewal withdrawn
+    leaves the year's renewal owed (proposed again, or missed at its deadline); an amendment's id stays used."""
+    _pending_of_proposer(command.avenant_id, command, state, "avenant_id")
+    return [AvenantWithdrawn(**event_fields(command), avenant_id=command.avenant_id, reason=command.reason)]
 
 
 @rule(SignAvenant, roles={Role.PREFET, Role.COLLECTIVITE}, stages={Status.IN_EXECUTION}, doing="sign an avenant")

@@ -84,7 +84,9 @@ def contract_do(
         str, typer.Option(help="The command's fields as JSON, or @file.json; amounts in euros or cents")
     ] = "{}",
     action_id: Annotated[str | None, typer.Option(help="For change-action and remove-action")] = None,
-    avenant_id: Annotated[str | None, typer.Option(help="For sign-avenant, e.g. renewal-2027")] = None,
+    avenant_id: Annotated[
+        str | None, typer.Option(help="For sign-avenant and withdraw-avenant, e.g. renewal-2027")
+    ] = None,
     request_id: Annotated[str | None, typer.Option(help="Idempotency key; a new one by default")] = None,
     on: OnOption = None,
     as_json: JsonOption = False,

@@ -62,6 +62,7 @@ class ImportOutcome(BaseModel):
     line: int | None = Field(default=None, description="The line of the file refused (1-based)")
     code: str | None = None
     field: str | None = None
+    rule: str | None = Field(default=None, description="The rule refused (its id: the web says it in French)")
     message: str | None = None
 
 

@@ -30,6 +30,7 @@ COMMAND_ROUTES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("POST", "/contracts/{contract_id}/renewals", "Renew", ()),
     ("POST", "/contracts/{contract_id}/amendments", "Amend", ()),
     ("POST", "/contracts/{contract_id}/avenants/{avenant_id}/signatures", "SignAvenant", ("avenant_id",)),
+    ("POST", "/contracts/{contract_id}/avenants/{avenant_id}/withdrawal", "WithdrawAvenant", ("avenant_id",)),
     ("POST", "/contracts/{contract_id}/execution-reports", "SubmitExecutionReport", ()),
     ("POST", "/contracts/{contract_id}/mid-term-evaluation", "RecordMidTermEvaluation", ()),
     ("POST", "/contracts/{contract_id}/suspension", "Suspend", ()),

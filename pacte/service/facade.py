@@ -342,6 +342,7 @@ class Pacte:
                 line=getattr(error, "line", None),
                 code=error.code,
                 field=error.field,
+                rule=error.rule,
                 message=error.message,
             )
         return ImportOutcome(

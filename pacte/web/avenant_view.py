@@ -20,8 +20,9 @@ def pending(state: ContractState, avenant_id: str = "") -> list[tuple[Avenant, A
 
 
 def shown_with(kind: str, state: ContractState, avenant_id: str) -> list[tuple[Avenant, AvenantChanges]]:
-    """What a form shows above its fields: an avenant's signature shows what is signed."""
-    return pending(state, avenant_id) if kind == "SignAvenant" else []
+    """What a form shows above its fields: an avenant's signature shows what is signed, its withdrawal what is
+    withdrawn."""
+    return pending(state, avenant_id) if kind in ("SignAvenant", "WithdrawAvenant") else []
 
 
 def renewal_prefill(state: ContractState) -> dict[str, str]:

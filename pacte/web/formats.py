@@ -95,6 +95,7 @@ EVENTS = {
     "AvenantProposed": "Avenant proposé",
     "AvenantSigned": "Avenant signé par une partie",
     "AvenantConcluded": "Avenant conclu",
+    "AvenantWithdrawn": "Proposition d'avenant retirée",
     "ExecutionReportSubmitted": "Rapport d'exécution déposé",
     "RefactionApplied": "Réfaction appliquée",
     "MidTermEvaluationRecorded": "Évaluation à mi-parcours",

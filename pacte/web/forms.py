@@ -105,6 +105,14 @@ def fields_for(form: Form, state: ContractState, key_value: str = "") -> list[In
     return [*form.build(state, {form.key: key_value} if form.key else {}), OCCURRED, SOURCE]
 
 
+def _pending_amendments(state: ContractState) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (a, f"{a} ({avenant.year})")
+        for a, avenant in sorted(state.avenants.items())
+        if not avenant.concluded and avenant.kind.value == "amendment"
+    )
+
+
 def _choices(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(table.items())
 
@@ -350,6 +358,14 @@ FORMS: dict[str, Form] = {
                     _years(s),
                     required=False,
                 ),
+                Input(
+                    "replaces",
+                    "Remplace la proposition",
+                    "select",
+                    _pending_amendments(s),
+                    required=False,
+                    hint="Une proposition d'avenant non conclue que vous aviez faite : elle est retirée.",
+                ),
                 _reason(),
             ],
         ),
@@ -394,6 +410,15 @@ FORMS: dict[str, Form] = {
             irreversible=True,
             key="avenant_id",
             explanation="Un avenant signé par les deux parties est conclu : ses montants s'appliquent.",
+        ),
+        Form(
+            "WithdrawAvenant",
+            "Retirer une proposition d'avenant",
+            lambda s, p: [_reason("Motif du retrait")],
+            irreversible=True,
+            key="avenant_id",
+            explanation="Seule la partie qui a proposé l'avenant le retire, tant qu'il n'est pas conclu ; ses "
+            "signatures ne comptent plus. Un renouvellement retiré reste dû pour son année.",
         ),
         Form(
             "SubmitExecutionReport",
@@ -460,6 +485,7 @@ SLUGS = {
     "AmendChangeAction": "avenant-modifier-une-action",
     "AmendRemoveAction": "avenant-retirer-une-action",
     "SignAvenant": "signature-avenant",
+    "WithdrawAvenant": "retrait-avenant",
     "SubmitExecutionReport": "rapport-execution",
     "RecordMidTermEvaluation": "evaluation-mi-parcours",
     "Suspend": "suspension",

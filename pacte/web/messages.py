@@ -201,10 +201,17 @@ RULES = {
     "qui était financé alors est figé ; ne modifiez que les années à venir, ou ajoutez une fiche.",
     "signature.relied_on": "Signé le {date}, le contrat le serait après des faits qui le supposaient signé (le premier "
     "le {relied_date}) : une rectification respecte toutes les règles que l'original respectait.",
+    "avenant.not_proposer": "L'avenant {avenant} a été proposé par l'autre partie ({party}) : seul celui qui l'a "
+    "proposé le retire ou le remplace.",
+    "avenant.renewal_replaced_by_renewal": "{avenant} est un renouvellement : il se remplace par un nouveau "
+    "renouvellement pour {year}, ou se retire.",
     "avenant.no_effect": "L'avenant {avenant} ne change aucun montant, aucune fiche ni le plafond : il n'y a "
     "rien à signer.",
     "import.party": "Un fait repris est l'acte d'une des parties de {territory} (son préfet, la collectivité, le "
     "commissaire de sa région) ; celui-ci est attribué au rôle {role}.",
+    "import.attester_role": "L'historique d'un contrat est attesté par la préfecture qui en tient le dossier, pas "
+    "par le rôle {role}.",
+    "import.attester_scope": "Ce préfet n'atteste pas les faits de {territory} (départements {departements}).",
     "import.invalid": "La valeur « {name} » de cette ligne n'est pas acceptée.",
     "import.out_of_order": "Le {date} est avant la date de la ligne précédente : les faits se listent dans l'ordre.",
     "import.empty": "Le fichier ne contient aucun fait.",

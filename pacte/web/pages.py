@@ -102,8 +102,8 @@ def acts_for(who: Person, state: ContractState) -> list[tuple[str, str, bool]]:
     for kind, form in FORMS.items():  # every command's form, and its variants (an avenant's fiches actions)
         if not (may_do(form.sends, who.actor, state.contract_id) and possible_now(form.sends, state)):
             continue
-        if kind == "SignAvenant" and all(a.concluded for a in state.avenants.values()):
-            continue  # nothing to sign
+        if kind in ("SignAvenant", "WithdrawAvenant") and all(a.concluded for a in state.avenants.values()):
+            continue  # nothing to sign or withdraw
         acts.append(
             (
                 f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[kind]}",

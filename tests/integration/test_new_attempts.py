@@ -15,7 +15,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actors import Actor, Role
+from domain.deadlines import pending_deadlines
 from domain.errors import DomainError
+from domain.policy import in_code
 from domain.status import LIVE_STATUSES
 from eventstore.store import EventStore
 from pacte.reprise_file import dump_lines
@@ -119,6 +121,11 @@ async def test_a_half_signed_contract_resilie_lets_its_territory_start_again_fro
         orleans, ProposeBody(territory="244500468", annual_ceiling=90_000_000, occurred_at="2024-05-15")
     )
     assert answer.contract_id == second and answer.events[0]["replaces"] == first
+    # Its deadlines follow from its own dates: proposed after 31 March 2024, it owes no métropole signature deadline
+    # (the first rules recorded it missed at once, the timers firing right after the proposal).
+    assert pending_deadlines(answer.state, in_code()) == []
+    state = await pacte.contract(orleans, second)
+    assert state.missed_deadlines == () and pending_deadlines(state, in_code()) == []
 
 
 async def test_two_proposals_at_once_leave_one_live_contract(

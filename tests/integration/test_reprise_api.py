@@ -32,6 +32,10 @@ ACTORS = {
     "prefet_57": Actor(role=Role.PREFET, identity="prefecture-moselle", scope=("57",)),
     "prefet_53": Actor(role=Role.PREFET, identity="prefecture-mayenne", scope=("53",)),
     "mayenne": Actor(role=Role.COLLECTIVITE, identity="departement-mayenne", scope=("D53",)),
+    "national": Actor(role=Role.PREFET, identity="dgcs", scope=("*",)),
+    "prefet_79": Actor(role=Role.PREFET, identity="prefecture-deux-sevres", scope=("79",)),
+    "deux_sevres": Actor(role=Role.COLLECTIVITE, identity="departement-deux-sevres", scope=("D79",)),
+    "commissaire_75": Actor(role=Role.COMMISSAIRE, identity="commissaire-nouvelle-aquitaine", scope=("75",)),
 }
 
 
@@ -326,3 +330,66 @@ async def test_an_imported_person_is_declared_and_only_the_territorys_parties_ar
     # that a request wrote nothing does not see them land (the session's store is shared).
     reminders = "SELECT count(*) FROM reminders WHERE contract_id = 'cls-d53'"
     await eventually(lambda: store.pool.fetchval(reminders), what="cls-d53's reminders written")
+
+
+async def test_who_may_attest_a_territorys_history_by_import(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24, defect 9: the importer attests each line. A préfet of another département attests none of the
+    Sarthe's (refused at line 1, field and rule named, nothing written); a national-scope préfet attests them all, its
+    lines' actors being the Sarthe's own parties."""
+    http, issued = api
+    history = nantes_history("cls-d72", "D72", "prefet")
+    for entry in history:
+        entry["actor"] = (
+            {"role": "prefet", "identity": "prefecture-sarthe", "scope": ["72"]}
+            if entry.get("party") != "collectivite" and entry["type"] != "RecordDeliberation"
+            else {"role": "collectivite", "identity": "departement-sarthe", "scope": ["D72"]}
+        )
+    refused = (await post_import(http, issued, dump_lines(history), as_="prefet_elsewhere")).json()["contracts"][0]
+    assert (refused["outcome"], refused["code"]) == ("refused", "out_of_scope"), refused
+    assert await store.stream_version("cls-d72") == 0
+    imported = (await post_import(http, issued, dump_lines(history), as_="national")).json()["contracts"][0]
+    assert imported["outcome"] == "imported", imported
+    timeline = (await http.get("/contracts/cls-d72/timeline", headers=auth(issued, "auditor"))).json()
+    signed = [e for e in timeline if e["event_type"] == "PartySigned"]
+    assert {e["identity"] for e in signed} == {"prefecture-sarthe", "departement-sarthe"}
+    assert {e["recorded_by"] for e in signed} == {"dgcs"} and all(e["imported"] for e in signed)
+    reminders = "SELECT count(*) FROM reminders WHERE contract_id = 'cls-d72'"
+    await eventually(lambda: store.pool.fetchval(reminders), what="cls-d72's reminders written")
+
+
+async def test_a_pending_renewal_is_withdrawn_by_its_proposer_through_the_api(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24, defect 7: the Deux-Sèvres' renewal for 2027, imported as proposed and signed by the État, is
+    withdrawn by the préfet (not by the collectivité: it did not propose it), then proposed again."""
+    http, issued = api
+    history = nantes_history("cls-d79", "D79", "deux_sevres")
+    for entry in history:
+        if entry["actor"]["role"] == "prefet":
+            entry["actor"] = who("prefet_79")
+    actions = history[0]["draft_actions"]
+    base = {"contract_id": "cls-d79", "source": "dossier de la préfecture"}
+    history += [
+        base | {"type": "RecordCommitteeReview", "occurred_at": "2026-10-13", "actor": who("commissaire_75"),
+                "year": 2026, "review_date": "2026-10-13", "findings": "ok", "decision": "CONTINUE"},
+        base | {"type": "Renew", "occurred_at": "2026-11-20", "actor": who("prefet_79"), "year": 2027,
+                "amounts": {a["action_id"]: a["amounts"]["2027"] for a in actions[:1]}},
+        base | {"type": "SignAvenant", "occurred_at": "2026-11-21", "actor": who("prefet_79"),
+                "avenant_id": "renewal-2027", "party": "etat", "signatory": "Préfète des Deux-Sèvres"},
+    ]  # fmt: skip
+    imported = (await post_import(http, issued, dump_lines(history), as_="prefet_79")).json()["contracts"][0]
+    assert imported["outcome"] == "imported", imported
+    url = "/contracts/cls-d79/avenants/renewal-2027/withdrawal"
+    before = await store.stream_version("cls-d79")
+    refused = await http.post(url, json={"reason": "non"}, headers=auth(issued, "deux_sevres"))
+    assert refused.status_code == 409 and refused.json()["field"] == "avenant_id", refused.text
+    assert "proposer" in refused.json()["message"] and await store.stream_version("cls-d79") == before
+    done = await http.post(url, json={"reason": "montants à revoir"}, headers=auth(issued, "prefet_79"))
+    assert done.status_code == 200, done.text
+    assert [e["type"] for e in done.json()["events"]] == ["AvenantWithdrawn"]
+    assert "renewal-2027" not in done.json()["state"]["avenants"]
+    again = await http.post(
+        "/contracts/cls-d79/renewals",
+        json={"year": 2027, "amounts": {a["action_id"]: a["amounts"]["2027"] for a in actions[:2]}},
+        headers=auth(issued, "prefet_79"),
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["state"]["avenants"]["renewal-2027"]["signatures"] == []

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as observe
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from domain.business_time import business_date, end_of_day, occurred_at, start_of_day
 from domain.calendar import calendar_until
-from domain.commands import Command
+from domain.commands import COMMAND_TYPES, Command
 from domain.decider import decide
 from domain.errors import DomainError
 from domain.events import WITHDRAWALS, Event
@@ -486,7 +487,18 @@ EDGES = [
     ]
     for h in (9,)
 ]  # fmt: skip
-EXTRAS = ("Terminate", "Suspend", "ZeroYear", "RectifyExecutionReport", "RectifySignature", "Amend")
+EXTRAS = (
+    "Terminate",
+    "Suspend",
+    "ZeroYear",
+    "RectifyExecutionReport",
+    "RectifySignature",
+    "Amend",
+    "WithdrawAmendment",  # proposed by the collectivité, withdrawn by it (issue 24, defect 7)
+    "ReplaceAmendment",  # proposed by the préfet, replaced by its new one (Amend.replaces), then signed by both
+    "WithdrawRenewal",  # the year's pending renewal withdrawn by the préfet, then proposed again
+    "Negotiate",  # before the vote: a fiche's title changed, a fiche added, then removed
+)
 
 
 def extra_steps(plan: Plan, kind: str, when: datetime) -> list[Step]:
@@ -500,6 +512,77 @@ def extra_steps(plan: Plan, kind: str, when: datetime) -> list[Step]:
         return Step(at=t, contract_id=cid, build=build)
 
     later = when + timedelta(hours=2)
+
+    def moved(s: ContractState, t: datetime, share: int = 2) -> dict[str, Any]:
+        """Money moved from the contract's first action to its second in ``t``'s year (empty when it cannot)."""
+        year, ids = t.year, list(s.actions)
+        first, second = (s.actions[k].amounts.get(year) for k in ids[:2])
+        if first is None or second is None or first.etat < 2 * EUR:
+            return {}
+        part = first.etat // share
+        return {
+            ids[0]: {"etat": first.etat - part, "collectivite": first.etat - part},
+            ids[1]: {"etat": second.etat + part, "collectivite": second.etat + part},
+        }
+
+    if kind == "WithdrawAmendment":
+        return [
+            step(when, lambda s, t: cmd("Amend", a["collectivite"], t, amendment_id=kind, year=t.year,
+                                         amounts=moved(s, t), reason="r")),
+            step(later, lambda s, t: cmd("WithdrawAvenant", a["collectivite"], t, avenant_id=kind, reason="retrait")),
+        ]  # fmt: skip
+    if kind == "ReplaceAmendment":
+        return [
+            step(when, lambda s, t: cmd("Amend", a["prefet"], t, amendment_id="First", year=t.year,
+                                         amounts=moved(s, t), reason="r")),
+            step(later, lambda s, t: cmd("Amend", a["prefet"], t, amendment_id="Second", year=t.year,
+                                          amounts=moved(s, t, 3), reason="r", replaces="First")),
+            step(later + timedelta(hours=1),
+                 lambda s, t: cmd("SignAvenant", a["prefet"], t, avenant_id="Second", party="etat")),
+            step(later + timedelta(hours=2),
+                 lambda s, t: cmd("SignAvenant", a["collectivite"], t, avenant_id="Second", party="collectivite")),
+        ]  # fmt: skip
+    if kind == "Negotiate":
+        # Between the proposal (by mid-December 2023) and the vote (from about 20 January 2024).
+        day = datetime(2024, 1, 5, 9, tzinfo=UTC)
+
+        def changed(s: ContractState, t: datetime) -> Command | None:
+            first = next(iter(s.actions.values()), None)
+            if first is None:
+                return None
+            return cmd("ChangeAction", a["collectivite"], t, action=first.model_copy(update={"title": "Titre revu"}))
+
+        def added(s: ContractState, t: datetime) -> Command | None:
+            first = next(iter(s.actions.values()), None)
+            if first is None:
+                return None
+            small = {y: {"etat": 100, "collectivite": 100} for y in first.amounts}
+            return cmd(
+                "AddAction",
+                a["prefet"],
+                t,
+                action=first.model_copy(update={"action_id": "X9"}).model_dump() | {"amounts": small},
+            )
+
+        return [
+            step(day, changed),
+            step(day + timedelta(hours=2), added),
+            step(day + timedelta(days=1), lambda s, t: cmd("RemoveAction", a["collectivite"], t, action_id="X9")),
+        ]  # fmt: skip
+    if kind == "WithdrawRenewal":
+        # Between the plan's proposal (about 25 November) and its collectivité's signature (about 10 December).
+        day = datetime(min(when.year, 2026), 12, 1, 9, tzinfo=UTC)
+
+        def again(s: ContractState, t: datetime) -> Command | None:
+            year = t.year + 1
+            amounts = {k: act.amounts[year] for k, act in list(s.actions.items())[:2] if year in act.amounts}
+            return cmd("Renew", a["prefet"], t, year=year, amounts=amounts)
+
+        return [
+            step(day, lambda s, t: cmd("WithdrawAvenant", a["prefet"], t, avenant_id=f"renewal-{t.year + 1}",
+                                        reason="retrait")),
+            step(day + timedelta(hours=2), again),
+        ]  # fmt: skip
     if kind == "Terminate":
         return [step(when, lambda s, t: cmd("Terminate", a["collectivite"], t, reason="résiliation"))]
     if kind == "Suspend":
@@ -566,18 +649,15 @@ def extra_steps(plan: Plan, kind: str, when: datetime) -> list[Step]:
     return [step(when, rectify_signature)]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(sorted(REFERENCE_TERRITORIES)), st.integers(0, 100_000), st.data())
-def test_recording_each_fact_on_time_late_or_by_import_folds_to_the_same_business_state(
-    territory_id: str, seed: int, data: st.DataObject
-) -> None:
-    """The simulation's plan, with acts it does not send (résiliation, suspension, avenants moving money or bringing a
-    year to 0 €, rectifications) on the eve of deadlines and year boundaries or just after them: every accepted fact
-    typed on its day, typed late, or imported gives the same contract — as of a dozen dates, not only the last."""
-    policy = in_code()
-    plan = plan_for(REFERENCE_TERRITORIES[territory_id], seed, policy)
-    for kind in data.draw(st.lists(st.sampled_from(EXTRAS), max_size=3), label="extra acts"):
-        plan.steps.extend(extra_steps(plan, kind, data.draw(st.sampled_from(EDGES), label=f"{kind} on")))
+def note(value: str) -> None:
+    """A statistic of the property (outside Hypothesis, nothing to note)."""
+    if currently_in_test_context():
+        observe(value)
+
+
+def three_ways(plan: Plan, policy: Any, delay_of: Any, days: list[date]) -> list[Command]:
+    """The plan's facts typed on their day, typed late (``delay_of(command)`` days) and imported: the three records
+    must fold to the same business state as of each of ``days`` and at the end. Returns the facts accepted."""
     plan.steps.sort(key=lambda s: s.at)
     # On time: each fact recorded on its day, the workflow's timers running up to it first. An act the rules refuse
     # then (a suspension of a suspended contract, an avenant for a year already reported…) is left out.
@@ -596,7 +676,8 @@ def test_recording_each_fact_on_time_late_or_by_import_folds_to_the_same_busines
             continue
         accepted.append(cmd)
     run_calendar(on_time, END)
-    observe(f"acts: {sorted({c.type for c in accepted})}")
+    note(f"acts: {sorted({c.type for c in accepted})}")
+    note(f"an avenant withdrawn or replaced: {any(e.type == 'AvenantWithdrawn' for e in on_time.events)}")
 
     # Late: each fact typed days or weeks after it happened (in the same order), the timers running ahead meanwhile
     # and recording facts that the late facts then withdraw (misses met in time or no longer owed, a year opening
@@ -604,21 +685,72 @@ def test_recording_each_fact_on_time_late_or_by_import_folds_to_the_same_busines
     late = Contract(plan.contract_id, policy)
     recorded = accepted[0].at
     for cmd in accepted:
-        delay = data.draw(st.sampled_from([0, 0, 1, 3, 20, 60]), label=f"days late: {cmd.type}")
+        delay = delay_of(cmd)
         recorded = max(recorded, cmd.at + timedelta(days=delay, hours=1 if delay else 0))
         if delay:
             run_calendar(late, recorded)
         late.send(cmd.model_copy(update={"entered_at": recorded}))
     run_calendar(late, END)
-    observe(f"late records withdrew a calendar fact: {any(e.type in WITHDRAWALS for e in late.events)}")
+    note(f"late records withdrew a calendar fact: {any(e.type in WITHDRAWALS for e in late.events)}")
     assert fold(late.events) == late.state  # the record folds to the state, whoever folds it
 
     # By import: the same facts from a file, the calendar's facts interleaved at their dates.
     lines = [ImportLine(line=n, command=cmd) for n, cmd in enumerate(accepted, 1)]
     imported, _ = import_history(lines, INITIAL_STATE, policy, END)
 
-    days = data.draw(st.lists(st.dates(date(2024, 1, 1), date(2028, 5, 31)), min_size=11, max_size=11), label="as of")
     for day in [*sorted(days), END.date()]:
         expected = business(state_as_of(on_time.events, day))
         assert business(state_as_of(late.events, day)) == expected, f"typed late, as of {day}"
         assert business(state_as_of(imported, day)) == expected, f"imported, as of {day}"
+    return accepted
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(REFERENCE_TERRITORIES)), st.integers(0, 100_000), st.data())
+def test_recording_each_fact_on_time_late_or_by_import_folds_to_the_same_business_state(
+    territory_id: str, seed: int, data: st.DataObject
+) -> None:
+    """The simulation's plan, with acts it does not send (résiliation, suspension, avenants moving money or bringing a
+    year to 0 €, withdrawn or replaced, a renewal withdrawn and proposed again, negotiation before the vote,
+    rectifications) on the eve of deadlines and year boundaries or just after them: every accepted fact typed on its
+    day, typed late, or imported gives the same contract — as of a dozen dates, not only the last."""
+    policy = in_code()
+    plan = plan_for(REFERENCE_TERRITORIES[territory_id], seed, policy)
+    for kind in data.draw(st.lists(st.sampled_from(EXTRAS), max_size=3), label="extra acts"):
+        plan.steps.extend(extra_steps(plan, kind, data.draw(st.sampled_from(EDGES), label=f"{kind} on")))
+    days = data.draw(st.lists(st.dates(date(2024, 1, 1), date(2028, 5, 31)), min_size=11, max_size=11), label="as of")
+    three_ways(
+        plan,
+        policy,
+        lambda cmd: data.draw(st.sampled_from([0, 0, 1, 3, 20, 60]), label=f"days late: {cmd.type}"),
+        days,
+    )
+
+
+# Every act an operator sends, at a date where it applies (the plan sends the others).
+EVERY_ACT = [
+    ("Negotiate", datetime(2024, 1, 5, 9, tzinfo=UTC)),
+    ("RectifySignature", datetime(2024, 4, 2, 9, tzinfo=UTC)),
+    ("ReplaceAmendment", datetime(2024, 7, 1, 9, tzinfo=UTC)),
+    ("WithdrawAmendment", datetime(2025, 3, 30, 9, tzinfo=UTC)),
+    ("RectifyExecutionReport", datetime(2025, 4, 2, 9, tzinfo=UTC)),
+    ("WithdrawRenewal", datetime(2025, 12, 1, 9, tzinfo=UTC)),
+    ("Suspend", datetime(2026, 7, 3, 9, tzinfo=UTC)),
+]
+OPERATOR_ACTS = set(COMMAND_TYPES) - {"OpenProgrammeYear", "RecordMissedDeadline", "BeginClosing"}
+
+
+@pytest.mark.parametrize("delay", [1, 3, 20, 60])
+def test_every_operator_act_is_typed_on_time_late_and_imported_alike(delay: int) -> None:
+    """Not left to chance: one contract run to its closing with every act the generator knows, and one résilié; each
+    fact typed on its day, ``delay`` days late (and the system's timers ahead of it) and imported compare as of a
+    dozen dates; together they send every command an operator sends."""
+    policy = in_code()
+    sent: set[str] = set()
+    for extras in (EVERY_ACT, [("Terminate", datetime(2026, 4, 2, 9, tzinfo=UTC))]):
+        plan = plan_for(REFERENCE_TERRITORIES["243300316"], 1, policy, incidents=False)
+        for kind, when in extras:
+            plan.steps.extend(extra_steps(plan, kind, when))
+        days = [date(2024, 1, 10), *(date(y, m, 2) for y in (2024, 2025, 2026, 2027) for m in (4, 7, 12))][:11]
+        sent |= {c.type for c in three_ways(plan, policy, lambda cmd: delay, days)}
+    assert sent == OPERATOR_ACTS

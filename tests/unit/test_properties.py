@@ -187,8 +187,10 @@ class Walk:
                 "decision": draw(st.sampled_from(["CONTINUE", "ADJUST", "SUSPEND"])),
             },
             "Renew": {"year": year, "amounts": {aid: money}},
-            "Amend": {"amendment_id": f"AV{year}", "year": year, "amounts": {aid: money}, "reason": "r"},
+            "Amend": {"amendment_id": f"AV{year}", "year": year, "amounts": {aid: money}, "reason": "r"}
+            | ({"replaces": f"AV{year - 1}"} if draw(st.booleans()) else {}),
             "SignAvenant": {"avenant_id": draw(st.sampled_from([f"renewal-{year}", f"AV{year}"])), "party": "etat"},
+            "WithdrawAvenant": {"avenant_id": draw(st.sampled_from([f"renewal-{year}", f"AV{year}"])), "reason": "r"},
             "SubmitExecutionReport": {"year": year, "etat_spent": {aid: euros * EUR}, "collectivite_spent": {aid: 0}},
             "RecordMidTermEvaluation": {"evaluations": {k: "ok" for k in self.state.actions}},
             "Suspend": {"reason": "r"},

@@ -52,6 +52,13 @@ def with_renewal() -> Contract:
     return c
 
 
+def with_two_proposals() -> Contract:
+    """A renewal proposed by the préfet and an amendment by the collectivité, neither concluded."""
+    c = with_renewal()
+    c.do("Amend", BORDEAUX_COLL, at(2024, 12, 1), amendment_id="AV1", year=2024, amounts={"A1": LESS}, reason="r")
+    return c
+
+
 def reported_2024() -> Contract:
     c = bordeaux_in_2025()
     c.do(
@@ -120,6 +127,11 @@ SCENARIOS: dict[str, Scenario] = {
         lambda r: {"amendment_id": "AV1", "year": 2024, "amounts": {"A1": LESS}, "reason": "r"},
     ),
     "SignAvenant": (with_renewal, at(2024, 12, 2), lambda r: {"avenant_id": "renewal-2025", "party": party(r)}),
+    "WithdrawAvenant": (
+        with_two_proposals,
+        at(2024, 12, 2),
+        lambda r: {"avenant_id": "renewal-2025" if r is Role.PREFET else "AV1", "reason": "r"},
+    ),
     "SubmitExecutionReport": (
         bordeaux_in_2025,
         at(2025, 2, 1),

@@ -297,7 +297,7 @@ async def signed(stack: Stack) -> int:
     await deliberated(stack)
     state = await stack.pacte.contract(PREFET, BORDEAUX)
     for actor, party, day in ((PREFET, "etat", "2024-03-01"), (COLLECTIVITE, "collectivite", "2024-03-05")):
-        if party not in {s.party.value for s in state.signatures}:
+        if party not in {p.value for p in state.signatures}:  # keyed by party
             body = {"party": party, "signatory": f"Signataire {party}", "occurred_at": day}
             await stack.pacte.command(actor, "SignContract", {"contract_id": BORDEAUX}, body)
     # The calendar opens the years from 2024 to this one (the workflow's clock is today's): wait for it.
@@ -482,3 +482,56 @@ async def test_a_new_fiche_is_entered_with_two_indicators_at_once(browser: Brows
     await browser.sign_in("prefet")
     page = unescape((await browser.get(f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action")).text)
     assert 'name="action.indicators.0.code"' in page and 'name="action.indicators.1.code"' in page
+
+
+async def test_an_amendment_is_withdrawn_by_its_proposer_from_the_browser(browser: Browser, stack: Stack) -> None:
+    """Issue 24, defect 7: the préfet's pending amendment is offered for withdrawal, shown with what it would have
+    changed, confirmed, then withdrawn; the collectivité, which did not propose it, is refused in French."""
+    year = await signed(stack)
+    state = await stack.pacte.contract(PREFET, BORDEAUX)
+    a1 = state.actions["A1"].amounts[year]
+    less = {"etat": a1.etat - 100_000, "collectivite": a1.collectivite - 100_000}
+    body = {"amendment_id": "AV-RETIRE", "year": year, "amounts": {"A1": less}, "reason": "Ajustement"}
+    await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
+    form = f"/ui/contrats/{BORDEAUX}/actes/retrait-avenant?avenant_id=AV-RETIRE"
+
+    await browser.sign_in("collectivite")
+    await browser.get(form)
+    page = await browser.post(form, {"avenant_id": "AV-RETIRE", "reason": "Non"})
+    assert page.status_code == 422 and "Je confirme" not in page.text
+    assert "seul celui qui l'a proposé le retire ou le remplace" in unescape(page.text), refusal(page.text)
+
+    await browser.sign_in("prefet")
+    contract_page = unescape((await browser.get(f"/ui/contrats/{BORDEAUX}")).text)
+    assert "Retirer une proposition d'avenant" in contract_page
+    opened = unescape((await browser.get(form)).text)
+    assert "AV-RETIRE" in opened
+    confirming = await browser.post(form, {"avenant_id": "AV-RETIRE", "reason": "Montants à revoir"})
+    assert "Je confirme" in confirming.text, refusal(confirming.text)
+    done = await browser.post(form, {"avenant_id": "AV-RETIRE", "reason": "Montants à revoir", "confirme": "oui"})
+    assert done.status_code == 303, refusal(done.text)
+    after = await stack.pacte.contract(PREFET, BORDEAUX)
+    assert "AV-RETIRE" not in after.avenants and "AV-RETIRE" in after.withdrawn_avenants
+    history = unescape((await browser.get(f"/ui/contrats/{BORDEAUX}/historique")).text)
+    assert "Proposition d'avenant retirée" in history
+
+
+async def test_an_amendment_replaces_its_proposers_pending_one_from_the_browser(browser: Browser, stack: Stack) -> None:
+    """The amendment form offers the préfet's pending amendments to replace: the new one is proposed, the old one
+    withdrawn (issue 24, defect 7)."""
+    year = await signed(stack)
+    a1 = (await stack.pacte.contract(PREFET, BORDEAUX)).actions["A1"].amounts[year]
+    body = {"amendment_id": "AV-ANCIEN", "year": year, "reason": "Premier jet"}
+    body["amounts"] = {"A1": {"etat": a1.etat - 200_000, "collectivite": a1.collectivite - 200_000}}
+    await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{BORDEAUX}/actes/avenant"
+    opened = unescape((await browser.get(form)).text)
+    assert "Remplace la proposition" in opened and '<option value="AV-ANCIEN"' in opened
+    sent = {"amendment_id": "AV-NOUVEAU", "year": str(year), "replaces": "AV-ANCIEN", "reason": "Second jet"}
+    sent |= {"amounts.A1.etat": euros(a1.etat - 300_000), "amounts.A1.collectivite": euros(a1.collectivite - 300_000)}
+    answer = await browser.post(form, sent)
+    assert answer.status_code == 303, refusal(answer.text)
+    after = await stack.pacte.contract(PREFET, BORDEAUX)
+    assert "AV-NOUVEAU" in after.avenants and "AV-ANCIEN" not in after.avenants
+    assert "AV-ANCIEN" in after.withdrawn_avenants
