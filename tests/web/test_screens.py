@@ -27,8 +27,11 @@ from playwright.async_api import Browser, Page, Request, Response, expect
 from domain.business_time import PARIS
 from domain.values import Party
 from pacte.reprise_file import dump_lines
+from pacte.service.facade import may_do
 from pacte.tokens import DEMO
 from pacte.web.formats import MONTHS, euros
+from pacte.web.forms import FORMS, SLUGS
+from pacte.web.signin import demo_identities
 from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
 from tests.web.conftest import Browser as Person
 from tests.web.conftest import Stack, free_port, fresh_stack, serving
@@ -548,3 +551,43 @@ async def test_a_date_the_history_cannot_read_is_said_in_french_where_the_answer
     said = html.unescape(re.sub(r"<[^>]+>", "", swapped.text)).strip()
     assert "32/01/2025" in said and not re.search(r"\b(the|is|not)\b", said), said  # French, naming what was typed
     assert (await person.get(part)).status_code == 422  # to anyone but htmx, a refusal stays a refusal
+
+
+ROLES = [i.key for i in demo_identities()]  # every role a person signs in as (préfet … auditor, administrator)
+ACTORS = {i.key: i.actor for i in demo_identities()}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", sorted(FORMS))
+async def test_a_person_reaches_only_the_forms_of_the_acts_they_may_do(person: Person, kind: str, role: str) -> None:
+    """Every act's form, for every role: it opens (and takes a post) only for whom the act's rules allow; anyone else
+    gets a French 403 page, not the form, when they open it and when they send it (found by a user walk: the auditor
+    and the commissaire got every form by its address, refused only on sending)."""
+    await person.sign_in(role)
+    form = f"{PAGE}/actes/{SLUGS[kind]}"
+    page = await person.get(form)
+    if may_do(FORMS[kind].sends, ACTORS[role], CONTRACT):
+        assert page.status_code == 200, (kind, role)
+        assert f"<h1>{FORMS[kind].title}" in html.unescape(page.text), (kind, role)
+        return
+    assert page.status_code == 403, (kind, role, page.status_code)
+    text = html.unescape(page.text)
+    assert "<h1>Accès refusé" in text and f'action="{form}' not in text, (kind, role)
+    assert re.search(r"(ne permet pas|ne modifie rien|n'est pas dans votre périmètre)", text), (kind, role)  # why
+    # Sent anyway (with the session's token), it is refused the same way and records nothing.
+    sent = await person.post(form, {"cle": f"essai-{kind}-{role}"})
+    assert sent.status_code == 403 and "<h1>Accès refusé" in html.unescape(sent.text), (kind, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_no_page_links_to_a_form_its_reader_may_not_fill(person: Person, role: str) -> None:
+    await person.sign_in(role)
+    for path in (PAGE, "/ui/a-traiter", "/ui/contrats"):
+        page = await person.get(path)
+        if role == "admin" and path == PAGE:  # who runs Pacte reads no contract (no business act)
+            assert page.status_code == 403
+            continue
+        assert page.status_code == 200, (role, path, page.status_code)
+        by_slug = {slug: kind for kind, slug in SLUGS.items()}
+        for slug in re.findall(r'href="/ui/contrats/[^/"]+/actes/([a-z-]+)', page.text):
+            assert may_do(FORMS[by_slug[slug]].sends, ACTORS[role], CONTRACT), (role, path, slug)
