@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from domain.actors import Role
 from domain.business_time import PARIS
 from domain.rules.parties import party_of
 from domain.todo import waiting_acts
@@ -24,8 +25,12 @@ router = APIRouter()
 SIGNS_FOR = {"etat": "pour l'État", "collectivite": "pour la collectivité"}
 
 
-@router.get("/a-traiter", response_class=HTMLResponse)
-async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse:
+# The roles that act on contracts: each has an *À traiter* (an auditor changes nothing, an administrator runs Pacte).
+ACTING = frozenset({Role.PREFET, Role.COLLECTIVITE, Role.COMMISSAIRE})
+
+
+async def waiting_for(request: Request, who: Person) -> list[dict[str, Any]]:
+    """The acts waiting for this person, the most late first, each with its form's link."""
     today = datetime.now(PARIS).date()
     rows: list[dict[str, Any]] = []
     for state in await service(request).to_do(who.actor):
@@ -50,6 +55,12 @@ async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse
                 }
             )
     rows.sort(key=lambda r: (r["act"].due is None, -r["act"].late_days, r["act"].due or today, r["territory_name"]))
+    return rows
+
+
+@router.get("/a-traiter", response_class=HTMLResponse)
+async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse:
+    rows = await waiting_for(request, who)
     return render(
         request,
         "todo.html",

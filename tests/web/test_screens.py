@@ -356,7 +356,7 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
     for role, acts in expected.items():
         await person.get("/ui/connexion")
         landed = await person.post("/ui/connexion", {"identity": role, "next": ""})
-        assert landed.headers["location"] == "/ui/a-traiter"
+        assert landed.headers["location"] == ("/ui/tableau-de-bord" if role == "auditor" else "/ui/a-traiter")
         page = await person.get("/ui/a-traiter")
         rows = Tables(page.text).tables.get("Actes qui vous attendent, les plus en retard d'abord", [])
         assert {(r[0], r[2]) for r in rows} == acts, (role, rows)
@@ -591,3 +591,46 @@ async def test_no_page_links_to_a_form_its_reader_may_not_fill(person: Person, r
         by_slug = {slug: kind for kind, slug in SLUGS.items()}
         for slug in re.findall(r'href="/ui/contrats/[^/"]+/actes/([a-z-]+)', page.text):
             assert may_do(FORMS[by_slug[slug]].sends, ACTORS[role], CONTRACT), (role, path, slug)
+
+
+LANDING = {
+    "prefet": "/ui/a-traiter",
+    "collectivite": "/ui/a-traiter",
+    "commissaire": "/ui/a-traiter",
+    "auditor": "/ui/tableau-de-bord",  # who changes nothing lands on what they may read
+    "admin": "/ui/administration/jetons",  # who runs Pacte reads no contract: the access it manages
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_lands_on_a_page_that_works_for_it_and_its_menu_refuses_nothing(
+    person: Person, role: str
+) -> None:
+    """Found by a user walk: the commissaire's menu led to a 403. Signed in, each person lands on their own page, and
+    every link of their menu opens."""
+    await person.get("/ui/connexion")
+    where = (await person.post("/ui/connexion", {"identity": role, "next": ""})).headers["location"]
+    page = await person.get(where)
+    while page.status_code in (302, 303, 307):
+        where = page.headers["location"]
+        page = await person.get(where)
+    assert (where, page.status_code) == (LANDING[role], 200)
+    menu = page.text[page.text.index('id="navigation"') :]
+    links = re.findall(r'href="(/ui/[^"]*)"', menu[: menu.index("</nav>")])
+    assert LANDING[role] in links
+    for link in links:
+        assert (await person.get(link)).status_code == 200, (role, link)
+
+
+async def test_the_commissaire_sees_the_regions_contracts_deadlines_and_what_is_theirs_to_do(person: Person) -> None:
+    await person.sign_in("commissaire")
+    page = await person.get("/ui/tableau-de-bord")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "1 contrat dans votre région" in text
+    deadlines = Tables(page.text).tables["Échéances manquées et du mois"]
+    assert deadlines and all(row[0] == "Bordeaux Métropole" for row in deadlines)
+    waiting = Tables((await person.get("/ui/a-traiter")).text).tables[
+        "Actes qui vous attendent, les plus en retard d'abord"
+    ]
+    assert re.search(rf'<a class="fr-link" href="/ui/a-traiter">{len(waiting)} actes? vous attend', text), text
