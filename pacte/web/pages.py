@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from domain.actors import Actor, Role
 from domain.axes import Axis
 from domain.business_time import PARIS
-from domain.deadlines import Standing, deadline_standings
+from domain.deadlines import Standing, avenant_signable, avenant_signature_due, deadline_standings
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
 from pacte.service.facade import may_do, policy_now
@@ -134,7 +134,18 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
     pacte = service(request)
     state = await pacte.contract(who.actor, contract_id)
     # The domain's one list: each deadline once, missed or to come as of today in Paris (the business day).
-    deadlines = deadline_standings(state, policy_now(), datetime.now(PARIS).date())
+    policy, today = policy_now(), datetime.now(PARIS).date()
+    deadlines = deadline_standings(state, policy, today)
+    # Each avenant still to sign: the last day the decider takes its signatures, and whether it still may be signed.
+    signing = {
+        avenant_id: {
+            "due": avenant_signature_due(avenant, policy),
+            "days": (avenant_signature_due(avenant, policy) - today).days,
+            "signable": avenant_signable(avenant, state, policy, today),
+        }
+        for avenant_id, avenant in state.avenants.items()
+        if not avenant.concluded
+    }
     by_axis = [
         (axis, [a for _, a in sorted(state.actions.items()) if a.axis is axis])
         for axis in Axis
@@ -152,6 +163,7 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
         by_axis=by_axis,
         signatures={p.value: s for p, s in state.signatures.items()},
         deadlines=deadlines,
+        signing=signing,
         changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
     )
 

@@ -48,7 +48,7 @@ async def waiting_for(request: Request, who: Person) -> list[dict[str, Any]]:
                 {
                     "contract_id": state.contract_id,
                     "territory_name": state.territory_name,
-                    "title": f"{title} ({SIGNS_FOR[act.party.value]})" if act.party else title,
+                    "title": f"{title} ({SIGNS_FOR[act.party.value]})" if act.party and not act.missed else title,
                     "href": f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[act.kind]}"
                     + (f"?{query}" if query else ""),
                     "act": act,

@@ -356,6 +356,26 @@ async def test_an_avenant_adds_changes_and_removes_fiches_from_the_browser(brows
         assert answer.status_code == 303, refusal(answer.text)
 
 
+async def test_an_avenant_to_sign_shows_the_last_day_it_may_be_signed(browser: Browser, stack: Stack) -> None:
+    """Found by a user walk: avenant signatures said "sans date limite". The contract's page says until when each
+    avenant still to sign may be signed (the decider's own limit: an amendment within its year) and how late it is."""
+    year = await signed(stack)
+    body = {"amendment_id": "AV-DELAI", "year": year, "reason": "délai", "occurred_at": f"{year}-11-30"}
+    body["amounts"] = {"A1": {"etat": 10_100_000, "collectivite": 10_100_000}}
+    if "AV-DELAI" not in (await stack.pacte.contract(PREFET, BORDEAUX)).avenants:
+        await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
+    await browser.sign_in("collectivite")
+    page = unescape((await browser.get(f"/ui/contrats/{BORDEAUX}")).text)
+    row = re.search(r"<th scope=\"row\">AV-DELAI</th>(.*?)</tr>", page, re.S)
+    assert row, page
+    cells = " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
+    assert f"au plus tard le 31 décembre {year}" in cells, cells
+    today = business_date(datetime.now(UTC))
+    due = date(year, 12, 31)
+    assert (f"dans {(due - today).days} jour" in cells) if today < due else ("aujourd'hui" in cells), cells
+    assert "sans date limite" not in page
+
+
 async def test_what_was_typed_comes_back_after_the_session_expired(browser: Browser, stack: Stack) -> None:
     await gironde_with_a_fiche(stack)
     before = await stack.pacte.store.stream_version(GIRONDE)

@@ -343,13 +343,15 @@ def parse_french_day(text: str) -> date:
 async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) -> None:
     # Taken over with one committee (2024) and nothing since, Bordeaux waits, in the current year Y, for: a committee
     # for each year from 2025 to Y and the mid-term evaluation (the commissaire), an execution report for each year
-    # ended (the collectivité), the renewal for Y + 1 while the programme lasts (the préfet); nothing for an auditor.
+    # ended (the collectivité), the renewal for Y + 1 while the programme lasts and, Y's renewal missed, an avenant of
+    # Y (the préfet); nothing for an auditor.
     now = datetime.now(PARIS).date().year
     expected = {
         "collectivite": {("Déposer le rapport d'exécution", str(y)) for y in range(2024, now)},
         "commissaire": {("Enregistrer un comité de suivi", str(y)) for y in range(2025, now + 1)}
         | {("Évaluation à mi-parcours", "—")},
-        "prefet": {("Avenant de renouvellement", str(now + 1))} if now < 2027 else set(),
+        "prefet": ({("Avenant de renouvellement", str(now + 1))} if now < 2027 else set())
+        | ({("Proposer un avenant", str(now))} if 2024 < now <= 2027 else set()),
         "auditor": set(),
     }
     today = datetime.now(PARIS).date()
@@ -373,8 +375,13 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
                 assert re.search(rf'<option value="{row[2]}"\s+selected', form.text), (href, row)
         if not acts:
             assert "Aucun acte ne vous attend" in page.text
-        if role == "prefet" and acts:  # the renewal waits for the year's committee, and says so
-            assert f"possible après le comité de suivi {now}" in rows[0][4]
+        if role == "prefet" and now < 2027:  # the renewal waits for the year's committee, and says so
+            renewal = next(r for r in rows if r[0] == "Avenant de renouvellement")
+            assert f"possible après le comité de suivi {now}" in renewal[4]
+        if role == "prefet" and 2024 < now <= 2027:  # the missed renewal: its date, its lateness, and what it was
+            missed = next(r for r in rows if r[0] == "Proposer un avenant")
+            assert missed[3] == f"31 décembre {now - 1}" and "en retard" in missed[4]
+            assert f"renouvellement {now} manqué" in missed[4]
 
 
 async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
