@@ -67,8 +67,14 @@ def waiting_acts(state: ContractState, policy: Policy, today: date) -> list[Wait
         )
 
     acts: list[WaitingAct] = []
-    if state.status in (Status.PROPOSED, Status.NEGOTIATING) and state.actions and state.deliberation is None:
-        acts.append(dated(DeadlineKind.SIGNATURE, None, kind="RecordDeliberation"))
+    if state.status in (Status.PROPOSED, Status.NEGOTIATING) and state.deliberation is None:
+        # No fiche yet: the fiches come first (either party's), before anything can be deliberated.
+        first = "RecordDeliberation" if state.actions else "AddAction"
+        acts.append(dated(DeadlineKind.SIGNATURE, None, kind=first))
+    if state.status is Status.SUSPENDED:
+        # Suspended, the renewal it owes cannot be proposed: the resumption waits, due with the renewal if one is owed.
+        renewal = [year for kind, year in pending if kind is DeadlineKind.RENEWAL]
+        acts.append(dated(DeadlineKind.RENEWAL, renewal[0], kind="Resume") if renewal else WaitingAct(kind="Resume"))
     if state.status is Status.DELIBERATED:
         for party in (Party.ETAT, Party.COLLECTIVITE):
             if party not in state.signatures:

@@ -14,7 +14,7 @@ from domain.policy import DEFAULT_POLICY
 from domain.state import Status
 from domain.todo import waiting_acts
 from domain.values import Avenant, AvenantKind, Party
-from tests.unit.builders import PREFET_33, SYSTEM, at, bordeaux_in_execution
+from tests.unit.builders import PREFET_33, SYSTEM, at, bordeaux_in_execution, bordeaux_suspended
 from tests.unit.test_deadline_standing import TODAY, bordeaux
 
 
@@ -121,3 +121,16 @@ def test_an_avenant_signature_is_due_the_last_day_the_decider_takes_it() -> None
         contract.decide("SignAvenant", PREFET_33, at(2025, 1, 2), **sign | {"avenant_id": "renewal-2025"})
     after = waiting_acts(contract.state, DEFAULT_POLICY, date(2025, 1, 2))
     assert not [a for a in after if a.kind == "SignAvenant"]  # neither can be signed any more
+
+
+def test_what_else_is_owed_leads_to_the_act_that_can_still_be_done() -> None:
+    # A métropole's contract proposed with no fiche, its signature deadline passed: the fiches come first (either party).
+    proposed = bordeaux_in_execution("proposed").state.model_copy(update={"actions": {}})
+    acts = waiting_acts(proposed, DEFAULT_POLICY, TODAY)
+    assert [(a.kind, a.due) for a in acts] == [("AddAction", date(2024, 3, 31))] and acts[0].late_days > 900
+    # Suspended, the renewal it owes cannot be proposed: the resumption waits (the commissaire's), due with it.
+    suspended = bordeaux_suspended().state
+    acts = waiting_acts(suspended, DEFAULT_POLICY, date(2024, 12, 1))
+    resume = [a for a in acts if a.kind == "Resume"]
+    assert [(a.due, a.deadline) for a in resume] == [(date(2024, 12, 31), DeadlineKind.RENEWAL)]
+    assert not [a for a in acts if a.kind == "Renew"]
