@@ -73,8 +73,8 @@ def waiting_acts(state: ContractState, policy: Policy, today: date) -> list[Wait
         acts.append(dated(DeadlineKind.SIGNATURE, None, kind=first))
     if state.status is Status.SUSPENDED:
         # Suspended, the renewal it owes cannot be proposed: the resumption waits, due with the renewal if one is owed.
-        renewal = [year for kind, year in pending if kind is DeadlineKind.RENEWAL]
-        acts.append(dated(DeadlineKind.RENEWAL, renewal[0], kind="Resume") if renewal else WaitingAct(kind="Resume"))
+        owed = [year for kind, year in pending if kind is DeadlineKind.RENEWAL]
+        acts.append(dated(DeadlineKind.RENEWAL, owed[0], kind="Resume") if owed else WaitingAct(kind="Resume"))
     if state.status is Status.DELIBERATED:
         for party in (Party.ETAT, Party.COLLECTIVITE):
             if party not in state.signatures:
