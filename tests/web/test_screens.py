@@ -641,3 +641,45 @@ async def test_the_commissaire_sees_the_regions_contracts_deadlines_and_what_is_
         "Actes qui vous attendent, les plus en retard d'abord"
     ]
     assert re.search(rf'<a class="fr-link" href="/ui/a-traiter">{len(waiting)} actes? vous attend', text), text
+
+
+CELLS = """() => {
+  const out = [];
+  for (const table of document.querySelectorAll("main .fr-table table")) {
+    const heads = [...table.querySelectorAll("thead th")].map(th => th.textContent.trim());
+    const covered = new Set();  // "row,column" taken by a cell above (rowspan): the HTML table model's columns
+    [...table.querySelectorAll("tbody tr")].forEach((row, r) => {
+      let column = 0;
+      for (const cell of row.children) {
+        while (covered.has(`${r},${column}`)) column++;
+        for (let k = 1; k < cell.rowSpan; k++) covered.add(`${r + k},${column}`);
+        const box = cell.getBoundingClientRect();
+        const label = getComputedStyle(cell, "::before").content;
+        out.push({caption: table.caption ? table.caption.textContent.trim() : "", head: heads[column] || "",
+                  colspan: cell.colSpan, left: box.left, right: box.right, label: label,
+                  text: cell.textContent.trim().slice(0, 40), display: getComputedStyle(table).display});
+        column += cell.colSpan;
+      }
+    });
+  }
+  return out;
+}"""
+
+
+async def test_every_column_of_every_table_is_readable_on_a_phone(screen: Screen) -> None:
+    """Found by a user walk: at 390 px the amounts, deadlines and contract lists showed one or two columns, the rest
+    out of sight. On a phone each row is a block of labelled cells, every cell within the screen and preceded by its
+    column's name; on a desktop the tables stay tables (th scope, caption)."""
+    await screen.sign_in("prefet")
+    width = screen.size["width"]
+    for path in (PAGE, "/ui/a-traiter", "/ui/contrats", "/ui/tableau-de-bord", PAGE + "/historique"):
+        await screen.visit(path, "tableaux-" + path.rsplit("/", 1)[1])
+        cells = await screen.page.evaluate(CELLS)
+        assert cells, path
+        for cell in cells:
+            if screen.desktop:
+                assert cell["display"] == "table", (path, cell)
+                continue
+            assert cell["left"] >= 0 and cell["right"] <= width + 0.5, (path, cell)  # nothing out of sight
+            if cell["head"] and cell["colspan"] == 1:
+                assert cell["head"] in cell["label"], (path, cell)  # each cell says which column it is
