@@ -675,7 +675,7 @@ async def test_every_column_of_every_table_is_readable_on_a_phone(screen: Screen
     for path in (PAGE, "/ui/a-traiter", "/ui/contrats", "/ui/tableau-de-bord", PAGE + "/historique"):
         await screen.visit(path, "tableaux-" + path.rsplit("/", 1)[1])
         cells = await screen.page.evaluate(CELLS)
-        assert cells, path
+        assert cells or path != PAGE  # the contract's page always has its tables (others may have nothing to list)
         for cell in cells:
             if screen.desktop:
                 assert cell["display"] == "table", (path, cell)
