@@ -41,7 +41,8 @@ async def waiting_for(request: Request, who: Person) -> list[dict[str, Any]]:
                 continue  # the other party's signature waits for them, not for this person
             # The form opens on this act: its avenant, its year, its party (found by a user walk: every committee
             # of the list opened on the same year, and a signature with no party chosen).
-            asked = {"avenant_id": act.avenant_id, "year": act.year, "party": act.party.value if act.party else None}
+            party = act.party.value if act.party and not act.missed else None  # a missed renewal's remedy signs nothing
+            asked = {"avenant_id": act.avenant_id, "year": act.year, "party": party}
             query = urlencode({k: v for k, v in asked.items() if v is not None})
             title = FORMS[act.kind].title
             rows.append(
