@@ -142,6 +142,14 @@ def next_milestone(state: ContractState, policy: Policy) -> NextMilestone | None
     return NextMilestone(kind=Milestone.BEGIN_CLOSING, on=policy.programme_end + timedelta(days=1))
 
 
+def missing_reports(state: ContractState, policy: Policy) -> list[int]:
+    """The years whose execution report is still owed before the contract can be closed: opened, with État money, and
+    no report in (the decider's ``closing.reports_missing``; *À traiter* offers the closure once this is empty)."""
+    return [
+        y for y in policy.years if state.year(y).opened and state.etat_total(y) > 0 and state.year(y).report is None
+    ]
+
+
 def avenant_signature_due(avenant: Avenant, policy: Policy) -> date:
     """The last day an avenant may be signed, as the decider judges it (``rules.avenants.sign_avenant``): a renewal
     for year N before N opens, that is by the renewal deadline (31 December N-1 by default); an amendment of N within

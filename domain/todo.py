@@ -16,6 +16,7 @@ from domain.deadlines import (
     avenant_signable,
     avenant_signature_due,
     deadline_standings,
+    missing_reports,
     pending_deadlines,
 )
 from domain.lifecycle import possible_now
@@ -89,6 +90,8 @@ def waiting_acts(state: ContractState, policy: Policy, today: date) -> list[Wait
                 after = None if reviewed else DeadlineKind.COMMITTEE_REVIEW
                 acts.append(dated(deadline, year, kind="Renew", year=year, after=after))
     acts.extend(_missed_renewal(state, policy, today))
+    if state.status is Status.CLOSING and not missing_reports(state, policy):
+        acts.append(WaitingAct(kind="CloseContract"))  # every report in: the préfet closes (no date is owed for it)
     for avenant_id, avenant in sorted(state.avenants.items()):
         if not avenant_signable(avenant, state, policy, today):
             continue  # concluded, or past the day the decider takes its signatures: nothing left to sign

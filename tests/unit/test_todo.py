@@ -134,3 +134,18 @@ def test_what_else_is_owed_leads_to_the_act_that_can_still_be_done() -> None:
     resume = [a for a in acts if a.kind == "Resume"]
     assert [(a.due, a.deadline) for a in resume] == [(date(2024, 12, 31), DeadlineKind.RENEWAL)]
     assert not [a for a in acts if a.kind == "Renew"]
+
+
+def test_a_closing_contract_with_every_report_in_waits_for_its_closure() -> None:
+    from tests.unit.test_roles import closing_ready
+
+    state = closing_ready().state
+    assert state.status is Status.CLOSING
+    acts = waiting_acts(state, DEFAULT_POLICY, date(2028, 2, 2))
+    assert [(a.kind, a.due) for a in acts if a.kind == "CloseContract"] == [("CloseContract", None)]  # no date owed
+    # A report still missing comes first: the closure waits for it (the decider refuses it before).
+    missing = state.model_copy(
+        update={"years": {**state.years, 2027: state.year(2027).model_copy(update={"report": None})}}
+    )
+    kinds = [a.kind for a in waiting_acts(missing, DEFAULT_POLICY, date(2028, 2, 2))]
+    assert "SubmitExecutionReport" in kinds and "CloseContract" not in kinds
