@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from domain.avenants import AvenantChanges, avenant_changes
+from domain.business_time import business_date
 from domain.events import AvenantConcluded, Event
 from domain.evolve import evolve
 from domain.state import INITIAL_STATE
@@ -20,7 +21,7 @@ def avenants_changes(events: Iterable[Event]) -> dict[str, AvenantChanges]:
         if isinstance(event, AvenantConcluded) and event.avenant_id in state.avenants:
             concluded[event.avenant_id] = avenant_changes(
                 state.actions, state.annual_ceiling, state.avenants[event.avenant_id]
-            )
+            ).model_copy(update={"concluded_on": business_date(event.occurred_at)})
         state = evolve(state, event)
     return {
         avenant_id: concluded.get(avenant_id) or avenant_changes(state.actions, state.annual_ceiling, avenant)

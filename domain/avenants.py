@@ -7,6 +7,7 @@ removed, and the ceiling left each year (the contract page, the signature form a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
@@ -60,6 +61,7 @@ class AvenantChanges(BaseModel):
     removed: tuple[str, ...]
     amounts: tuple[AmountChange, ...]  # only the fiches and years whose money moves, by fiche then year
     ceiling_left: dict[int, int]  # year -> new ceiling minus the État's total that year (negative: over it)
+    concluded_on: date | None = None  # the business date it was concluded: then it reads as what it changed
 
     @property
     def ceiling_changed(self) -> bool:

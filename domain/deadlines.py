@@ -16,6 +16,7 @@ from domain.axes import TerritoryKind
 from domain.business_time import business_date
 from domain.policy import Policy
 from domain.status import FINAL_STATUSES, Status
+from domain.values import Avenant, AvenantKind
 
 if TYPE_CHECKING:  # the state's own module loads the late facts, which read deadlines: no import cycle at run time
     from domain.state import ContractState
@@ -156,6 +157,34 @@ def next_milestone(state: ContractState, policy: Policy) -> NextMilestone | None
         year = state.current_year + 1
         return NextMilestone(kind=Milestone.OPEN_YEAR, on=date(year, 1, 1), year=year)
     return NextMilestone(kind=Milestone.BEGIN_CLOSING, on=policy.programme_end + timedelta(days=1))
+
+
+def missing_reports(state: ContractState, policy: Policy) -> list[int]:
+    """The years whose execution report is still owed before the contract can be closed: opened, with État money, and
+    no report in (the decider's ``closing.reports_missing``; *À traiter* offers the closure once this is empty)."""
+    return [
+        y for y in policy.years if state.year(y).opened and state.etat_total(y) > 0 and state.year(y).report is None
+    ]
+
+
+def avenant_signature_due(avenant: Avenant, policy: Policy) -> date:
+    """The last day an avenant may be signed, as the decider judges it (``rules.avenants.sign_avenant``): a renewal
+    for year N before N opens, that is by the renewal deadline (31 December N-1 by default); an amendment of N within
+    N (a year's money is frozen once the year has ended)."""
+    if avenant.kind is AvenantKind.RENEWAL:
+        return policy.renewal_deadline(avenant.year)
+    return date(avenant.year, 12, 31)
+
+
+def avenant_signable(avenant: Avenant, state: ContractState, policy: Policy, today: date) -> bool:
+    """Still open to signatures today, as the decider judges it: not concluded, its year's report not in, a renewal's
+    year not opened (``renewal.too_late``), an amendment's year not over (``avenant.year_over``, the day after
+    ``avenant_signature_due``)."""
+    if avenant.concluded or state.year(avenant.year).report is not None:
+        return False
+    if avenant.kind is AvenantKind.RENEWAL:
+        return state.current_year is None or avenant.year > state.current_year
+    return today <= avenant_signature_due(avenant, policy)
 
 
 class Standing(StrEnum):

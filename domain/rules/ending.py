@@ -10,6 +10,7 @@ from domain.commands import (
     CloseContract,
     Terminate,
 )
+from domain.deadlines import missing_reports
 from domain.errors import (
     DateViolation,
     LifecycleViolation,
@@ -65,9 +66,7 @@ def begin_closing(command: BeginClosing, state: ContractState, policy: Policy) -
 def close(command: CloseContract, state: ContractState, policy: Policy) -> list[Event]:
     if policy.order_rules >= 2:  # closed for the État by the préfet of the territory (issue 24)
         check_party(party_of(command.actor), command.actor, state)
-    missing = [
-        y for y in policy.years if state.year(y).opened and state.etat_total(y) > 0 and state.year(y).report is None
-    ]
+    missing = missing_reports(state, policy)
     if missing:
         raise LifecycleViolation(
             f"reports: the execution reports of {', '.join(map(str, missing))} are still missing",

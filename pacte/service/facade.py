@@ -370,10 +370,13 @@ class Pacte:
         return visible
 
     async def dashboard(self, actor: Actor) -> Dashboard:
-        """Préfets see their départements, auditors the whole programme."""
-        if actor.role not in (Role.PREFET, Role.AUDITOR):
+        """The figures of the contracts the actor may read: a préfet's départements, a commissaire's région, a
+        collectivité's own contract, the whole programme for an auditor. Who runs Pacte reads no contract."""
+        if actor.role is Role.ADMIN:
             raise Forbidden(
-                "actor.role: the dashboard is for préfets and auditors", field="actor.role", rule="role.dashboard"
+                "actor.role: the dashboard is for those who follow contracts, not for an administrator",
+                field="actor.role",
+                rule="role.dashboard",
             )
         return figures(await self.summaries(actor), policy_now(), datetime.now(PARIS).date())
 

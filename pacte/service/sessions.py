@@ -45,6 +45,18 @@ async def alive(service: Running, session_id: str) -> bool:
     return found is not None
 
 
+async def lapsed(service: Running, session_id: str, sub: str) -> bool:
+    """A session that really existed here for ``sub`` and ran out of time — not ended (sign-out, a revoked grant, a
+    new sign-in) and not unknown: the only one whose unsent form may be kept for its person (pacte.web.drafts)."""
+    found = await service.store.pool.fetchval(
+        """SELECT 1 FROM pacte_auth.sessions
+           WHERE session_hash = $1 AND sub = $2 AND ended_at IS NULL AND expires_at <= now()""",
+        _hash(session_id),
+        sub,
+    )
+    return found is not None
+
+
 async def end(service: Running, session_id: str, why: str) -> None:
     await service.store.pool.execute(
         "UPDATE pacte_auth.sessions SET ended_at = now(), ended_why = $2 WHERE session_hash = $1 AND ended_at IS NULL",

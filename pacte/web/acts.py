@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from domain.state import ContractState
 from domain.territories import REFERENCE_TERRITORIES
 from pacte.service.catalogue import ProposeBody, command_body_models
+from pacte.service.facade import authorize
 from pacte.web import avenant_view
 from pacte.web.drafts import restored
 from pacte.web.formats import euros, typed_date
@@ -166,6 +167,7 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     kind = _kind(slug)
     state = await service(request).contract(who.actor, contract_id)
     form = FORMS[kind]
+    authorize(form.sends, who.actor, contract_id)  # a form only for who may do its act: others get a 403 page
     draft = await restored(request, _sub(who))
     key_value = request.query_params.get(form.key or "", "")
     prefill = avenant_view.renewal_prefill(state) if kind == "Renew" else {}  # this year's amounts, to change
@@ -187,6 +189,7 @@ async def submit(
     pacte = service(request)
     state = await pacte.contract(who.actor, contract_id)
     form = FORMS[kind]
+    authorize(form.sends, who.actor, contract_id)
     key_value = request.query_params.get(form.key or "", "") or posted.get(form.key or "", "")
     fields = fields_for(form, state, key_value)
     values = {k: v for k, v in posted.items() if k not in ("confirme", "modifier")}

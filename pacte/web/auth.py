@@ -16,6 +16,7 @@ from pacte.service import credentials
 from pacte.service.identity import SignInRefused, actor_for, display_name
 from pacte.web import session
 from pacte.web.oidc import finish
+from pacte.web.pages import landing
 from pacte.web.rendering import ROOT, flash, render
 from pacte.web.signin import demo_identities
 
@@ -25,10 +26,11 @@ router = APIRouter()
 
 
 def _safe_next(value: str | None) -> str:
-    """Back to the page asked for, on this site only (never an open redirect)."""
+    """Back to the page asked for, on this site only (never an open redirect); "" when none: the person lands on
+    their role's own page (pages.landing)."""
     if value and value.startswith(f"{ROOT}/") and not value.startswith("//") and "\\" not in value:
         return value
-    return f"{ROOT}/a-traiter"  # each person lands on the acts waiting for them
+    return ""
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -77,7 +79,7 @@ async def _signed_in(
     """Whatever the method: a fresh session under the access list's grant, and back to the page asked for."""
     await session.sign_in(request, name, organisation, actor, request.app.state.settings.session_hours, grant_id)
     flash(request, "info", f"Connecté : {name}, {organisation}.")
-    return RedirectResponse(_safe_next(next_url), status_code=303)
+    return RedirectResponse(_safe_next(next_url) or landing(actor), status_code=303)
 
 
 @router.get("/oidc/connexion")

@@ -55,7 +55,7 @@ RULES = {
     "role.auditor_reads_only": "Un auditeur consulte et vérifie ; il ne modifie rien.",
     "role.auditors_only": "Les audits et les exports sont réservés aux auditeurs.",
     "role.prefet_only": "Cet acte revient au préfet.",
-    "role.dashboard": "Le tableau de bord est réservé aux préfets et aux auditeurs.",
+    "role.dashboard": "Le tableau de bord est réservé à ceux qui suivent des contrats (pas aux administrateurs).",
     "role.campaigns": "Les campagnes sont suivies par les préfets et les auditeurs.",
     "scope.outside": "{name} n'est pas dans votre périmètre.",
     "signin.no_provider": "Aucun fournisseur d'identité n'est configuré.",

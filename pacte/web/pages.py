@@ -9,26 +9,41 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from domain.actors import Role
+from domain.actors import Actor, Role
 from domain.axes import Axis
 from domain.business_time import PARIS
-from domain.deadlines import Standing, deadline_standings
+from domain.deadlines import Standing, avenant_signable, avenant_signature_due, deadline_standings
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
 from pacte.service.facade import may_do, policy_now
-from pacte.web import charts
+from pacte.web import charts, todo
 from pacte.web.formats import KINDS, REGIONS, STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, person
 
 router = APIRouter()
+SCOPE_WORDS = {
+    Role.AUDITOR: "dans tout le programme",
+    Role.PREFET: "dans vos départements",
+    Role.COMMISSAIRE: "dans votre région",
+    Role.COLLECTIVITE: "de votre collectivité",
+}
 STEPS = ["Proposé", "Délibéré", "Signé", *(f"Exécution {y}" for y in YEARS), "Clôture"]
 
 
+# Where each role lands after signing in: the acts waiting for those who act; the figures they may read for an auditor
+# (who changes nothing); the access list's tokens for who runs Pacte (who reads no contract).
+LANDING = {Role.AUDITOR: "/tableau-de-bord", Role.ADMIN: "/administration/jetons"}
+
+
+def landing(actor: Actor) -> str:
+    return f"{ROOT}{LANDING.get(actor.role, '/a-traiter')}"
+
+
 @router.get("/", include_in_schema=False)
-async def home() -> RedirectResponse:
-    return RedirectResponse(f"{ROOT}/a-traiter", status_code=303)
+async def home(who: Person = Depends(person)) -> RedirectResponse:
+    return RedirectResponse(landing(who.actor), status_code=303)
 
 
 @router.get("/contrats", response_class=HTMLResponse)
@@ -119,7 +134,18 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
     pacte = service(request)
     state = await pacte.contract(who.actor, contract_id)
     # The domain's one list: each deadline once, missed or to come as of today in Paris (the business day).
-    deadlines = deadline_standings(state, policy_now(), datetime.now(PARIS).date())
+    policy, today = policy_now(), datetime.now(PARIS).date()
+    deadlines = deadline_standings(state, policy, today)
+    # Each avenant still to sign: the last day the decider takes its signatures, and whether it still may be signed.
+    signing = {
+        avenant_id: {
+            "due": avenant_signature_due(avenant, policy),
+            "days": (avenant_signature_due(avenant, policy) - today).days,
+            "signable": avenant_signable(avenant, state, policy, today),
+        }
+        for avenant_id, avenant in state.avenants.items()
+        if not avenant.concluded
+    }
     by_axis = [
         (axis, [a for _, a in sorted(state.actions.items()) if a.axis is axis])
         for axis in Axis
@@ -137,6 +163,7 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
         by_axis=by_axis,
         signatures={p.value: s for p, s in state.signatures.items()},
         deadlines=deadlines,
+        signing=signing,
         changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
     )
 
@@ -145,13 +172,16 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
 async def dashboard(request: Request, who: Person = Depends(person)) -> HTMLResponse:
     figures = await service(request).dashboard(who.actor)
     years = sorted({f.year for f in figures.axis_years})
+    waiting = await todo.waiting_for(request, who) if who.actor.role in todo.ACTING else None
     return render(
         request,
         "dashboard.html",
         "Tableau de bord",
         section="tableau",
         figures=figures,
-        national=who.actor.role is Role.AUDITOR,
+        scope=SCOPE_WORDS.get(who.actor.role, "dans votre périmètre"),
+        waiting=waiting,
+        late=sum(1 for r in waiting or [] if r["act"].late_days > 0),
         charts=[(year, charts.bars([f for f in figures.axis_years if f.year == year])) for year in years],
     )
 

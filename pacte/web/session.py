@@ -32,13 +32,17 @@ class Person(BaseModel):
 
 class SignInRequired(Exception):
     """No live session: sign in, then back to ``next_url``. ``lapsed`` is who the ended session was (its sub) and
-    ``csrf`` its form token, when the cookie still says so: what they were sending can be kept for them."""
+    ``csrf`` its form token, and ``sid`` its server-side id, when the cookie still says so: what they were sending can
+    be kept for them, once the server confirms that session expired (pacte.web.drafts)."""
 
-    def __init__(self, next_url: str, lapsed: str | None = None, csrf: str | None = None) -> None:
+    def __init__(
+        self, next_url: str, lapsed: str | None = None, csrf: str | None = None, sid: str | None = None
+    ) -> None:
         super().__init__(next_url)
         self.next_url = next_url
         self.lapsed = lapsed
         self.csrf = csrf
+        self.sid = sid
 
 
 def _lapsed(request: Request) -> tuple[str | None, str | None]:
@@ -126,6 +130,7 @@ async def person(request: Request) -> Person:
     lapsed, csrf = _lapsed(request)
     found = current(request)
     sid = request.session.get("sid")
+    lapsed_sid = sid if isinstance(sid, str) else None
     if found is not None and not (isinstance(sid, str) and await sessions.alive(_store(request), sid)):
         request.session.clear()
         found = None
@@ -138,7 +143,7 @@ async def person(request: Request) -> Person:
         found = None
     if found is None:
         query = request.url.query
-        raise SignInRequired(f"{request.url.path}?{query}" if query else request.url.path, lapsed, csrf)
+        raise SignInRequired(f"{request.url.path}?{query}" if query else request.url.path, lapsed, csrf, lapsed_sid)
     return found
 
 

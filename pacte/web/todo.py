@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from domain.actors import Role
 from domain.business_time import PARIS
 from domain.rules.parties import party_of
 from domain.todo import waiting_acts
@@ -24,8 +25,12 @@ router = APIRouter()
 SIGNS_FOR = {"etat": "pour l'État", "collectivite": "pour la collectivité"}
 
 
-@router.get("/a-traiter", response_class=HTMLResponse)
-async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse:
+# The roles that act on contracts: each has an *À traiter* (an auditor changes nothing, an administrator runs Pacte).
+ACTING = frozenset({Role.PREFET, Role.COLLECTIVITE, Role.COMMISSAIRE})
+
+
+async def waiting_for(request: Request, who: Person) -> list[dict[str, Any]]:
+    """The acts waiting for this person, the most late first, each with its form's link."""
     today = datetime.now(PARIS).date()
     rows: list[dict[str, Any]] = []
     for state in await service(request).to_do(who.actor):
@@ -36,20 +41,27 @@ async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse
                 continue  # the other party's signature waits for them, not for this person
             # The form opens on this act: its avenant, its year, its party (found by a user walk: every committee
             # of the list opened on the same year, and a signature with no party chosen).
-            asked = {"avenant_id": act.avenant_id, "year": act.year, "party": act.party.value if act.party else None}
+            party = act.party.value if act.party and not act.missed else None  # a missed renewal's remedy signs nothing
+            asked = {"avenant_id": act.avenant_id, "year": act.year, "party": party}
             query = urlencode({k: v for k, v in asked.items() if v is not None})
             title = FORMS[act.kind].title
             rows.append(
                 {
                     "contract_id": state.contract_id,
                     "territory_name": state.territory_name,
-                    "title": f"{title} ({SIGNS_FOR[act.party.value]})" if act.party else title,
+                    "title": f"{title} ({SIGNS_FOR[act.party.value]})" if act.party and not act.missed else title,
                     "href": f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[act.kind]}"
                     + (f"?{query}" if query else ""),
                     "act": act,
                 }
             )
     rows.sort(key=lambda r: (r["act"].due is None, -r["act"].late_days, r["act"].due or today, r["territory_name"]))
+    return rows
+
+
+@router.get("/a-traiter", response_class=HTMLResponse)
+async def to_do(request: Request, who: Person = Depends(person)) -> HTMLResponse:
+    rows = await waiting_for(request, who)
     return render(
         request,
         "todo.html",

@@ -4,7 +4,9 @@ left each year — computed from the avenant's own effect (``avenant_effect``, w
 
 from __future__ import annotations
 
-from domain.avenants import avenant_changes
+from datetime import date
+
+from domain.avenants import AvenantChanges, avenant_changes
 from domain.axes import Axis
 from domain.values import Avenant, AvenantKind, AvenantTerms, YearAmounts
 from tests.unit.builders import BORDEAUX_ACTIONS, action
@@ -94,4 +96,23 @@ def test_a_concluded_avenant_keeps_showing_what_it_changed() -> None:
     for actor, party in ((PREFET_33, Party.ETAT), (BORDEAUX_COLL, Party.COLLECTIVITE)):
         contract.send(command("SignAvenant", cid, actor, when, avenant_id="renewal-2025", party=party))
     assert contract.state.avenants["renewal-2025"].concluded
-    assert avenants_changes(contract.events)["renewal-2025"] == pending
+    concluded = avenants_changes(contract.events)["renewal-2025"]
+    assert concluded.model_copy(update={"concluded_on": None}) == pending and pending.concluded_on is None
+    assert concluded.concluded_on == date(2024, 12, 1)  # the business date both had signed by
+
+    # Read as what it changed (before / after, dated) once concluded; as what it proposes while it waits.
+    avenant = contract.state.avenants["renewal-2025"]
+    shown = render_changes(avenant, concluded)
+    assert "État avant" in shown and "Collectivité après" in shown and "conclu le 1er décembre 2024" in shown
+    assert "actuel" not in shown and "proposé" not in shown
+    waiting = render_changes(avenant.model_copy(update={"signatures": ()}), pending)
+    assert "État actuel" in waiting and "Collectivité proposée" in waiting and "avant" not in waiting
+
+
+def render_changes(avenant: Avenant, changes: AvenantChanges) -> str:
+    from pacte.web.rendering import TEMPLATES
+
+    template = TEMPLATES.env.from_string(
+        '{% from "_avenant_changes.html" import avenant_changes %}{{ avenant_changes(avenant, changes) }}'
+    )
+    return " ".join(template.render(avenant=avenant, changes=changes, root="/ui").split())

@@ -60,7 +60,8 @@ class Walk:
         await self.page.goto(self.base + "/ui/connexion")
         await self.check(f"connexion-{role}")
         await self.page.click(f"#connexion-{role}")
-        await expect(self.page.locator("h1")).to_have_text("À traiter")  # where each person lands
+        landing = {"auditor": "Tableau de bord", "admin": "Jetons d'API du périmètre"}.get(role, "À traiter")
+        await expect(self.page.locator("h1")).to_have_text(landing)  # where each person lands
 
     async def sign_out(self) -> None:
         await self.page.get_by_role("button", name="Se déconnecter").click()

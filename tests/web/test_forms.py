@@ -356,6 +356,26 @@ async def test_an_avenant_adds_changes_and_removes_fiches_from_the_browser(brows
         assert answer.status_code == 303, refusal(answer.text)
 
 
+async def test_an_avenant_to_sign_shows_the_last_day_it_may_be_signed(browser: Browser, stack: Stack) -> None:
+    """Found by a user walk: avenant signatures said "sans date limite". The contract's page says until when each
+    avenant still to sign may be signed (the decider's own limit: an amendment within its year) and how late it is."""
+    year = await signed(stack)
+    body = {"amendment_id": "AV-DELAI", "year": year, "reason": "délai", "occurred_at": f"{year}-11-30"}
+    body["amounts"] = {"A1": {"etat": 10_100_000, "collectivite": 10_100_000}}
+    if "AV-DELAI" not in (await stack.pacte.contract(PREFET, BORDEAUX)).avenants:
+        await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
+    await browser.sign_in("collectivite")
+    page = unescape((await browser.get(f"/ui/contrats/{BORDEAUX}")).text)
+    row = re.search(r"<th scope=\"row\">AV-DELAI</th>(.*?)</tr>", page, re.S)
+    assert row, page
+    cells = " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
+    assert f"au plus tard le 31 décembre {year}" in cells, cells
+    today = business_date(datetime.now(UTC))
+    due = date(year, 12, 31)
+    assert (f"dans {(due - today).days} jour" in cells) if today < due else ("aujourd'hui" in cells), cells
+    assert "sans date limite" not in page
+
+
 async def test_what_was_typed_comes_back_after_the_session_expired(browser: Browser, stack: Stack) -> None:
     await gironde_with_a_fiche(stack)
     before = await stack.pacte.store.stream_version(GIRONDE)
@@ -418,6 +438,35 @@ async def test_a_draft_is_kept_only_for_its_person_and_only_from_our_own_page(br
     # Someone else signing in on this browser does not get it.
     await browser.sign_in("collectivite")
     assert "Brouillon du préfet" not in (await browser.get(back)).text
+
+
+async def test_a_signed_out_browser_holding_a_cookie_and_its_token_stores_no_draft(stack: Stack) -> None:
+    """As an attacker would try it: a copy of the cookie (and the page's CSRF token) taken before the person signed
+    out, or of a session the server no longer knows, posted to a form once the session is over. Only a session that
+    really existed server-side, for that person, and expired (not ended) may keep a draft; this stores nothing."""
+    await gironde_with_a_fiche(stack)
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    drafts = "SELECT count(*) FROM pacte_auth.form_drafts"
+    transport = httpx.ASGITransport(app=stack.app)
+    for how in ("signed out", "signed out, then past its expiry", "unknown to the server"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as http:
+            person = Browser(http)
+            await person.sign_in("prefet")
+            typed = form_values((await person.get(form)).text) | {"action.title": "Saisie de l'attaquant"}
+            stolen, token = dict(http.cookies), person.csrf
+            if how.startswith("signed out"):
+                assert (await person.post("/ui/deconnexion", {})).status_code == 303
+            if how == "signed out, then past its expiry":
+                await stack.pacte.store.pool.execute(
+                    "UPDATE pacte_auth.sessions SET expires_at = now() - interval '1 second' WHERE expires_at > now()"
+                )
+            if how == "unknown to the server":
+                await stack.pacte.store.pool.execute("DELETE FROM pacte_auth.sessions")
+        before = await stack.pacte.store.pool.fetchval(drafts)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pacte", cookies=stolen) as attacker:
+            answer = await attacker.post(form, data={**typed, "csrf_token": token})
+        assert answer.status_code == 303 and "brouillon" not in unquote(answer.headers["location"]), how
+        assert await stack.pacte.store.pool.fetchval(drafts) == before, how  # nothing stored
 
 
 async def test_in_chromium_a_form_typed_across_the_end_of_a_session_comes_back(

@@ -27,8 +27,11 @@ from playwright.async_api import Browser, Page, Request, Response, expect
 from domain.business_time import PARIS
 from domain.values import Party
 from pacte.reprise_file import dump_lines
+from pacte.service.facade import may_do
 from pacte.tokens import DEMO
 from pacte.web.formats import MONTHS, euros
+from pacte.web.forms import FORMS, SLUGS
+from pacte.web.signin import demo_identities
 from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
 from tests.web.conftest import Browser as Person
 from tests.web.conftest import Stack, free_port, fresh_stack, serving
@@ -340,20 +343,22 @@ def parse_french_day(text: str) -> date:
 async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) -> None:
     # Taken over with one committee (2024) and nothing since, Bordeaux waits, in the current year Y, for: a committee
     # for each year from 2025 to Y and the mid-term evaluation (the commissaire), an execution report for each year
-    # ended (the collectivité), the renewal for Y + 1 while the programme lasts (the préfet); nothing for an auditor.
+    # ended (the collectivité), the renewal for Y + 1 while the programme lasts and, Y's renewal missed, an avenant of
+    # Y (the préfet); nothing for an auditor.
     now = datetime.now(PARIS).date().year
     expected = {
         "collectivite": {("Déposer le rapport d'exécution", str(y)) for y in range(2024, now)},
         "commissaire": {("Enregistrer un comité de suivi", str(y)) for y in range(2025, now + 1)}
         | {("Évaluation à mi-parcours", "—")},
-        "prefet": {("Avenant de renouvellement", str(now + 1))} if now < 2027 else set(),
+        "prefet": ({("Avenant de renouvellement", str(now + 1))} if now < 2027 else set())
+        | ({("Proposer un avenant", str(now))} if 2024 < now <= 2027 else set()),
         "auditor": set(),
     }
     today = datetime.now(PARIS).date()
     for role, acts in expected.items():
         await person.get("/ui/connexion")
         landed = await person.post("/ui/connexion", {"identity": role, "next": ""})
-        assert landed.headers["location"] == "/ui/a-traiter"
+        assert landed.headers["location"] == ("/ui/tableau-de-bord" if role == "auditor" else "/ui/a-traiter")
         page = await person.get("/ui/a-traiter")
         rows = Tables(page.text).tables.get("Actes qui vous attendent, les plus en retard d'abord", [])
         assert {(r[0], r[2]) for r in rows} == acts, (role, rows)
@@ -370,8 +375,13 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
                 assert re.search(rf'<option value="{row[2]}"\s+selected', form.text), (href, row)
         if not acts:
             assert "Aucun acte ne vous attend" in page.text
-        if role == "prefet" and acts:  # the renewal waits for the year's committee, and says so
-            assert f"possible après le comité de suivi {now}" in rows[0][4]
+        if role == "prefet" and now < 2027:  # the renewal waits for the year's committee, and says so
+            renewal = next(r for r in rows if r[0] == "Avenant de renouvellement")
+            assert f"possible après le comité de suivi {now}" in renewal[4]
+        if role == "prefet" and 2024 < now <= 2027:  # the missed renewal: its date, its lateness, and what it was
+            missed = next(r for r in rows if r[0] == "Proposer un avenant")
+            assert missed[3] == f"31 décembre {now - 1}" and "en retard" in missed[4]
+            assert f"renouvellement {now} manqué" in missed[4]
 
 
 async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
@@ -548,3 +558,128 @@ async def test_a_date_the_history_cannot_read_is_said_in_french_where_the_answer
     said = html.unescape(re.sub(r"<[^>]+>", "", swapped.text)).strip()
     assert "32/01/2025" in said and not re.search(r"\b(the|is|not)\b", said), said  # French, naming what was typed
     assert (await person.get(part)).status_code == 422  # to anyone but htmx, a refusal stays a refusal
+
+
+ROLES = [i.key for i in demo_identities()]  # every role a person signs in as (préfet … auditor, administrator)
+ACTORS = {i.key: i.actor for i in demo_identities()}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", sorted(FORMS))
+async def test_a_person_reaches_only_the_forms_of_the_acts_they_may_do(person: Person, kind: str, role: str) -> None:
+    """Every act's form, for every role: it opens (and takes a post) only for whom the act's rules allow; anyone else
+    gets a French 403 page, not the form, when they open it and when they send it (found by a user walk: the auditor
+    and the commissaire got every form by its address, refused only on sending)."""
+    await person.sign_in(role)
+    form = f"{PAGE}/actes/{SLUGS[kind]}"
+    page = await person.get(form)
+    if may_do(FORMS[kind].sends, ACTORS[role], CONTRACT):
+        assert page.status_code == 200, (kind, role)
+        assert f"<h1>{FORMS[kind].title}" in html.unescape(page.text), (kind, role)
+        return
+    assert page.status_code == 403, (kind, role, page.status_code)
+    text = html.unescape(page.text)
+    assert "<h1>Accès refusé" in text and f'action="{form}' not in text, (kind, role)
+    assert re.search(r"(ne permet pas|ne modifie rien|n'est pas dans votre périmètre)", text), (kind, role)  # why
+    # Sent anyway (with the session's token), it is refused the same way and records nothing.
+    sent = await person.post(form, {"cle": f"essai-{kind}-{role}"})
+    assert sent.status_code == 403 and "<h1>Accès refusé" in html.unescape(sent.text), (kind, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_no_page_links_to_a_form_its_reader_may_not_fill(person: Person, role: str) -> None:
+    await person.sign_in(role)
+    for path in (PAGE, "/ui/a-traiter", "/ui/contrats"):
+        page = await person.get(path)
+        if role == "admin" and path == PAGE:  # who runs Pacte reads no contract (no business act)
+            assert page.status_code == 403
+            continue
+        assert page.status_code == 200, (role, path, page.status_code)
+        by_slug = {slug: kind for kind, slug in SLUGS.items()}
+        for slug in re.findall(r'href="/ui/contrats/[^/"]+/actes/([a-z-]+)', page.text):
+            assert may_do(FORMS[by_slug[slug]].sends, ACTORS[role], CONTRACT), (role, path, slug)
+
+
+LANDING = {
+    "prefet": "/ui/a-traiter",
+    "collectivite": "/ui/a-traiter",
+    "commissaire": "/ui/a-traiter",
+    "auditor": "/ui/tableau-de-bord",  # who changes nothing lands on what they may read
+    "admin": "/ui/administration/jetons",  # who runs Pacte reads no contract: the access it manages
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_lands_on_a_page_that_works_for_it_and_its_menu_refuses_nothing(
+    person: Person, role: str
+) -> None:
+    """Found by a user walk: the commissaire's menu led to a 403. Signed in, each person lands on their own page, and
+    every link of their menu opens."""
+    await person.get("/ui/connexion")
+    where = (await person.post("/ui/connexion", {"identity": role, "next": ""})).headers["location"]
+    page = await person.get(where)
+    while page.status_code in (302, 303, 307):
+        where = page.headers["location"]
+        page = await person.get(where)
+    assert (where, page.status_code) == (LANDING[role], 200)
+    menu = page.text[page.text.index('id="navigation"') :]
+    links = re.findall(r'href="(/ui/[^"]*)"', menu[: menu.index("</nav>")])
+    assert LANDING[role] in links
+    for link in links:
+        assert (await person.get(link)).status_code == 200, (role, link)
+
+
+async def test_the_commissaire_sees_the_regions_contracts_deadlines_and_what_is_theirs_to_do(person: Person) -> None:
+    await person.sign_in("commissaire")
+    page = await person.get("/ui/tableau-de-bord")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "1 contrat dans votre région" in text
+    deadlines = Tables(page.text).tables["Échéances manquées et du mois"]
+    assert deadlines and all(row[0] == "Bordeaux Métropole" for row in deadlines)
+    waiting = Tables((await person.get("/ui/a-traiter")).text).tables[
+        "Actes qui vous attendent, les plus en retard d'abord"
+    ]
+    assert re.search(rf'<a class="fr-link" href="/ui/a-traiter">{len(waiting)} actes? vous attend', text), text
+
+
+CELLS = """() => {
+  const out = [];
+  for (const table of document.querySelectorAll("main .fr-table table")) {
+    const heads = [...table.querySelectorAll("thead th")].map(th => th.textContent.trim());
+    const covered = new Set();  // "row,column" taken by a cell above (rowspan): the HTML table model's columns
+    [...table.querySelectorAll("tbody tr")].forEach((row, r) => {
+      let column = 0;
+      for (const cell of row.children) {
+        while (covered.has(`${r},${column}`)) column++;
+        for (let k = 1; k < cell.rowSpan; k++) covered.add(`${r + k},${column}`);
+        const box = cell.getBoundingClientRect();
+        const label = getComputedStyle(cell, "::before").content;
+        out.push({caption: table.caption ? table.caption.textContent.trim() : "", head: heads[column] || "",
+                  colspan: cell.colSpan, left: box.left, right: box.right, label: label,
+                  text: cell.textContent.trim().slice(0, 40), display: getComputedStyle(table).display});
+        column += cell.colSpan;
+      }
+    });
+  }
+  return out;
+}"""
+
+
+async def test_every_column_of_every_table_is_readable_on_a_phone(screen: Screen) -> None:
+    """Found by a user walk: at 390 px the amounts, deadlines and contract lists showed one or two columns, the rest
+    out of sight. On a phone each row is a block of labelled cells, every cell within the screen and preceded by its
+    column's name; on a desktop the tables stay tables (th scope, caption)."""
+    await screen.sign_in("prefet")
+    width = screen.size["width"]
+    for path in (PAGE, "/ui/a-traiter", "/ui/contrats", "/ui/tableau-de-bord", PAGE + "/historique"):
+        await screen.visit(path, "tableaux-" + path.rsplit("/", 1)[1])
+        cells = await screen.page.evaluate(CELLS)
+        assert cells or path != PAGE  # the contract's page always has its tables (others may have nothing to list)
+        for cell in cells:
+            if screen.desktop:
+                assert cell["display"] == "table", (path, cell)
+                continue
+            assert cell["left"] >= 0 and cell["right"] <= width + 0.5, (path, cell)  # nothing out of sight
+            if cell["head"] and cell["colspan"] == 1:
+                assert cell["head"] in cell["label"], (path, cell)  # each cell says which column it is

@@ -12,3 +12,36 @@ document.addEventListener("DOMContentLoaded", function () {
   var alert = document.querySelector("[data-focus]");
   if (alert) { alert.focus(); }
 });
+
+// On a phone a wide table showed one or two of its columns (amounts, deadlines, contracts): each cell is given its
+// column's name (data-label), which pacte.css writes before it once the rows are stacked as blocks (below 48em). The
+// explicit roles keep the table's meaning for screen readers when its display is no longer a table's; on a desktop
+// nothing changes (th scope, caption).
+function pacteLabelTables(root) {
+  root.querySelectorAll(".fr-table table").forEach(function (table) {
+    var heads = [];
+    table.querySelectorAll("thead th").forEach(function (th) {
+      for (var n = 0; n < th.colSpan; n++) { heads.push(th.textContent.trim()); }
+    });
+    if (!heads.length) { return; }
+    table.classList.add("pacte-stacked");
+    table.setAttribute("role", "table");
+    table.querySelectorAll("thead, tbody").forEach(function (group) { group.setAttribute("role", "rowgroup"); });
+    table.querySelectorAll("tr").forEach(function (row) { row.setAttribute("role", "row"); });
+    table.querySelectorAll("thead th").forEach(function (th) { th.setAttribute("role", "columnheader"); });
+    var spanned = [];  // per column, how many more rows a cell above still covers (rowspan)
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        while (spanned[column] > 0) { column += 1; }
+        cell.setAttribute("role", cell.tagName === "TH" ? "rowheader" : "cell");
+        if (cell.colSpan === 1 && heads[column]) { cell.setAttribute("data-label", heads[column]); }
+        for (var n = 0; n < cell.colSpan; n++) { spanned[column + n] = cell.rowSpan; }
+        column += cell.colSpan;
+      });
+      spanned = spanned.map(function (rows) { return rows - 1; });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { pacteLabelTables(document); });
+document.addEventListener("htmx:afterSwap", function (event) { pacteLabelTables(event.detail.target); });
