@@ -187,9 +187,27 @@ async def test_every_problem_of_a_form_is_shown_at_once_in_french_at_its_field(b
     # And what the schema says of the rest, in the same answer: the fiche's title is missing.
     assert field_error(text, "action.title") == "Ce champ est obligatoire."
     assert "5 points à corriger" in text, refusal(text)
-    assert '<a href="#champ-action-title">' in text
+    assert '<a href="#champ-action-title">Intitulé : Ce champ est obligatoire.</a>' in text
     assert '<ul lang="en">' in text  # the rules' own sentences, marked as English
+    assert_summary_names_each_field(text)
     assert await stack.pacte.store.stream_version(BORDEAUX) == before
+
+
+def assert_summary_names_each_field(page: str) -> None:
+    """Every entry of a refusal's summary links to what it is about on the page and names it by the label the page
+    gives it (found by a user walk: "Ce champ est obligatoire." alone, naming no field)."""
+    summary = refusal(page)
+    entries = re.findall(r"<li>(.*?)</li>", summary.split("<details")[0], re.S)
+    assert entries, summary
+    for entry in entries:
+        linked = re.fullmatch(r'<a href="#([^"]+)">([^<]+?) : ([^<]+)</a>', entry.strip())
+        assert linked, f"not linked to a named field: {entry!r}"
+        anchor, named, _ = linked.groups()
+        label = re.search(rf'<label class="fr-label" for="{anchor}">([^<]+)', page) or re.search(
+            rf'id="{anchor}"[^>]*>\s*<legend class="fr-fieldset__legend">([^<]+)', page
+        )
+        assert label, f"{anchor}: no such input or group on the page"
+        assert named.endswith(label.group(1).removesuffix(" (facultatif)").strip()), (named, label.group(1))
 
 
 async def test_a_refused_irreversible_act_is_never_confirmed(browser: Browser, stack: Stack) -> None:
