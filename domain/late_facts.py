@@ -217,6 +217,15 @@ def may_precede_calendar(state: ContractState, moment: datetime) -> bool:
     return rewind is not None and (rewind.last_at is None or moment >= rewind.last_at)
 
 
+def earliest_moment(state: ContractState) -> datetime | None:
+    """The earliest business time a new fact may be dated at — the bound ``may_precede_calendar`` and the decider
+    apply, so the one a refusal quotes: the last people's fact when only the calendar's facts came after it (a fact
+    recorded late may precede those), else the contract's last fact (None: any date)."""
+    if state.rewind is not None:
+        return state.rewind.last_at
+    return state.last_at
+
+
 def decide_late(
     command: Command, state: ContractState, policy: Policy, handle: Handle, fold_fact: FoldFact
 ) -> list[Event]:
