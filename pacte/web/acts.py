@@ -90,9 +90,16 @@ def _problems(error: Exception, fields: list[Input | Group], key: str | None = N
             sentence = in_french(problem["type"], problem.get("ctx") or {}, "invalid_value")
             found.append(_placed(fields, where(fields, name) or "", sentence, f"{name}: {problem['msg']}"))
         return found
-    if isinstance(error, DomainError):
-        at = key if key and error.field == key else where(fields, error.field) or ""
-        return [_placed(fields, at, in_french(error.rule, error.params, error.code), error.message)]
+    if isinstance(error, DomainError):  # every refusal the contract found, each at its input
+        return [
+            _placed(
+                fields,
+                key if key and one.field == key else where(fields, one.field) or "",
+                in_french(one.rule, one.params, one.code),
+                one.message,
+            )
+            for one in error.all
+        ]
     raise error
 
 

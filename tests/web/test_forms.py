@@ -500,3 +500,68 @@ async def test_a_new_fiche_is_entered_with_two_indicators_at_once(browser: Brows
     await browser.sign_in("prefet")
     page = unescape((await browser.get(f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action")).text)
     assert 'name="action.indicators.0.code"' in page and 'name="action.indicators.1.code"' in page
+
+
+async def test_every_refusal_of_the_contract_is_shown_at_once_at_its_field_and_listed_by_the_api(
+    browser: Browser, stack: Stack
+) -> None:
+    """Found by a user walk: the contract's refusals came one at a time (two years off the 50/50 rule and a date
+    before the last fact: only the date was said). The form shows each at its field; the API answers its first
+    refusal where it always did (code, message, field) and lists them all in ``errors``."""
+    await gironde_with_a_fiche(stack)
+    before = await stack.pacte.store.stream_version(GIRONDE)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action"
+    await browser.get(form)
+    values = {
+        "action.action_id": "G7",
+        "action.axis": "ENFANCE",
+        "action.title": "Fiche G7",
+        "action.objective": "Objectif",
+        "action.nature": "new",
+        "action.public": "familles",
+        "action.zone": "Gironde",
+        "action.indicators.0.code": "familles",
+        "action.indicators.0.label": "Familles",
+        "action.indicators.0.baseline": "10",
+        "occurred_at": "05/01/2024",  # before the fiche G1 (10 January 2024)
+    }
+    for year in YEARS:
+        values[f"action.indicators.0.targets.{year}"] = "12"
+        values[f"action.amounts.{year}.etat"] = "1 000,00 €"
+        values[f"action.amounts.{year}.collectivite"] = "999,00 €" if year in ("2024", "2026") else "1 000,00 €"
+    page = await browser.post(form, values)
+    assert page.status_code == 422
+    text = unescape(page.text)
+    assert "3 points à corriger" in text, refusal(text)
+    assert field_error(text, "occurred_at").startswith("Le 5 janvier 2024 est avant le dernier fait enregistré")
+    amounts = re.search(
+        r'id="groupe-action-amounts-erreur"[^>]*><p class="fr-message fr-message--error">([^<]*)<', text
+    )
+    assert amounts, refusal(text)
+    assert "Fiche G7, 2024" in amounts.group(1) and "Fiche G7, 2026" in amounts.group(1), amounts.group(1)
+    assert_summary_names_each_field(text)
+
+    # The API: the same refusals, the first where it always was.
+    await browser.get("/ui/jetons")
+    created = await browser.post("/ui/jetons", {"days": "1"})
+    token = re.search(r'<code id="jeton">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
+    fiche = action_body(
+        "G7",
+        amounts={y: {"etat": 100_000, "collectivite": 99_900 if y in ("2024", "2026") else 100_000} for y in YEARS},
+    )
+    answer = await browser.http.post(
+        f"/contracts/{GIRONDE}/actions",
+        json={"action": fiche, "occurred_at": "2024-01-05"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert (problem["code"], problem["field"]) == ("date_out_of_programme", "occurred_at")
+    assert [(e["rule"], e["field"], e["params"].get("year")) for e in problem["errors"]] == [
+        ("date.before_last_fact", "occurred_at", None),
+        ("money.co_financing", "action.amounts", 2024),
+        ("money.co_financing", "action.amounts", 2026),
+    ]
+    assert problem["errors"][0]["message"] == problem["message"]
+    assert await stack.pacte.store.stream_version(GIRONDE) == before
