@@ -244,7 +244,7 @@ RULES = {
 def _shown(key: str, value: Any) -> str:
     """A parameter as agents read it: amounts (``*_cents``) in euros, dates (``date``, ``*_date``) in words, roles,
     parties, statuses and axes by their French names."""
-    from pacte.web.formats import AXES, PARTIES, ROLES, STATUSES, day, euros
+    from pacte.web.formats import AXES, PARTIES, ROLES, STATUSES, day, euros, in_sentence
 
     if key.endswith("_cents") and isinstance(value, int):
         return euros(value)
@@ -264,8 +264,8 @@ def _shown(key: str, value: Any) -> str:
     if table is None:
         return str(value)
     word = table.get(str(value), str(value))
-    # Inside a sentence: "préfet", "collectivité", "proposé" — but "État" keeps its capital, and axes their names.
-    return word if key == "axis" or word == "État" else word.lower()
+    # Inside a sentence: "préfet", "administrateur de Pacte", "proposé" — but "État" keeps its capital, axes their names.
+    return word if key == "axis" else in_sentence(word)
 
 
 def placeholders(sentence: str) -> set[str]:
