@@ -565,3 +565,31 @@ async def test_every_refusal_of_the_contract_is_shown_at_once_at_its_field_and_l
     ]
     assert problem["errors"][0]["message"] == problem["message"]
     assert await stack.pacte.store.stream_version(GIRONDE) == before
+
+
+async def test_a_form_sent_in_place_by_htmx_gets_its_refusal_to_swap_and_its_success_as_a_navigation(
+    browser: Browser, stack: Stack
+) -> None:
+    """htmx swaps no 4xx, and Chromium logs a 4xx as a console error (a user walk found every refused form so): to
+    htmx a refusal answers 200 with its French page (its status said in X-Pacte-Status), and a recorded act navigates
+    the whole page (HX-Redirect, the session's cookie and its message kept). To anyone else, nothing changes."""
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    values = form_values(unescape((await browser.get(form)).text))
+    htmx = {"HX-Request": "true"}
+    refused = await browser.http.post(
+        form, data={**values, "action.title": "", "csrf_token": browser.csrf}, headers=htmx
+    )
+    assert refused.status_code == 200 and refused.headers["X-Pacte-Status"] == "422"
+    assert field_error(unescape(refused.text), "action.title") == "Ce champ est obligatoire."
+    plain = await browser.post(form, {**values, "action.title": ""})
+    assert plain.status_code == 422 and "X-Pacte-Status" not in plain.headers
+    recorded = await browser.http.post(
+        form, data={**values, "action.title": "Titre changé en place", "csrf_token": browser.csrf}, headers=htmx
+    )
+    assert recorded.status_code == 200 and recorded.headers["HX-Redirect"] == f"/ui/contrats/{GIRONDE}"
+    assert "location" not in recorded.headers and "set-cookie" in recorded.headers  # the flash rides in the session
+    shown = await browser.get(recorded.headers["HX-Redirect"])
+    assert "Modifier une fiche action : enregistré" in unescape(shown.text)
+    assert (await stack.pacte.contract(PREFET, GIRONDE)).actions["G1"].title == "Titre changé en place"
