@@ -564,6 +564,16 @@ async def test_every_refusal_of_the_contract_is_shown_at_once_at_its_field_and_l
         ("money.co_financing", "action.amounts", 2026),
     ]
     assert problem["errors"][0]["message"] == problem["message"]
+    # A body its schema refuses: every problem listed too, the first where it always was.
+    unreadable = await browser.http.post(
+        f"/contracts/{GIRONDE}/actions",
+        json={"action": {**fiche, "title": "", "zone": None}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert unreadable.status_code == 422, unreadable.text
+    problem = unreadable.json()
+    assert [e["field"] for e in problem["errors"]] == ["action.title", "action.zone"]
+    assert (problem["field"], problem["message"]) == (problem["errors"][0]["field"], problem["errors"][0]["message"])
     assert await stack.pacte.store.stream_version(GIRONDE) == before
 
 
