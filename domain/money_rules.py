@@ -124,17 +124,20 @@ def check_axes_funded(
     only action is at 0 € does not count. One rule, checked at signature, amendment and renewal alike."""
     if kind is not TerritoryKind.METROPOLE:
         return
+    refusals = Refusals()  # every year an axis goes without, at once
     for year in years:
         funded = {a.axis for a in actions.values() if year in a.amounts and a.amounts[year].etat > 0}
         missing = [axis.value for axis in axes if axis not in funded]
-        if missing:
-            raise AxisViolation(
-                f"amounts: a métropole funds each of its 4 axes every year {when}; in {year} no État money goes to "
-                f"{', '.join(missing)}",
-                field="amounts",
-                rule="axis.unfunded",
-                params={"year": year, "axes": ", ".join(missing)},
-            )
+        with refusals.check():
+            if missing:
+                raise AxisViolation(
+                    f"amounts: a métropole funds each of its 4 axes every year {when}; in {year} no État money goes "
+                    f"to {', '.join(missing)}",
+                    field="amounts",
+                    rule="axis.unfunded",
+                    params={"year": year, "axes": ", ".join(missing)},
+                )
+    refusals.raise_found()
 
 
 def apply_amounts(actions: Mapping[str, Action], year: int, amounts: Mapping[str, YearAmounts]) -> dict[str, Action]:

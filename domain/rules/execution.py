@@ -286,19 +286,23 @@ def record_mid_term(command: RecordMidTermEvaluation, state: ContractState, poli
         )
     missing = sorted(set(state.actions) - set(command.evaluations))
     unknown = sorted(set(command.evaluations) - set(state.actions))
-    if missing or unknown:
-        raise ValidationRefused(
-            "evaluations: every action is evaluated, and only those"
-            + (f"; missing: {', '.join(missing)}" if missing else "")
-            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
-            field="evaluations",
-            rule="evaluation.every_action",
-            params={"missing": ", ".join(missing) or "—", "unknown": ", ".join(unknown) or "—"},
-        )
-    if any(not text.strip() for text in command.evaluations.values()):
-        raise ValidationRefused(
-            "evaluations: an evaluation cannot be empty", field="evaluations", rule="evaluation.empty"
-        )
+    refusals = Refusals()  # the fiches evaluated and what is said of each, refused at once
+    with refusals.check():
+        if missing or unknown:
+            raise ValidationRefused(
+                "evaluations: every action is evaluated, and only those"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                field="evaluations",
+                rule="evaluation.every_action",
+                params={"missing": ", ".join(missing) or "—", "unknown": ", ".join(unknown) or "—"},
+            )
+    with refusals.check():
+        if any(not text.strip() for text in command.evaluations.values()):
+            raise ValidationRefused(
+                "evaluations: an evaluation cannot be empty", field="evaluations", rule="evaluation.empty"
+            )
+    refusals.raise_found()
     return [MidTermEvaluationRecorded(**event_fields(command), evaluations=command.evaluations)]
 
 

@@ -265,9 +265,13 @@ def sign(command: SignContract, state: ContractState, policy: Policy) -> list[Ev
             rule="signature.before_deliberation",
             params={"date": str(business_date(command.at)), "voted_date": str(state.deliberation.voted_on)},
         )
-    check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
     first = policy.year_opened_by(business_date(command.at))
-    check_axes_funded(state.actions, state.kind, state.axes, range(first, policy.last_year + 1), "when signed")  # type: ignore[arg-type]
+    refusals = Refusals()  # an axis without a fiche, and the years an axis has no money: said at once
+    with refusals.check():
+        check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
+    with refusals.check():
+        check_axes_funded(state.actions, state.kind, state.axes, range(first, policy.last_year + 1), "when signed")  # type: ignore[arg-type]
+    refusals.raise_found()
     base = event_fields(command)
     events: list[Event] = [PartySigned(**base, party=command.party, signatory=command.signatory)]
     if len(state.signatures) + 1 == len(Party):

@@ -196,3 +196,18 @@ def test_a_review_after_the_date_of_the_fact_quotes_that_date() -> None:
     )
     assert error.rule == "review.date_outside_year"
     assert "20 novembre 2024" in in_french(error.rule, error.params)
+
+
+def test_a_signature_is_refused_for_every_year_an_axis_goes_unfunded_at_once() -> None:
+    fiches = (*BORDEAUX_ACTIONS[:3], action("A4", Axis.TRANSITION_ECOLOGIQUE, 0))  # an axis with no money, any year
+    c = bordeaux_in_execution("deliberated", actions=fiches)
+    error = refused(c, "SignContract", PREFET_33, at(2024, 3, 1), party="etat", signatory="Le préfet")
+    assert [(r, p["year"]) for r, p in rules(error)] == [("axis.unfunded", y) for y in (2024, 2025, 2026, 2027)]
+
+
+def test_a_mid_term_evaluation_is_refused_for_its_missing_fiches_and_its_empty_text_at_once() -> None:
+    c = bordeaux_in_execution()
+    error = refused(
+        c, "RecordMidTermEvaluation", COMMISSAIRE_75, at(2026, 1, 10), evaluations={"A1": "Bien", "A9": "  "}
+    )
+    assert [r for r, _ in rules(error)] == ["evaluation.every_action", "evaluation.empty"]
