@@ -213,8 +213,8 @@ def rewound(state: ContractState, moment: datetime, fold_fact: FoldFact) -> Cont
 
 def may_precede_calendar(state: ContractState, moment: datetime) -> bool:
     """Only the calendar's facts were recorded after ``moment``: history is not rewritten under people's facts."""
-    rewind = state.rewind
-    return rewind is not None and (rewind.last_at is None or moment >= rewind.last_at)
+    bound = earliest_moment(state)  # the bound a refusal quotes
+    return state.rewind is not None and (bound is None or moment >= bound)
 
 
 def earliest_moment(state: ContractState) -> datetime | None:
