@@ -19,7 +19,14 @@ from domain.authorization import check_role, check_scope
 from domain.business_time import business_date
 from domain.calendar import calendar_until
 from domain.commands import Command, ProposeContract
-from domain.errors import DateViolation, DomainError, IdempotencyKeyReused, LifecycleViolation, ValidationRefused
+from domain.errors import (
+    DateViolation,
+    DomainError,
+    IdempotencyKeyReused,
+    LifecycleViolation,
+    ValidationRefused,
+    together,
+)
 from domain.events import Event
 from domain.evolve import fold, fold_fact
 from domain.limits import MAX_FACTS
@@ -54,7 +61,13 @@ def decide(
             field="request_id",
             rule="request.key_reused",
         )
-    _check_not_in_future(command, policy)
+    try:
+        _check_not_in_future(command, policy)
+    except DateViolation as error:
+        assert command.entered_at is not None
+        raise _with_the_rest(
+            error, command.model_copy(update={"at": command.entered_at}), state, undated, catalogue
+        ) from None
     if isinstance(command, ProposeContract):
         proposal = RULES[command.type].handler_on(policy, business_date(command.at))  # negotiation.propose
         return proposal(command, state, policy, catalogue)
@@ -104,19 +117,38 @@ def decide(
         if late:
             assert state.last_at is not None
             if (state.last_at - command.at).total_seconds() > policy.clock_skew_tolerance_s:
-                raise DateViolation(
+                # The bound quoted is the one applied: the last people's fact when only the calendar's came after it
+                # (a user walk was told "before 1 April", a missed deadline, and 20 January passed a moment later).
+                bound = late_facts.earliest_moment(state) or state.last_at
+                refused = DateViolation(
                     f"occurred_at: {command.at.isoformat()} is before the contract's last recorded fact "
-                    f"({state.last_at.isoformat()}); facts are recorded in the order they happened (a fact "
+                    f"({bound.isoformat()}); facts are recorded in the order they happened (a fact "
                     "recorded late may only precede the calendar's own facts: year openings, missed deadlines), and "
                     "a wrong fact is rectified",
                     field="occurred_at",
                     rule="date.before_last_fact",
-                    params={"date": str(business_date(command.at)), "last_date": str(business_date(state.last_at))},
+                    params={"date": str(business_date(command.at)), "last_date": str(business_date(bound))},
                 )
+                redated = command.model_copy(update={"at": state.last_at})
+                raise _with_the_rest(refused, redated, state, undated, catalogue)
             command = command.model_copy(update={"at": state.last_at})  # keep each stream's business time monotone
         events = handle(command, state, policy)
     _check_size(command, state, events)
     return brought + events + late_facts.withdrawals(command, fold(events, state), policy)
+
+
+def _with_the_rest(
+    error: DomainError, redated: Command, state: ContractState, policy: Policy, catalogue: TerritoryCatalogue
+) -> DomainError:
+    """A fact's date refused, with what else the command would be refused for: the command judged again as if dated
+    when it may be (``redated``), its refusals that are not about its date (or about who may act) joining the date's —
+    an amount and a date both wrong are said at once. Nothing is decided by it: the command is refused either way."""
+    try:
+        decide(redated, state, policy, catalogue)
+    except DomainError as other:
+        rest = [e for e in other.all if e.field != "occurred_at" and e.code not in ("forbidden", "out_of_scope")]
+        return together([error, *rest])
+    return error
 
 
 def _calendar_by(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 Param = str | int
 
 
@@ -31,22 +34,39 @@ class DomainError(Exception):
             self.code = code
         self.rule = rule or self.code
         self.params: dict[str, Param] = dict(params or {})
+        self.others: tuple[DomainError, ...] = ()  # the command's other refusals, independent of this one
 
-    def to_dict(self) -> dict[str, str | None]:
-        """The API's problem (its shape is published: code, message, field)."""
-        return {"code": self.code, "message": self.message, "field": self.field}
+    @property
+    def all(self) -> list[DomainError]:
+        """Every refusal of the command: this one (the first found), then the others found with it."""
+        return [self, *self.others]
+
+    def one(self) -> dict[str, object]:
+        """This refusal alone: code, message, field, rule and parameters."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "field": self.field,
+            "rule": self.rule,
+            "params": self.params,
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        """The API's problem. Its published shape — code, message, field — is the first refusal's; ``errors`` lists
+        every refusal of the command (the first included), each with its rule and parameters."""
+        return {"code": self.code, "message": self.message, "field": self.field, "errors": [e.one() for e in self.all]}
 
     def details(self) -> dict[str, object]:
         """Everything the refusal says, rule and parameters included: what a workflow's answer carries back."""
-        return {**self.to_dict(), "rule": self.rule, "params": self.params}
+        return {**self.one(), "errors": [e.one() for e in self.others]} if self.others else self.one()
 
     @classmethod
     def from_dict(cls, detail: dict[str, object]) -> DomainError:
         """The refusal again from ``details`` (a workflow's answer): an answer of a worker of before rule ids has no
-        ``rule`` and falls back to its code."""
+        ``rule`` and falls back to its code; one of before several refusals has no ``errors``."""
         params = detail.get("params")
         rule = detail.get("rule")
-        return cls(
+        error = cls(
             str(detail["message"]),
             field=str(detail["field"]) if detail.get("field") is not None else None,
             code=str(detail["code"]),
@@ -55,6 +75,44 @@ class DomainError(Exception):
             if isinstance(params, dict)
             else None,
         )
+        others = detail.get("errors")
+        if isinstance(others, list):
+            error.others = tuple(cls.from_dict(o) for o in others if isinstance(o, dict))
+        return error
+
+
+class Refusals:
+    """The refusals of checks independent of each other, collected so that a command is refused with all of them at
+    once (two fiches each off the 50/50 rule, an amount and a date): ``with refusals.check(): ...`` around each check,
+    then ``refusals.raise_found()``. The first refusal found is the one raised (the API's ``code``, ``message`` and
+    ``field``: the one a check-at-a-time decider raised), the others ride with it (``DomainError.others``).
+
+    Only checks that do not depend on one another are collected; a check whose premise another refuses (an unknown
+    fiche's amounts) comes after ``raise_found``."""
+
+    def __init__(self) -> None:
+        self.found: list[DomainError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except DomainError as error:
+            self.found.extend(error.all)
+
+    def raise_found(self) -> None:
+        if self.found:
+            raise together(self.found)
+
+
+def together(errors: list[DomainError]) -> DomainError:
+    """The first refusal, carrying the others (each once)."""
+    unique: dict[tuple[object, ...], DomainError] = {}
+    for error in errors:
+        unique.setdefault((error.rule, error.field, *sorted(error.params.items())), error)
+    first, *others = unique.values()
+    first.others = tuple(others)
+    return first
 
 
 class ValidationRefused(DomainError):

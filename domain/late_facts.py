@@ -213,8 +213,17 @@ def rewound(state: ContractState, moment: datetime, fold_fact: FoldFact) -> Cont
 
 def may_precede_calendar(state: ContractState, moment: datetime) -> bool:
     """Only the calendar's facts were recorded after ``moment``: history is not rewritten under people's facts."""
-    rewind = state.rewind
-    return rewind is not None and (rewind.last_at is None or moment >= rewind.last_at)
+    bound = earliest_moment(state)  # the bound a refusal quotes
+    return state.rewind is not None and (bound is None or moment >= bound)
+
+
+def earliest_moment(state: ContractState) -> datetime | None:
+    """The earliest business time a new fact may be dated at — the bound ``may_precede_calendar`` and the decider
+    apply, so the one a refusal quotes: the last people's fact when only the calendar's facts came after it (a fact
+    recorded late may precede those), else the contract's last fact (None: any date)."""
+    if state.rewind is not None:
+        return state.rewind.last_at
+    return state.last_at
 
 
 def decide_late(

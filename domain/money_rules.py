@@ -5,21 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from domain.axes import Axis, TerritoryKind
-from domain.errors import AxisViolation, CeilingExceeded, CoFinancingViolation, DateViolation, ValidationRefused
+from domain.errors import (
+    AxisViolation,
+    CeilingExceeded,
+    CoFinancingViolation,
+    DateViolation,
+    Refusals,
+    ValidationRefused,
+)
 from domain.money import format_euros
 from domain.policy import Policy
 from domain.values import Action, YearAmounts
 
 
 def check_years(amounts: Mapping[int, YearAmounts], policy: Policy, field: str) -> None:
+    refusals = Refusals()
     for year in amounts:
-        if year not in policy.years:
-            raise DateViolation(
-                f"{field}: year {year} is outside the programme ({policy.first_year}–{policy.last_year})",
-                field=field,
-                rule="year.outside_programme",
-                params={"year": year, "first": policy.first_year, "last": policy.last_year},
-            )
+        with refusals.check():
+            if year not in policy.years:
+                raise DateViolation(
+                    f"{field}: year {year} is outside the programme ({policy.first_year}–{policy.last_year})",
+                    field=field,
+                    rule="year.outside_programme",
+                    params={"year": year, "first": policy.first_year, "last": policy.last_year},
+                )
+    refusals.raise_found()
 
 
 def check_co_financing(action_id: str, year: int, amounts: YearAmounts, field: str) -> None:
@@ -39,42 +49,56 @@ def check_co_financing(action_id: str, year: int, amounts: YearAmounts, field: s
 
 
 def check_action(action: Action, axes: tuple[Axis, ...], policy: Policy, field: str = "action") -> None:
-    if action.axis not in axes:
-        raise AxisViolation(
-            f"{field}.axis: {action.axis.value} is not an axis of this contract ({', '.join(a.value for a in axes)}); "
-            "a département's employment actions go into its France Travail convention",
-            field=f"{field}.axis",
-            rule="axis.not_of_contract",
-            params={"axis": action.axis.value},
-        )
-    check_years(action.amounts, policy, f"{field}.amounts")
+    """A fiche as a whole: its axis, its years, the 50/50 rule each year, its indicators' targets — every one of these
+    refused at once (each is independent of the others)."""
+    refusals = Refusals()
+    with refusals.check():
+        if action.axis not in axes:
+            raise AxisViolation(
+                f"{field}.axis: {action.axis.value} is not an axis of this contract "
+                f"({', '.join(a.value for a in axes)}); a département's employment actions go into its France Travail "
+                "convention",
+                field=f"{field}.axis",
+                rule="axis.not_of_contract",
+                params={"axis": action.axis.value},
+            )
+    with refusals.check():
+        check_years(action.amounts, policy, f"{field}.amounts")
     for year, amounts in sorted(action.amounts.items()):
-        check_co_financing(action.action_id, year, amounts, f"{field}.amounts")
+        with refusals.check():
+            check_co_financing(action.action_id, year, amounts, f"{field}.amounts")
     funded_years = sorted(y for y, a in action.amounts.items() if a.etat > 0)
     for indicator in action.indicators:
-        check_years({y: YearAmounts(etat=0, collectivite=0) for y in indicator.targets}, policy, f"{field}.indicators")
+        with refusals.check():
+            years = {y: YearAmounts(etat=0, collectivite=0) for y in indicator.targets}
+            check_years(years, policy, f"{field}.indicators")
         missing = [y for y in funded_years if y not in indicator.targets]
-        if missing:
-            raise ValidationRefused(
-                f"{field}.indicators: {indicator.code} needs a yearly target for every year the action is funded; "
-                f"none for {', '.join(map(str, missing))}",
-                field=f"{field}.indicators",
-                rule="indicator.target_missing",
-                params={"indicator": indicator.code, "years": ", ".join(map(str, missing))},
-            )
+        with refusals.check():
+            if missing:
+                raise ValidationRefused(
+                    f"{field}.indicators: {indicator.code} needs a yearly target for every year the action is funded; "
+                    f"none for {', '.join(map(str, missing))}",
+                    field=f"{field}.indicators",
+                    rule="indicator.target_missing",
+                    params={"indicator": indicator.code, "years": ", ".join(map(str, missing))},
+                )
+    refusals.raise_found()
 
 
 def check_ceiling(actions: Mapping[str, Action], ceiling: int, policy: Policy, field: str) -> None:
+    refusals = Refusals()  # every year above the ceiling, at once
     for year in policy.years:
         total = sum(a.amounts[year].etat for a in actions.values() if year in a.amounts)
-        if total > ceiling:
-            raise CeilingExceeded(
-                f"{field}: in {year} the État amounts add up to {format_euros(total)}, above the annual ceiling of "
-                f"{format_euros(ceiling)}",
-                field=field,
-                rule="money.ceiling",
-                params={"year": year, "total_cents": total, "ceiling_cents": ceiling},
-            )
+        with refusals.check():
+            if total > ceiling:
+                raise CeilingExceeded(
+                    f"{field}: in {year} the État amounts add up to {format_euros(total)}, above the annual ceiling "
+                    f"of {format_euros(ceiling)}",
+                    field=field,
+                    rule="money.ceiling",
+                    params={"year": year, "total_cents": total, "ceiling_cents": ceiling},
+                )
+    refusals.raise_found()
 
 
 def check_axes_covered(actions: Mapping[str, Action], kind: TerritoryKind, axes: tuple[Axis, ...], when: str) -> None:
@@ -100,17 +124,20 @@ def check_axes_funded(
     only action is at 0 € does not count. One rule, checked at signature, amendment and renewal alike."""
     if kind is not TerritoryKind.METROPOLE:
         return
+    refusals = Refusals()  # every year an axis goes without, at once
     for year in years:
         funded = {a.axis for a in actions.values() if year in a.amounts and a.amounts[year].etat > 0}
         missing = [axis.value for axis in axes if axis not in funded]
-        if missing:
-            raise AxisViolation(
-                f"amounts: a métropole funds each of its 4 axes every year {when}; in {year} no État money goes to "
-                f"{', '.join(missing)}",
-                field="amounts",
-                rule="axis.unfunded",
-                params={"year": year, "axes": ", ".join(missing)},
-            )
+        with refusals.check():
+            if missing:
+                raise AxisViolation(
+                    f"amounts: a métropole funds each of its 4 axes every year {when}; in {year} no État money goes "
+                    f"to {', '.join(missing)}",
+                    field="amounts",
+                    rule="axis.unfunded",
+                    params={"year": year, "axes": ", ".join(missing)},
+                )
+    refusals.raise_found()
 
 
 def apply_amounts(actions: Mapping[str, Action], year: int, amounts: Mapping[str, YearAmounts]) -> dict[str, Action]:
@@ -140,17 +167,21 @@ def check_amounts_for_year(
         )
     if not amounts and not allow_empty:
         raise ValidationRefused(f"{field}: give the amounts of at least one action", field=field, rule="amounts.empty")
+    refusals = Refusals()  # each fiche's amounts judged on their own: every fiche refused at once
     for action_id, value in amounts.items():
-        if action_id not in actions:
-            raise ValidationRefused(
-                f"{field}: {action_id} is not an action of this contract",
-                field=field,
-                rule="action.unknown",
-                params={"action": action_id},
-            )
-        check_co_financing(action_id, year, value, f"{field}.{action_id}")  # at its fiche
-        if value.etat > 0 and policy.order_rules >= 2:  # (the first rules let an avenant skip it: issue 24)
-            check_targets(actions[action_id], year, field)
+        with refusals.check():
+            if action_id not in actions:
+                raise ValidationRefused(
+                    f"{field}: {action_id} is not an action of this contract",
+                    field=field,
+                    rule="action.unknown",
+                    params={"action": action_id},
+                )
+            check_co_financing(action_id, year, value, f"{field}.{action_id}")  # at its fiche
+        if action_id in actions and value.etat > 0 and policy.order_rules >= 2:
+            with refusals.check():  # (the first rules let an avenant skip it: issue 24)
+                check_targets(actions[action_id], year, field)
+    refusals.raise_found()
 
 
 def check_targets(action: Action, year: int, field: str) -> None:

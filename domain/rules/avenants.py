@@ -16,6 +16,7 @@ from domain.commands import (
 )
 from domain.errors import (
     LifecycleViolation,
+    Refusals,
     ValidationRefused,
 )
 from domain.events import (
@@ -74,79 +75,27 @@ def _check_avenant(
         )
     assert state.current_year is not None
     ended = [y for y in policy.years if y < state.current_year or state.year(y).report is not None]
+    refusals = Refusals()  # each fiche removed, changed or added is judged on its own: all refused at once
     for position, action_id in enumerate(terms.removed_actions):
-        action = state.actions.get(action_id)
-        if action is None:
-            raise ValidationRefused(
-                f"terms.removed_actions: there is no action {action_id}",
-                field=f"terms.removed_actions.{position}",
-                rule="action.unknown",
-                params={"action": action_id},
-            )
-        spent_years = [y for y in ended if y in action.amounts and action.amounts[y].etat > 0]
-        if spent_years:
-            raise LifecycleViolation(
-                f"terms.removed_actions: {action_id} was funded in {', '.join(map(str, spent_years))}, which is over; "
-                "give it no money for the years to come instead",
-                field=f"terms.removed_actions.{position}",
-                rule="action.removal_after_spending",
-                params={"action": action_id, "years": ", ".join(map(str, spent_years))},
-            )
+        with refusals.check():
+            _check_removed(state, ended, position, action_id)
     for index, action in enumerate(terms.changed_actions):
-        old = state.actions.get(action.action_id)
-        if old is None:
-            raise ValidationRefused(
-                f"terms.changed_actions[{index}]: there is no action {action.action_id}",
-                field=f"terms.changed_actions.{index}.action_id",
-                rule="action.unknown",
-                params={"action": action.action_id},
-            )
-        check_action(action, state.axes, policy, f"terms.changed_actions[{index}]")
-        if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
-            raise LifecycleViolation(
-                f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
-                field=f"terms.changed_actions.{index}.amounts",
-                rule="action.past_amounts_frozen",
-                params={"action": action.action_id},
-            )
-        # Reported: the report accounts for what the fiche was that year (a year over but not reported yet may still
-        # see its fiche's wording corrected; its amounts are frozen above).
-        funded = [y for y in ended if state.year(y).report is not None and y in old.amounts and old.amounts[y].etat > 0]
-        if funded and policy.order_rules >= 2 and _as_funded(old, funded) != _as_funded(action, funded):
-            raise LifecycleViolation(
-                f"terms.changed_actions[{index}]: {action.action_id} was funded in "
-                f"{', '.join(map(str, funded))}, which is reported: what was funded then is frozen whole "
-                "(axis, objective, title, nature, public, zone, indicators and their targets of those years); "
-                "change only the years to come, or add a new action",
-                field="terms.changed_actions",
-                rule="action.reported_frozen",
-                params={"action": action.action_id, "years": ", ".join(map(str, funded))},
-            )
+        with refusals.check():
+            _check_changed(state, ended, policy, index, action)
     for index, action in enumerate(terms.added_actions):
-        if action.action_id in state.actions:
-            raise ValidationRefused(
-                f"terms.added_actions[{index}]: {action.action_id} already exists",
-                field=f"terms.added_actions.{index}.action_id",
-                rule="action.exists",
-                params={"action": action.action_id},
-            )
-        check_action(action, state.axes, policy, f"terms.added_actions[{index}]")
-        if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
-            raise LifecycleViolation(
-                f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
-                field=f"terms.added_actions.{index}.amounts",
-                rule="action.added_from_current_year",
-                params={"year": state.current_year},
-            )
-    if terms.follows_review_of is not None:
-        reviews = state.year(terms.follows_review_of).reviews
-        if not any(r.decision is Decision.ADJUST for r in reviews):
-            raise ValidationRefused(
-                f"terms.follows_review_of: no committee review of {terms.follows_review_of} decided ADJUST",
-                field="terms.follows_review_of",
-                rule="avenant.no_adjust_review",
-                params={"year": terms.follows_review_of},
-            )
+        with refusals.check():
+            _check_added(state, ended, policy, index, action)
+    with refusals.check():
+        if terms.follows_review_of is not None:
+            reviews = state.year(terms.follows_review_of).reviews
+            if not any(r.decision is Decision.ADJUST for r in reviews):
+                raise ValidationRefused(
+                    f"terms.follows_review_of: no committee review of {terms.follows_review_of} decided ADJUST",
+                    field="terms.follows_review_of",
+                    rule="avenant.no_adjust_review",
+                    params={"year": terms.follows_review_of},
+                )
+    refusals.raise_found()  # the contract as it would be is built from known fiches only
     structure, ceiling = avenant_effect(state.actions, state.annual_ceiling, year, {}, terms)
     if len(structure) > MAX_ACTIONS:
         raise ValidationRefused(
@@ -155,13 +104,91 @@ def _check_avenant(
             rule="action.too_many",
             params={"limit": MAX_ACTIONS},
         )
-    check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
-    after = apply_amounts(structure, year, amounts)
-    check_ceiling(after, ceiling, policy, "amounts" if terms.annual_ceiling is None else "terms.annual_ceiling")
-    check_axes_covered(after, state.kind, state.axes, "after this avenant")  # type: ignore[arg-type]
-    when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
-    running = range(max(year if renewal else state.current_year, policy.first_year), policy.last_year + 1)
-    check_axes_funded(after, state.kind, state.axes, running if not renewal else (year,), when)  # type: ignore[arg-type]
+    with refusals.check():
+        check_amounts_for_year(structure, year, amounts, policy, "amounts", allow_empty=not terms.empty)
+    if year in policy.years and all(action_id in structure for action_id in amounts):
+        # The contract after it, judged whole even when a fiche's amounts are refused: the ceiling and the axes too.
+        after = apply_amounts(structure, year, amounts)
+        with refusals.check():
+            check_ceiling(after, ceiling, policy, "amounts" if terms.annual_ceiling is None else "terms.annual_ceiling")
+        with refusals.check():
+            check_axes_covered(after, state.kind, state.axes, "after this avenant")  # type: ignore[arg-type]
+        when = f"when renewed for {year}" if renewal else f"after this amendment of {year}"
+        running = range(max(year if renewal else state.current_year, policy.first_year), policy.last_year + 1)
+        with refusals.check():
+            check_axes_funded(after, state.kind, state.axes, running if not renewal else (year,), when)  # type: ignore[arg-type]
+    refusals.raise_found()
+
+
+def _check_removed(state: ContractState, ended: list[int], position: int, action_id: str) -> None:
+    action = state.actions.get(action_id)
+    if action is None:
+        raise ValidationRefused(
+            f"terms.removed_actions: there is no action {action_id}",
+            field=f"terms.removed_actions.{position}",
+            rule="action.unknown",
+            params={"action": action_id},
+        )
+    spent_years = [y for y in ended if y in action.amounts and action.amounts[y].etat > 0]
+    if spent_years:
+        raise LifecycleViolation(
+            f"terms.removed_actions: {action_id} was funded in {', '.join(map(str, spent_years))}, which is over; "
+            "give it no money for the years to come instead",
+            field=f"terms.removed_actions.{position}",
+            rule="action.removal_after_spending",
+            params={"action": action_id, "years": ", ".join(map(str, spent_years))},
+        )
+
+
+def _check_changed(state: ContractState, ended: list[int], policy: Policy, index: int, action: Action) -> None:
+    old = state.actions.get(action.action_id)
+    if old is None:
+        raise ValidationRefused(
+            f"terms.changed_actions[{index}]: there is no action {action.action_id}",
+            field=f"terms.changed_actions.{index}.action_id",
+            rule="action.unknown",
+            params={"action": action.action_id},
+        )
+    check_action(action, state.axes, policy, f"terms.changed_actions[{index}]")
+    if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
+        raise LifecycleViolation(
+            f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
+            field=f"terms.changed_actions.{index}.amounts",
+            rule="action.past_amounts_frozen",
+            params={"action": action.action_id},
+        )
+    # Reported: the report accounts for what the fiche was that year (a year over but not reported yet may still
+    # see its fiche's wording corrected; its amounts are frozen above).
+    funded = [y for y in ended if state.year(y).report is not None and y in old.amounts and old.amounts[y].etat > 0]
+    if funded and policy.order_rules >= 2 and _as_funded(old, funded) != _as_funded(action, funded):
+        raise LifecycleViolation(
+            f"terms.changed_actions[{index}]: {action.action_id} was funded in "
+            f"{', '.join(map(str, funded))}, which is reported: what was funded then is frozen whole "
+            "(axis, objective, title, nature, public, zone, indicators and their targets of those years); "
+            "change only the years to come, or add a new action",
+            field="terms.changed_actions",
+            rule="action.reported_frozen",
+            params={"action": action.action_id, "years": ", ".join(map(str, funded))},
+        )
+
+
+def _check_added(state: ContractState, ended: list[int], policy: Policy, index: int, action: Action) -> None:
+    assert state.current_year is not None
+    if action.action_id in state.actions:
+        raise ValidationRefused(
+            f"terms.added_actions[{index}]: {action.action_id} already exists",
+            field=f"terms.added_actions.{index}.action_id",
+            rule="action.exists",
+            params={"action": action.action_id},
+        )
+    check_action(action, state.axes, policy, f"terms.added_actions[{index}]")
+    if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
+        raise LifecycleViolation(
+            f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
+            field=f"terms.added_actions.{index}.amounts",
+            rule="action.added_from_current_year",
+            params={"year": state.current_year},
+        )
 
 
 def _check_room_for_avenant(state: ContractState) -> None:

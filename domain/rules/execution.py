@@ -21,6 +21,7 @@ from domain.deadlines import pending_deadlines
 from domain.errors import (
     DateViolation,
     LifecycleViolation,
+    Refusals,
     ValidationRefused,
 )
 from domain.events import (
@@ -99,7 +100,7 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
             f"recorded as of ({business_date(command.at)})",
             field="review_date",
             rule="review.date_outside_year",
-            params={"year": command.year},
+            params={"year": command.year, "fact_date": str(business_date(command.at))},  # the bound applied
         )
     signed_on = max((business_date(s.signed_at) for s in state.signatures.values()), default=None)
     if signed_on is not None and command.review_date < signed_on:
@@ -118,40 +119,47 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
             rule="review.too_many",
             params={"year": command.year, "limit": policy.max_reviews_per_year},
         )
+    refusals = Refusals()  # every fiche's figures judged on their own: all refused at once
     for action_id in {*command.indicator_values, *command.spending}:
-        if action_id not in state.actions:
-            raise ValidationRefused(
-                f"spending: {action_id} is not an action of this contract",
-                field="spending",
-                rule="action.unknown",
-                params={"action": action_id},
-            )
-    for action_id, indicators in command.indicator_values.items():
-        known = {i.code for i in state.actions[action_id].indicators}
-        for code in indicators:
-            if code not in known:
+        with refusals.check():
+            if action_id not in state.actions:
                 raise ValidationRefused(
-                    f"indicator_values: {action_id} has no indicator {code!r} ({', '.join(sorted(known))})",
-                    field="indicator_values",
-                    rule="indicator.unknown",
-                    params={"action": action_id, "indicator": code},
+                    f"spending: {action_id} is not an action of this contract",
+                    field="spending",
+                    rule="action.unknown",
+                    params={"action": action_id},
                 )
+    for action_id, indicators in command.indicator_values.items():
+        known = {i.code for i in state.actions[action_id].indicators} if action_id in state.actions else set()
+        for code in indicators:
+            with refusals.check():
+                if action_id in state.actions and code not in known:
+                    raise ValidationRefused(
+                        f"indicator_values: {action_id} has no indicator {code!r} ({', '.join(sorted(known))})",
+                        field="indicator_values",
+                        rule="indicator.unknown",
+                        params={"action": action_id, "indicator": code},
+                    )
     for action_id, spent in command.spending.items():
+        if action_id not in state.actions:
+            continue
         amounts = state.actions[action_id].amounts.get(command.year)
         programmed = amounts.etat if amounts else 0
-        if spent > programmed:
-            raise ValidationRefused(
-                f"spending: {action_id} reports {format_euros(spent)} of État credits spent in {command.year}, more than "
-                f"the {format_euros(programmed)} programmed",
-                field="spending",
-                rule="spending.above_programmed",
-                params={
-                    "action": action_id,
-                    "year": command.year,
-                    "spent_cents": spent,
-                    "programmed_cents": programmed,
-                },
-            )
+        with refusals.check():
+            if spent > programmed:
+                raise ValidationRefused(
+                    f"spending: {action_id} reports {format_euros(spent)} of État credits spent in {command.year}, "
+                    f"more than the {format_euros(programmed)} programmed",
+                    field="spending",
+                    rule="spending.above_programmed",
+                    params={
+                        "action": action_id,
+                        "year": command.year,
+                        "spent_cents": spent,
+                        "programmed_cents": programmed,
+                    },
+                )
+    refusals.raise_found()
     review = CommitteeReview(
         year=command.year,
         review_date=command.review_date,
@@ -170,26 +178,37 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
 def check_report_amounts(
     state: ContractState, year: int, etat_spent: dict[str, int], collectivite_spent: dict[str, int]
 ) -> None:
+    refusals = Refusals()  # every fiche's figures judged on their own: all refused at once
     for field, spent in (("etat_spent", etat_spent), ("collectivite_spent", collectivite_spent)):
         for action_id in spent:
-            if action_id not in state.actions:
-                raise ValidationRefused(
-                    f"{field}: {action_id} is not an action of this contract",
-                    field=field,
-                    rule="action.unknown",
-                    params={"action": action_id},
-                )
+            with refusals.check():
+                if action_id not in state.actions:
+                    raise ValidationRefused(
+                        f"{field}: {action_id} is not an action of this contract",
+                        field=field,
+                        rule="action.unknown",
+                        params={"action": action_id},
+                    )
     for action_id, spent_etat in etat_spent.items():
+        if action_id not in state.actions:
+            continue
         amounts = state.actions[action_id].amounts.get(year)
         programmed = amounts.etat if amounts else 0
-        if spent_etat > programmed:
-            raise ValidationRefused(
-                f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
-                f"{year}: {format_euros(programmed)} were programmed",
-                field="etat_spent",
-                rule="spending.above_programmed",
-                params={"action": action_id, "year": year, "spent_cents": spent_etat, "programmed_cents": programmed},
-            )
+        with refusals.check():
+            if spent_etat > programmed:
+                raise ValidationRefused(
+                    f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
+                    f"{year}: {format_euros(programmed)} were programmed",
+                    field="etat_spent",
+                    rule="spending.above_programmed",
+                    params={
+                        "action": action_id,
+                        "year": year,
+                        "spent_cents": spent_etat,
+                        "programmed_cents": programmed,
+                    },
+                )
+    refusals.raise_found()
 
 
 @rule(
@@ -267,19 +286,23 @@ def record_mid_term(command: RecordMidTermEvaluation, state: ContractState, poli
         )
     missing = sorted(set(state.actions) - set(command.evaluations))
     unknown = sorted(set(command.evaluations) - set(state.actions))
-    if missing or unknown:
-        raise ValidationRefused(
-            "evaluations: every action is evaluated, and only those"
-            + (f"; missing: {', '.join(missing)}" if missing else "")
-            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
-            field="evaluations",
-            rule="evaluation.every_action",
-            params={"missing": ", ".join(missing) or "—", "unknown": ", ".join(unknown) or "—"},
-        )
-    if any(not text.strip() for text in command.evaluations.values()):
-        raise ValidationRefused(
-            "evaluations: an evaluation cannot be empty", field="evaluations", rule="evaluation.empty"
-        )
+    refusals = Refusals()  # the fiches evaluated and what is said of each, refused at once
+    with refusals.check():
+        if missing or unknown:
+            raise ValidationRefused(
+                "evaluations: every action is evaluated, and only those"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                field="evaluations",
+                rule="evaluation.every_action",
+                params={"missing": ", ".join(missing) or "—", "unknown": ", ".join(unknown) or "—"},
+            )
+    with refusals.check():
+        if any(not text.strip() for text in command.evaluations.values()):
+            raise ValidationRefused(
+                "evaluations: an evaluation cannot be empty", field="evaluations", rule="evaluation.empty"
+            )
+    refusals.raise_found()
     return [MidTermEvaluationRecorded(**event_fields(command), evaluations=command.evaluations)]
 
 

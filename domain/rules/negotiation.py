@@ -15,6 +15,7 @@ from domain.commands import (
 from domain.errors import (
     DateViolation,
     LifecycleViolation,
+    Refusals,
     UnknownTerritory,
     ValidationRefused,
 )
@@ -44,7 +45,7 @@ from domain.scope import check_territory_scope
 from domain.state import ContractState
 from domain.status import NEGOTIABLE_STATUSES, Status
 from domain.territories import TerritoryCatalogue, attempt_of, contract_id_for
-from domain.values import Party
+from domain.values import Action, Party
 
 
 @rule(ProposeContract, roles={Role.PREFET})
@@ -82,32 +83,40 @@ def propose(
                 field="replaces",
                 rule="proposal.replaces_unknown",
             )
-    if command.annual_ceiling <= 0:
-        raise ValidationRefused(
-            "ceiling: the annual ceiling must be a positive amount", field="ceiling", rule="ceiling.not_positive"
-        )
-    earliest = policy.earliest_date_for(territory.kind)
-    if not earliest <= business_date(command.at) <= policy.programme_end:
-        raise DateViolation(
-            f"occurred_at: a contract of a {territory.kind.value} is proposed between {earliest} (its instruction) "
-            f"and the programme's end ({policy.programme_end})",
-            field="occurred_at",
-            rule="proposal.date_outside",
-            params={"earliest_date": str(earliest), "end_date": str(policy.programme_end)},
-        )
+    # Within the préfet's scope first; then the ceiling, the date and each fiche, all refused at once.
     check_territory_scope(command.actor, territory)
+    refusals = Refusals()
+    with refusals.check():
+        if command.annual_ceiling <= 0:
+            raise ValidationRefused(
+                "ceiling: the annual ceiling must be a positive amount", field="ceiling", rule="ceiling.not_positive"
+            )
+    earliest = policy.earliest_date_for(territory.kind)
+    with refusals.check():
+        if not earliest <= business_date(command.at) <= policy.programme_end:
+            raise DateViolation(
+                f"occurred_at: a contract of a {territory.kind.value} is proposed between {earliest} (its "
+                f"instruction) and the programme's end ({policy.programme_end})",
+                field="occurred_at",
+                rule="proposal.date_outside",
+                params={"earliest_date": str(earliest), "end_date": str(policy.programme_end)},
+            )
     actions = {}
     for index, action in enumerate(command.draft_actions):
-        if action.action_id in actions:
-            raise ValidationRefused(
-                f"draft_actions[{index}].action_id: {action.action_id} appears twice",
-                field="draft_actions",
-                rule="action.duplicate",
-                params={"action": action.action_id},
-            )
-        check_action(action, territory.axes, policy, f"draft_actions[{index}]")
-        actions[action.action_id] = action
-    check_ceiling(actions, command.annual_ceiling, policy, "draft_actions")
+        with refusals.check():
+            if action.action_id in actions:
+                raise ValidationRefused(
+                    f"draft_actions[{index}].action_id: {action.action_id} appears twice",
+                    field="draft_actions",
+                    rule="action.duplicate",
+                    params={"action": action.action_id},
+                )
+            actions[action.action_id] = action
+            check_action(action, territory.axes, policy, f"draft_actions[{index}]")
+    if command.annual_ceiling > 0:
+        with refusals.check():
+            check_ceiling(actions, command.annual_ceiling, policy, "draft_actions")
+    refusals.raise_found()
     base = event_fields(command)
     return [
         ContractProposed(
@@ -141,9 +150,18 @@ def add_action(command: AddAction, state: ContractState, policy: Policy) -> list
             rule="action.too_many",
             params={"limit": MAX_ACTIONS},
         )
-    check_action(action, state.axes, policy)
-    check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
+    _check_fiche(action, state, policy)
     return [ActionAdded(**event_fields(command), action=action)]
+
+
+def _check_fiche(action: Action, state: ContractState, policy: Policy) -> None:
+    """A fiche added or changed: its own rules and the contract's ceiling with it, refused all at once."""
+    refusals = Refusals()
+    with refusals.check():
+        check_action(action, state.axes, policy)
+    with refusals.check():
+        check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
+    refusals.raise_found()
 
 
 @rule(
@@ -163,8 +181,7 @@ def change_action(command: ChangeAction, state: ContractState, policy: Policy) -
         )
     if state.actions[action.action_id] == action:
         return []  # a change that changes nothing is no fact (an edit form sent back untouched)
-    check_action(action, state.axes, policy)
-    check_ceiling({**state.actions, action.action_id: action}, state.annual_ceiling, policy, "action.amounts")
+    _check_fiche(action, state, policy)
     return [ActionChanged(**event_fields(command), action=action)]
 
 
@@ -203,7 +220,7 @@ def record_deliberation(command: RecordDeliberation, state: ContractState, polic
             f"({business_date(command.at)}); a vote is recorded once it has happened",
             field="deliberation.voted_on",
             rule="deliberation.vote_in_future",
-            params={"date": str(voted_on)},
+            params={"date": str(voted_on), "fact_date": str(business_date(command.at))},  # the bound applied
         )
     if state.terms_changed_on is not None and voted_on < state.terms_changed_on:
         raise DateViolation(
@@ -248,9 +265,13 @@ def sign(command: SignContract, state: ContractState, policy: Policy) -> list[Ev
             rule="signature.before_deliberation",
             params={"date": str(business_date(command.at)), "voted_date": str(state.deliberation.voted_on)},
         )
-    check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
     first = policy.year_opened_by(business_date(command.at))
-    check_axes_funded(state.actions, state.kind, state.axes, range(first, policy.last_year + 1), "when signed")  # type: ignore[arg-type]
+    refusals = Refusals()  # an axis without a fiche, and the years an axis has no money: said at once
+    with refusals.check():
+        check_axes_covered(state.actions, state.kind, state.axes, "when signed")  # type: ignore[arg-type]
+    with refusals.check():
+        check_axes_funded(state.actions, state.kind, state.axes, range(first, policy.last_year + 1), "when signed")  # type: ignore[arg-type]
+    refusals.raise_found()
     base = event_fields(command)
     events: list[Event] = [PartySigned(**base, party=command.party, signatory=command.signatory)]
     if len(state.signatures) + 1 == len(Party):

@@ -53,6 +53,27 @@ def status_for(error: DomainError) -> int:
     return 422
 
 
+def _invalid(problems: list[Any], default: str, outer: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A body the schema refuses: its first problem where the API always put it (code, message, field), and every
+    problem in ``errors`` (the first included), each with pydantic's error type as its rule and its context as params."""
+    found = []
+    nothing_said = {"loc": (), "msg": "invalid request" if default == "request" else "invalid value"}
+    for problem in problems or [nothing_said]:
+        field = ".".join(str(p) for p in problem.get("loc", ()) if p not in outer)
+        context = problem.get("ctx") or {}
+        found.append(
+            {
+                "code": "invalid_value",
+                "message": f"{field or default}: {problem['msg']}",
+                "field": field or None,
+                "rule": str(problem.get("type", "invalid_value")),
+                "params": {str(k): v for k, v in context.items() if isinstance(v, (str, int))},
+            }
+        )
+    first = found[0]
+    return {"code": first["code"], "message": first["message"], "field": first["field"], "errors": found}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def refused(_: Request, error: DomainError) -> JSONResponse:
@@ -76,19 +97,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
-        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
-        return JSONResponse(
-            {"code": "invalid_value", "message": f"{field or 'request'}: {first['msg']}", "field": field or None}, 422
-        )
+        return JSONResponse(_invalid(list(error.errors()), "request", ("body", "query", "path", "header")), 422)
 
     @app.exception_handler(ValidationError)
     async def invalid_model(_: Request, error: ValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid value"}
-        field = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse(
-            {"code": "invalid_value", "message": f"{field or 'body'}: {first['msg']}", "field": field or None}, 422
-        )
+        return JSONResponse(_invalid(list(error.errors()), "body"), 422)
 
     @app.exception_handler(RecursionError)
     async def too_deep(_: Request, error: RecursionError) -> JSONResponse:

@@ -73,10 +73,24 @@ class ImportReport(BaseModel):
     contracts: list[ImportOutcome]
 
 
-class Problem(BaseModel):
+class Refusal(BaseModel):
+    """One refusal of a command: its broad code, its rule id and parameters, the field at fault."""
+
     code: str
     message: str
     field: str | None
+    rule: str
+    params: dict[str, str | int] = {}
+
+
+class Problem(BaseModel):
+    """A refusal. ``code``, ``message`` and ``field`` are the first refusal found (the shape the API always had);
+    ``errors``, when the domain refused the command, lists every refusal found at once (the first included)."""
+
+    code: str
+    message: str
+    field: str | None
+    errors: list[Refusal] | None = None
 
 
 class CrossCheck(BaseModel):

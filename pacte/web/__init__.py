@@ -3,7 +3,7 @@ htmx for the parts that update in place. Thin over the service layer, like the A
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -43,6 +43,27 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @web.middleware("http")
+    async def answered_in_place(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """A form htmx sends in place (its page's content swapped by the answer): a refusal is its French answer, to
+        swap in like any page — 200 to htmx, which swaps no 4xx and whose browser would log the 4xx as a console
+        error (a user walk found every refused form so); the status is kept in ``X-Pacte-Status``. A redirect (the
+        act recorded, a session to sign in again) becomes a whole page's navigation (``HX-Redirect``), never a page
+        swapped inside another. To anyone but htmx, a refusal stays a refusal and a redirect a redirect."""
+        answer = await call_next(request)
+        if request.headers.get("HX-Request") != "true":
+            return answer
+        if answer.status_code in (301, 302, 303, 307, 308) and "location" in answer.headers:
+            answer.headers["HX-Redirect"] = answer.headers["location"]  # its cookies kept (the session, its flash)
+            del answer.headers["location"]
+            answer.status_code = 200
+            return answer
+        if 400 <= answer.status_code < 500 and answer.headers.get("content-type", "").startswith("text/html"):
+            answer.headers["X-Pacte-Status"] = str(answer.status_code)
+            answer.status_code = 200
+        return answer
+
     for module in (
         auth,
         acts,

@@ -55,12 +55,28 @@ class Problem:
     sentence: str
     detail: str
     anchor: str = ""  # the id of what it belongs to on the page (an input, or a group's fieldset)
+    label: str = ""  # what the page calls it (the input's label, after its group's legend), named in the summary
 
 
 def _placed(fields: list[Input | Group], at: str, sentence: str, detail: str) -> Problem:
     groups = {g.name for g in fields if isinstance(g, Group)}
     anchor = f"{'groupe' if at in groups else 'champ'}-{at.replace('.', '-')}" if at else ""
-    return Problem(at, sentence, detail, anchor)
+    return Problem(at, sentence, detail, anchor, _label(fields, at))
+
+
+def _label(fields: list[Input | Group], at: str) -> str:
+    """The name a person reads for the input (or group) ``at``: its label, after its group's legend ("Montants par
+    année — 2024 — État"); the key chosen first (a fiche, an avenant) by its own label."""
+    for item in fields:
+        if isinstance(item, Group):
+            if item.name == at:
+                return item.legend
+            for inner in item.inputs:
+                if inner.name == at:
+                    return f"{item.legend} — {inner.label}"
+        elif item.name == at:
+            return item.label
+    return KEY_LABELS.get(at, "")
 
 
 def _problems(error: Exception, fields: list[Input | Group], key: str | None = None) -> list[Problem]:
@@ -75,9 +91,16 @@ def _problems(error: Exception, fields: list[Input | Group], key: str | None = N
             sentence = in_french(problem["type"], problem.get("ctx") or {}, "invalid_value")
             found.append(_placed(fields, where(fields, name) or "", sentence, f"{name}: {problem['msg']}"))
         return found
-    if isinstance(error, DomainError):
-        at = key if key and error.field == key else where(fields, error.field) or ""
-        return [_placed(fields, at, in_french(error.rule, error.params, error.code), error.message)]
+    if isinstance(error, DomainError):  # every refusal the contract found, each at its input
+        return [
+            _placed(
+                fields,
+                key if key and one.field == key else where(fields, one.field) or "",
+                in_french(one.rule, one.params, one.code),
+                one.message,
+            )
+            for one in error.all
+        ]
     raise error
 
 

@@ -141,6 +141,15 @@ def moment(value: datetime | str | None) -> str:
     return f"{day(local)} à {local.hour} h {local.minute:02d}"
 
 
+PROPER_NOUNS = {"État"}  # labels that keep their capital inside a sentence
+
+
+def in_sentence(word: str) -> str:
+    """A label (capitalised, as DSFR headings and labels have it) inside a sentence: its first letter lowered, the rest
+    as it is ("Administrateur de Pacte" -> "administrateur de Pacte"); a proper noun ("État") unchanged."""
+    return word if word in PROPER_NOUNS else word[:1].lower() + word[1:]
+
+
 def label(table: dict[str, str], value: Any) -> str:
     key = getattr(value, "value", value)
     return table.get(str(key), str(key))
@@ -159,6 +168,7 @@ FILTERS = {
     "event": lambda v: label(EVENTS, v),
     "deadline": lambda v: label(DEADLINES, v),
     "status_badge": lambda v: STATUS_BADGES.get(str(getattr(v, "value", v)), ""),
+    "in_sentence": in_sentence,
 }
 
 REGIONS = {

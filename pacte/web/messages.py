@@ -134,7 +134,8 @@ RULES = {
     "{programmed_cents} programmés.",
     # deliberation and signatures
     "deliberation.no_actions": "L'assemblée ne peut pas voter un contrat sans fiche action.",
-    "deliberation.vote_in_future": "Le vote du {date} est dans le futur : il s'enregistre une fois qu'il a eu lieu.",
+    "deliberation.vote_in_future": "Le vote du {date} est après la date du fait ({fact_date}) : un vote "
+    "s'enregistre une fois qu'il a eu lieu, à sa date ou après.",
     "deliberation.vote_before_change": "L'assemblée approuve le texte tel qu'il était : il a été modifié le "
     "{changed_date}, après le vote du {date}.",
     "signature.already_signed": "La partie {party} a déjà signé.",
@@ -147,7 +148,7 @@ RULES = {
     "signature.opens_first_year": "La signature a ouvert la première année du contrat ({year}) : la changer "
     "changerait cette année.",
     # execution
-    "review.date_outside_year": "Le comité de {year} se tient en {year}, et pas après la date du fait.",
+    "review.date_outside_year": "Le comité de {year} se tient en {year}, et pas après la date du fait ({fact_date}).",
     "review.before_signature": "Un comité suit un contrat signé : le {date} est avant la signature ({signed_date}).",
     "review.too_many": "L'année {year} compte déjà {limit} comités de suivi : c'est le maximum.",
     "report.year_not_over": "Le rapport d'exécution de {year} se dépose une fois l'année terminée.",
@@ -250,7 +251,7 @@ RULES = {
 def _shown(key: str, value: Any) -> str:
     """A parameter as agents read it: amounts (``*_cents``) in euros, dates (``date``, ``*_date``) in words, roles,
     parties, statuses and axes by their French names."""
-    from pacte.web.formats import AXES, PARTIES, ROLES, STATUSES, day, euros
+    from pacte.web.formats import AXES, PARTIES, ROLES, STATUSES, day, euros, in_sentence
 
     if key.endswith("_cents") and isinstance(value, int):
         return euros(value)
@@ -270,8 +271,8 @@ def _shown(key: str, value: Any) -> str:
     if table is None:
         return str(value)
     word = table.get(str(value), str(value))
-    # Inside a sentence: "préfet", "collectivité", "proposé" — but "État" keeps its capital, and axes their names.
-    return word if key == "axis" or word == "État" else word.lower()
+    # Inside a sentence: "préfet", "administrateur de Pacte", "proposé" — but "État" keeps its capital, axes their names.
+    return word if key == "axis" else in_sentence(word)
 
 
 def placeholders(sentence: str) -> set[str]:

@@ -88,7 +88,7 @@ async def test_bodies_nested_or_encoded_any_way_get_a_problem(api) -> None:  # t
         headers = auth(issued, "commissaire") | {"Content-Type": "application/json"}
         response = await http.post(f"/contracts/{CID}/suspension", content=content, headers=headers)
         assert response.status_code in (409, 422), (body[:20], response.status_code)
-        assert set(response.json()) == {"code", "message", "field"}
+        assert set(response.json()) - {"errors"} == {"code", "message", "field"}  # errors: every refusal found
     response = await http.post(
         "/contracts", content=deep.encode(), headers=auth(issued, "prefet") | {"Content-Type": "application/json"}
     )

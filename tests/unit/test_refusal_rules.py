@@ -157,7 +157,13 @@ def test_a_refusal_keeps_its_rule_and_parameters_across_the_workflow() -> None:
         {"year": 2025, "total_cents": 5, "ceiling_cents": 4},
         "action.amounts",
     )
-    assert error.to_dict() == {"code": "annual_ceiling_exceeded", "message": "x", "field": "action.amounts"}
+    shape = error.to_dict()
+    assert {k: shape[k] for k in ("code", "message", "field")} == {
+        "code": "annual_ceiling_exceeded",
+        "message": "x",
+        "field": "action.amounts",
+    }
+    assert shape["errors"] == [error.one()]  # every refusal of the command, here the one
 
 
 def test_a_reinforced_action_without_its_reinforcement_is_refused_by_its_rule() -> None:

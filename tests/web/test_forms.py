@@ -187,9 +187,27 @@ async def test_every_problem_of_a_form_is_shown_at_once_in_french_at_its_field(b
     # And what the schema says of the rest, in the same answer: the fiche's title is missing.
     assert field_error(text, "action.title") == "Ce champ est obligatoire."
     assert "5 points à corriger" in text, refusal(text)
-    assert '<a href="#champ-action-title">' in text
+    assert '<a href="#champ-action-title">Intitulé : Ce champ est obligatoire.</a>' in text
     assert '<ul lang="en">' in text  # the rules' own sentences, marked as English
+    assert_summary_names_each_field(text)
     assert await stack.pacte.store.stream_version(BORDEAUX) == before
+
+
+def assert_summary_names_each_field(page: str) -> None:
+    """Every entry of a refusal's summary links to what it is about on the page and names it by the label the page
+    gives it (found by a user walk: "Ce champ est obligatoire." alone, naming no field)."""
+    summary = refusal(page)
+    entries = re.findall(r"<li>(.*?)</li>", summary.split("<details")[0], re.S)
+    assert entries, summary
+    for entry in entries:
+        linked = re.fullmatch(r'<a href="#([^"]+)">([^<]+?) : ([^<]+)</a>', entry.strip())
+        assert linked, f"not linked to a named field: {entry!r}"
+        anchor, named, _ = linked.groups()
+        label = re.search(rf'<label class="fr-label" for="{anchor}">([^<]+)', page) or re.search(
+            rf'id="{anchor}"[^>]*>\s*<legend class="fr-fieldset__legend">([^<]+)', page
+        )
+        assert label, f"{anchor}: no such input or group on the page"
+        assert named.endswith(label.group(1).removesuffix(" (facultatif)").strip()), (named, label.group(1))
 
 
 async def test_a_refused_irreversible_act_is_never_confirmed(browser: Browser, stack: Stack) -> None:
@@ -584,3 +602,106 @@ async def test_an_amendment_replaces_its_proposers_pending_one_from_the_browser(
     after = await stack.pacte.contract(PREFET, BORDEAUX)
     assert "AV-NOUVEAU" in after.avenants and "AV-ANCIEN" not in after.avenants
     assert "AV-ANCIEN" in after.withdrawn_avenants
+
+
+async def test_every_refusal_of_the_contract_is_shown_at_once_at_its_field_and_listed_by_the_api(
+    browser: Browser, stack: Stack
+) -> None:
+    """Found by a user walk: the contract's refusals came one at a time (two years off the 50/50 rule and a date
+    before the last fact: only the date was said). The form shows each at its field; the API answers its first
+    refusal where it always did (code, message, field) and lists them all in ``errors``."""
+    await gironde_with_a_fiche(stack)
+    before = await stack.pacte.store.stream_version(GIRONDE)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/ajouter-une-action"
+    await browser.get(form)
+    values = {
+        "action.action_id": "G7",
+        "action.axis": "ENFANCE",
+        "action.title": "Fiche G7",
+        "action.objective": "Objectif",
+        "action.nature": "new",
+        "action.public": "familles",
+        "action.zone": "Gironde",
+        "action.indicators.0.code": "familles",
+        "action.indicators.0.label": "Familles",
+        "action.indicators.0.baseline": "10",
+        "occurred_at": "05/01/2024",  # before the fiche G1 (10 January 2024)
+    }
+    for year in YEARS:
+        values[f"action.indicators.0.targets.{year}"] = "12"
+        values[f"action.amounts.{year}.etat"] = "1 000,00 €"
+        values[f"action.amounts.{year}.collectivite"] = "999,00 €" if year in ("2024", "2026") else "1 000,00 €"
+    page = await browser.post(form, values)
+    assert page.status_code == 422
+    text = unescape(page.text)
+    assert "3 points à corriger" in text, refusal(text)
+    assert field_error(text, "occurred_at").startswith("Le 5 janvier 2024 est avant le dernier fait enregistré")
+    amounts = re.search(
+        r'id="groupe-action-amounts-erreur"[^>]*><p class="fr-message fr-message--error">([^<]*)<', text
+    )
+    assert amounts, refusal(text)
+    assert "Fiche G7, 2024" in amounts.group(1) and "Fiche G7, 2026" in amounts.group(1), amounts.group(1)
+    assert_summary_names_each_field(text)
+
+    # The API: the same refusals, the first where it always was.
+    await browser.get("/ui/jetons")
+    created = await browser.post("/ui/jetons", {"days": "1"})
+    token = re.search(r'<code id="jeton">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
+    fiche = action_body(
+        "G7",
+        amounts={y: {"etat": 100_000, "collectivite": 99_900 if y in ("2024", "2026") else 100_000} for y in YEARS},
+    )
+    answer = await browser.http.post(
+        f"/contracts/{GIRONDE}/actions",
+        json={"action": fiche, "occurred_at": "2024-01-05"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert (problem["code"], problem["field"]) == ("date_out_of_programme", "occurred_at")
+    assert [(e["rule"], e["field"], e["params"].get("year")) for e in problem["errors"]] == [
+        ("date.before_last_fact", "occurred_at", None),
+        ("money.co_financing", "action.amounts", 2024),
+        ("money.co_financing", "action.amounts", 2026),
+    ]
+    assert problem["errors"][0]["message"] == problem["message"]
+    # A body its schema refuses: every problem listed too, the first where it always was.
+    unreadable = await browser.http.post(
+        f"/contracts/{GIRONDE}/actions",
+        json={"action": {**fiche, "title": "", "zone": None}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert unreadable.status_code == 422, unreadable.text
+    problem = unreadable.json()
+    assert [e["field"] for e in problem["errors"]] == ["action.title", "action.zone"]
+    assert (problem["field"], problem["message"]) == (problem["errors"][0]["field"], problem["errors"][0]["message"])
+    assert await stack.pacte.store.stream_version(GIRONDE) == before
+
+
+async def test_a_form_sent_in_place_by_htmx_gets_its_refusal_to_swap_and_its_success_as_a_navigation(
+    browser: Browser, stack: Stack
+) -> None:
+    """htmx swaps no 4xx, and Chromium logs a 4xx as a console error (a user walk found every refused form so): to
+    htmx a refusal answers 200 with its French page (its status said in X-Pacte-Status), and a recorded act navigates
+    the whole page (HX-Redirect, the session's cookie and its message kept). To anyone else, nothing changes."""
+    await gironde_with_a_fiche(stack)
+    await browser.sign_in("prefet")
+    form = f"/ui/contrats/{GIRONDE}/actes/modifier-une-action?action_id=G1"
+    values = form_values(unescape((await browser.get(form)).text))
+    htmx = {"HX-Request": "true"}
+    refused = await browser.http.post(
+        form, data={**values, "action.title": "", "csrf_token": browser.csrf}, headers=htmx
+    )
+    assert refused.status_code == 200 and refused.headers["X-Pacte-Status"] == "422"
+    assert field_error(unescape(refused.text), "action.title") == "Ce champ est obligatoire."
+    plain = await browser.post(form, {**values, "action.title": ""})
+    assert plain.status_code == 422 and "X-Pacte-Status" not in plain.headers
+    recorded = await browser.http.post(
+        form, data={**values, "action.title": "Titre changé en place", "csrf_token": browser.csrf}, headers=htmx
+    )
+    assert recorded.status_code == 200 and recorded.headers["HX-Redirect"] == f"/ui/contrats/{GIRONDE}"
+    assert "location" not in recorded.headers and "set-cookie" in recorded.headers  # the flash rides in the session
+    shown = await browser.get(recorded.headers["HX-Redirect"])
+    assert "Modifier une fiche action : enregistré" in unescape(shown.text)
+    assert (await stack.pacte.contract(PREFET, GIRONDE)).actions["G1"].title == "Titre changé en place"

@@ -25,6 +25,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, Request, Response, expect
 
 from domain.business_time import PARIS
+from domain.policy import in_code
 from domain.values import Party
 from pacte.reprise_file import dump_lines
 from pacte.service.facade import may_do
@@ -270,6 +271,49 @@ async def test_the_dsfr_works_on_every_page_at_every_size(screen: Screen) -> Non
         await screen.visit(path, path.rsplit("/", 1)[1])
 
 
+async def test_a_refused_form_says_why_at_each_field_with_no_console_error(screen: Screen, bordeaux: Stack) -> None:
+    """Found by a user walk: a refused form logged a console error in Chromium (the 422 of the page it loaded). A
+    refused form comes back in place, in French, every problem at its field, and the page stays clean (no console
+    error, no failed request, no answer >= 400: ``Screen.check``)."""
+    page = screen.page
+    before = await bordeaux.pacte.store.stream_version(CONTRACT)
+    state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
+    await screen.sign_in("prefet")
+    await screen.visit(PAGE + "/actes/avenant", "avenant-a-refuser")
+    await page.fill("[name=amendment_id]", "AV-REFUS")
+    await page.select_option("[name=year]", str(state.current_year))
+    for action_id, etat, collectivite in (("A1", "1 000,00 €", "999,00 €"), ("A2", "500,00 €", "400,00 €")):
+        await page.fill(f"[name='amounts.{action_id}.etat']", etat)
+        await page.fill(f"[name='amounts.{action_id}.collectivite']", collectivite)
+    await page.fill("[name=reason]", "Essai")
+    await page.fill("[name=occurred_at]", "01/06/2024")  # before the committee of November 2024
+    await page.get_by_role("button", name="Enregistrer").click()
+    summary = page.locator("#refus")
+    await expect(summary).to_contain_text("3 points à corriger")
+    await expect(summary).to_be_focused()
+    await expect(page.locator("#champ-occurred_at-erreur")).to_contain_text("avant le dernier fait enregistré")
+    await expect(page.locator("#groupe-amounts-A1-erreur")).to_contain_text("Fiche A1")
+    await expect(page.locator("#groupe-amounts-A2-erreur")).to_contain_text("Fiche A2")
+    await expect(page.locator("[name='amounts.A2.collectivite']")).to_have_value("400,00 €")  # what was typed stays
+    await screen.check("avenant-refuse")
+    # Corrected in place, it is then taken (here: the date alone left wrong, still refused, still clean).
+    await page.fill("[name='amounts.A1.collectivite']", "1 000,00 €")
+    await page.fill("[name='amounts.A2.collectivite']", "500,00 €")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(summary).not_to_contain_text("points à corriger")
+    await expect(summary).to_contain_text("Date du fait")
+    await screen.check("avenant-refuse-date")
+    # The proposal's own form, refused the same way.
+    await screen.visit("/ui/contrats/proposer", "proposer-a-refuser")
+    await page.fill("[name=annual_ceiling]", "beaucoup")
+    await page.get_by_role("button", name="Proposer").click()
+    await expect(page.locator("#refus")).to_contain_text("Territoire : Ce champ est obligatoire.")
+    await expect(page.locator("#champ-annual_ceiling-erreur")).to_contain_text("« beaucoup » n'est pas un montant")
+    await screen.check("proposer-refuse")
+    await screen.sign_out()
+    assert await bordeaux.pacte.store.stream_version(CONTRACT) == before  # nothing recorded
+
+
 class Tables(HTMLParser):
     """The text of every table's cells, by caption: what a person reads in each row."""
 
@@ -387,8 +431,9 @@ async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) ->
 async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
     chromium: Browser, site: str, shots: Path, bordeaux: Stack
 ) -> None:
-    """Each role's daily acts around a renewal, each person at their own screen size: the commissaire records 2026's
-    committee (desktop), the préfet opens the renewal pre-filled with 2026's amounts and raises one fiche (desktop),
+    """Each role's daily acts around a renewal, each person at their own screen size: the commissaire records the
+    year's committee (desktop), the préfet opens the renewal pre-filled with that year's amounts and raises one fiche
+    (desktop),
     the collectivité finds the avenant in *À traiter* and signs it seeing what it changes (phone), and so does the
     préfet (phone). Every page checked as above."""
     screens: list[Screen] = []
@@ -401,14 +446,21 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
     try:
         desk, phone = await open_screen(DESKTOP), await open_screen(PHONE)
         today = datetime.now(PARIS).date()
-        year = today.year
-        # The programme's last renewal is for 2027, signed in 2026: from 2027 on this walk must become an amendment's.
-        assert year < 2027, "no renewal after the programme's last year: walk an amendment (Amend) instead"
+        # The renewal the contract still allows, whatever today is: next year's, and from 2027 on the programme's last
+        # (2027's, agreed in 2026) — its facts then dated in the year before it, as a préfecture types them late.
+        state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
+        assert state.current_year is not None
+        renewed = min(state.current_year + 1, in_code().last_year)
+        year = renewed - 1  # the year whose committee comes first, and in which the renewal is agreed
+        on = min(today, date(year, 12, 1))  # the date of every fact of this walk
+        typed_on = on.strftime("%d/%m/%Y")
+        due_now = today.year == year  # À traiter offers the renewal while it is due (in the year before it)
         await desk.sign_in("commissaire")
-        await desk.page.get_by_role("link", name="Enregistrer un comité de suivi").last.click()
+        await desk.page.locator(f"a[href*='comite-de-suivi'][href*='year={year}']").click()  # from À traiter
         await desk.check("comite-depuis-a-traiter")
-        await desk.page.select_option("[name=year]", str(year))
-        await desk.page.fill("[name=review_date]", today.strftime("%d/%m/%Y"))
+        await expect(desk.page.locator("[name=year]")).to_have_value(str(year))
+        await desk.page.fill("[name=review_date]", typed_on)
+        await desk.page.fill("[name=occurred_at]", typed_on)
         await desk.page.fill("[name=findings]", "Actions poursuivies")
         await desk.page.select_option("[name=decision]", "CONTINUE")
         await desk.page.get_by_role("button", name="Enregistrer").click()
@@ -417,19 +469,23 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
 
         # The renewal opens with next year chosen and this year's amounts: the préfet changes only A1.
         await desk.sign_in("prefet")
-        await desk.page.get_by_role("link", name="Avenant de renouvellement").click()
+        if due_now:
+            await desk.page.get_by_role("link", name="Avenant de renouvellement").click()  # from À traiter
+        else:  # its year begun, À traiter no longer offers it (test_each_person_lands_on_the_acts_waiting_for_them)
+            await desk.page.goto(f"{site}{PAGE}/actes/renouvellement?year={renewed}")
         await desk.check("renouvellement-prerempli")
-        await expect(desk.page.locator("[name=year]")).to_have_value(str(year + 1))
+        await expect(desk.page.locator("[name=year]")).to_have_value(str(renewed))
         for action_id, euros in (("A1", "400"), ("A2", "300"), ("A3", "500"), ("A4", "200")):
             for who in ("etat", "collectivite"):
                 field = desk.page.locator(f"[name='amounts.{action_id}.{who}']")
                 await expect(field).to_have_value(f"{euros}\u202f000,00\u00a0€")
         for who in ("etat", "collectivite"):
             await desk.page.fill(f"[name='amounts.A1.{who}']", "450 000,00 €")
+        await desk.page.fill("[name=occurred_at]", typed_on)
         await desk.page.get_by_role("button", name="Enregistrer").click()
         await expect(desk.page.locator(".fr-alert--success")).to_contain_text("enregistré")
         # The contract page shows it as what it changes.
-        changes = desk.page.locator(f"#avenant-renewal-{year + 1}").locator("..")
+        changes = desk.page.locator(f"#avenant-renewal-{renewed}").locator("..")
         await expect(changes).to_contain_text("Plafond annuel : inchangé (1\u202f500\u202f000,00\u00a0€)")
         row = changes.locator("tr", has_text="A1 — ")
         await expect(row).to_contain_text("400\u202f000,00\u00a0€")
@@ -444,12 +500,13 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
         for role in ("collectivite", "prefet"):
             await phone.sign_in(role)
             await phone.page.get_by_role("link", name="Signer un avenant").click()
-            await expect(phone.page.locator(f"#avenant-renewal-{year + 1}")).to_be_visible()
+            await expect(phone.page.locator(f"#avenant-renewal-{renewed}")).to_be_visible()
             await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
             await phone.check(f"signature-avenant-{role}")
             await phone.page.select_option("[name=party]", "collectivite" if role == "collectivite" else "etat")
             signatory = "Le président" if role == "collectivite" else "Le préfet de la Gironde"
             await phone.page.fill("[name=signatory]", signatory)
+            await phone.page.fill("[name=occurred_at]", typed_on)
             await phone.page.get_by_role("button", name="Continuer").click()
             await expect(phone.page.locator("h1")).to_contain_text("Confirmer")
             await expect(phone.page.locator("main")).to_contain_text("+50\u202f000,00\u00a0€")
@@ -461,27 +518,27 @@ async def test_a_renewal_is_shown_as_what_it_changes_then_signed(
         # Concluded, it still reads as what it changed (against the contract just before its conclusion).
         await desk.sign_in("auditor")
         await desk.visit(PAGE, "contrat-renouvellement-conclu")
-        heading = desk.page.locator(f"#avenant-renewal-{year + 1}")
+        heading = desk.page.locator(f"#avenant-renewal-{renewed}")
         await expect(heading).to_contain_text("ce qu'il a changé")
         await expect(heading.locator("..").locator("tr", has_text="A1 — ")).to_contain_text("+50\u202f000,00\u00a0€")
         await desk.visit(PAGE + "/historique", "historique-renouvellement")
         proposed = desk.page.locator("tr", has_text="Avenant proposé")
         await expect(proposed).to_contain_text(
-            f"A1 {year + 1} : État +50\u202f000,00\u00a0€, collectivité +50\u202f000,00\u00a0€"
+            f"A1 {renewed} : État +50\u202f000,00\u00a0€, collectivité +50\u202f000,00\u00a0€"
         )
-        signed = desk.page.locator("tr", has_text=f"renewal-{year + 1}, signé par Le préfet de la Gironde")
+        signed = desk.page.locator("tr", has_text=f"renewal-{renewed}, signé par Le préfet de la Gironde")
         await expect(signed).to_have_count(1)  # the history says which avenant, and who signed it
         state = await bordeaux.pacte.contract(DEMO["auditor"], CONTRACT)
-        assert state.avenants[f"renewal-{year + 1}"].concluded
+        assert state.avenants[f"renewal-{renewed}"].concluded
         # Each signature names its signatory, as a contract signature does, on the page and in the record.
-        assert state.avenants[f"renewal-{year + 1}"].signatories == {
+        assert state.avenants[f"renewal-{renewed}"].signatories == {
             Party.COLLECTIVITE: "Le président",
             Party.ETAT: "Le préfet de la Gironde",
         }
         await desk.visit(PAGE, "contrat-avenant-signataires")
-        signed = desk.page.locator("tr", has_text=f"renewal-{year + 1}").first
+        signed = desk.page.locator("tr", has_text=f"renewal-{renewed}").first
         await expect(signed).to_contain_text("(Le préfet de la Gironde)")
-        assert state.actions["A1"].amounts[year + 1].etat == 45_000_000
+        assert state.actions["A1"].amounts[renewed].etat == 45_000_000
     finally:
         for screen in screens:
             await screen.page.context.close()
