@@ -25,6 +25,7 @@ from pacte.service.catalogue import ProposeBody
 from pacte.service.facade import Pacte
 from pacte.service.operations import latest_attempt
 from pacte.settings import Settings
+from tests.unit.builders import BORDEAUX_ACTIONS
 
 pytestmark = pytest.mark.integration
 
@@ -124,6 +125,10 @@ async def test_a_half_signed_contract_resilie_lets_its_territory_start_again_fro
     # Its deadlines follow from its own dates: proposed after 31 March 2024, it owes no métropole signature deadline
     # (the first rules recorded it missed at once, the timers firing right after the proposal).
     assert pending_deadlines(answer.state, in_code()) == []
+    # A later command brings the calendar's facts due by its date in first (issue 24): none is due.
+    action = BORDEAUX_ACTIONS[0].model_dump(mode="json")
+    await pacte.command(orleans, "AddAction", {"contract_id": second}, {"action": action, "occurred_at": "2024-06-01"})
+    assert "DeadlineMissed" not in [e.event_type for e in await store.read_stream(second)]
     state = await pacte.contract(orleans, second)
     assert state.missed_deadlines == () and pending_deadlines(state, in_code()) == []
 
