@@ -1,0 +1,40 @@
+"""Exports for people (issue 26, item 3): the contracts, the fiches' money by year and financeur, the deadlines, the
+committee reviews and execution reports, as CSV a French spreadsheet opens as it is (`;`, UTF-8 BOM, JJ/MM/AAAA,
+amounts "1500000,00"). Anyone reads those of the contracts of their scope."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Response
+
+from domain.actors import Actor
+from pacte.api.deps import CONTRACT_QUERY, current_actor, pacte
+from pacte.api.errors import NOT_FOUND
+from pacte.service.facade import Pacte
+from pacte.service.tables import french_csv, people_table
+
+router = APIRouter(tags=["exports"])
+FRENCH_CSV = "text/csv; charset=utf-8"
+
+
+@router.get(
+    "/exports/tables/{name}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **NOT_FOUND},
+)
+async def people_csv(
+    name: Literal["contracts", "actions", "deadlines", "reviews"],
+    contract_id: str | None = CONTRACT_QUERY,
+    actor: Actor = Depends(current_actor),
+    service: Pacte = Depends(pacte),
+) -> Response:
+    """One table for people: `contracts` (one row a contract), `actions` (a fiche's amount for one year and one
+    financeur a row, in euros), `deadlines` (the domain's list, each deadline once), `reviews` (committee reviews and
+    execution reports). `;`-separated, with a UTF-8 BOM, dates JJ/MM/AAAA, amounts as French decimal numbers."""
+    table = await people_table(service, actor, name, contract_id)
+    return Response(
+        french_csv(table),
+        media_type=FRENCH_CSV,
+        headers={"Content-Disposition": f'attachment; filename="{table.filename}"'},
+    )
