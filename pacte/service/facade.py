@@ -48,7 +48,7 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from pacte import audit, metrics, reprise_file
 from pacte.runtime import connect_temporal, open_store
-from pacte.service import operations
+from pacte.service import operations, search
 from pacte.service.answers import Answer, CrossCheck, ImportOutcome, ImportReport, TimelineEntry
 from pacte.service.catalogue import (
     COMMAND_ROUTES,
@@ -367,6 +367,10 @@ class Pacte:
         for item in visible:
             item["state"] = json.loads(item["state"]) if isinstance(item["state"], str) else item["state"]
         return visible
+
+    async def search_contracts(self, actor: Actor, query: search.ContractQuery) -> search.ContractPage:
+        """The contract list filtered, sorted and paged by keyset from the read model (pacte/service/search.py)."""
+        return await search.find(self.store.pool, actor, query, policy_now())
 
     async def dashboard(self, actor: Actor) -> Dashboard:
         """Préfets see their départements, auditors the whole programme."""

@@ -213,6 +213,7 @@ RULES = {
     # audit pages
     "audit.two_dates": "Donnez deux dates.",
     "export.unknown_format": "Format d'export inconnu (csv ou jsonl).",
+    "search.cursor": "Cette page suivante ne correspond plus à ce tri : reprenez la liste depuis la première page.",
     # pydantic's error types: a value the command's schema refuses
     "missing": "Ce champ est obligatoire.",
     "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",

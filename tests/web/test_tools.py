@@ -4,15 +4,23 @@ Excel reads them, the contract list searched, sorted and paged by keyset, and an
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from domain.business_time import PARIS
+from domain.deadlines import Standing, deadline_standings
 from domain.state import ContractState
+from domain.status import Status
+from domain.territories import synthetic_territory
+from eventstore.projections import summary_json
+from pacte.service.facade import policy_now
 from pacte.tokens import DEMO
 from tests.unit.builders import BORDEAUX
 from tests.web.conftest import Browser, Stack, fresh_stack
@@ -103,3 +111,77 @@ async def test_the_exports_for_people_open_in_french_excel_with_the_contracts_am
 async def test_an_export_of_a_contract_out_of_scope_is_refused(agent: Browser) -> None:
     await agent.sign_in("collectivite")  # Bordeaux Métropole's agent: not the Cantal's
     assert (await agent.get("/ui/exports/contrats.csv?contrat=cls-d15")).status_code == 403
+
+
+async def synthetic_contracts(stack: Stack, count: int) -> list[ContractState]:
+    """Read-model rows of ``count`` simulated intercommunalités (a list reads nothing else), as bench.scale's."""
+    made = []
+    for n in range(1, count + 1):
+        territory = synthetic_territory(f"0{n:08d}")
+        assert territory is not None
+        state = ContractState(
+            contract_id=territory.contract_id,
+            status=Status.TERMINATED if n % 3 == 0 else Status.IN_EXECUTION if n % 2 else Status.PROPOSED,
+            territory_id=territory.id,
+            territory_name=territory.name,
+            kind=territory.kind,
+            region=territory.region,
+            departements=territory.departements,
+            annual_ceiling=1_000_000_00,  # every one the same: the sort by ceiling is all ties
+            current_year=2026,
+            version=1,
+            last_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        await stack.pacte.store.pool.execute("SELECT pacte_project($1::text::jsonb, NULL)", summary_json(state))
+        made.append(state)
+    return made
+
+
+async def test_a_search_narrows_the_list_and_its_pages_keep_the_filters(agent: Browser, tools_stack: Stack) -> None:
+    made = await synthetic_contracts(tools_stack, 240)
+    await agent.sign_in("auditor")
+    first = await agent.get("/ui/contrats?q=bordeaux")
+    assert first.status_code == 200
+    assert re.findall(r'href="/ui/contrats/(cls-[^"]+)"', first.text) == [CONTRACT]
+    assert 'id="page-suivante"' not in first.text
+
+    bordeaux = await tools_stack.pacte.contract(DEMO["auditor"], CONTRACT)
+    wanted = {s.contract_id for s in [*made, bordeaux] if s.kind is s.kind.METROPOLE and s.status is Status.IN_EXECUTION}
+    assert len(wanted) > 50  # more than a page
+    url: str | None = "/ui/contrats?type=metropole&statut=IN_EXECUTION&tri=plafond&ordre=desc"
+    seen: list[str] = []
+    while url is not None:
+        page = await agent.get(url)
+        assert page.status_code == 200
+        assert f"{len(wanted)} contrats dans votre périmètre correspondant à la recherche" in page.text
+        seen += re.findall(r'href="/ui/contrats/(cls-[^"]+)"', page.text)
+        found = re.search(r'id="page-suivante" href="([^"]+)"', page.text)
+        url = "/ui/contrats" + html.unescape(found.group(1)) if found else None
+        if url:
+            assert "type=metropole" in url and "statut=IN_EXECUTION" in url and "tri=plafond" in url and "ordre=desc" in url
+    assert len(seen) == len(set(seen)) and set(seen) == wanted
+
+    today = datetime.now(PARIS).date()
+    owing = {
+        s.contract_id
+        for s in [*made, bordeaux]
+        if any(d.standing is Standing.MISSED for d in deadline_standings(s, policy_now(), today))
+    }
+    assert CONTRACT in owing and len(owing) < len(made) + 1
+    late = await agent.get("/ui/contrats?en_retard=1&tri=annee&ordre=desc")
+    assert f"{len(owing)} contrat" in late.text
+    assert set(re.findall(r'href="/ui/contrats/(cls-[^"]+)"', late.text)) <= owing
+    departement = await agent.get("/ui/contrats?departement=33")
+    assert CONTRACT in departement.text and "cls-000000001" not in departement.text
+
+    token = await api_token(agent, "auditor")
+    answer = await agent.http.get("/search/contracts?kind=metropole&status=IN_EXECUTION&limit=20", headers=token)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["total"] == len(wanted) and len(body["contracts"]) == 20 and body["next"]
+    after = await agent.http.get(
+        f"/search/contracts?kind=metropole&status=IN_EXECUTION&limit=20&after={body['next']}", headers=token
+    )
+    assert not {c["contract_id"] for c in body["contracts"]} & {c["contract_id"] for c in after.json()["contracts"]}
+    mixed = await agent.http.get(f"/search/contracts?sort=plafond&after={body['next']}", headers=token)
+    assert mixed.status_code == 422 and mixed.json()["field"] == "after"
