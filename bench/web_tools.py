@@ -63,7 +63,7 @@ STATUSES = [Status.IN_EXECUTION, Status.PROPOSED, Status.SIGNED, Status.SUSPENDE
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {
         "p50_ms": round(statistics.median(ordered), 1),
         "p95_ms": round(p95, 1),
@@ -112,7 +112,9 @@ async def signed_in(http: httpx.AsyncClient) -> None:
     page = await http.get("/ui/connexion")
     token = CSRF.search(page.text)
     assert token is not None
-    answer = await http.post("/ui/connexion", data={"identity": "auditor", "next": "/ui/contrats", "csrf_token": token[1]})
+    answer = await http.post(
+        "/ui/connexion", data={"identity": "auditor", "next": "/ui/contrats", "csrf_token": token[1]}
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -191,7 +193,9 @@ async def main() -> None:
         }
         try:
             async with build_worker(env.client, store, settings.task_queue), app.router.lifespan_context(app):
-                report = await pacte.import_file(PREFET_44, (ROOT / "examples/reprise-nantes-metropole.jsonl").read_text())
+                report = await pacte.import_file(
+                    PREFET_44, (ROOT / "examples/reprise-nantes-metropole.jsonl").read_text()
+                )
                 assert report.imported + report.unchanged == 1, report
                 nantes = await pacte.contract(PREFET_44, NANTES)
                 transport = httpx.ASGITransport(app=app)

@@ -41,7 +41,9 @@ class LineRefused(DomainError):
     """A line of an import file broke a rule: ``line`` says which (1-based, in the file)."""
 
     def __init__(self, line: int, error: DomainError) -> None:
-        super().__init__(f"line {line}: {error.message}", field=error.field, code=error.code)
+        super().__init__(
+            f"line {line}: {error.message}", field=error.field, code=error.code, rule=error.rule, params=error.params
+        )
         self.line = line
 
 

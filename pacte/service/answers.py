@@ -63,6 +63,8 @@ class ImportOutcome(BaseModel):
     code: str | None = None
     field: str | None = None
     message: str | None = None
+    rule: str | None = Field(default=None, description="The exact rule refused (its French sentence in the web)")
+    params: dict[str, str | int] = Field(default_factory=dict, description="The rule's parameters")
 
 
 class ImportReport(BaseModel):
@@ -70,6 +72,9 @@ class ImportReport(BaseModel):
     unchanged: int
     refused: int
     contracts: list[ImportOutcome]
+    dry_run: bool = Field(
+        default=False, description="A preview: what the import would do, contract by contract; nothing was recorded"
+    )
 
 
 class Problem(BaseModel):

@@ -298,9 +298,11 @@ class Pacte:
         )
         return command
 
-    async def import_file(self, actor: Actor, data: bytes | str) -> ImportReport:
+    async def import_file(self, actor: Actor, data: bytes | str, *, dry_run: bool = False) -> ImportReport:
         """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
-        (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
+        (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing.
+        ``dry_run``: each contract decided exactly as the import would decide it, and nothing recorded (no event, no
+        workflow started): the report says what the import would do."""
         if actor.role is not Role.PREFET:
             raise Forbidden(
                 "actor.role: contracts under way are taken over by a préfet",
@@ -309,7 +311,7 @@ class Pacte:
             )
         text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
         outcomes = [
-            await self._import_one(actor, contract_id, raw_lines)
+            await self._import_one(actor, contract_id, raw_lines, dry_run)
             for contract_id, raw_lines in reprise_file.group_lines(text).items()
         ]
         return ImportReport(
@@ -317,9 +319,12 @@ class Pacte:
             unchanged=sum(o.outcome == "unchanged" for o in outcomes),
             refused=sum(o.outcome == "refused" for o in outcomes),
             contracts=outcomes,
+            dry_run=dry_run,
         )
 
-    async def _import_one(self, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]]) -> ImportOutcome:
+    async def _import_one(
+        self, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]], dry_run: bool = False
+    ) -> ImportOutcome:
         try:
             territory = contract_territory(contract_id)
             check_territory_scope(actor, territory)
@@ -332,6 +337,7 @@ class Pacte:
                 lines,
                 store=self.store,
                 search_attributes=self.settings.temporal_search_attributes,
+                dry_run=dry_run,
             )
         except DomainError as error:
             if error.code in ("timeout", "store_unavailable", "outcome_unknown"):
@@ -343,6 +349,8 @@ class Pacte:
                 code=error.code,
                 field=error.field,
                 message=error.message,
+                rule=error.rule,
+                params=error.params,
             )
         return ImportOutcome(
             contract_id=contract_id,

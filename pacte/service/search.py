@@ -259,7 +259,12 @@ async def find(
         last = shown[-1]
         value = last["sort_value"]
         following = encode_cursor(
-            [query.sort, query.descending, value.isoformat() if isinstance(value, datetime) else value, last["contract_id"]]
+            [
+                query.sort,
+                query.descending,
+                value.isoformat() if isinstance(value, datetime) else value,
+                last["contract_id"],
+            ]
         )
     return ContractPage(
         contracts=contracts,

@@ -138,14 +138,10 @@ async def test_the_filters(store: EventStore) -> None:
     assert await found(region="84") == {c for c, s in all_states.items() if s.region == "84"}
     assert await found(departement="13") == {c for c, s in all_states.items() if "13" in s.departements}
     assert await found(year=2025) == {c for c, s in all_states.items() if s.current_year == 2025}
-    assert await found(kind="departement") == {
-        c for c, s in all_states.items() if s.kind is TerritoryKind.DEPARTEMENT
-    }
+    assert await found(kind="departement") == {c for c, s in all_states.items() if s.kind is TerritoryKind.DEPARTEMENT}
     combined = await found(region="84", status="PROPOSED", year=2024)
     assert combined == {
-        c
-        for c, s in all_states.items()
-        if s.region == "84" and s.status is Status.PROPOSED and s.current_year == 2024
+        c for c, s in all_states.items() if s.region == "84" and s.status is Status.PROPOSED and s.current_year == 2024
     }
 
 

@@ -10,9 +10,12 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser as Chromium
+from playwright.async_api import expect
 
 from domain.business_time import PARIS
 from domain.deadlines import Standing, deadline_standings
@@ -20,11 +23,13 @@ from domain.state import ContractState
 from domain.status import Status
 from domain.territories import synthetic_territory
 from eventstore.projections import summary_json
+from pacte.reprise_file import dump_lines
+from pacte.service import ContractNotFound
 from pacte.service.facade import policy_now
 from pacte.tokens import DEMO
-from tests.unit.builders import BORDEAUX
-from tests.web.conftest import Browser, Stack, fresh_stack
-from tests.web.test_screens import bordeaux_history
+from tests.unit.builders import BORDEAUX, BORDEAUX_ACTIONS
+from tests.web.conftest import Browser, Stack, free_port, fresh_stack, serving
+from tests.web.test_screens import SIZES, Screen, bordeaux_history
 
 pytestmark = pytest.mark.integration
 
@@ -146,7 +151,9 @@ async def test_a_search_narrows_the_list_and_its_pages_keep_the_filters(agent: B
     assert 'id="page-suivante"' not in first.text
 
     bordeaux = await tools_stack.pacte.contract(DEMO["auditor"], CONTRACT)
-    wanted = {s.contract_id for s in [*made, bordeaux] if s.kind is s.kind.METROPOLE and s.status is Status.IN_EXECUTION}
+    wanted = {
+        s.contract_id for s in [*made, bordeaux] if s.kind is s.kind.METROPOLE and s.status is Status.IN_EXECUTION
+    }
     assert len(wanted) > 50  # more than a page
     url: str | None = "/ui/contrats?type=metropole&statut=IN_EXECUTION&tri=plafond&ordre=desc"
     seen: list[str] = []
@@ -158,7 +165,12 @@ async def test_a_search_narrows_the_list_and_its_pages_keep_the_filters(agent: B
         found = re.search(r'id="page-suivante" href="([^"]+)"', page.text)
         url = "/ui/contrats" + html.unescape(found.group(1)) if found else None
         if url:
-            assert "type=metropole" in url and "statut=IN_EXECUTION" in url and "tri=plafond" in url and "ordre=desc" in url
+            assert (
+                "type=metropole" in url
+                and "statut=IN_EXECUTION" in url
+                and "tri=plafond" in url
+                and "ordre=desc" in url
+            )
     assert len(seen) == len(set(seen)) and set(seen) == wanted
 
     today = datetime.now(PARIS).date()
@@ -185,3 +197,141 @@ async def test_a_search_narrows_the_list_and_its_pages_keep_the_filters(agent: B
     assert not {c["contract_id"] for c in body["contracts"]} & {c["contract_id"] for c in after.json()["contracts"]}
     mixed = await agent.http.get(f"/search/contracts?sort=plafond&after={body['next']}", headers=token)
     assert mixed.status_code == 422 and mixed.json()["field"] == "after"
+
+
+def gironde_file(bad_line: bool = True) -> str:
+    """The Gironde's département taken over (three facts), and Bordeaux Métropole again with its deliberation dated
+    before its proposal (line 5): refused at that line, whatever the store holds."""
+    prefet, agent = DEMO["prefet"].model_dump(mode="json"), {"role": "collectivite", "identity": "departement-gironde"}
+    d33 = {"contract_id": "cls-d33", "source": "dossier de la préfecture"}
+    bordeaux = {"contract_id": CONTRACT, "source": "convention CLS Bordeaux Métropole"}
+    return dump_lines(
+        [
+            d33
+            | {
+                "type": "ProposeContract",
+                "occurred_at": "2023-12-05",
+                "actor": prefet,
+                "territory_id": "D33",
+                "annual_ceiling": 150_000_000,
+                "draft_actions": [a.model_dump(mode="json") for a in BORDEAUX_ACTIONS if a.axis != "EMPLOI"],
+            },
+            d33
+            | {
+                "type": "RecordDeliberation",
+                "occurred_at": "2024-02-10",
+                "actor": agent | {"scope": ["D33"]},
+                "deliberation": {"body": "assemblee", "voted_on": "2024-02-09", "reference": "2024-07"},
+            },
+            d33
+            | {
+                "type": "SignContract",
+                "occurred_at": "2024-03-01",
+                "actor": prefet,
+                "party": "etat",
+                "signatory": "Préfet de la Gironde",
+            },
+            bordeaux
+            | {
+                "type": "ProposeContract",
+                "occurred_at": "2023-12-01",
+                "actor": prefet,
+                "territory_id": BORDEAUX,
+                "annual_ceiling": 150_000_000,
+                "draft_actions": [a.model_dump(mode="json") for a in BORDEAUX_ACTIONS],
+            },
+            bordeaux
+            | {
+                "type": "RecordDeliberation",
+                "occurred_at": "2023-11-15" if bad_line else "2024-02-15",
+                "actor": DEMO["collectivite"].model_dump(mode="json"),
+                "deliberation": {"body": "assemblee", "voted_on": "2023-11-14", "reference": "DEL-2023-1"},
+            },
+        ]
+    )
+
+
+async def recorded(stack: Stack) -> tuple[int, int]:
+    """Events in the store, and read-model rows: what a dry run must leave as it found."""
+    pool = stack.pacte.store.pool
+    return await pool.fetchval("SELECT count(*) FROM events"), await pool.fetchval(
+        "SELECT count(*) FROM contract_summary"
+    )
+
+
+async def test_a_dry_run_decides_as_the_import_and_records_nothing(tools_stack: Stack) -> None:
+    pacte, prefet = tools_stack.pacte, DEMO["prefet"]
+    before = await recorded(tools_stack)
+    preview = await pacte.import_file(prefet, gironde_file(), dry_run=True)
+    assert preview.dry_run and (preview.imported, preview.unchanged, preview.refused) == (1, 0, 1)
+    by_id = {o.contract_id: o for o in preview.contracts}
+    assert by_id["cls-d33"].outcome == "imported" and by_id["cls-d33"].events >= 3
+    refused = by_id[CONTRACT]
+    assert (refused.line, refused.field, refused.rule) == (5, "occurred_at", "import.out_of_order")
+    assert refused.params == {"date": "2023-11-15"}
+    assert await recorded(tools_stack) == before
+    assert await pacte.store.stream_version("cls-d33") == 0
+    with pytest.raises(ContractNotFound):
+        await pacte.contract(prefet, "cls-d33")  # no workflow started either
+
+    done = await pacte.import_file(prefet, gironde_file())
+    assert not done.dry_run and (done.imported, done.refused) == (1, 1)
+    assert [(o.contract_id, o.outcome, o.line, o.rule) for o in done.contracts] == [
+        (o.contract_id, o.outcome, o.line, o.rule) for o in preview.contracts
+    ]
+    assert {o.contract_id: o.events for o in done.contracts}["cls-d33"] == by_id["cls-d33"].events
+    after = await recorded(tools_stack)
+    again = await pacte.import_file(prefet, gironde_file(), dry_run=True)
+    assert {o.contract_id: o.outcome for o in again.contracts} == {"cls-d33": "unchanged", CONTRACT: "refused"}
+    assert (await pacte.import_file(prefet, gironde_file())).imported == 0
+    assert await recorded(tools_stack) == after
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_an_import_previewed_with_one_refused_contract_then_confirmed(
+    size: dict[str, int], chromium: Chromium, postgres_server_url: str, tmp_path: Path
+) -> None:
+    # A service of its own for each size: the file's good contract is imported once per service.
+    async with fresh_stack(postgres_server_url, tmp_path / "data") as stack, serving(stack.app, free_port()) as base:
+        context = await chromium.new_context(locale="fr-FR", viewport=size)  # type: ignore[arg-type]
+        screen = Screen(await context.new_page(), base, size, tmp_path)
+        page = screen.page
+        file = tmp_path / "reprise-gironde.jsonl"
+        file.write_text(gironde_file(), encoding="utf-8")
+        try:
+            await screen.sign_in("prefet")
+            await screen.visit("/ui/contrats", "contrats")
+            await page.locator("#lien-reprise").click()
+            await expect(page.locator("h1")).to_have_text("Reprendre des contrats en cours")
+            await screen.check("reprise")
+
+            await page.set_input_files("#fichier", str(file))
+            await page.locator("#verifier-import").click()
+            await expect(page.locator("#bilan")).to_contain_text("rien n'a encore été enregistré")
+            await screen.check("apercu")
+            refused = page.locator(f'tr[data-contrat="{CONTRACT}"]')
+            await expect(refused).to_have_attribute("data-resultat", "refused")
+            await expect(refused.locator("td").nth(2)).to_have_text("5")  # the line
+            await expect(refused.locator("td").nth(3)).to_have_text("occurred_at")  # the field
+            await expect(refused).to_contain_text("est avant la date de la ligne précédente")  # the rule, in French
+            await expect(page.locator('tr[data-contrat="cls-d33"]')).to_contain_text("Sera importé")
+            assert await stack.pacte.store.stream_version("cls-d33") == 0  # a preview records nothing
+
+            await page.locator("#confirmer-import").click()
+            await expect(page.locator("#bilan")).to_contain_text("terminé")
+            await screen.check("importe")
+            await expect(page.locator('tr[data-contrat="cls-d33"]')).to_contain_text("Importé")
+            await expect(page.locator(f'tr[data-contrat="{CONTRACT}"]')).to_contain_text("Refusé")
+            version = await stack.pacte.store.stream_version("cls-d33")
+            assert version > 0 and await stack.pacte.store.stream_version(CONTRACT) == 0
+
+            # The same file again: nothing to import, nothing changes.
+            await screen.visit("/ui/reprise", "reprise-encore")
+            await page.set_input_files("#fichier", str(file))
+            await page.locator("#verifier-import").click()
+            await expect(page.locator('tr[data-contrat="cls-d33"]')).to_contain_text("Déjà là")
+            await expect(page.locator("#confirmer-import")).to_have_count(0)
+            await screen.check("apercu-encore")
+            assert await stack.pacte.store.stream_version("cls-d33") == version
+        finally:
+            await context.close()
