@@ -3,6 +3,7 @@ Excel reads them, the contract list searched, sorted and paged by keyset, and an
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
@@ -288,7 +289,7 @@ async def test_a_dry_run_decides_as_the_import_and_records_nothing(tools_stack: 
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_an_import_previewed_with_one_refused_contract_then_confirmed(
+async def test_in_chromium_an_import_previewed_then_confirmed_an_export_opened_a_search_paged(
     size: dict[str, int], chromium: Chromium, postgres_server_url: str, tmp_path: Path
 ) -> None:
     # A service of its own for each size: the file's good contract is imported once per service.
@@ -333,5 +334,32 @@ async def test_an_import_previewed_with_one_refused_contract_then_confirmed(
             await expect(page.locator("#confirmer-import")).to_have_count(0)
             await screen.check("apercu-encore")
             assert await stack.pacte.store.stream_version("cls-d33") == version
+
+            # Its fiches' money downloaded from the contract page, opened as French Excel opens a CSV.
+            await screen.visit("/ui/contrats/cls-d33", "contrat-d33")
+            async with page.expect_download() as started:
+                await page.locator("#tableau-fiches-actions").click()
+            download = await started.value
+            assert download.suggested_filename == "fiches-actions.csv"
+            state = await stack.pacte.contract(DEMO["prefet"], "cls-d33")
+            text = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8-sig")
+            rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+            assert sum(euros(r["Montant (€)"]) for r in rows if r["Financeur"] == "État") == sum(
+                a.etat for action in state.actions.values() for a in action.amounts.values()
+            )
+            await screen.check("telechargement")
+
+            # A search narrowing many contracts, its pages keeping the filters.
+            await synthetic_contracts(stack, 300)
+            await screen.sign_out()
+            await screen.sign_in("auditor")
+            await screen.visit("/ui/contrats?q=gironde", "recherche")
+            await expect(page.locator("#nombre-contrats")).to_contain_text("1 contrat ")
+            await screen.visit("/ui/contrats?type=metropole&statut=IN_EXECUTION&tri=plafond&ordre=desc", "filtres")
+            await page.locator("#page-suivante").click()
+            await expect(page.locator("#premiere-page")).to_be_visible()
+            await screen.check("page-suivante")
+            assert "type=metropole" in page.url and "statut=IN_EXECUTION" in page.url and "apres=" in page.url
+            await expect(page.locator("#filtre-type")).to_have_value("metropole")
         finally:
             await context.close()
