@@ -8,7 +8,10 @@ CREATE TABLE IF NOT EXISTS contract_search (
     policy        text NOT NULL,     -- fingerprint of the deadline rules it was judged by
     departements  text[] NOT NULL,
     name_key      text NOT NULL,     -- the territory's name lower-cased without accents, for "contains"
-    late_after    date               -- late on any day after this one (deadline_standings); NULL: nothing owed
+    late_after    date,              -- late on any day after this one (deadline_standings); NULL: nothing owed
+    -- Deadlines missed on a day D (deadline_standings): always_missed + those of pending_dues before D.
+    always_missed integer NOT NULL,  -- recorded missed, not met since: missed whatever the day
+    pending_dues  date[] NOT NULL    -- the due dates of the obligations not yet met
 );
 CREATE INDEX IF NOT EXISTS contract_search_departements ON contract_search USING gin (departements);
 CREATE INDEX IF NOT EXISTS contract_search_late_after ON contract_search (late_after);

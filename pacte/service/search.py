@@ -92,14 +92,21 @@ def policy_fingerprint(policy: Policy) -> str:
     return hashlib.sha256(policy.model_dump_json().encode()).hexdigest()[:16]
 
 
+def owed(state: ContractState, policy: Policy) -> tuple[int, list[date]]:
+    """What ``deadline_standings`` says on any day, in two parts: the deadlines missed whatever the day (recorded
+    missed, not met since), and the due dates of the obligations not yet met (each missed once its date has passed).
+    On a day D, the deadlines missed are the first plus those of the second before D."""
+    standings = deadline_standings(state, policy, date.min)  # before every date: only the first part is missed
+    always = sum(1 for d in standings if d.standing is Standing.MISSED)
+    return always, sorted(d.due for d in standings if d.standing is Standing.TO_COME)
+
+
 def late_after(state: ContractState, policy: Policy) -> date | None:
     """The last day the contract is not late: late on every day after it (``deadline_standings`` has a missed
     deadline exactly then); None when nothing is owed. A deadline recorded missed and not met makes it late on any
     day (date.min)."""
-    standings = deadline_standings(state, policy, date.min)  # what is missed whatever the day
-    if any(d.standing is Standing.MISSED for d in standings):
-        return date.min
-    return min((d.due for d in standings if d.standing is Standing.TO_COME), default=None)
+    always, dues = owed(state, policy)
+    return date.min if always else min(dues, default=None)
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -193,13 +200,17 @@ async def refresh(pool: asyncpg.Pool, policy: Policy) -> int:
     if not stale:
         return 0
     states = [ContractState.model_validate_json(row["state"]) for row in stale]
+    owing = [owed(s, policy) for s in states]
     await pool.execute(
-        """INSERT INTO contract_search (contract_id, version, policy, departements, name_key, late_after)
-           SELECT t.contract_id, t.version, t.policy, t.departements::text[], t.name_key, t.late_after
-           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::date[])
-                AS t(contract_id, version, policy, departements, name_key, late_after)
+        """INSERT INTO contract_search (contract_id, version, policy, departements, name_key, late_after,
+                                        always_missed, pending_dues)
+           SELECT t.contract_id, t.version, t.policy, t.departements::text[], t.name_key, t.late_after,
+                  t.always_missed, t.pending_dues::date[]
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::date[], $7::int[], $8::text[])
+                AS t(contract_id, version, policy, departements, name_key, late_after, always_missed, pending_dues)
            ON CONFLICT (contract_id) DO UPDATE SET version = EXCLUDED.version, policy = EXCLUDED.policy,
-               departements = EXCLUDED.departements, name_key = EXCLUDED.name_key, late_after = EXCLUDED.late_after
+               departements = EXCLUDED.departements, name_key = EXCLUDED.name_key, late_after = EXCLUDED.late_after,
+               always_missed = EXCLUDED.always_missed, pending_dues = EXCLUDED.pending_dues
            WHERE contract_search.version <= EXCLUDED.version""",
         [s.contract_id for s in states],
         [s.version for s in states],
@@ -207,7 +218,9 @@ async def refresh(pool: asyncpg.Pool, policy: Policy) -> int:
         # a text[] per row, through a text (unnest of a 2-D array would flatten it): "{33,40}"
         ["{" + ",".join(s.departements) + "}" for s in states],
         [name_key(s.territory_name) for s in states],
-        [late_after(s, policy) for s in states],
+        [date.min if always else min(dues, default=None) for always, dues in owing],
+        [always for always, _ in owing],
+        ["{" + ",".join(d.isoformat() for d in dues) + "}" for _, dues in owing],
     )
     return len(states)
 
@@ -237,10 +250,12 @@ async def find(
         page_args += [value, contract_id]
         compare = "<" if query.descending else ">"
         keyset = f" AND ({expression}, s.contract_id) {compare} (${len(page_args) - 1}, ${len(page_args)})"
-    page_args.append(query.limit + 1)
+    page_args += [today, query.limit + 1]
     rows = await pool.fetch(
         f"""SELECT s.contract_id, s.territory_id, s.territory_name, s.kind, s.region, c.departements, s.status,
-                   s.current_year, s.annual_ceiling, s.last_event_at, s.state::text AS state,
+                   s.current_year, s.annual_ceiling, s.last_event_at,
+                   c.always_missed + (SELECT count(*) FROM unnest(c.pending_dues) AS d WHERE d < ${len(page_args) - 1})
+                       AS missed,
                    {expression} AS sort_value
             {base}{keyset}
             ORDER BY {expression} {direction}, s.contract_id {direction}
@@ -250,10 +265,7 @@ async def find(
     shown = rows[: query.limit]
     contracts = []
     for row in shown:
-        state = ContractState.model_validate_json(row["state"])
-        missed = sum(1 for d in deadline_standings(state, policy, today) if d.standing is Standing.MISSED)
-        fields = {k: row[k] for k in ContractRow.model_fields if k != "missed"}
-        contracts.append(ContractRow(**fields, missed=missed))
+        contracts.append(ContractRow(**{k: row[k] for k in ContractRow.model_fields}))
     following = None
     if len(rows) > query.limit:
         last = shown[-1]
