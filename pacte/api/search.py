@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from domain.actors import Actor
+from domain.limits import STORABLE_TEXT
 from pacte.api.deps import current_actor, pacte
 from pacte.service.answers import Problem
 from pacte.service.facade import Pacte
@@ -15,7 +16,12 @@ router = APIRouter(tags=["contracts"])
 
 @router.get("/search/contracts", response_model=ContractPage, responses={422: {"model": Problem}})
 async def search_contracts(
-    q: str = Query(default="", max_length=100, description="Part of the territory's name (accents ignored), or its id"),
+    q: str = Query(
+        default="",
+        max_length=100,
+        pattern=STORABLE_TEXT,
+        description="Part of the territory's name (accents ignored), or its id",
+    ),
     status: str | None = Query(default=None, max_length=20, pattern=r"^[A-Z_]+$"),
     kind: str | None = Query(default=None, max_length=20, pattern=r"^[a-z]+$"),
     region: str | None = Query(default=None, pattern=r"^\d{2}$"),

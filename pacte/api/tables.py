@@ -10,19 +10,25 @@ from fastapi import APIRouter, Depends, Response
 
 from domain.actors import Actor
 from pacte.api.deps import CONTRACT_QUERY, current_actor, pacte
-from pacte.api.errors import NOT_FOUND
+from pacte.api.errors import EXPORT_PROBLEMS
 from pacte.service.facade import Pacte
 from pacte.service.tables import french_csv, people_table
 
 router = APIRouter(tags=["exports"])
-FRENCH_CSV = "text/csv; charset=utf-8"
+# A refusal is JSON all the same (pacte/api/errors.py: EXPORT_PROBLEMS), a missing contract too.
+REFUSALS = EXPORT_PROBLEMS | {
+    404: {
+        "description": "No such contract",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
 
 
-@router.get(
-    "/exports/tables/{name}.csv",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **NOT_FOUND},
-)
+class FrenchCSVResponse(Response):
+    media_type = "text/csv"  # Starlette adds "; charset=utf-8"
+
+
+@router.get("/exports/tables/{name}.csv", response_class=FrenchCSVResponse, responses=REFUSALS)
 async def people_csv(
     name: Literal["contracts", "actions", "deadlines", "reviews"],
     contract_id: str | None = CONTRACT_QUERY,
@@ -33,8 +39,6 @@ async def people_csv(
     financeur a row, in euros), `deadlines` (the domain's list, each deadline once), `reviews` (committee reviews and
     execution reports). `;`-separated, with a UTF-8 BOM, dates JJ/MM/AAAA, amounts as French decimal numbers."""
     table = await people_table(service, actor, name, contract_id)
-    return Response(
-        french_csv(table),
-        media_type=FRENCH_CSV,
-        headers={"Content-Disposition": f'attachment; filename="{table.filename}"'},
+    return FrenchCSVResponse(
+        french_csv(table), headers={"Content-Disposition": f'attachment; filename="{table.filename}"'}
     )

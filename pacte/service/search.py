@@ -28,6 +28,7 @@ from domain.actors import Actor, Role
 from domain.business_time import PARIS
 from domain.deadlines import Standing, deadline_standings
 from domain.errors import DomainError
+from domain.limits import STORABLE_TEXT
 from domain.policy import DEFAULT_POLICY, RULE_CHANGES, Policy
 from domain.state import ContractState
 
@@ -47,7 +48,9 @@ MAX_LIMIT = 200
 class ContractQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    text: str = Field(default="", max_length=100, description="Part of the territory's name, or its id")
+    text: str = Field(
+        default="", max_length=100, pattern=STORABLE_TEXT, description="Part of the territory's name, or its id"
+    )
     status: str | None = Field(default=None, max_length=20)
     kind: str | None = Field(default=None, max_length=20)
     region: str | None = Field(default=None, max_length=3)
@@ -130,7 +133,7 @@ def _decode_cursor(query: ContractQuery) -> tuple[Any, str]:
     except (binascii.Error, ValueError, TypeError):
         raise _bad_cursor() from None
     wanted = SORTS[query.sort][1]
-    if sort != query.sort or descending is not query.descending or not isinstance(contract_id, str):
+    if sort != query.sort or descending is not query.descending or not _storable(contract_id, 64):
         raise _bad_cursor()
     if wanted is datetime:
         try:
@@ -139,9 +142,21 @@ def _decode_cursor(query: ContractQuery) -> tuple[Any, str]:
             raise _bad_cursor() from None
         if value.tzinfo is None:
             raise _bad_cursor()
-    elif not isinstance(value, wanted) or isinstance(value, bool):
+    elif not isinstance(value, wanted) or isinstance(value, bool) or not _fits(value):
         raise _bad_cursor()
     return value, contract_id
+
+
+def _fits(value: object) -> bool:
+    """What a bigint holds, or text PostgreSQL takes."""
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return not isinstance(value, str) or _storable(value, 200)
+
+
+def _storable(value: object, longest: int) -> bool:
+    """Text PostgreSQL takes as a parameter (no NUL), of a sane length."""
+    return isinstance(value, str) and len(value) <= longest and "\x00" not in value
 
 
 def _scope(actor: Actor, args: list[Any]) -> str:

@@ -63,7 +63,7 @@ PAGE_SIZE = 50
 def _query(asked: dict[str, str]) -> ContractQuery:
     """What the list's form asks, as the service's query; a value the form never offers is left out, not refused."""
     fields = {
-        "text": asked.get("q", "")[:100],
+        "text": "".join(c for c in asked.get("q", "") if c.isprintable())[:100],
         "status": asked.get("statut") if asked.get("statut") in STATUSES else None,
         "kind": asked.get("type") if asked.get("type") in KINDS else None,
         "region": asked.get("region") if asked.get("region") in REGIONS else None,

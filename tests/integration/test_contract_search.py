@@ -191,7 +191,15 @@ async def test_a_cursor_is_for_its_own_order(store: EventStore) -> None:
     assert refused.value.rule == "search.cursor"
     with pytest.raises(DomainError):
         await search.find(store.pool, AUDITOR, search.ContractQuery(after="not-a-cursor"))
-    forged = search.encode_cursor(["plafond", False, "not a number", "cls-x"])
-    with pytest.raises(DomainError):
-        await search.find(store.pool, AUDITOR, search.ContractQuery(sort="plafond", after=forged))
+    for sort, value, contract_id in [
+        ("plafond", "not a number", "cls-x"),
+        ("plafond", 2**70, "cls-x"),  # beyond bigint
+        ("plafond", 1, "cls-\x00"),  # PostgreSQL takes no NUL
+        ("territoire", "Bordeaux\x00", "cls-x"),
+        ("activite", "2026-01-01T00:00:00", "cls-x"),  # no time zone
+    ]:
+        forged = search.encode_cursor([sort, False, value, contract_id])
+        with pytest.raises(DomainError) as refused:
+            await search.find(store.pool, AUDITOR, search.ContractQuery(sort=sort, after=forged))  # type: ignore[arg-type]
+        assert refused.value.rule == "search.cursor"
     assert json.loads(json.dumps(page.model_dump(mode="json")))["next"] == page.next
