@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from pacte.api import audit, campaigns, commands, contracts, errors, exports, reference, tokens
+from pacte.api import audit, campaigns, commands, contracts, errors, exports, reference, search, tables, tokens
 from pacte.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from pacte.service import credentials
 from pacte.service.facade import Pacte
@@ -70,7 +70,7 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)  # outermost: on refusals too
     errors.install(app)
-    for module in (reference, contracts, commands, audit, exports, campaigns, tokens):
+    for module in (reference, contracts, commands, audit, exports, campaigns, tokens, tables, search):
         app.include_router(module.router)
     _documentation(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from domain.actors import Actor
 from domain.deadlines import Deadline
@@ -73,8 +73,12 @@ async def reminders(
     },
 )
 async def import_contracts(
-    request: Request, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+    request: Request,
+    dry_run: bool = Query(default=False, description="Decide every contract as the import would; record nothing"),
+    actor: Actor = Depends(current_actor),
+    service: Pacte = Depends(pacte),
 ) -> ImportReport:
     """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
-    (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
-    return await service.import_file(actor, await request.body())
+    (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing.
+    With `dry_run=true`, the report says what the import would do, contract by contract, and nothing is recorded."""
+    return await service.import_file(actor, await request.body(), dry_run=dry_run)

@@ -17,6 +17,10 @@ class BodyTimeout(Exception):
     """The client sent its body too slowly (a slowloris holding a connection open one byte at a time)."""
 
 
+# Where a file of many contracts is sent: the API, and the web's preview and confirmation (with the form's fields).
+IMPORT_PATHS = frozenset({"/imports", "/ui/reprise/apercu", "/ui/reprise/confirmer"})
+
+
 class BodyLimit:
     """Refuses request bodies over their limit (413), whether or not they announce their length (chunked), and
     bodies sent too slowly (408). Either way nothing reached a route."""
@@ -33,7 +37,7 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        limit = MAX_IMPORT_BYTES if scope["path"] == "/imports" else MAX_BODY_BYTES  # a file of many contracts
+        limit = MAX_IMPORT_BYTES if scope["path"] in IMPORT_PATHS else MAX_BODY_BYTES  # a file of many contracts
         too_big = JSONResponse({"code": "too_large", "message": f"request body over {limit} bytes", "field": None}, 413)
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_big(scope, receive, send)

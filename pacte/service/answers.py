@@ -62,8 +62,9 @@ class ImportOutcome(BaseModel):
     line: int | None = Field(default=None, description="The line of the file refused (1-based)")
     code: str | None = None
     field: str | None = None
-    rule: str | None = Field(default=None, description="The rule refused (its id: the web says it in French)")
     message: str | None = None
+    rule: str | None = Field(default=None, description="The exact rule refused (its French sentence in the web)")
+    params: dict[str, str | int] = Field(default_factory=dict, description="The rule's parameters")
 
 
 class ImportReport(BaseModel):
@@ -71,6 +72,9 @@ class ImportReport(BaseModel):
     unchanged: int
     refused: int
     contracts: list[ImportOutcome]
+    dry_run: bool = Field(
+        default=False, description="A preview: what the import would do, contract by contract; nothing was recorded"
+    )
 
 
 class Refusal(BaseModel):

@@ -48,7 +48,7 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from pacte import audit, metrics, reprise_file
 from pacte.runtime import connect_temporal, open_store
-from pacte.service import operations
+from pacte.service import operations, search
 from pacte.service.answers import Answer, CrossCheck, ImportOutcome, ImportReport, TimelineEntry
 from pacte.service.catalogue import (
     COMMAND_ROUTES,
@@ -298,9 +298,11 @@ class Pacte:
         )
         return command
 
-    async def import_file(self, actor: Actor, data: bytes | str) -> ImportReport:
+    async def import_file(self, actor: Actor, data: bytes | str, *, dry_run: bool = False) -> ImportReport:
         """Reprise de l'existant: contracts under way, each with its whole history, recorded in one go per contract
-        (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing."""
+        (all or nothing). A préfet imports the contracts of his départements; the same file again changes nothing.
+        ``dry_run``: each contract decided exactly as the import would decide it, and nothing recorded (no event, no
+        workflow started): the report says what the import would do."""
         if actor.role is not Role.PREFET:
             raise Forbidden(
                 "actor.role: contracts under way are taken over by a préfet",
@@ -309,7 +311,7 @@ class Pacte:
             )
         text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
         outcomes = [
-            await self._import_one(actor, contract_id, raw_lines)
+            await self._import_one(actor, contract_id, raw_lines, dry_run)
             for contract_id, raw_lines in reprise_file.group_lines(text).items()
         ]
         return ImportReport(
@@ -317,9 +319,12 @@ class Pacte:
             unchanged=sum(o.outcome == "unchanged" for o in outcomes),
             refused=sum(o.outcome == "refused" for o in outcomes),
             contracts=outcomes,
+            dry_run=dry_run,
         )
 
-    async def _import_one(self, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]]) -> ImportOutcome:
+    async def _import_one(
+        self, actor: Actor, contract_id: str, raw_lines: list[tuple[int, Any]], dry_run: bool = False
+    ) -> ImportOutcome:
         try:
             territory = contract_territory(contract_id)
             check_territory_scope(actor, territory)
@@ -332,6 +337,7 @@ class Pacte:
                 lines,
                 store=self.store,
                 search_attributes=self.settings.temporal_search_attributes,
+                dry_run=dry_run,
             )
         except DomainError as error:
             if error.code in ("timeout", "store_unavailable", "outcome_unknown"):
@@ -342,8 +348,9 @@ class Pacte:
                 line=getattr(error, "line", None),
                 code=error.code,
                 field=error.field,
-                rule=error.rule,
                 message=error.message,
+                rule=error.rule,
+                params=error.params,
             )
         return ImportOutcome(
             contract_id=contract_id,
@@ -368,6 +375,10 @@ class Pacte:
         for item in visible:
             item["state"] = json.loads(item["state"]) if isinstance(item["state"], str) else item["state"]
         return visible
+
+    async def search_contracts(self, actor: Actor, query: search.ContractQuery) -> search.ContractPage:
+        """The contract list filtered, sorted and paged by keyset from the read model (pacte/service/search.py)."""
+        return await search.find(self.store.pool, actor, query, policy_now())
 
     async def dashboard(self, actor: Actor) -> Dashboard:
         """The figures of the contracts the actor may read: a préfet's départements, a commissaire's région, a

@@ -340,12 +340,16 @@ async def import_contract(
     store: EventStore | None = None,
     clock_offset_s: float = 0.0,
     search_attributes: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Take over a contract's history: a dry run first (a refused file starts nothing); with the store, a contract
     it holds already is answered from it, as a proposal is (the same file: unchanged; another: refused), before
     anything starts; then one update-with-start that decides the file again in the workflow and records it in one
-    append. The same file again records nothing."""
-    import_history(lines, INITIAL_STATE, in_code(), datetime.now(UTC) + timedelta(seconds=clock_offset_s))
+    append. The same file again records nothing. ``dry_run``: every check above, then the events it would record
+    counted, and nothing started nor written."""
+    decided, _ = import_history(lines, INITIAL_STATE, in_code(), datetime.now(UTC) + timedelta(seconds=clock_offset_s))
+    if dry_run and store is None:
+        return ImportResult(contract_id=contract_id, version=len(decided), events=len(decided))
     if store is None:
         return await _import_started(client, task_queue, contract_id, lines, clock_offset_s, search_attributes)
     # The file's first line proposed the contract (the dry run refuses any other): the territory's new contract
@@ -376,6 +380,8 @@ async def import_contract(
                 params={"contract": first},
             )
         check_new_attempt(earlier, business_date(lines[0].command.at))
+        if dry_run:
+            return ImportResult(contract_id=contract_id, version=len(decided), events=len(decided))
         digest = await store.put_import_file(contract_id, IMPORT_LINES.dump_json(lines).decode())
         return await _import_kept(client, task_queue, contract_id, lines, digest, clock_offset_s, search_attributes)
 

@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from pacte.service import ContractNotFound
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
-from pacte.web import acts, audit, auth, oidc, pages, todo, tokens_page
+from pacte.web import acts, audit, auth, oidc, pages, todo, tokens_page, tools
 from pacte.web.drafts import keep_draft
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render
@@ -70,6 +70,7 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
         audit,
         tokens_page,
         todo,
+        tools,
         pages,
     ):  # acts before pages: /contrats/proposer is not a contract's id
         web.include_router(module.router)

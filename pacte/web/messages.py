@@ -218,9 +218,12 @@ RULES = {
     "import.empty": "Le fichier ne contient aucun fait.",
     "import.too_many_facts": "Un fichier contient au plus {limit} faits.",
     "import.contract_too_long": "Un contrat compte au plus {limit} faits dans un fichier.",
+    "import.too_large": "Le fichier dépasse {limit} Mo : découpez-le en plusieurs fichiers.",
+    "import.not_utf8": "Le fichier n'est pas du texte UTF-8 : enregistrez-le en UTF-8 puis recommencez.",
     # audit pages
     "audit.two_dates": "Donnez deux dates.",
     "export.unknown_format": "Format d'export inconnu (csv ou jsonl).",
+    "search.cursor": "Cette page suivante ne correspond plus à ce tri : reprenez la liste depuis la première page.",
     # pydantic's error types: a value the command's schema refuses
     "missing": "Ce champ est obligatoire.",
     "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from domain.actors import Actor, Role
 from domain.axes import Axis
 from domain.business_time import PARIS
-from domain.deadlines import Standing, avenant_signable, avenant_signature_due, deadline_standings
+from domain.deadlines import avenant_signable, avenant_signature_due, deadline_standings
 from domain.lifecycle import possible_now
 from domain.state import ContractState, Status
 from pacte.service.facade import may_do, policy_now
 from pacte.web import charts, todo
-from pacte.web.formats import KINDS, REGIONS, STATUSES
+from pacte.web.formats import STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, person
@@ -44,46 +43,6 @@ def landing(actor: Actor) -> str:
 @router.get("/", include_in_schema=False)
 async def home(who: Person = Depends(person)) -> RedirectResponse:
     return RedirectResponse(landing(who.actor), status_code=303)
-
-
-@router.get("/contrats", response_class=HTMLResponse)
-async def contracts(request: Request, who: Person = Depends(person)) -> HTMLResponse:
-    query = request.query_params
-    filters = {name: query.get(name, "") for name in ("statut", "type", "region", "annee", "en_retard")}
-    rows = await service(request).summaries(who.actor)
-    policy, today = policy_now(), datetime.now(PARIS).date()
-    for row in rows:
-        # Missed and not met, as the contract's page and the dashboard count them (the domain's one list).
-        standings = deadline_standings(ContractState.model_validate(row["state"]), policy, today)
-        row["missed"] = sum(1 for d in standings if d.standing is Standing.MISSED)
-        row["region_name"] = REGIONS.get(row["region"], row["region"])
-    counts = Counter(row["status"] for row in rows)
-    kept = [
-        row
-        for row in rows
-        if (not filters["statut"] or row["status"] == filters["statut"])
-        and (not filters["type"] or row["kind"] == filters["type"])
-        and (not filters["region"] or row["region"] == filters["region"])
-        and (not filters["annee"] or str(row["current_year"]) == filters["annee"])
-        and (not filters["en_retard"] or row["missed"] > 0)
-    ]
-    regions = sorted({row["region"] for row in rows})
-    return render(
-        request,
-        "contracts.html",
-        "Contrats",
-        section="contrats",
-        rows=kept,
-        filtered=any(filters.values()),
-        filters=filters,
-        counts=[(s, counts[s]) for s in STATUSES if counts[s]],
-        selects=[
-            ("statut", "Statut", [(s, label) for s, label in STATUSES.items() if s != "NONE"]),
-            ("type", "Type", list(KINDS.items())),
-            ("region", "Région", [(r, REGIONS.get(r, r)) for r in regions]),
-            ("annee", "Année en cours", [(str(y), str(y)) for y in YEARS]),
-        ],
-    )
 
 
 def _step(state: ContractState) -> dict[str, Any]:

@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize(
     ("module", "option"),
-    [("bench.eventstore", "--rounds"), ("bench.lifecycle", "--rounds"), ("bench.scale", "--repeat")],
+    [
+        ("bench.eventstore", "--rounds"),
+        ("bench.lifecycle", "--rounds"),
+        ("bench.scale", "--repeat"),
+        ("bench.web_tools", "--repeat"),
+    ],
 )
 def test_a_benchmark_answers_help(module: str, option: str) -> None:
     done = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
