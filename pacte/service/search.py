@@ -165,14 +165,14 @@ def _scope(actor: Actor, args: list[Any]) -> str:
     everywhere = "*" in actor.scope
     if actor.role is Role.AUDITOR or (actor.role in (Role.PREFET, Role.COMMISSAIRE) and everywhere):
         return "TRUE"
+    if actor.role not in (Role.PREFET, Role.COLLECTIVITE, Role.COMMISSAIRE):
+        return "FALSE"  # an administrator reads no contract; no parameter for a clause that has none
     args.append(list(actor.scope))
     if actor.role is Role.PREFET:
         return f"c.departements && ${len(args)}::text[]"
     if actor.role is Role.COLLECTIVITE:
         return f"s.territory_id = ANY(${len(args)}::text[])"
-    if actor.role is Role.COMMISSAIRE:
-        return f"s.region = ANY(${len(args)}::text[])"
-    return "FALSE"
+    return f"s.region = ANY(${len(args)}::text[])"  # the commissaire
 
 
 def _filters(query: ContractQuery, today: date, args: list[Any]) -> list[str]:
