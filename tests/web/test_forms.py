@@ -297,7 +297,7 @@ async def signed(stack: Stack) -> int:
     await deliberated(stack)
     state = await stack.pacte.contract(PREFET, BORDEAUX)
     for actor, party, day in ((PREFET, "etat", "2024-03-01"), (COLLECTIVITE, "collectivite", "2024-03-05")):
-        if party not in {s.party.value for s in state.signatures}:
+        if party not in {p.value for p in state.signatures}:  # Party -> signature
             body = {"party": party, "signatory": f"Signataire {party}", "occurred_at": day}
             await stack.pacte.command(actor, "SignContract", {"contract_id": BORDEAUX}, body)
     # The calendar opens the years from 2024 to this one (the workflow's clock is today's): wait for it.
@@ -360,7 +360,7 @@ async def test_an_avenant_to_sign_shows_the_last_day_it_may_be_signed(browser: B
     """Found by a user walk: avenant signatures said "sans date limite". The contract's page says until when each
     avenant still to sign may be signed (the decider's own limit: an amendment within its year) and how late it is."""
     year = await signed(stack)
-    body = {"amendment_id": "AV-DELAI", "year": year, "reason": "délai", "occurred_at": f"{year}-11-30"}
+    body: dict[str, Any] = {"amendment_id": "AV-DELAI", "year": year, "reason": "délai"}
     body["amounts"] = {"A1": {"etat": 10_100_000, "collectivite": 10_100_000}}
     if "AV-DELAI" not in (await stack.pacte.contract(PREFET, BORDEAUX)).avenants:
         await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
