@@ -634,7 +634,7 @@ async def test_the_commissaire_sees_the_regions_contracts_deadlines_and_what_is_
     page = await person.get("/ui/tableau-de-bord")
     assert page.status_code == 200
     text = html.unescape(page.text)
-    assert "1 contrat dans votre région" in text
+    assert '<a class="fr-link" href="/ui/contrats">1 contrat</a> dans votre région' in text  # one click from the list
     deadlines = Tables(page.text).tables["Échéances manquées et du mois"]
     assert deadlines and all(row[0] == "Bordeaux Métropole" for row in deadlines)
     waiting = Tables((await person.get("/ui/a-traiter")).text).tables[
