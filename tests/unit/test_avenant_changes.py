@@ -107,12 +107,18 @@ def test_a_concluded_avenant_keeps_showing_what_it_changed() -> None:
     assert "actuel" not in shown and "proposé" not in shown
     waiting = render_changes(avenant.model_copy(update={"signatures": ()}), pending)
     assert "État actuel" in waiting and "Collectivité proposée" in waiting and "avant" not in waiting
+    # Never concluded and past the day it could be signed: what it would have changed, said so.
+    lapsed = render_changes(avenant.model_copy(update={"signatures": ()}), pending, lapsed=True)
+    assert (
+        "ce qu'il aurait changé" in lapsed and "ne peut plus être signé" in lapsed and "ce qu'il change" not in lapsed
+    )
 
 
-def render_changes(avenant: Avenant, changes: AvenantChanges) -> str:
+def render_changes(avenant: Avenant, changes: AvenantChanges, lapsed: bool = False) -> str:
     from pacte.web.rendering import TEMPLATES
 
     template = TEMPLATES.env.from_string(
-        '{% from "_avenant_changes.html" import avenant_changes %}{{ avenant_changes(avenant, changes) }}'
+        '{% from "_avenant_changes.html" import avenant_changes %}'
+        "{{ avenant_changes(avenant, changes, lapsed=lapsed) }}"
     )
-    return " ".join(template.render(avenant=avenant, changes=changes, root="/ui").split())
+    return " ".join(template.render(avenant=avenant, changes=changes, lapsed=lapsed, root="/ui").split())

@@ -315,7 +315,7 @@ async def signed(stack: Stack) -> int:
     await deliberated(stack)
     state = await stack.pacte.contract(PREFET, BORDEAUX)
     for actor, party, day in ((PREFET, "etat", "2024-03-01"), (COLLECTIVITE, "collectivite", "2024-03-05")):
-        if party not in {p.value for p in state.signatures}:  # keyed by party
+        if party not in {p.value for p in state.signatures}:  # Party -> signature
             body = {"party": party, "signatory": f"Signataire {party}", "occurred_at": day}
             await stack.pacte.command(actor, "SignContract", {"contract_id": BORDEAUX}, body)
     # The calendar opens the years from 2024 to this one (the workflow's clock is today's): wait for it.
@@ -380,7 +380,7 @@ async def test_an_avenant_to_sign_shows_the_last_day_it_may_be_signed(browser: B
     year = await signed(stack)
     # Dated now: an earlier test of this module may have recorded a fact today on Bordeaux (run int-web: a date of
     # 30 November came "before the contract's last recorded fact").
-    body = {"amendment_id": "AV-DELAI", "year": year, "reason": "délai"}
+    body: dict[str, Any] = {"amendment_id": "AV-DELAI", "year": year, "reason": "délai"}
     body["amounts"] = {"A1": {"etat": 10_100_000, "collectivite": 10_100_000}}
     if "AV-DELAI" not in (await stack.pacte.contract(PREFET, BORDEAUX)).avenants:
         await stack.pacte.command(PREFET, "Amend", {"contract_id": BORDEAUX}, body)
