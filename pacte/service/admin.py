@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import structlog
 from pydantic import BaseModel, computed_field
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -18,11 +19,13 @@ from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.service import credentials
+from pacte.service.schedules import ensure_schedules
 from pacte.settings import Settings
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import SEARCH_ATTRIBUTES, YEAR, ContractWorkflow
 
 T = TypeVar("T")
+log = structlog.stdlib.get_logger("pacte")
 
 
 async def _as_owner(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -94,6 +97,14 @@ async def check_search_attributes(client: Client, settings: Settings) -> None:
         )
 
 
+async def start_schedules(client: Client, settings: Settings) -> None:
+    """The nightly verify and the reminders relay as Temporal Schedules (created once; see pacte/service/schedules.py)."""
+    if settings.schedules:
+        created = await ensure_schedules(client, settings.task_queue)
+        if created:
+            log.info("schedules created", schedules=created)
+
+
 async def run_worker(settings: Settings) -> None:
     """The worker until SIGINT or SIGTERM; then its activities get ``shutdown_grace_s`` and are cancelled."""
     stop = asyncio.Event()
@@ -102,6 +113,7 @@ async def run_worker(settings: Settings) -> None:
         async with open_store(settings) as store:
             client = await connect_temporal(settings, attempts=60)
             await check_search_attributes(client, settings)
+            await start_schedules(client, settings)
             async with worker_for(client, store, settings):
                 if settings.metrics_port is None:
                     await stop.wait()
