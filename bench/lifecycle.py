@@ -238,7 +238,11 @@ async def main() -> None:
             "activities": runs[0]["activities"],
             "timers": runs[0]["timers"],
             "ours_s": round(statistics.median(r["ours_s"] for r in runs), 2),
+            "ours_s_min": round(min(r["ours_s"] for r in runs), 2),
+            "ours_s_max": round(max(r["ours_s"] for r in runs), 2),
             "fair_s": round(statistics.median(r["fair_s"] for r in runs), 2),
+            "fair_s_min": round(min(r["fair_s"] for r in runs), 2),
+            "fair_s_max": round(max(r["fair_s"] for r in runs), 2),
             "bare_s": round(statistics.median(r["bare_s"] for r in runs), 2),
             # Against the fair baseline (sandboxed, appending): the target's ratio.
             "ratio": round(statistics.median(ratios), 2),
