@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import MetricHistogramTimedelta
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 from temporalio.worker import (
     HandleUpdateInput,
@@ -60,11 +61,18 @@ def _append_failure_kind(error: BaseException) -> str:
 
 
 class _Inbound(WorkflowInboundInterceptor):
+    """One per workflow run: its metrics are made once, at its first update."""
+
+    _latency: MetricHistogramTimedelta | None = None
+
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
         super().init(_Outbound(outbound))
 
     async def handle_update_handler(self, input: HandleUpdateInput) -> Any:
-        meter = workflow.metric_meter()
+        if self._latency is None:
+            self._latency = workflow.metric_meter().create_histogram_timedelta(
+                "pacte_workflow_update_latency", "Update latency on the workflow's clock, by command type", "ms"
+            )
         started = workflow.time()
         outcome = "ok"
         try:
@@ -75,14 +83,12 @@ class _Inbound(WorkflowInboundInterceptor):
         except BaseException as error:
             outcome = "cancelled" if isinstance(error, asyncio.CancelledError) else "task_failure"
             if "non-determinism" in str(error):
-                meter.create_counter(
+                workflow.metric_meter().create_counter(
                     "pacte_workflow_nondeterminism", "Decisions that differ from the events stored"
                 ).add(1)
             raise
         finally:
-            meter.create_histogram_timedelta(
-                "pacte_workflow_update_latency", "Update latency on the workflow's clock, by command type", "ms"
-            ).record(
+            self._latency.record(
                 timedelta(seconds=workflow.time() - started),
                 {"update": input.update, "command": _command_of(input), "outcome": outcome},
             )
