@@ -13,6 +13,7 @@ from pydantic import BaseModel, computed_field
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
@@ -99,10 +100,19 @@ async def check_search_attributes(client: Client, settings: Settings) -> None:
 
 async def start_schedules(client: Client, settings: Settings) -> None:
     """The nightly verify and the reminders relay as Temporal Schedules (created once; see pacte/service/schedules.py)."""
-    if settings.schedules:
+    if not settings.schedules:
+        return
+    try:
         created = await ensure_schedules(client, settings.task_queue)
-        if created:
-            log.info("schedules created", schedules=created)
+    except RPCError as error:
+        if error.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        # The time-skipping test server (the fault tests run `pacte worker` on it) has no schedules: the worker
+        # still serves the contracts; the nightly verify and the relay do not run there.
+        log.warning("this Temporal server has no schedules: the nightly verify and the reminders relay are not set")
+        return
+    if created:
+        log.info("schedules created", schedules=created)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -20,8 +20,9 @@ from activities.operations import OperationsActivities, latest_anchor
 from eventstore.integrity import Anchor
 from eventstore.store import EventStore
 from pacte.runtime import build_worker
+from pacte.service.admin import start_schedules
 from pacte.service.schedules import REMINDER_RELAY, STORE_VERIFY, describe_schedules, ensure_schedules
-from pacte.settings import _secret
+from pacte.settings import Settings, _secret
 from tests.conftest import create_fresh_database, drop_database
 from tests.integration.helpers import append_by_request
 from tests.unit.builders import bordeaux_in_execution
@@ -156,3 +157,12 @@ async def test_the_relay_sends_what_is_due_once(client: Client, ops: Ops, store:
     await triggered(client, REMINDER_RELAY)
     again = [json.loads(line) for line in ops.relay_file.read_text().splitlines()]
     assert sum(line["contract_id"] == due for line in again) == 1
+
+
+async def test_a_server_without_schedules_still_starts_the_worker(
+    skipping_env: WorkflowEnvironment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The time-skipping test server answers CreateSchedule "unimplemented"; `pacte worker` runs on it in the fault
+    # tests: it starts all the same (this raised before), saying the schedules are not set.
+    await start_schedules(skipping_env.client, Settings(task_queue=f"ops-{uuid.uuid4().hex[:8]}"))
+    assert "this Temporal server has no schedules" in capsys.readouterr().out
