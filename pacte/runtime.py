@@ -27,7 +27,6 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 from temporalio.service import TLSConfig
-from temporalio.worker import Interceptor as WorkerInterceptor
 from temporalio.worker import Worker
 
 from activities.eventstore_activities import EventStoreActivities
@@ -251,7 +250,6 @@ def build_worker(
     max_concurrent_activities: int | None = None,
     graceful_shutdown_s: float = 0.0,
     operations: OperationsActivities | None = None,
-    interceptors: Sequence[WorkerInterceptor] = (),
 ) -> Worker:
     """The contracts' and campaigns' worker; with ``operations``, also the scheduled operations' (verify, relay)."""
     activities = EventStoreActivities(store)
@@ -274,5 +272,5 @@ def build_worker(
             activities.contract_statuses,
             *scheduled,
         ],
-        interceptors=[WorkflowMetricsInterceptor(), *interceptors],
+        interceptors=[WorkflowMetricsInterceptor()],  # workflow metrics (workflows/telemetry.py)
     )
