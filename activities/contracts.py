@@ -15,6 +15,8 @@ RECORD_REMINDER = "record_reminder"
 CONTRACT_STATUSES = "contract_statuses"
 READ_EVENTS_AFTER = "read_events_after"
 IMPORT_FILE = "import_file"
+VERIFY_AND_ANCHOR = "verify_and_anchor"
+RELAY_REMINDERS = "relay_reminders"
 
 __all__ = [
     "APPEND_EVENTS",
@@ -22,13 +24,18 @@ __all__ = [
     "IMPORT_FILE",
     "READ_EVENTS_AFTER",
     "RECORD_REMINDER",
+    "RELAY_REMINDERS",
+    "VERIFY_AND_ANCHOR",
     "AppendRequest",
     "AppendResult",
     "ImportFileRequest",
     "ImportFileResult",
     "NewEvent",
     "ReadAfterRequest",
+    "RelayRequest",
+    "RelayResult",
     "ReminderRequest",
+    "VerifyResult",
 ]
 
 
@@ -87,3 +94,28 @@ class ImportFileResult(BaseModel):
     version: int
     recorded: int  # events this import recorded (0: the same file again)
     state: ContractState  # the stream folded: what the workflow holds from now on (bounded: ~1.2 MB at the caps)
+
+
+class VerifyResult(BaseModel):
+    """What a nightly verify found (intact: it fails otherwise) and the signed anchor it wrote."""
+
+    model_config = ConfigDict(frozen=True)
+
+    streams: int
+    events: int
+    anchor: str  # the file the new anchor was written to
+    digest: str
+    checked_against: str | None  # the previous anchor's file, None on the first night
+
+
+class RelayRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    today: date  # reminders whose remind_on is at most this French date are relayed
+    limit: int = 1000
+
+
+class RelayResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    relayed: int

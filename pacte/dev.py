@@ -22,7 +22,7 @@ from pacte.app import create_app
 from pacte.embedded import check_port_free, start_temporal_dev_server
 from pacte.http_server import server_config
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
-from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes
+from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes, start_schedules
 from pacte.service.facade import Pacte
 from pacte.service.health import NotReady, ready_within
 from pacte.settings import Settings
@@ -104,6 +104,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
             log.info("event store ready (migrations applied)")
             client = await connect_temporal(settings, attempts=120)
             await check_search_attributes(client, settings)
+            await start_schedules(client, settings)
             worker = worker_for(client, store, settings)
             if settings.oidc_issuer is None and dev_oidc.available():
                 check_port_free("127.0.0.1", settings.dev_oidc_port, "local OpenID provider")

@@ -30,6 +30,7 @@ from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from activities.eventstore_activities import EventStoreActivities
+from activities.operations import OperationsActivities
 from eventstore.migrate import check_current, migrate
 from eventstore.store import EventStore
 from pacte.embedded import ensure_database, start_embedded_postgres
@@ -38,6 +39,8 @@ from pacte.settings import Settings
 from pacte.tracing import temporal_interceptors
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import ContractWorkflow
+from workflows.operations import ReminderRelayWorkflow, StoreVerifyWorkflow
+from workflows.telemetry import WorkflowMetricsInterceptor
 
 log = structlog.stdlib.get_logger("pacte")
 
@@ -228,6 +231,9 @@ def worker_for(client: Client, store: EventStore, settings: Settings) -> Worker:
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_s=settings.shutdown_grace_s,
+        operations=OperationsActivities(
+            store, settings.anchors_path(), settings.anchor_key, settings.reminder_relay_path()
+        ),
     )
 
 
@@ -240,8 +246,13 @@ def build_worker(
     max_concurrent_workflow_tasks: int | None = None,
     max_concurrent_activities: int | None = None,
     graceful_shutdown_s: float = 0.0,
+    operations: OperationsActivities | None = None,
 ) -> Worker:
+    """The contracts' and campaigns' worker; with ``operations``, also the scheduled operations' (verify, relay)."""
     activities = EventStoreActivities(store)
+    scheduled: list[Any] = []
+    if operations is not None:
+        scheduled = [operations.verify_and_anchor, operations.relay_reminders]
     return Worker(
         client,
         task_queue=task_queue,
@@ -249,12 +260,15 @@ def build_worker(
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=graceful_shutdown_s),
-        workflows=[ContractWorkflow, CampaignWorkflow],
+        workflows=[ContractWorkflow, CampaignWorkflow]
+        + ([StoreVerifyWorkflow, ReminderRelayWorkflow] if operations is not None else []),
         activities=[
             activities.append_events,
             activities.import_file,
             activities.read_events_after,
             activities.record_reminder,
             activities.contract_statuses,
+            *scheduled,
         ],
+        interceptors=[WorkflowMetricsInterceptor()],  # workflow metrics (workflows/telemetry.py)
     )

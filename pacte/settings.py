@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     anchor_key_file: Path | None = Field(
         default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
     )
+    anchors_dir: Path | None = Field(
+        default=None,
+        description="Where the nightly verify writes its signed anchors (keep it outside the database's reach); unset: "
+        "data_dir/anchors",
+    )
+    reminder_relay_file: Path | None = Field(
+        default=None,
+        description="Where the reminders relay appends each reminder due (JSON lines, for a mailer); unset: "
+        "data_dir/reminders-relayed.jsonl",
+    )
+    schedules: bool = Field(
+        default=True,
+        description="Create the nightly verify and the reminders relay as Temporal Schedules when the worker starts",
+    )
     tokens_file: Path | None = Field(
         default=None, description="Hashed bearer tokens of the API; unset: data_dir/tokens.json"
     )
@@ -131,6 +145,12 @@ class Settings(BaseSettings):
 
     def access_path(self) -> Path:
         return self.access_file or self.data_dir / "access.json"
+
+    def anchors_path(self) -> Path:
+        return self.anchors_dir or self.data_dir / "anchors"
+
+    def reminder_relay_path(self) -> Path:
+        return self.reminder_relay_file or self.data_dir / "reminders-relayed.jsonl"
 
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"

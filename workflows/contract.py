@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         ImportFileUpdate,
         ImportRequest,
     )
+    from workflows.telemetry import measured
 
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -143,7 +144,7 @@ class ContractWorkflow:
     @workflow.run
     async def run(self, input: ContractWorkflowInput) -> ContractState:
         if input.propose is not None and self._state.status is Status.NONE:
-            async with self._lock:
+            async with measured(self._lock, "propose"):
                 try:
                     await self._apply(input.propose)
                 except ApplicationError as error:  # the campaign validated it first; if not, there is no contract
@@ -156,7 +157,7 @@ class ContractWorkflow:
             # the store holds is never left without its workflow (a campaign's child ending in status NONE).
             while self._unsettled:
                 await workflow.sleep(SETTLE_AGAIN)
-                async with self._lock:
+                async with measured(self._lock, "settle"):
                     await self._reconcile()
             if self._state.status is Status.NONE:
                 return self._state
@@ -257,7 +258,7 @@ class ContractWorkflow:
     async def _do_what_is_due(self) -> None:
         later: list[Deadline] = []  # reminders sent once the lock is released
         failed = False
-        async with self._lock:
+        async with measured(self._lock, "calendar"):
             if self._unsettled and await self._reconcile() is None:
                 return  # the store cannot be read yet: nothing else is decided on a state that may be behind
             now = self._now()
@@ -387,7 +388,7 @@ class ContractWorkflow:
 
     @workflow.update
     async def execute(self, request: CommandRequest) -> CommandResult:
-        async with self._lock:
+        async with measured(self._lock, "execute"):
             # Decide again under the lock: another update may have changed the state since validation.
             return await self._apply(request.command)
 
@@ -412,7 +413,7 @@ class ContractWorkflow:
     async def import_history(self, request: ImportRequest) -> CommandResult:
         """A contract's history taken over from a file: every fact decided in order with the calendar's facts
         interleaved, then recorded in one append (all or nothing)."""
-        async with self._lock:
+        async with measured(self._lock, "import"):
             await self._settle_first()
             try:
                 events = self._decide_import(request)
@@ -425,7 +426,7 @@ class ContractWorkflow:
         """A contract's history taken over from a file kept in the store under its hash: one activity decides it
         (the calendar's facts interleaved, the rules this run takes) and appends it in one transaction; the
         workflow folds what it answers. The lines never pass through Temporal (issue 27, item 7)."""
-        async with self._lock:
+        async with measured(self._lock, "import_file"):
             pending = self._import_pending
             if pending is not None and pending.digest == request.digest:  # the same file again: settle it now
                 recorded = await self._import(pending)

@@ -17,6 +17,7 @@ for command in (server.dev, server.worker, server.api, server.migrate, status.st
     app.command()(command)
 app.command("search-attributes")(server.search_attributes)
 app.command("replay-check")(server.replay_check)
+app.command("schedules")(server.schedules)
 app.add_typer(contracts.contract_app, name="contract")
 app.add_typer(campaigns.campaign_app, name="campaign")
 app.command("reminders")(contracts.reminders)

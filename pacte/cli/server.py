@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pacte.cli.common import _run, _setup_logging, out
+from pacte.cli.common import JsonOption, _print_json, _run, _setup_logging, out
 from pacte.logging import configure_logging
 from pacte.runtime import configure_temporal_runtime
 from pacte.service import admin
@@ -105,3 +105,31 @@ def replay_check(
     out.print_json(report.model_dump_json())
     if not report.ok:
         raise typer.Exit(1)
+
+
+def schedules(as_json: JsonOption = False) -> None:
+    """The service's Temporal Schedules (the nightly verify, the reminders relay): paused or not, runs so far, the
+    last and the next. `pacte worker` and `pacte dev` create them at start."""
+    from rich.table import Table
+
+    from pacte.runtime import connect_temporal
+    from pacte.service.schedules import ScheduleView, describe_schedules
+
+    async def describe() -> list[ScheduleView]:
+        return await describe_schedules(await connect_temporal(get_settings(), attempts=5))
+
+    views = _run(describe)
+    if as_json:
+        _print_json([view.model_dump(mode="json") for view in views])
+        return
+    table = Table("schedule", "workflow", "state", "runs", "last run", "next run", title="Temporal Schedules")
+    for view in views:
+        table.add_row(
+            view.id,
+            view.workflow,
+            "paused" if view.paused else "active",
+            str(view.runs),
+            f"{view.last_run:%Y-%m-%d %H:%M} UTC" if view.last_run else "-",
+            f"{view.next_runs[0]:%Y-%m-%d %H:%M} UTC" if view.next_runs else "-",
+        )
+    out.print(table if views else "no schedule yet: `pacte worker` (or `pacte dev`) creates them at start")

@@ -8,21 +8,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import structlog
 from pydantic import BaseModel, computed_field
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.service import credentials
+from pacte.service.schedules import ensure_schedules
 from pacte.settings import Settings
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import SEARCH_ATTRIBUTES, YEAR, ContractWorkflow
 
 T = TypeVar("T")
+log = structlog.stdlib.get_logger("pacte")
 
 
 async def _as_owner(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -94,6 +98,23 @@ async def check_search_attributes(client: Client, settings: Settings) -> None:
         )
 
 
+async def start_schedules(client: Client, settings: Settings) -> None:
+    """The nightly verify and the reminders relay as Temporal Schedules (created once; see pacte/service/schedules.py)."""
+    if not settings.schedules:
+        return
+    try:
+        created = await ensure_schedules(client, settings.task_queue)
+    except RPCError as error:
+        if error.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        # The time-skipping test server (the fault tests run `pacte worker` on it) has no schedules: the worker
+        # still serves the contracts; the nightly verify and the relay do not run there.
+        log.warning("this Temporal server has no schedules: the nightly verify and the reminders relay are not set")
+        return
+    if created:
+        log.info("schedules created", schedules=created)
+
+
 async def run_worker(settings: Settings) -> None:
     """The worker until SIGINT or SIGTERM; then its activities get ``shutdown_grace_s`` and are cancelled."""
     stop = asyncio.Event()
@@ -102,6 +123,7 @@ async def run_worker(settings: Settings) -> None:
         async with open_store(settings) as store:
             client = await connect_temporal(settings, attempts=60)
             await check_search_attributes(client, settings)
+            await start_schedules(client, settings)
             async with worker_for(client, store, settings):
                 if settings.metrics_port is None:
                     await stop.wait()

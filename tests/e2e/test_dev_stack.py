@@ -127,6 +127,15 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
         history = cli(dev_env, tmp_path, "audit", "history", "cls-d33", "--json")
         assert history.returncode == 0
         assert [e["event_type"] for e in json.loads(history.stdout)] == ["ContractProposed"]  # to the préfet
+        # The nightly verify and the reminders relay are Temporal Schedules, made by the first start: the second
+        # start found them (one of each, active).
+        schedules = cli(dev_env, tmp_path, "schedules", "--json")
+        assert schedules.returncode == 0, schedules.stdout + schedules.stderr
+        described = json.loads(schedules.stdout)
+        assert sorted((s["id"], s["paused"]) for s in described) == [
+            ("pacte-reminder-relay", False),
+            ("pacte-store-verify", False),
+        ]
     finally:
         stop_dev(process)
 
