@@ -45,6 +45,12 @@ class ConcurrencyError(Exception):
         self.version = version
 
 
+class StoreDiverged(ConcurrencyError):
+    """The stream is behind the version its writer expected: events the writer saw are gone, or the writer is ahead of
+    the store (a store restored from an older backup). No retry can mend it: someone must look (README, "Event
+    store")."""
+
+
 class StoreConnection(asyncpg.Connection):
     """A pooled connection released without asyncpg's reset query.
 
@@ -218,6 +224,13 @@ class EventStore:
     ) -> AppendResult:
         current = await self.stream_version(stream_id)
         last = expected_version + len(events)
+        if current < expected_version:
+            raise StoreDiverged(
+                stream_id,
+                expected_version,
+                f"the writer expected version {expected_version}, but the stream ends at version {current}: the store "
+                "no longer holds what its writer saw",
+            )
         if current < last:
             raise ConcurrencyError(
                 stream_id,
