@@ -72,7 +72,7 @@ DECLARE
     v_occurreds timestamptz[] := '{}';
     v_prev bytea[] := '{}';
     v_hashes bytea[] := '{}';
-    v_old public.contract_summary%ROWTYPE;
+    v_old record;
     v_proposal jsonb;
     v_effects record;
     n integer := COALESCE(pg_catalog.cardinality(p_events), 0);
@@ -142,7 +142,10 @@ BEGIN
             RAISE EXCEPTION 'read model of % refused: a row changes only with the events appended to its stream, at '
                             'the version they reach', p_stream USING ERRCODE = 'check_violation';
         END IF;
-        SELECT * INTO v_old FROM public.contract_summary c WHERE c.contract_id = p_stream;
+        -- The columns compared only: the row's folded state is large, and left unread.
+        SELECT c.contract_id, c.territory_id, c.territory_name, c.kind, c.region, c.status, c.current_year,
+               c.annual_ceiling, c.last_event_at
+        INTO v_old FROM public.contract_summary c WHERE c.contract_id = p_stream;
         IF p_expected = 0 THEN
             v_proposal := v_payloads[1];
         ELSIF v_old.contract_id IS NOT NULL THEN
