@@ -12,9 +12,10 @@
 -- Migration 008 refused a summary without events, for another stream, or at a version the events do not reach. A
 -- summary beside one junk event still made a contract appear. Now a read-model row is refused unless it agrees with
 -- the events: the stream is a contract's (its first event is a ContractProposed), the territory's columns are that
--- proposal's, the business time is the events' latest, and the status, the programme year, the ceiling and the
--- amounts change only with an event of a kind that changes them (to a status that kind leads to). The row's other
--- content (the state's details) is still the caller's fold of the events: see the README's security section.
+-- proposal's, the business time is no earlier than the events' latest and no later than the latest known, and the
+-- status, the programme year, the ceiling and the amounts change only with an event of a kind that changes them (to a
+-- status that kind leads to). The row's other content (the state's details) is still the caller's fold of the
+-- events: see the README's security section.
 
 ALTER TABLE public.events ADD COLUMN IF NOT EXISTS canonical text;
 
@@ -171,8 +172,10 @@ BEGIN
            OR (p_summary OPERATOR(pg_catalog.->>) 'kind') IS DISTINCT FROM (v_proposal OPERATOR(pg_catalog.->>) 'kind')
            OR (p_summary OPERATOR(pg_catalog.->>) 'region')
               IS DISTINCT FROM COALESCE(v_proposal OPERATOR(pg_catalog.->>) 'region', '')
-           OR (p_summary OPERATOR(pg_catalog.->>) 'last_event_at')::timestamptz
-              IS DISTINCT FROM GREATEST(v_old.last_event_at, v_last)
+           -- The latest business time: at least the latest appended fact's, at most the latest known (a withdrawn
+           -- calendar fact takes its date away with it).
+           OR NOT COALESCE((p_summary OPERATOR(pg_catalog.->>) 'last_event_at')::timestamptz
+                           BETWEEN v_last AND GREATEST(v_old.last_event_at, v_last), false)
            OR NOT COALESCE(
                (p_summary OPERATOR(pg_catalog.->>) 'status') OPERATOR(pg_catalog.=) ANY (v_effects.statuses)
                OR (p_summary OPERATOR(pg_catalog.->>) 'status') IS NOT DISTINCT FROM v_old.status, false)
