@@ -202,6 +202,10 @@ BEGIN
         END IF;
     END IF;
 
+    IF n = 0 THEN  -- nothing to append: no stream head without its events (verify would call it a lost stream)
+        RETURN QUERY SELECT 'appended'::text, p_expected, NULL::bigint;
+        RETURN;
+    END IF;
     WITH inserted AS (
         INSERT INTO public.events (stream_id, version, event_id, event_type, schema_version, payload, metadata,
                                    occurred_at, recorded_at, prev_hash, hash, canonical)

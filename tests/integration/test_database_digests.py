@@ -80,6 +80,9 @@ async def test_the_runtime_role_cannot_choose_a_digest(fresh_store: EventStore, 
             with pytest.raises((asyncpg.CheckViolationError, asyncpg.DataError)):
                 await runtime.fetchrow(APPEND, "probe-d", "probe", 0, [text])
         assert await fresh_store.pool.fetchval("SELECT count(*) FROM events") == 0
+        # Nothing to append writes nothing: no stream head without events (verify would report a lost stream).
+        await runtime.fetchrow(APPEND, "probe-empty", "probe", 0, [])
+        assert await fresh_store.pool.fetchval("SELECT count(*) FROM streams") == 0
         # The canonical text goes in; the database takes every column from it, keeps it, and hashes it itself.
         second = event(2)
         texts = [good, text_of("probe-d", 2, second)]
