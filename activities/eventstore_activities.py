@@ -29,7 +29,7 @@ from domain.reprise import IMPORT_LINES, LineRefused, import_history
 from domain.state import INITIAL_STATE, ContractState
 from eventstore.records import AppendResult, new_event_from
 from eventstore.resilience import TRANSIENT
-from eventstore.store import ConcurrencyError, EventStore
+from eventstore.store import ConcurrencyError, EventStore, StoreDiverged
 from pacte import metrics
 
 log = structlog.stdlib.get_logger("pacte.activities")
@@ -45,6 +45,15 @@ class EventStoreActivities:
         started = time.perf_counter()
         try:
             result = await self.store.append(request.stream_id, request.expected_version, request.events)
+        except StoreDiverged as exc:
+            metrics.APPEND_FAILURES.labels("diverged").inc()
+            log.error(
+                "store diverged from its workflow",
+                contract_id=request.stream_id,
+                workflow_id=info.workflow_id,
+                error=str(exc)[:500],
+            )
+            raise ApplicationError(str(exc), type="store_diverged", non_retryable=True) from exc
         except ConcurrencyError as exc:
             metrics.APPEND_FAILURES.labels("concurrency").inc()
             # Not retryable: another writer owns that version; retrying would never succeed.
@@ -147,7 +156,25 @@ class EventStoreActivities:
     async def read_events_after(self, request: ReadAfterRequest) -> list[dict[str, Any]]:
         """The stream's events after a version, upcast to today's payloads, in version order: what a workflow folds
         when it does not know whether its append was recorded."""
-        events = await self.store.load_events(request.stream_id, after_version=request.after_version)
+        try:
+            events = await self.store.load_events(request.stream_id, after_version=request.after_version)
+        except TRANSIENT:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            # A stored payload that is not a fact of a contract: written behind the workflow's back. No retry reads
+            # it better.
+            log.error(
+                "store diverged from its workflow",
+                contract_id=request.stream_id,
+                workflow_id=activity.info().workflow_id,
+                error=repr(exc)[:500],
+            )
+            raise ApplicationError(
+                f"stream {request.stream_id} holds, after version {request.after_version}, a payload that is not a "
+                "fact of a contract",
+                type="store_diverged",
+                non_retryable=True,
+            ) from exc
         return [event.model_dump(mode="json") for event in events]
 
     @activity.defn(name=RECORD_REMINDER)

@@ -1,8 +1,9 @@
 """Tamper evidence: each event's hash chains the previous event's hash, its content and its record time.
 
 hash = sha256(prev_hash ‖ content_digest ‖ recorded_at as UTC text), where content_digest is the sha256 of the
-event's canonical JSON (everything but the record time). The caller computes the content digest; the database,
-which owns the record time, chains it (see pacte_append); the verifier recomputes both here, independently.
+event's canonical JSON text (everything but the record time). The caller sends that text; the database takes every
+column from it, keeps it, and computes both digests itself (pacte_append, migration 013: a caller cannot choose a
+digest); the verifier recomputes both here, independently, from the columns.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_digest(
+def content_text(
     *,
     stream_id: str,
     version: int,
@@ -35,7 +36,8 @@ def content_digest(
     payload: dict[str, Any],
     metadata: dict[str, Any],
     occurred_at: datetime,
-) -> bytes:
+) -> str:
+    """The event's canonical JSON text: what is kept beside it (events.canonical) and hashed."""
     # Sorted keys and fixed separators: the same event always gives the same bytes, whatever the dict order or the
     # way PostgreSQL's jsonb hands the payload back.
     document = {
@@ -48,7 +50,52 @@ def content_digest(
         "metadata": metadata,
         "occurred_at": canonical_time(occurred_at),
     }
-    return hashlib.sha256(canonical_json(document).encode()).digest()
+    return canonical_json(document)
+
+
+def content_digest(
+    *,
+    stream_id: str,
+    version: int,
+    event_id: uuid.UUID,
+    event_type: str,
+    schema_version: int,
+    payload: dict[str, Any],
+    metadata: dict[str, Any],
+    occurred_at: datetime,
+) -> bytes:
+    text = content_text(
+        stream_id=stream_id,
+        version=version,
+        event_id=event_id,
+        event_type=event_type,
+        schema_version=schema_version,
+        payload=payload,
+        metadata=metadata,
+        occurred_at=occurred_at,
+    )
+    return hashlib.sha256(text.encode()).digest()
+
+
+def content_text_of_text(
+    *,
+    stream_id: str,
+    version: int,
+    event_id: uuid.UUID,
+    event_type: str,
+    schema_version: int,
+    payload_json: str,
+    metadata_json: str,
+    occurred_at: datetime,
+) -> str:
+    """``content_text`` from the payload's and metadata's canonical JSON: the append serialises each payload once
+    (JSON encoding was half of a 1 000-event batch's Python time). The document is assembled in sorted key order, so
+    the text is exactly ``content_text``'s (tested)."""
+    return (
+        f'{{"event_id":"{event_id}","event_type":{_text(event_type)},"metadata":{metadata_json},'
+        f'"occurred_at":"{canonical_time(occurred_at)}","payload":{payload_json},'
+        f'"schema_version":{int(schema_version)},"stream_id":{_text(stream_id)},"version":{int(version)}}}'
+    )
 
 
 def content_digest_of_text(
@@ -62,15 +109,18 @@ def content_digest_of_text(
     metadata_json: str,
     occurred_at: datetime,
 ) -> bytes:
-    """``content_digest`` from the payload's and metadata's canonical JSON, already made for PostgreSQL: the append
-    serialises each payload once instead of twice (JSON encoding was half of a 1 000-event batch's Python time).
-    The document is assembled in sorted key order, so the bytes are exactly ``content_digest``'s (tested)."""
-    canonical = (
-        f'{{"event_id":"{event_id}","event_type":{_text(event_type)},"metadata":{metadata_json},'
-        f'"occurred_at":"{canonical_time(occurred_at)}","payload":{payload_json},'
-        f'"schema_version":{int(schema_version)},"stream_id":{_text(stream_id)},"version":{int(version)}}}'
+    """``content_digest`` of ``content_text_of_text`` (what pacte_append computes in SQL from the text it is sent)."""
+    text = content_text_of_text(
+        stream_id=stream_id,
+        version=version,
+        event_id=event_id,
+        event_type=event_type,
+        schema_version=schema_version,
+        payload_json=payload_json,
+        metadata_json=metadata_json,
+        occurred_at=occurred_at,
     )
-    return hashlib.sha256(canonical.encode()).digest()
+    return hashlib.sha256(text.encode()).digest()
 
 
 def _text(value: str) -> str:

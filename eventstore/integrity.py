@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from eventstore.hashing import GENESIS, chain, content_digest
+from eventstore.hashing import GENESIS, chain, content_text
 from eventstore.migrate import Conn
 
 
@@ -87,7 +87,7 @@ async def _events(conn: Conn) -> AsyncIterator[Any]:
     # A cursor, in stream then version order: the whole store is verified in bounded memory.
     async for row in conn.cursor(
         """SELECT stream_id, version, event_id, event_type, schema_version, payload, metadata, occurred_at,
-                  recorded_at, prev_hash, hash
+                  recorded_at, prev_hash, hash, canonical
            FROM events ORDER BY stream_id, version"""
     ):
         yield row
@@ -141,23 +141,28 @@ async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = N
                     row["version"],
                     "chain broken: prev_hash is not the hash of the previous event (deleted or swapped event)",
                 )
-            digest = chain(
-                prev,
-                content_digest(
-                    stream_id=stream,
-                    version=row["version"],
-                    event_id=row["event_id"],
-                    event_type=row["event_type"],
-                    schema_version=row["schema_version"],
-                    payload=row["payload"],
-                    metadata=row["metadata"],
-                    occurred_at=row["occurred_at"],
-                ),
-                row["recorded_at"],
+            text = content_text(
+                stream_id=stream,
+                version=row["version"],
+                event_id=row["event_id"],
+                event_type=row["event_type"],
+                schema_version=row["schema_version"],
+                payload=row["payload"],
+                metadata=row["metadata"],
+                occurred_at=row["occurred_at"],
             )
+            digest = chain(prev, hashlib.sha256(text.encode()).digest(), row["recorded_at"])
             if digest != bytes(row["hash"]):
                 return bad(
                     stream, row["version"], "content altered: the stored hash does not match the event's content"
+                )
+            # Since migration 013 the database hashes the canonical text it keeps (NULL before): it must be this
+            # event's canonical text, the one recomputed here from the columns.
+            if row["canonical"] is not None and row["canonical"] != text:
+                return bad(
+                    stream,
+                    row["version"],
+                    "canonical text altered: the text kept with the event is not its canonical form",
                 )
             prev = digest
         if current is not None:

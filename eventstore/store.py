@@ -1,7 +1,8 @@
 """Append and read events with asyncpg.
 
 An append is one statement (``pacte_append``, one round trip and its own transaction): it checks the expected version
-under the stream's row lock, chains the hashes, inserts, moves the stream head and updates the read models. Appends
+under the stream's row lock, takes each event from its canonical text, computes and chains the hashes itself, inserts,
+moves the stream head and updates the read models (refusing rows the events do not justify). Appends
 to different streams run concurrently (and commit together); followers read in (transaction, position) order below
 the oldest transaction still running, so they never skip an event that commits later (DESIGN.md §4.3).
 """
@@ -22,7 +23,7 @@ from opentelemetry.trace import SpanKind
 
 from domain.events import Event
 from domain.upcasting import parse_event_json
-from eventstore.hashing import canonical_json, content_digest_of_text, payload_digest, payload_digest_of_text
+from eventstore.hashing import canonical_json, content_text_of_text, payload_digest, payload_digest_of_text
 from eventstore.migrate import Conn, migrate
 from eventstore.projections import ContractProjector
 from eventstore.records import AppendResult, Cursor, NewEvent, RecordedEvent
@@ -43,6 +44,12 @@ class ConcurrencyError(Exception):
         super().__init__(f"stream {stream_id!r}, version {version}: {detail}")
         self.stream_id = stream_id
         self.version = version
+
+
+class StoreDiverged(ConcurrencyError):
+    """The stream is behind the version its writer expected: events the writer saw are gone, or the writer is ahead of
+    the store (a store restored from an older backup). No retry can mend it: someone must look (README, "Event
+    store")."""
 
 
 class StoreConnection(asyncpg.Connection):
@@ -166,36 +173,29 @@ class EventStore:
                 projected = None
             else:
                 summary, axis = self.projector.rows(projected, before)
-        # Each payload and metadata serialised once, canonically: the same text is hashed and sent as jsonb.
+        # Each payload and metadata serialised once, canonically, into the event's canonical text: the database takes
+        # every column from it and hashes it itself (migration 013).
         payloads = [canonical_json(e.payload) for e in events]
-        metadata = [canonical_json(e.metadata) for e in events]
-        digests = [
-            content_digest_of_text(
+        texts = [
+            content_text_of_text(
                 stream_id=stream_id,
                 version=expected_version + offset,
                 event_id=e.event_id,
                 event_type=e.event_type,
                 schema_version=e.schema_version,
                 payload_json=payload_json,
-                metadata_json=metadata_json,
+                metadata_json=canonical_json(e.metadata),
                 occurred_at=e.occurred_at,
             )
-            for offset, (e, payload_json, metadata_json) in enumerate(zip(events, payloads, metadata, strict=True), 1)
+            for offset, (e, payload_json) in enumerate(zip(events, payloads, strict=True), 1)
         ]
         try:
             row = await self.pool.fetchrow(
-                """SELECT * FROM pacte_append($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], $8::text[]::jsonb[], $9, $10,
-                                             $11::text::jsonb, $12::text::jsonb)""",
+                "SELECT * FROM pacte_append($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)",
                 stream_id,
                 category_of(stream_id),
                 expected_version,
-                [e.event_id for e in events],
-                [e.event_type for e in events],
-                [e.schema_version for e in events],
-                payloads,
-                metadata,
-                [e.occurred_at for e in events],
-                digests,
+                texts,
                 summary,
                 axis,
             )
@@ -225,6 +225,13 @@ class EventStore:
     ) -> AppendResult:
         current = await self.stream_version(stream_id)
         last = expected_version + len(events)
+        if current < expected_version:
+            raise StoreDiverged(
+                stream_id,
+                expected_version,
+                f"the writer expected version {expected_version}, but the stream ends at version {current}: the store "
+                "no longer holds what its writer saw",
+            )
         if current < last:
             raise ConcurrencyError(
                 stream_id,

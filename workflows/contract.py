@@ -590,6 +590,10 @@ class ContractWorkflow:
             )
         except ActivityError as error:
             cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == "store_diverged":
+                # The stream is behind this workflow's version: no retry mends that, and nothing is decided again
+                # until someone looks (never "retry later").
+                raise self._diverged(f"the stream ends before version {self._state.version}") from None
             refused = isinstance(cause, ApplicationError) and cause.type == "StoreRefused"
             if not refused and workflow.patched(OUTCOME_PATCH):
                 # A timeout (every attempt's answer lost, or the store down) or a version conflict: the append may
@@ -690,7 +694,10 @@ class ContractWorkflow:
                 schedule_to_close_timeout=min(READ_TOTAL, self._append_total),
                 retry_policy=APPEND_RETRY,
             )
-        except ActivityError:
+        except ActivityError as error:
+            if isinstance(error.cause, ApplicationError) and error.cause.type == "store_diverged":
+                self._foreign = f"after version {self._state.version}, a payload that is not a fact of a contract"
+                return None
             workflow.logger.warning(
                 "outcome unknown: the store cannot be read", extra={"contract_id": self._contract_id}
             )
@@ -712,11 +719,26 @@ class ContractWorkflow:
         self._fold(ours)
         return ours
 
+    def _diverged(self, what: str) -> ApplicationError:
+        """The stream no longer matches this workflow (events written behind its back, or the store behind it)."""
+        stream = self._contract_id
+        message = (
+            f"the event store no longer matches contract {stream} ({what}); nothing more is recorded until the "
+            "operators examine it"
+        )
+        workflow.logger.error(
+            "store diverged from its workflow",
+            extra={"contract_id": stream, "workflow_id": workflow.info().workflow_id, "what": what},
+        )
+        error = DomainError(
+            message, field="contract_id", code="store_diverged", rule="store.diverged", params={"contract_id": stream}
+        )
+        return refusal(error)
+
     def _unknown(self, *, this_command: bool) -> ApplicationError:
         if self._foreign is not None:
-            code = "store_conflict"
-            message = f"the event store holds an event this contract did not write ({self._foreign}); nothing more is recorded until it is examined"
-        elif this_command:
+            return self._diverged(f"{self._foreign}")
+        if this_command:
             code = "outcome_unknown"
             message = (
                 "the event store did not confirm and cannot be read: this command may or may not be recorded; the "

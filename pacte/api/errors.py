@@ -46,6 +46,7 @@ def status_for(error: DomainError) -> int:
         "concurrency",
         "idempotency_key_reused",
         "store_conflict",
+        "store_diverged",
     ):
         return 409
     if error.code in ("timeout", "store_unavailable", "outcome_unknown"):

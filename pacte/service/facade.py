@@ -28,7 +28,6 @@ from domain.business_time import PARIS, Day, When, end_of_day
 from domain.commands import COMMAND_ADAPTER, Command, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
-from domain.evolve import fold
 from domain.policy import DEFAULT_POLICY, RULE_CHANGES, Policy
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
@@ -422,9 +421,10 @@ class Pacte:
     async def reminders(self, actor: Actor, contract_id: str | None = None) -> list[dict[str, Any]]:
         return readable(actor, await self.store.list_reminders(contract_id))
 
-    async def timeline(self, actor: Actor, contract_id: str) -> list[TimelineEntry]:
+    async def timeline(self, actor: Actor, contract_id: str, live_version: int | None = None) -> list[TimelineEntry]:
+        """The facts in order; ``live_version`` (the workflow's, when the caller has it) must not be past the stream."""
         may_read(actor, contract_id)
-        events = await operations.history(self.store, contract_id)
+        events = await operations.history(self.store, contract_id, live_version=live_version)
         return [TimelineEntry(**entry) for entry in audit.timeline(events, DEFAULT_POLICY)]
 
     async def as_of(self, actor: Actor, contract_id: str, day: Day, known_at: When | None = None) -> ContractState:
@@ -510,8 +510,20 @@ class Pacte:
             if isinstance(live, str):
                 differences.append({"contract_id": contract_id, "difference": live})
                 continue
-            folded = fold(await self.store.load_events(contract_id))
             checked += 1
+            try:
+                folded = operations.fold_stored(contract_id, await self.store.read_stream(contract_id))
+                if folded.version != live.version:
+                    raise operations.store_diverged(
+                        contract_id, f"the stream is at version {folded.version}, its workflow at {live.version}"
+                    )
+            except DomainError as error:
+                if error.code != "store_diverged":
+                    raise
+                differences.append(
+                    {"contract_id": contract_id, "difference": "store_diverged", "detail": error.message}
+                )
+                continue
             a, b = live.model_dump(mode="json"), folded.model_dump(mode="json")
             fields = sorted(k for k in a if a[k] != b[k])
             if fields:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -27,11 +28,12 @@ from domain.business_time import business_date
 from domain.commands import Command, ProposeContract
 from domain.decider import decide
 from domain.errors import DomainError
-from domain.evolve import fold
+from domain.evolve import evolve, fold
 from domain.policy import in_code
 from domain.reprise import IMPORT_LINES, ImportLine, LineRefused, import_history
 from domain.state import INITIAL_STATE, ContractState
 from domain.territories import MAX_ATTEMPTS, Territory, attempt_of, contract_id_for
+from domain.upcasting import parse_event
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from workflows.contract import ContractWorkflow
@@ -497,7 +499,45 @@ async def current_state(client: Client, contract_id: str) -> ContractState:
         raise
 
 
-async def history(store: EventStore, contract_id: str, as_of: datetime | None = None) -> list[RecordedEvent]:
-    if await store.stream_version(contract_id) == 0:
+log = structlog.stdlib.get_logger("pacte.service")
+
+
+def store_diverged(contract_id: str, what: str) -> DomainError:
+    """A contract's stream that no longer matches its workflow (events written behind its back, a store behind it, a
+    fact no contract can hold): an error, logged with the contract and its workflow, never "retry later"."""
+    log.error("store diverged from its workflow", contract_id=contract_id, workflow_id=contract_id, what=what)
+    return DomainError(
+        f"the event store no longer matches contract {contract_id} ({what}); the operators must examine it",
+        field="contract_id",
+        code="store_diverged",
+        rule="store.diverged",
+        params={"contract_id": contract_id},
+    )
+
+
+def fold_stored(contract_id: str, events: list[RecordedEvent]) -> ContractState:
+    """The contract's state from its stored facts, or ``store_diverged`` naming the first one no contract can hold."""
+    state = INITIAL_STATE
+    for event in events:
+        try:
+            state = evolve(state, parse_event(event.payload))
+        except Exception as exc:  # a payload that is not a fact, or a fact its contract cannot fold
+            raise store_diverged(
+                contract_id, f"version {event.version} ({event.event_type}) is not a fact this contract can hold"
+            ) from exc
+    return state
+
+
+async def history(
+    store: EventStore, contract_id: str, as_of: datetime | None = None, *, live_version: int | None = None
+) -> list[RecordedEvent]:
+    """The stored facts, each checked to be one of this contract's; with ``live_version`` (its workflow's), a stream
+    that ends before it is ``store_diverged`` too."""
+    version = await store.stream_version(contract_id)
+    if version == 0:
         raise ContractNotFound(contract_id)
-    return await store.read_stream(contract_id, as_of=as_of)
+    if live_version is not None and version < live_version:
+        raise store_diverged(contract_id, f"the stream ends at version {version}, its workflow is at {live_version}")
+    events = await store.read_stream(contract_id, as_of=as_of)
+    fold_stored(contract_id, events)
+    return events

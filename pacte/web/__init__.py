@@ -95,10 +95,9 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
 
     @web.exception_handler(DomainError)
     async def refused(request: Request, error: DomainError) -> HTMLResponse:
-        status = {"not_found": 404, "forbidden": 403, "out_of_scope": 403}.get(error.code, 422)
-        return render(
-            request, "error.html", ERROR_TITLES[status], status, message=in_french(error.rule, error.params, error.code)
-        )
+        status = {"not_found": 404, "forbidden": 403, "out_of_scope": 403, "store_diverged": 409}.get(error.code, 422)
+        title = "Contrat à examiner" if error.code == "store_diverged" else ERROR_TITLES[status]
+        return render(request, "error.html", title, status, message=in_french(error.rule, error.params, error.code))
 
     @web.exception_handler(ContractNotFound)
     async def no_contract(request: Request, error: ContractNotFound) -> HTMLResponse:

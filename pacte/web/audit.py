@@ -29,7 +29,7 @@ def _date(value: str | None, field: str) -> date | None:
 async def history(contract_id: str, request: Request, who: Person = Depends(person)) -> HTMLResponse:
     pacte = service(request)
     state = await pacte.contract(who.actor, contract_id)
-    timeline = await pacte.timeline(who.actor, contract_id)
+    timeline = await pacte.timeline(who.actor, contract_id, live_version=state.version)
     return render(
         request,
         "history.html",

@@ -33,6 +33,8 @@ CODES = {
     "quelques instants pour savoir s'il a été enregistré (un envoi répété n'enregistre rien deux fois).",
     "store_conflict": "Le registre contient un fait que ce contrat n'a pas écrit : contactez l'équipe d'exploitation.",
     "store_refused": "Le registre des événements a refusé cette valeur.",
+    "store_diverged": "Le registre des événements ne correspond plus à ce contrat : rien n'est enregistré tant que "
+    "l'équipe d'exploitation ne l'a pas examiné.",
     "balance_mismatch": "Le reversement déclaré ne correspond pas au solde calculé.",
     "contract_full": "Le contrat a atteint sa taille maximale.",
     "domain_error": "Cette demande est refusée.",
@@ -40,6 +42,10 @@ CODES = {
 
 # The rules (DomainError.rule), by the id their raise site gives.
 RULES = {
+    # the record
+    "store.diverged": "Le registre des événements ne correspond plus au contrat {contract_id} (des faits y ont été "
+    "écrits hors de Pacte, ou il en manque) : rien n'est enregistré ni affiché tant que l'équipe d'exploitation ne "
+    "l'a pas examiné. Réessayer n'y changera rien.",
     # values typed in a form
     "invalid_date": "« {value} » n'est pas une date : écrivez-la JJ/MM/AAAA (28/03/2024).",
     "invalid_amount": "« {value} » n'est pas un montant : écrivez-le en euros, par exemple 1 500 000,00 €.",

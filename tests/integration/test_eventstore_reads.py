@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from eventstore.hashing import content_text
 from eventstore.migrate import Conn
 from eventstore.records import NewEvent, RecordedEvent, event_id_for
 from eventstore.store import EventStore
@@ -99,15 +100,20 @@ async def test_an_event_that_commits_later_with_a_lower_position_is_not_skipped(
         await transaction.start()
         held = events("slow-1", 1, 1)[0]
         await slow.fetchrow(
-            "SELECT * FROM pacte_append($1, 'slow', 0, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
+            "SELECT * FROM pacte_append($1, 'slow', 0, $2, NULL, NULL)",
             "slow-1",
-            [held.event_id],
-            [held.event_type],
-            [1],
-            [held.payload],
-            [held.metadata],
-            [held.occurred_at],
-            [bytes(32)],
+            [
+                content_text(
+                    stream_id="slow-1",
+                    version=1,
+                    event_id=held.event_id,
+                    event_type=held.event_type,
+                    schema_version=held.schema_version,
+                    payload=held.payload,
+                    metadata=held.metadata,
+                    occurred_at=held.occurred_at,
+                )
+            ],
         )
         await fresh_store.append("fast-1", 0, events("fast-1", 1, 1))  # commits first, with a higher position
         assert await fresh_store.read_all() == []  # held back: an older transaction is still open

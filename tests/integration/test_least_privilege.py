@@ -3,12 +3,14 @@ it cannot update, delete or truncate an event, nor disable or drop the append-on
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
 
+from eventstore.hashing import content_text
 from eventstore.records import NewEvent
 from eventstore.store import EventStore
 from pacte.embedded import with_database
@@ -160,44 +162,117 @@ GHOST = {
     "last_event_at": "2025-01-01T00:00:00+00:00",
     "state": {},
 }
+APPEND = "SELECT * FROM pacte_append($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)"
+
+
+def canonical_texts(stream: str, after: int, events: list[NewEvent]) -> list[str]:
+    """What the store sends pacte_append: each event's canonical text (eventstore/hashing.py)."""
+    return [
+        content_text(
+            stream_id=stream,
+            version=after + i,
+            event_id=e.event_id,
+            event_type=e.event_type,
+            schema_version=e.schema_version,
+            payload=e.payload,
+            metadata=e.metadata,
+            occurred_at=e.occurred_at,
+        )
+        for i, e in enumerate(events, start=1)
+    ]
+
+
+def noted(n: int = 1) -> list[NewEvent]:
+    return [
+        NewEvent(event_id=uuid.uuid4(), event_type="Noted", payload={"n": i}, occurred_at=datetime.now(UTC))
+        for i in range(n)
+    ]
 
 
 async def test_the_runtime_role_cannot_write_a_read_model_row_without_its_events(
     fresh_store: EventStore, any_server_url: str
 ) -> None:
     """Issue 25, item 6: pacte_append with no event and a crafted summary made a ghost contract on the préfet's list
-    and in the national figures; a summary for another stream, or at another version, did the same beside a real
-    event. The database now refuses a summary the appended events do not justify."""
-    import json
-
+    and in the national figures; a summary for another stream, at another version, or beside one junk event did the
+    same. The database now refuses a summary the appended events do not justify."""
+    ghost_state = {"contract_id": "cls-ghost", "version": 1, "status": "SIGNED", "territory_name": "Gironde"}
+    ghost_state |= {"current_year": 2025, "annual_ceiling": 10**11}
     runtime = await _runtime(fresh_store, any_server_url)
-    call = """SELECT * FROM pacte_append($1, 'cls', $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8, $9,
-                                        $10::text::jsonb, NULL)"""
-
-    def args(stream: str, events: int, summary: dict) -> list:  # type: ignore[type-arg]
-        return [
-            stream,
-            0,
-            [uuid.uuid4() for _ in range(events)],
-            ["Noted"] * events,
-            [1] * events,
-            ['{"n": 1}'] * events,
-            ["{}"] * events,
-            [datetime.now(UTC)] * events,
-            [b"\x00" * 32] * events,
-            json.dumps(summary),
-        ]
-
     try:
         for stream, events, summary in (
-            ("cls-ghost", 0, GHOST),  # no event at all
-            ("cls-real", 1, GHOST),  # another contract's row
-            ("cls-ghost", 1, {**GHOST, "version": 7}),  # a version the events do not reach
+            ("cls-ghost", [], GHOST),  # no event at all
+            ("cls-real", noted(), GHOST),  # another contract's row
+            ("cls-ghost", noted(), {**GHOST, "version": 7}),  # a version the events do not reach
+            ("cls-ghost", noted(), {**GHOST, "state": ghost_state}),  # one junk event: not a contract's proposal
         ):
             async with runtime.pool.acquire() as conn:
                 with pytest.raises(asyncpg.CheckViolationError, match="read model"):
-                    await conn.fetchrow(call, *args(stream, events, summary))
+                    await conn.fetchrow(
+                        APPEND, stream, "cls", 0, canonical_texts(stream, 0, events), json.dumps(summary), None
+                    )
         count = await fresh_store.pool.fetchval("SELECT count(*) FROM contract_summary")
         assert count == 0 and await fresh_store.pool.fetchval("SELECT count(*) FROM events") == 0
+    finally:
+        await runtime.close()
+
+
+async def test_a_read_model_row_moves_only_as_the_events_appended_allow(
+    fresh_store: EventStore, any_server_url: str
+) -> None:
+    """Beside real events, a row that does not follow from them is refused: a proposal shown signed, under another
+    territory's name, a status, a ceiling or amounts moved by an event that cannot move them. The row the projector
+    computes from the same events is accepted (so the refusals are about the row, not the call)."""
+    from eventstore.projections import ContractProjector, fold_payloads
+    from tests.integration.helpers import stored_form
+    from tests.unit.builders import bordeaux_in_execution
+
+    history = bordeaux_in_execution("in_execution").events
+    stream = "cls-243300316"
+    proposal = [e for e in history if e.request_id == history[0].request_id]
+    runtime = await _runtime(fresh_store, any_server_url)
+
+    def crafted(events: list[NewEvent], before: dict, **changes: object) -> str:  # type: ignore[type-arg]
+        from domain.state import ContractState
+
+        state = fold_payloads(ContractState.model_validate(before), (e.payload for e in events))
+        summary = json.loads(ContractProjector.rows(state)[0])
+        for key, value in changes.items():
+            summary[key] = value
+            if key in summary["state"]:
+                summary["state"][key] = value
+        return json.dumps(summary)
+
+    try:
+        first = stored_form(stream, 1, proposal)
+        texts = canonical_texts(stream, 0, first)
+        from domain.state import INITIAL_STATE
+
+        initial = INITIAL_STATE.model_dump(mode="json")
+        async with runtime.pool.acquire() as conn:
+            for changes in ({"status": "SIGNED"}, {"territory_name": "Ghostland"}, {"annual_ceiling": 10**12}):
+                with pytest.raises(asyncpg.CheckViolationError, match="read model"):
+                    await conn.fetchrow(APPEND, stream, "cls", 0, texts, crafted(first, initial, **changes), None)
+            row = await conn.fetchrow(APPEND, stream, "cls", 0, texts, crafted(first, initial), None)
+            assert row["outcome"] == "appended"
+            assert await conn.fetchval("SELECT status FROM contract_summary WHERE contract_id = $1", stream) == (
+                "PROPOSED"
+            )
+            # The next fact moves no money and signs nothing: the row keeps its status, ceiling and amounts.
+            before = fold_payloads(INITIAL_STATE, (e.payload for e in first)).model_dump(mode="json")
+            following = [e for e in history[len(proposal) :] if e.type == "DeliberationRecorded"][:1]
+            assert following, "the history has a deliberation"
+            nxt = stored_form(stream, len(first) + 1, following)
+            texts = canonical_texts(stream, len(first), nxt)
+            for changes in ({"status": "IN_EXECUTION"}, {"annual_ceiling": 10**12}, {"current_year": 2031}):
+                with pytest.raises(asyncpg.CheckViolationError, match="read model"):
+                    await conn.fetchrow(APPEND, stream, "cls", len(first), texts, crafted(nxt, before, **changes), None)
+            axis = json.dumps([{"contract_id": stream, "year": 2031, "axis": "a1", "actions": 1, "etat": 10**12,
+                               "collectivite": 0, "partenaires": 0}])  # fmt: skip
+            with pytest.raises(asyncpg.CheckViolationError, match="read model"):
+                await conn.fetchrow(APPEND, stream, "cls", len(first), texts, crafted(nxt, before), axis)
+            row = await conn.fetchrow(APPEND, stream, "cls", len(first), texts, crafted(nxt, before), None)
+            assert row["outcome"] == "appended"
+        assert (await fresh_store.pool.fetchval("SELECT status FROM contract_summary")) == "DELIBERATED"
+        assert await fresh_store.pool.fetchval("SELECT count(*) FROM contract_axis_year WHERE year = 2031") == 0
     finally:
         await runtime.close()
