@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pacte.keyring import Keyring, load_or_create
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PACTE_", env_file=".env", extra="ignore")
@@ -79,6 +81,16 @@ class Settings(BaseSettings):
         description="PostgreSQL as the runtime role (pacte_runtime) for the API and the worker; unset: the embedded "
         "server's runtime role, or PACTE_DATABASE_URL as given",
     )
+    keyring: SecretStr | None = Field(
+        default=None,
+        description='Pacte\'s keyring itself, JSON {"active": id, "keys": {id: 64 hex}} (from a secret store); it '
+        "seals Temporal's payloads (see the README's security section); unset: keyring_file",
+    )
+    keyring_file: Path | None = Field(
+        default=None,
+        description="File holding Pacte's keyring (0600; `pacte keys rotate` adds a key); unset: data_dir/keyring.json, "
+        "created on first use",
+    )
     anchor_key_file: Path | None = Field(
         default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
     )
@@ -134,6 +146,15 @@ class Settings(BaseSettings):
 
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"
+
+    def keyring_path(self) -> Path:
+        return self.keyring_file or self.data_dir / "keyring.json"
+
+    def load_keyring(self) -> Keyring:
+        """The keyring: PACTE_KEYRING's, else its file's (created, 0600, when there is none yet)."""
+        if self.keyring is not None:
+            return Keyring.from_json(self.keyring.get_secret_value())
+        return load_or_create(self.keyring_path())
 
     def anchor_key(self) -> bytes:
         """The key that signs anchors, kept outside the database; created (0600) on first use when absent."""
