@@ -14,6 +14,7 @@ keeps running), a workflow start fails that new workflow at once, a signal is dr
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import (
     ActivitySerializationContext,
     DataConverter,
+    DefaultFailureConverter,
     DefaultFailureConverterWithEncodedAttributes,
     EncodingPayloadConverter,
     PayloadCodec,
@@ -147,3 +149,10 @@ def data_converter(keyring: Keyring, *, open_unsealed: bool = False) -> DataConv
         payload_codec=PacteCodec(keyring, open_unsealed=open_unsealed),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def for_replay(converter: DataConverter) -> DataConverter:
+    """The same converter for a Replayer: it opens and converts payloads exactly as the workers do, but its failures
+    (a non-determinism, named by contract and version) are a local report that never reaches Temporal, so their
+    messages stay readable instead of being sealed."""
+    return dataclasses.replace(converter, failure_converter_class=DefaultFailureConverter)

@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
+from pacte.codec import for_replay
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.service import credentials
 from pacte.settings import Settings
@@ -149,7 +150,9 @@ async def replay_check(client: Client, *, query: str | None = None, limit: int =
     first — those the new workers will replay — then the most recent closed ones, ``limit`` in all. Run with the
     client's own data converter, so a payload codec applies as it does in the workers. A failure names the run."""
     selection = f"({query or REPLAYED_TYPES})"
-    replayer = Replayer(workflows=[ContractWorkflow, CampaignWorkflow], data_converter=client.data_converter)
+    replayer = Replayer(
+        workflows=[ContractWorkflow, CampaignWorkflow], data_converter=for_replay(client.data_converter)
+    )
     failures: list[ReplayFailure] = []
     replayed = 0
 

@@ -23,7 +23,7 @@ from pacte.runtime import build_worker
 from pacte.simulate import drive
 from pacte.simulation import _command, actors_for, plan_for
 from tests.conftest import create_fresh_database, drop_database
-from tests.sealing import CONVERTER
+from tests.sealing import CONVERTER, TEST_KEYRING
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +58,7 @@ async def run_programme(url: str, *, kill_worker: bool) -> dict[str, list[tuple[
         environment = {
             **os.environ,
             "PACTE_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "PACTE_KEYRING": TEST_KEYRING.to_json(),  # the keyring the test's own client seals with
             "PACTE_DATABASE_URL": url,
             "PACTE_TASK_QUEUE": queue,
             "PACTE_LOG_LEVEL": "WARNING",

@@ -23,6 +23,7 @@ from domain.policy import Policy
 from domain.rules import RULES
 from domain.state import ContractState
 from pacte import service
+from pacte.codec import for_replay
 from pacte.service.operations import send_command
 from tests.sealing import CONVERTER
 from tests.unit.builders import action
@@ -66,7 +67,7 @@ def marked(history: WorkflowHistory) -> bool:
 async def replay(history: WorkflowHistory) -> Any:
     replayer = Replayer(
         workflows=[ContractWorkflow],
-        data_converter=CONVERTER,
+        data_converter=for_replay(CONVERTER),
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
