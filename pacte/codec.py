@@ -21,7 +21,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from temporalio.api.common.v1 import Payload
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import (
     ActivitySerializationContext,
@@ -99,6 +100,16 @@ class PacteCodec(PayloadCodec, WithSerializationContext):
         except (InvalidTag, ValueError):
             return refused(f"not opened by Pacte's key {key_id!r} (altered, or sealed with another key)")
         return Payload.FromString(opened)
+
+    async def decode_json(self, body: bytes) -> dict[str, Any]:
+        """The codec server protocol's decode: ``{"payloads": [...]}`` in protobuf JSON, opened (what the keyring
+        cannot open comes back as a refused payload, its reason in its data). Raises ValueError on a bad body."""
+        try:
+            payloads = json_format.Parse(body, Payloads())
+        except json_format.ParseError as exc:
+            raise ValueError(f"not a JSON {{'payloads': [...]}}: {exc}") from None
+        opened = json_format.MessageToDict(Payloads(payloads=await self.decode(payloads.payloads)))
+        return {"payloads": opened.get("payloads", [])}
 
 
 def _associated(key_id: str, workflow_id: str) -> bytes:

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         description="File holding Pacte's keyring (0600; `pacte keys rotate` adds a key); unset: data_dir/keyring.json, "
         "created on first use",
     )
+    temporal_ui_origin: str | None = Field(
+        default=None,
+        description="Origin of the Temporal Web UI (e.g. http://127.0.0.1:8233) allowed to read payloads through "
+        "<api>/ui/codec (CORS with credentials); unset: none; `pacte dev` sets its own",
+    )
     anchor_key_file: Path | None = Field(
         default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
     )
