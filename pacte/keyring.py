@@ -27,6 +27,7 @@ KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 # What each key is derived for: a derived key never serves two of these.
 CODEC = "temporal-payload-codec"
 SESSIONS = "web-sessions"
+ANCHORS = "audit-anchors"
 
 
 class KeyringError(ValueError):

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pacte.keyring import Keyring, load_or_create
+from pacte.keyring import ANCHORS, SESSIONS, Keyring, load_or_create
 
 
 class Settings(BaseSettings):
@@ -97,7 +97,8 @@ class Settings(BaseSettings):
         "<api>/ui/codec (CORS with credentials); unset: none; `pacte dev` sets its own",
     )
     anchor_key_file: Path | None = Field(
-        default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
+        default=None,
+        description="Key (hex) that signed audit anchors before the keyring (it verifies them); unset: data_dir/anchor.key",
     )
     tokens_file: Path | None = Field(
         default=None, description="Hashed bearer tokens of the API; unset: data_dir/tokens.json"
@@ -108,7 +109,8 @@ class Settings(BaseSettings):
     )
     session_key_file: Path | None = Field(
         default=None,
-        description="Key (hex) that signs the web interface's session cookies; unset: data_dir/session.key",
+        description="Key (hex) that signs the web interface's session cookies, as before the keyring; unset: derived "
+        "from the keyring",
     )
     session_hours: int = Field(
         default=8, ge=1, le=24, description="How long a web session lasts without signing in again"
@@ -162,12 +164,30 @@ class Settings(BaseSettings):
         return load_or_create(self.keyring_path())
 
     def anchor_key(self) -> bytes:
-        """The key that signs anchors, kept outside the database; created (0600) on first use when absent."""
+        """The key that signed anchors before the keyring (PACTE_ANCHOR_KEY_FILE, else data_dir/anchor.key): it
+        verifies the anchors that name no key; created (0600) on first use when absent."""
         return _secret(self.anchor_key_file or self.data_dir / "anchor.key")
 
+    def anchor_signing_key(self) -> tuple[str, bytes]:
+        """The keyring's active key's name and the key it gives anchors: what signs a new anchor."""
+        keyring = self.load_keyring()
+        return keyring.active, keyring.derive(ANCHORS)
+
+    def anchor_key_for(self, key_id: str | None) -> bytes:
+        """What verifies an anchor: the keyring key it names (an old one included), or, for an anchor of before
+        the keyring, the anchor key file. A key the keyring no longer holds verifies nothing (a key of zeros)."""
+        if key_id is None:
+            return self.anchor_key()
+        keyring = self.load_keyring()
+        return keyring.derive(ANCHORS, key_id) if key_id in keyring.keys else bytes(32)
+
     def session_key(self) -> str:
-        """The key that signs the web interface's session cookies; created (0600) on first use when absent."""
-        return _secret(self.session_key_file or self.data_dir / "session.key").hex()
+        """The key that signs the web interface's session cookies: PACTE_SESSION_KEY_FILE's when one is given (as
+        before the keyring), else derived from the keyring's active key (a rotation signs everyone out once; the
+        sessions themselves live in PostgreSQL)."""
+        if self.session_key_file is not None:
+            return _secret(self.session_key_file).hex()
+        return self.load_keyring().derive(SESSIONS).hex()
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"
