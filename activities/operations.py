@@ -41,10 +41,20 @@ def _write_durably(path: Path, text: str, *, append: bool = False) -> None:
 
 
 class OperationsActivities:
-    def __init__(self, store: EventStore, anchors_dir: Path, anchor_key: Callable[[], bytes], relay_file: Path) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        anchors_dir: Path,
+        signing_key: Callable[[], tuple[str | None, bytes]],
+        key_for: Callable[[str | None], bytes],
+        relay_file: Path,
+    ) -> None:
+        """``signing_key``: the key id and key a new anchor is signed with (the keyring's active key);
+        ``key_for``: the key that verifies an anchor naming that key id (None: an anchor of before the keyring)."""
         self.store = store
         self.anchors_dir = anchors_dir
-        self.anchor_key = anchor_key
+        self.signing_key = signing_key
+        self.key_for = key_for
         self.relay_file = relay_file
 
     @activity.defn(name=VERIFY_AND_ANCHOR)
@@ -52,11 +62,11 @@ class OperationsActivities:
         """Verify the whole store against the last anchor (signed, checked with the key); intact, take a new signed
         anchor and write it beside the others. Tampered: no anchor is written (a new one would bless the rewrite), the
         tamper counter moves and the run fails, naming the first bad event."""
-        key = self.anchor_key()
+        key_id, key = self.signing_key()
         previous = latest_anchor(self.anchors_dir)
         anchor = Anchor.model_validate_json(previous.read_text()) if previous is not None else None
         async with self.store.pool.acquire() as conn:
-            report = await verify(conn, anchor, key if anchor is not None else None)
+            report = await verify(conn, anchor, self.key_for(anchor.key_id) if anchor is not None else None)
             metrics.VERIFY_RUNS.labels("intact" if report.ok else "tampered").inc()
             if not report.ok:
                 log.error(
@@ -67,7 +77,7 @@ class OperationsActivities:
                 raise ApplicationError(
                     f"the event store does not verify: {report.first_problem}", type="StoreTampered", non_retryable=True
                 )
-            taken = await take_anchor(conn, key)
+            taken = await take_anchor(conn, key, key_id)
         stamp = taken.taken_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = self.anchors_dir / f"anchor-{stamp}.json"
         if not path.exists():  # an activity retried after writing it: the same anchor, kept once

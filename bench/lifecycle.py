@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -36,16 +35,22 @@ from bench.database import bench_database
 from domain.territories import REFERENCE_TERRITORIES
 from eventstore.store import EventStore
 from pacte import service
+from pacte.codec import data_converter
 from pacte.embedded import SERVER_STARTUP, binary_path
+from pacte.keyring import Keyring
 from pacte.logging import configure_logging
 from pacte.runtime import build_worker, configure_temporal_runtime
 from pacte.simulate import drive, skip
 from pacte.simulation import SIMULATION_START, _command, actors_for, plan_for
 
+# The bench's servers are its own: a keyring of this run seals their payloads, as the service's keyring does.
+KEYRING = Keyring.generate("bench")
+CONVERTER = data_converter(KEYRING)
+
 
 async def lifecycles(store: EventStore, n: int) -> dict[str, Any]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )
@@ -147,7 +152,7 @@ async def drive_bare(
 
 async def round_trips(store: EventStore, count: int, blocks: int = 5) -> dict[str, Any]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_extra_args=["--log-level", "error"],

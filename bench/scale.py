@@ -30,7 +30,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.database import bench_database
@@ -38,7 +37,9 @@ from bench.eventstore import environment, peak_rss_mb, vm_hwm_mb
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
 from pacte import service
+from pacte.codec import data_converter
 from pacte.embedded import SERVER_STARTUP, binary_path
+from pacte.keyring import Keyring
 from pacte.logging import configure_logging
 from pacte.runtime import configure_temporal_runtime
 from pacte.service.exports import csv_lines
@@ -50,6 +51,10 @@ from pacte.simulation import Plan, plan_for
 AUDITOR = Actor(role=Role.AUDITOR, identity="bench-auditor", scope=("*",))
 PACTE = str(Path(sys.executable).parent / "pacte")
 SEED = 2024
+
+# The bench's servers are its own: a keyring of this run seals their payloads, as the service's keyring does.
+KEYRING = Keyring.generate("bench")
+CONVERTER = data_converter(KEYRING)
 
 
 def free_port() -> int:
@@ -66,6 +71,7 @@ def start_workers(count: int, address: str, url: str, queue: str) -> list[tuple[
             "PACTE_TEMPORAL_ADDRESS": address,
             "PACTE_DATABASE_URL": url,
             "PACTE_TASK_QUEUE": queue,
+            "PACTE_KEYRING": KEYRING.to_json(),
             "PACTE_LOG_LEVEL": "WARNING",
             "PACTE_METRICS_PORT": str(port),  # served once the worker polls: the sign that it is ready
             "PACTE_TEMPORAL_SEARCH_ATTRIBUTES": "false",  # the test server keeps no search attributes
@@ -183,7 +189,7 @@ async def one_shard(
 ) -> dict[str, Any]:
     """Some contracts' whole programme on a fresh time-skipping server with ``count`` fresh workers."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )

@@ -59,6 +59,9 @@ class Anchor(BaseModel):
     # anchor exported before formats existed has none: it is format 1.
     format: int = 1
     signature: str | None = None
+    # Which key of Pacte's keyring signed it (the keyring rotates, the anchor keeps its key's name); none: signed with
+    # the anchor key file of versions before the keyring.
+    key_id: str | None = None
 
     def signed(self, key: bytes) -> Anchor:
         dated = self.model_copy(update={"format": ANCHOR_FORMAT})
@@ -215,10 +218,12 @@ async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = N
     return VerifyReport(ok=True, streams=len(seen), events=count, notes=notes)
 
 
-async def take_anchor(conn: Conn, key: bytes | None = None) -> Anchor:
+async def take_anchor(conn: Conn, key: bytes | None = None, key_id: str | None = None) -> Anchor:
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch("SELECT stream_id, version, head_hash FROM streams ORDER BY stream_id")
         taken_at = await conn.fetchval("SELECT now()")
     streams = {r["stream_id"]: StreamHead(version=r["version"], hash=bytes(r["head_hash"]).hex()) for r in rows}
-    anchor = Anchor(taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams), format=ANCHOR_FORMAT)
+    anchor = Anchor(
+        taken_at=taken_at, streams=streams, digest=Anchor.digest_of(streams), format=ANCHOR_FORMAT, key_id=key_id
+    )
     return anchor.signed(key) if key is not None else anchor

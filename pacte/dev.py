@@ -19,7 +19,7 @@ from rich.console import Console
 
 from pacte import dev_oidc, tokens
 from pacte.app import create_app
-from pacte.embedded import check_port_free, start_temporal_dev_server
+from pacte.embedded import check_port_free, private_dir, start_temporal_dev_server
 from pacte.http_server import server_config
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, stop_embedded_now, worker_for
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES, check_search_attributes, start_schedules
@@ -64,15 +64,31 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
     return created
 
 
+def _loopback(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """The data directory, private (0700) before anything is written in it, and the dev keyring in it (0600, made on
+    first start: it seals the dev server's payloads, signs the sessions and the anchors)."""
+    private_dir(settings.data_dir)
+    settings.load_keyring()
+
+
 async def run_dev(settings: Settings, console: Console) -> None:
-    # The demo identities may sign in to the web interface here, and only here.
-    settings = settings.model_copy(update={"demo_sign_in": True})
+    # The demo identities may sign in to the web interface here, and only here. The dev server's Web UI reads payloads
+    # through Pacte's codec endpoint, as the signed-in person (an auditor).
+    ui_origin = f"http://127.0.0.1:{settings.dev_ui_port}"
+    settings = settings.model_copy(
+        update={"demo_sign_in": True, "temporal_ui_origin": settings.temporal_ui_origin or ui_origin}
+    )
     temporal: subprocess.Popen[bytes] | None = None
     if settings.temporal_address is None:
         check_port_free("127.0.0.1", settings.dev_temporal_port, "Temporal dev server")
         check_port_free("127.0.0.1", settings.dev_ui_port, "Temporal Web UI")
     check_port_free(settings.api_host, settings.api_port, "HTTP API")
 
+    prepare_data_dir(settings)
     stop = asyncio.Event()
     temporal_box: list[subprocess.Popen[bytes]] = []
     provider: subprocess.Popen[bytes] | None = None
@@ -93,6 +109,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
                 settings.dev_ui_port,
                 settings.temporal_namespace,
                 SEARCH_ATTRIBUTE_TYPES if settings.temporal_search_attributes else None,
+                codec_endpoint=f"http://{_loopback(settings.api_host)}:{settings.api_port}/ui/codec",
             )
             temporal_box.append(temporal)
             log.info("temporal dev server starting", pid=temporal.pid, db=str(settings.data_dir / "temporal.db"))
@@ -137,7 +154,10 @@ async def run_dev(settings: Settings, console: Console) -> None:
                     console.print(f"[yellow]Not ready after {READY_WITHIN_S:.0f} s:[/] {NotReady.of(found).message}")
                 console.print(f"[bold green]Pacte is running.[/]  Task queue [cyan]{settings.task_queue}[/]")
                 if temporal is not None:
-                    console.print(f"  Temporal Web UI  http://127.0.0.1:{settings.dev_ui_port}")
+                    console.print(
+                        f"  Temporal Web UI  {ui_origin}  (payloads sealed; signed in to the web interface as the "
+                        "auditor, tick «Include cross-origin credentials» in its codec settings to read them)"
+                    )
                 console.print(f"  Temporal         {settings.temporal_target()}")
                 console.print(f"  Web interface    {api}/ui/  (sign in as any demo identity)")
                 if provider is not None:

@@ -159,10 +159,16 @@ def binary_path(name: str) -> str:
 
 
 def start_temporal_dev_server(
-    data_dir: Path, port: int, ui_port: int, namespace: str, search_attributes: dict[str, str] | None = None
+    data_dir: Path,
+    port: int,
+    ui_port: int,
+    namespace: str,
+    search_attributes: dict[str, str] | None = None,
+    codec_endpoint: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port`` and the
-    given search attributes (name -> type) registered."""
+    """Run `temporal server start-dev`, persisting to data_dir/temporal.db, with its Web UI on ``ui_port`` (reading
+    payloads through ``codec_endpoint``: Pacte's, behind its sign-in) and the given search attributes (name -> type)
+    registered."""
     registered = [
         arg for name, kind in (search_attributes or {}).items() for arg in ("--search-attribute", f"{name}={kind}")
     ]
@@ -187,6 +193,7 @@ def start_temporal_dev_server(
             "--log-level",
             "warn",
             *registered,
+            *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

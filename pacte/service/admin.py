@@ -18,6 +18,8 @@ from temporalio.worker import Replayer
 
 from eventstore.integrity import Anchor, VerifyReport, take_anchor, verify
 from eventstore.projections import rebuild
+from pacte.codec import for_replay
+from pacte.keyring import Keyring, KeyringError, write_private
 from pacte.runtime import QuietServer, connect_temporal, on_stop_signals, open_store, worker_for
 from pacte.service import credentials
 from pacte.service.schedules import ensure_schedules
@@ -40,13 +42,13 @@ async def migrate(settings: Settings) -> None:
 
 
 async def verify_store(settings: Settings, anchor: Anchor | None = None) -> VerifyReport:
-    key = settings.anchor_key()
+    key = settings.anchor_key_for(anchor.key_id) if anchor is not None else None
     return await _as_owner(settings, lambda conn: verify(conn, anchor, key))
 
 
 async def take_store_anchor(settings: Settings) -> Anchor:
-    key = settings.anchor_key()
-    return await _as_owner(settings, lambda conn: take_anchor(conn, key))
+    key_id, key = settings.anchor_signing_key()
+    return await _as_owner(settings, lambda conn: take_anchor(conn, key, key_id))
 
 
 async def with_credentials(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -171,7 +173,9 @@ async def replay_check(client: Client, *, query: str | None = None, limit: int =
     first — those the new workers will replay — then the most recent closed ones, ``limit`` in all. Run with the
     client's own data converter, so a payload codec applies as it does in the workers. A failure names the run."""
     selection = f"({query or REPLAYED_TYPES})"
-    replayer = Replayer(workflows=[ContractWorkflow, CampaignWorkflow], data_converter=client.data_converter)
+    replayer = Replayer(
+        workflows=[ContractWorkflow, CampaignWorkflow], data_converter=for_replay(client.data_converter)
+    )
     failures: list[ReplayFailure] = []
     replayed = 0
 
@@ -199,3 +203,33 @@ async def replay_check(client: Client, *, query: str | None = None, limit: int =
                     )
                 )
     return ReplayReport(replayed=replayed, failures=failures)
+
+
+def keyring_rotate(settings: Settings, key_id: str | None = None) -> tuple[str, list[str]]:
+    """Add a key to the keyring file and make it the one that seals and signs from now on; the old keys stay to open
+    what they sealed. Every worker and API process reads the keyring when it starts: restart them all (the workers
+    first — a worker with the old keyring cannot open what the new one seals). Returns (active, every key)."""
+    keyring = _keyring_file(settings).rotated(key_id)
+    write_private(settings.keyring_path(), keyring)
+    return keyring.active, sorted(keyring.keys)
+
+
+def keyring_remove(settings: Settings, key_id: str) -> list[str]:
+    """Remove an old key, once nothing it sealed is read any more (histories past Temporal's retention, anchors
+    taken again): its payloads and its anchors then open nowhere."""
+    keyring = _keyring_file(settings).without(key_id)
+    write_private(settings.keyring_path(), keyring)
+    return sorted(keyring.keys)
+
+
+def keyring_show(settings: Settings) -> tuple[str, list[str]]:
+    keyring = settings.load_keyring()
+    return keyring.active, sorted(keyring.keys)
+
+
+def _keyring_file(settings: Settings) -> Keyring:
+    if settings.keyring is not None:
+        raise KeyringError("the keyring comes from PACTE_KEYRING: change it where it is kept (the secret store)")
+    if not settings.keyring_path().exists():
+        raise KeyringError(f"no keyring at {settings.keyring_path()}: the first start makes one")
+    return settings.load_keyring()

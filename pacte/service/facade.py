@@ -464,7 +464,11 @@ class Pacte:
     async def verify(self, actor: Actor, anchor: Anchor | None = None) -> VerifyReport:
         auditor_only(actor)
         async with self.store.pool.acquire() as conn:
-            report = await verify(conn) if anchor is None else await verify(conn, anchor, self.settings.anchor_key())
+            report = (
+                await verify(conn)
+                if anchor is None
+                else await verify(conn, anchor, self.settings.anchor_key_for(anchor.key_id))
+            )
         metrics.VERIFY_RUNS.labels("intact" if report.ok else "tampered").inc()
         return report
 
@@ -482,7 +486,8 @@ class Pacte:
     async def anchor(self, actor: Actor) -> Anchor:
         auditor_only(actor)
         async with self.store.pool.acquire() as conn:
-            return await take_anchor(conn, self.settings.anchor_key())
+            key_id, key = self.settings.anchor_signing_key()
+            return await take_anchor(conn, key, key_id)
 
     async def cross_check(self, actor: Actor) -> CrossCheck:
         """Each live workflow's state against the fold of its stored stream: any difference is reported."""

@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from domain.errors import DomainError
+from pacte.codec import PacteCodec
 from pacte.service import ContractNotFound
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
-from pacte.web import acts, audit, auth, oidc, pages, todo, tokens_page, tools
+from pacte.web import acts, audit, auth, codec_endpoint, oidc, pages, todo, tokens_page, tools
 from pacte.web.drafts import keep_draft
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render
@@ -33,6 +34,7 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
     web.state.settings = settings
     web.state.service = service
     web.state.oidc = oidc.client(settings) if settings.oidc_issuer else None
+    web.state.codec = PacteCodec(settings.load_keyring())  # the codec endpoint's (Temporal's Web UI reads through it)
     web.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_key(),
@@ -66,6 +68,7 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
 
     for module in (
         auth,
+        codec_endpoint,
         acts,
         audit,
         tokens_page,

@@ -26,6 +26,7 @@ CODES = {
     "date_out_of_programme": "Cette date ou cette année est hors du programme 2024–2027.",
     "already_exists": "Cela existe déjà.",
     "not_found": "Introuvable.",
+    "payload_refused": "Cette demande n'a pas été émise par Pacte : elle est refusée et rien n'a changé.",
     "timeout": "Le contrat n'a pas répondu à temps ; renvoyez le formulaire : un envoi répété n'enregistre rien "
     "deux fois.",
     "store_unavailable": "Le registre des événements est momentanément indisponible ; réessayez.",
@@ -53,6 +54,8 @@ RULES = {
     "value.required": "Ce champ est obligatoire.",
     "text.length": "Ce texte est trop long : {limit} caractères au plus.",
     "form.unknown": "Ce formulaire n'existe pas.",
+    "payload.not_sealed": "Cette demande n'a pas été scellée par Pacte (clé inconnue ou contenu altéré) : elle est "
+    "refusée et rien n'a changé.",
     "request.invalid_json": "Le contenu envoyé n'est pas lisible (JSON invalide).",
     "request.key_reused": "Cette demande a déjà été envoyée avec un contenu différent ; une nouvelle demande a besoin "
     "d'un nouveau formulaire.",

@@ -23,6 +23,7 @@ from eventstore.store import EventStore
 from pacte import tokens
 from pacte.cli import app
 from pacte.settings import get_settings
+from tests.sealing import TEST_KEYRING
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,7 @@ def api_server(
         "PATH": "/usr/bin:/bin",
         "PACTE_DATABASE_URL": database_url,
         "PACTE_TEMPORAL_ADDRESS": temporal_address,
+        "PACTE_KEYRING": TEST_KEYRING.to_json(),  # the keyring the test's own client seals with
         "PACTE_TASK_QUEUE": task_queue,
         "PACTE_TOKENS_FILE": str(path),
         "PACTE_API_PORT": str(port),

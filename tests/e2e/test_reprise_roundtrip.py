@@ -18,7 +18,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.business_time import end_of_day
@@ -34,6 +33,7 @@ from pacte.reprise_file import dump_lines
 from pacte.runtime import build_worker
 from pacte.simulate import UNTIL_MARGIN, drive, export_lines
 from pacte.simulation import Plan, Step, actors_for, plan_for
+from tests.sealing import CONVERTER
 from tests.unit.test_business_time import business
 from workflows.contract import ContractWorkflow
 
@@ -84,7 +84,7 @@ async def stack(server_url: str) -> AsyncIterator[tuple[WorkflowEnvironment, Eve
     await admin.execute(f'CREATE DATABASE "{name}"')
     store = await EventStore.connect(with_database(server_url, name), max_size=20)
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )

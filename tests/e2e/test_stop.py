@@ -22,6 +22,7 @@ from domain.actors import Actor, Role
 from pacte import tokens
 from tests.conftest import create_fresh_database, drop_database
 from tests.e2e.test_dev_stack import PACTE, dev_env, free_port, start_dev  # noqa: F401 (dev_env is a fixture)
+from tests.sealing import TEST_KEYRING
 
 pytestmark = pytest.mark.integration
 
@@ -90,6 +91,7 @@ async def test_api_and_worker_stop_within_seconds_with_an_update_stuck(
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACTE_")} | {
         "PACTE_DATABASE_URL": fresh_url,
         "PACTE_TEMPORAL_ADDRESS": temporal_address,
+        "PACTE_KEYRING": TEST_KEYRING.to_json(),  # the keyring the test's own client seals with
         "PACTE_TASK_QUEUE": f"stop-{port}",
         "PACTE_TOKENS_FILE": str(path),
         "PACTE_API_PORT": str(port),

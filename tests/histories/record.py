@@ -36,7 +36,6 @@ from typing import Any
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
@@ -51,6 +50,7 @@ from pacte.runtime import build_worker
 from pacte.service.admin import SEARCH_ATTRIBUTE_TYPES
 from pacte.simulate import drive
 from pacte.simulation import plan_for
+from tests.sealing import RECORDING_CONVERTER
 from tests.unit.builders import action
 from workflows.campaign import CampaignWorkflow
 from workflows.models import CampaignInput
@@ -178,7 +178,7 @@ async def main(release: str) -> None:
     server = start_embedded_postgres(Path(tempfile.mkdtemp(prefix="pacte-record-")))
     store = await EventStore.connect(await ensure_database(server.get_uri(), "record"))  # type: ignore[attr-defined]
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=RECORDING_CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )

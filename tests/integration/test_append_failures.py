@@ -11,7 +11,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
@@ -21,6 +20,7 @@ from pacte import service
 from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.runtime import build_worker
 from pacte.simulation import _command
+from tests.sealing import CONVERTER
 from workflows.contract import ContractWorkflow
 from workflows.models import ContractWorkflowInput
 
@@ -54,7 +54,7 @@ class FaultyStore:
 @pytest.fixture
 async def faulty(store: EventStore) -> AsyncIterator[tuple[WorkflowEnvironment, FaultyStore]]:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )

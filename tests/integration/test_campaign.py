@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
 from pacte.embedded import SERVER_STARTUP, binary_path
 from pacte.runtime import build_worker
+from tests.sealing import CONVERTER
 from workflows.campaign import CampaignWorkflow
 from workflows.models import CampaignInput, CampaignProgress
 
@@ -39,7 +39,7 @@ def campaign(campaign_id: str, territories: tuple[str, ...]) -> CampaignInput:
 async def own_env(store: EventStore) -> AsyncIterator[tuple[WorkflowEnvironment, str]]:
     """A server of its own: campaigns poll for years, which must not hold the shared server's clock."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )

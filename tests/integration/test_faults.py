@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.state import Status
@@ -24,6 +23,7 @@ from pacte.runtime import build_worker
 from pacte.simulate import drive
 from pacte.simulation import _command, actors_for, plan_for
 from tests.conftest import create_fresh_database, drop_database
+from tests.sealing import CONVERTER, TEST_KEYRING
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ async def streams(store: EventStore) -> dict[str, list[tuple[int, str, dict]]]: 
 
 async def run_programme(url: str, *, kill_worker: bool) -> dict[str, list[tuple[int, str, dict]]]:  # type: ignore[type-arg]
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         test_server_existing_path=binary_path("temporal-test-server"),
         test_server_startup_timeout=SERVER_STARTUP,
     )
@@ -58,6 +58,7 @@ async def run_programme(url: str, *, kill_worker: bool) -> dict[str, list[tuple[
         environment = {
             **os.environ,
             "PACTE_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "PACTE_KEYRING": TEST_KEYRING.to_json(),  # the keyring the test's own client seals with
             "PACTE_DATABASE_URL": url,
             "PACTE_TASK_QUEUE": queue,
             "PACTE_LOG_LEVEL": "WARNING",

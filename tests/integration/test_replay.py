@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.sealing import REPLAY_CONVERTER
 from workflows.campaign import CampaignWorkflow
 from workflows.contract import ContractWorkflow
 
@@ -47,7 +47,7 @@ def test_the_releases_recorded_since_keep_lifecycles_campaigns_failures_and_sear
 async def test_recorded_history_replays(path: Path) -> None:
     text = path.read_text()  # noqa: ASYNC240 - a small local file, read once
     history = WorkflowHistory.from_json(path.stem.rsplit("-run", 1)[0], text)
-    replayer = Replayer(workflows=[ContractWorkflow, CampaignWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ContractWorkflow, CampaignWorkflow], data_converter=REPLAY_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -70,7 +70,7 @@ async def test_a_changed_rule_fails_the_replay_naming_the_contract_and_version(m
     monkeypatch.setattr(domain.decider, "decide", doubled)
     path = next(p for p in HISTORIES if p.name == "cls-243500139-run1.json")
     history = WorkflowHistory.from_json("cls-243500139", path.read_text())
-    replayer = Replayer(workflows=[ContractWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ContractWorkflow], data_converter=REPLAY_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
     assert "non-determinism: cls-243500139 version 1" in str(result.replay_failure)

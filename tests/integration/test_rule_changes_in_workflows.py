@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 import domain.decider
@@ -32,6 +31,7 @@ from domain.rules.negotiation import propose
 from domain.state import ContractState
 from domain.territories import TerritoryCatalogue
 from pacte import service
+from tests.sealing import REPLAY_CONVERTER
 from workflows.contract import ContractWorkflow
 
 pytestmark = pytest.mark.integration
@@ -67,14 +67,14 @@ def stamped(event: Event) -> Event:
 
 async def replay_history(history: WorkflowHistory, *, sandboxed: bool = True) -> Any:
     runner = {} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}
-    replayer = Replayer(workflows=[ContractWorkflow], data_converter=pydantic_data_converter, **runner)
+    replayer = Replayer(workflows=[ContractWorkflow], data_converter=REPLAY_CONVERTER, **runner)
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
 
 async def replay(path: Path) -> Any:
     text = path.read_text()  # noqa: ASYNC240 - a small local file, read once
     history = WorkflowHistory.from_json(path.stem.rsplit("-run", 1)[0], text)
-    replayer = Replayer(workflows=[ContractWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ContractWorkflow], data_converter=REPLAY_CONVERTER)
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
 

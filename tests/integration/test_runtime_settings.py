@@ -8,7 +8,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,6 +20,7 @@ from pacte.service.catalogue import ProposeBody
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from tests.conftest import create_fresh_database, drop_database
+from tests.sealing import CONVERTER
 from workflows.contract import KIND, REGION, STATUS, TERRITORY
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ async def test_a_worker_with_one_slot_of_each_kind_runs_contracts(
 
 async def test_a_worker_refuses_to_start_where_the_search_attributes_are_not_registered(store: EventStore) -> None:
     bare = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_extra_args=["--log-level", "error"],

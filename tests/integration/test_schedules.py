@@ -38,7 +38,13 @@ class Ops:
         self.anchors = root / "anchors"
         self.relay_file = root / "relayed.jsonl"
         self.key_file = root / "anchor.key"
-        self.activities = OperationsActivities(store, self.anchors, lambda: _secret(self.key_file), self.relay_file)
+        self.activities = OperationsActivities(
+            store,
+            self.anchors,
+            lambda: ("night", _secret(self.key_file)),
+            lambda key_id: _secret(self.key_file),
+            self.relay_file,
+        )
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from eventstore.integrity import Anchor, take_anchor, verify
 from eventstore.migrate import Conn
 from eventstore.records import NewEvent
 from eventstore.store import EventStore
+from pacte.keyring import SESSIONS, load_or_create, write_private
+from pacte.settings import Settings
 from tests.integration.helpers import append_by_request
 from tests.unit.builders import bordeaux_in_execution
 
@@ -245,3 +248,38 @@ async def test_a_re_dated_anchor_is_refused_and_an_old_format_one_is_reported(fr
         old["signature"] = hmac.new(key, anchor.digest.encode(), hashlib.sha256).hexdigest()
         report = await verify(conn, Anchor.model_validate(old), key)
         assert report.ok and report.notes and "taken_at" in report.notes[0] and "not proven" in report.notes[0]
+
+
+async def test_anchors_are_signed_by_the_keyring_and_verify_across_its_rotation(
+    fresh_store: EventStore, tmp_path: Path
+) -> None:
+    """One keyring (issue 25, item 7): a new anchor names the keyring key that signed it; after a rotation it still
+    verifies (the old key stays to open what it signed) and a new one names the new key; once the old key is removed
+    from the keyring, its anchors no longer verify. An anchor of before the keyring (no key named) verifies with the
+    anchor key file, as before."""
+    await seed(fresh_store)
+    path = tmp_path / "keyring.json"
+    settings = Settings(keyring_file=path, data_dir=tmp_path)
+    async with fresh_store.pool.acquire() as conn:
+        key_id, key = settings.anchor_signing_key()
+        first = await take_anchor(conn, key, key_id)
+        assert first.key_id == load_or_create(path).active
+        write_private(path, load_or_create(path).rotated("k2"))
+        assert (await verify(conn, first, settings.anchor_key_for(first.key_id))).ok
+        key_id, key = settings.anchor_signing_key()
+        second = await take_anchor(conn, key, key_id)
+        assert second.key_id == "k2" and (await verify(conn, second, settings.anchor_key_for("k2"))).ok
+        write_private(path, load_or_create(path).without(str(first.key_id)))
+        report = await verify(conn, first, settings.anchor_key_for(first.key_id))
+        assert not report.ok and report.first_problem is not None and "signature" in report.first_problem.reason
+        legacy = await take_anchor(conn, settings.anchor_key())  # names no key: the anchor key file's
+        assert legacy.key_id is None and (await verify(conn, legacy, settings.anchor_key_for(None))).ok
+
+
+def test_the_session_key_comes_from_the_keyring_and_changes_with_its_rotation(tmp_path: Path) -> None:
+    path = tmp_path / "keyring.json"
+    settings = Settings(keyring_file=path, data_dir=tmp_path)
+    before = settings.session_key()
+    assert before == load_or_create(path).derive(SESSIONS).hex()
+    write_private(path, load_or_create(path).rotated("k2"))
+    assert settings.session_key() != before

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.actors import Actor, Role
 from eventstore.store import EventStore
@@ -20,6 +19,7 @@ from pacte.runtime import build_worker
 from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from pacte.tracing import configure_tracing, temporal_interceptors
+from tests.sealing import CONVERTER
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +38,7 @@ async def test_one_command_is_one_trace_from_the_request_to_the_sql(
 async def _trace_one_command(
     exporter: InMemorySpanExporter, temporal_address: str, store: EventStore, tmp_path: Path
 ) -> None:
-    client = await Client.connect(
-        temporal_address, data_converter=pydantic_data_converter, interceptors=temporal_interceptors()
-    )
+    client = await Client.connect(temporal_address, data_converter=CONVERTER, interceptors=temporal_interceptors())
     path = tmp_path / "tokens.json"
     token, _ = tokens.add(path, Actor(role=Role.PREFET, identity="prefecture-cantal", scope=("15",)))
     settings = Settings(tokens_file=path, task_queue=f"traced-{uuid.uuid4().hex[:8]}")

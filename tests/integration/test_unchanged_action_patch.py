@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 import workflows.contract
@@ -24,7 +23,9 @@ from domain.policy import Policy
 from domain.rules import RULES
 from domain.state import ContractState
 from pacte import service
+from pacte.codec import for_replay
 from pacte.service.operations import send_command
+from tests.sealing import CONVERTER
 from tests.unit.builders import action
 from workflows.contract import UNCHANGED_ACTION_PATCH, ContractWorkflow
 
@@ -66,7 +67,7 @@ def marked(history: WorkflowHistory) -> bool:
 async def replay(history: WorkflowHistory) -> Any:
     replayer = Replayer(
         workflows=[ContractWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=for_replay(CONVERTER),
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)

@@ -21,7 +21,6 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser as Chromium
 from playwright.async_api import async_playwright
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,6 +33,7 @@ from pacte.service.facade import Pacte
 from pacte.settings import Settings
 from pacte.web.signin import demo_grants
 from tests.conftest import create_fresh_database, drop_database
+from tests.sealing import CONVERTER, TEST_KEYRING
 from workflows.contract import SEARCH_ATTRIBUTES
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -54,13 +54,19 @@ async def fresh_stack(postgres_server_url: str, data: Path, runtime: Runtime | N
     store = await EventStore.connect(url)
     env = await WorkflowEnvironment.start_local(
         **({"runtime": runtime} if runtime is not None else {}),
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         dev_server_existing_path=binary_path("temporal"),
         dev_server_startup_timeout=SERVER_STARTUP,
         search_attributes=SEARCH_ATTRIBUTES,  # what a cluster registers with `pacte search-attributes`
         dev_server_extra_args=["--log-level", "error"],
     )
-    settings = Settings(task_queue=f"pacte-web-{uuid.uuid4().hex[:8]}", data_dir=data, demo_sign_in=True)
+    settings = Settings(
+        task_queue=f"pacte-web-{uuid.uuid4().hex[:8]}",
+        data_dir=data,
+        demo_sign_in=True,
+        keyring=TEST_KEYRING.to_json(),  # type: ignore[arg-type]  # the one its Temporal client seals with
+        temporal_ui_origin="http://127.0.0.1:8233",
+    )
     demo_grants(settings)
     pacte = Pacte(client=env.client, store=store, settings=settings)
     app = create_app(settings, service=pacte)
