@@ -283,6 +283,7 @@ class Ledger:
     dropped: int = 0  # connections refused or lost
     unavailable: Counter[str] = field(default_factory=Counter)  # 5xx answers by code
     unsettled: list[str] = field(default_factory=list)  # contracts whose calendar did not catch up in time
+    recoveries: list[tuple[str, float]] = field(default_factory=list)  # each fault, and the seconds until /ready
     done: int = 0
 
 
@@ -409,7 +410,9 @@ async def inject_faults(
         else:
             await stack.kill_api()
         injected[kind] += 1
+        began = time.perf_counter()
         await stack.wait_ready()  # one fault at a time: the next waits until the service is back
+        ledger.recoveries.append((kind, round(time.perf_counter() - began, 1)))
 
 
 async def _reached(ledger: Ledger, total: int, moment: float) -> bool:
@@ -470,7 +473,7 @@ async def run_once(
             task = bar.add_task("chaos" if faults else "undisturbed", total=total)
             started = time.perf_counter()
             injecting = asyncio.create_task(inject_faults(stack, fault_schedule(seed, faults), ledger, total, injected))
-            limit = asyncio.Semaphore(8)
+            limit = asyncio.Semaphore(16)
             async with httpx.AsyncClient(timeout=120) as http:
 
                 async def one(plan: Plan) -> None:
@@ -479,7 +482,14 @@ async def run_once(
                             http, stack, plan, steps[plan.contract_id], ledger, lambda: bar.advance(task)
                         )
 
-                await asyncio.gather(*(one(p) for p in plans))
+                driving = asyncio.ensure_future(asyncio.gather(*(one(p) for p in plans)))
+                await asyncio.wait({driving, injecting}, return_when=asyncio.FIRST_EXCEPTION)
+                if injecting.done() and injecting.exception() is not None:
+                    driving.cancel()  # a fault that could not be injected or undone: stop, say which
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await driving
+                    await injecting
+                await driving
                 wall = time.perf_counter() - started
                 await injecting  # every fault scheduled falls before the end (moments up to 90 %)
                 await stack.wait_ready()
@@ -548,6 +558,15 @@ async def liveness(
     return out
 
 
+def _by_key(run: Run) -> dict[str, list[str]]:
+    """Idempotency key -> the request id of each event recorded under it (the key is the request id's head)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for pairs in run.request_ids.values():
+        for request_id, _ in pairs:
+            out[request_id.rpartition("#")[0] or request_id].append(request_id)
+    return out
+
+
 def audit(reference: Run, chaos: Run) -> dict[str, Any]:
     """What the chaos run must show against the undisturbed one."""
     differences = []
@@ -567,20 +586,11 @@ def audit(reference: Run, chaos: Run) -> dict[str, Any]:
                     "chaos": other[first] if first < len(other) else None,
                 }
             )
-    by_key: dict[str, set[str]] = defaultdict(set)
-    versions: dict[str, list[int]] = defaultdict(list)
-    for pairs in chaos.request_ids.values():
-        for request_id, version in pairs:
-            key = request_id.rpartition("#")[0] or request_id
-            by_key[key].add(request_id)
-            versions[key].append(version)
+    by_key, counts = _by_key(chaos), _by_key(reference)
     ledger = chaos.ledger
     without_event = [k for k in ledger.accepted if k not in by_key]
-    twice = [
-        k
-        for k, ids in by_key.items()
-        if len(ids) > 1 or versions[k] != list(range(versions[k][0], versions[k][0] + len(versions[k])))
-    ]
+    # Twice: more events under a request's key than the undisturbed run recorded for it, or under two request ids.
+    twice = [k for k, ids in by_key.items() if len(set(ids)) > 1 or len(ids) > len(counts.get(k, ids))]
     refused_recorded = [k for k in ledger.refused if k in by_key]
     wedged = {cid: what for cid, what in chaos.live.items() if what.startswith("wedged")}
     return {
@@ -625,6 +635,7 @@ async def chaos(territories: str, seed: int, faults: int, console: Console | Non
         "undisturbed_refusals": len(reference.ledger.refused),
         "events": sum(len(v) for v in disturbed.streams.values()),
         "faults": {kind: disturbed.faults[kind] for kind in FAULT_KINDS},
+        "ready_again_s": ledger.recoveries,
         "resent": ledger.resent,
         "connections_dropped": ledger.dropped,
         "unavailable": dict(ledger.unavailable),
