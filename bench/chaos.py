@@ -54,7 +54,13 @@ from domain.status import FINAL_STATUSES
 from eventstore.integrity import verify
 from eventstore.store import EventStore
 from pacte import tokens
-from pacte.embedded import binary_path, ensure_database, start_embedded_postgres, start_temporal_dev_server
+from pacte.embedded import (
+    binary_path,
+    die_with_parent,
+    ensure_database,
+    start_embedded_postgres,
+    start_temporal_dev_server,
+)
 from pacte.logging import configure_logging
 from pacte.runtime import open_store, runtime_url_for
 from pacte.service.catalogue import BASE_FIELDS, COMMAND_ROUTES
@@ -144,7 +150,12 @@ class Stack:
         try:
             # Its own process group, so a fault kills it and all it started; called from the main thread only.
             return subprocess.Popen(
-                [PACTE, what], env=self.environment(), stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+                [PACTE, what],
+                env=self.environment(),
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,  # a harness killed hard leaves no worker or API behind
             )
         finally:
             logfile.close()
