@@ -442,6 +442,24 @@ class Run:
     verify: str
     faults: Counter[str]
     live: dict[str, str]  # contract id -> what it answered a new command: accepted, refused <code>, final, wedged
+    api_errors: dict[str, int] = field(default_factory=dict)  # the API's logged errors (what a 500 was), by kind
+
+
+def errors_logged(path: Path) -> dict[str, int]:
+    """The API's own log: each error it logged, by its message and the last line of its exception (the cause of a
+    500 answer, which tells its client nothing)."""
+    found: Counter[str] = Counter()
+    if not path.exists():
+        return {}
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
+            exception = str(entry.get("exception", "")).strip().splitlines()
+            found[f"{entry.get('event')}: {exception[-1][:200] if exception else ''}"] += 1
+    return dict(found.most_common(10))
 
 
 def comparable(event: Any) -> dict[str, Any]:
@@ -514,6 +532,7 @@ async def run_once(
                 async with store.pool.acquire() as conn:
                     report = await verify(conn)
                 live = await liveness(http, stack, plans, streams, cut)
+                api_errors = errors_logged(stack.data_dir / "api.log")
         return Run(
             wall_s=wall,
             ledger=ledger,
@@ -522,6 +541,7 @@ async def run_once(
             verify="ok" if report.ok else f"FAILED: {report.first_problem}",
             faults=injected,
             live=live,
+            api_errors=api_errors,
         )
     finally:
         await stack.stop()
@@ -650,6 +670,8 @@ async def chaos(territories: str, seed: int, faults: int, console: Console | Non
         "resent": ledger.resent,
         "connections_dropped": ledger.dropped,
         "unavailable": dict(ledger.unavailable),
+        "api_errors": disturbed.api_errors,
+        "undisturbed_api_errors": reference.api_errors,
         "verify": disturbed.verify,
         **checks,
         "live": dict(Counter(v.split(":")[0] for v in disturbed.live.values())),

@@ -5,6 +5,8 @@ states how long it takes on this machine: the bound of 3 minutes is measured the
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bench.chaos import FAULT_KINDS, chaos
@@ -17,6 +19,7 @@ TERRITORIES = 10
 
 async def test_the_programme_survives_a_seeded_day_of_faults() -> None:
     report = await chaos(str(TERRITORIES), SEED, faults=len(FAULT_KINDS))
+    print(json.dumps(report, ensure_ascii=False))  # shown with -s, or on failure
     assert report["contracts"] == TERRITORIES
     assert report["faults"] == {kind: 1 for kind in FAULT_KINDS}, report["faults"]
     assert report["events"] > 20 * TERRITORIES and report["commands_accepted"] > 10 * TERRITORIES, report
