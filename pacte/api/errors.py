@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.errors import DomainError
 from pacte.service import ContractNotFound
 from pacte.service.answers import Problem
+from pacte.service.unavailable import STORE_DOWN, TEMPORAL_RPC, temporal_down
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_IMPORT_BYTES = 8 * 1024 * 1024
@@ -33,6 +34,15 @@ EXPORT_PROBLEMS: dict[int | str, dict[str, Any]] = {
     }
     for code, answer in PROBLEMS.items()
 }
+
+
+# PostgreSQL or Temporal unreachable for a moment: a 503 problem, sent again by the caller (pacte.service.unavailable).
+def unavailable(code: str, what: str) -> JSONResponse:
+    message = (
+        f"{what} is unreachable for the moment: send the request again with the same Idempotency-Key (it is recorded "
+        "once, and the answer says what was recorded)"
+    )
+    return JSONResponse({"code": code, "message": message, "field": None}, 503, headers={"Retry-After": "1"})
 
 
 def status_for(error: DomainError) -> int:
@@ -80,6 +90,15 @@ def install(app: FastAPI) -> None:
     async def refused(_: Request, error: DomainError) -> JSONResponse:
         return JSONResponse(error.to_dict(), status_code=status_for(error))
 
+    @app.exception_handler(TEMPORAL_RPC)
+    async def temporal_unreachable(_: Request, error: Exception) -> JSONResponse:
+        if not (isinstance(error, TEMPORAL_RPC) and temporal_down(error)):
+            raise error
+        return unavailable("temporal_unavailable", "Temporal")
+
+    for kind in STORE_DOWN:
+        app.add_exception_handler(kind, _store_down)
+
     @app.exception_handler(ContractNotFound)
     async def not_found(_: Request, error: ContractNotFound) -> JSONResponse:
         return JSONResponse(
@@ -116,3 +135,7 @@ def install(app: FastAPI) -> None:
                 {"code": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes", "field": None}, 413
             )
         return JSONResponse({"code": "invalid_value", "message": str(error)[:500], "field": None}, 422)
+
+
+async def _store_down(_: Request, error: Exception) -> JSONResponse:
+    return unavailable("store_unavailable", "The event store")

@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED
+from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED, unavailable
 from pacte.service import credentials
 from pacte.service.identity import AccessTokens, LookupBudget
+from pacte.service.unavailable import STORE_DOWN
 
 
 class BodyTimeout(Exception):
@@ -181,7 +182,11 @@ class Authenticate:
         database = self.database() if self.database is not None else None
         ours = presented.startswith("pacte_")
         if scheme.lower() == "bearer" and ours and len(presented) <= 200 and database is not None:
-            actor = await credentials.authenticate(database, presented)
+            try:
+                actor = await credentials.authenticate(database, presented)
+            except STORE_DOWN:  # PostgreSQL restarting: the caller sends again, never a bare 500
+                await unavailable("store_unavailable", "The event store")(scope, receive, send)
+                return
         # Not one of ours: maybe the identity provider's access token, for a person on the access list.
         provider_token = not ours and 0 < len(presented) <= 4096
         if actor is None and self.access_tokens is not None and scheme.lower() == "bearer" and provider_token:

@@ -256,6 +256,17 @@ async def propose(
         return outcome or ProposeOutcome(contract_id=first, created=False, result=None)
     async with store.territory_guard(first):
         latest, earlier = await latest_attempt(store, first)
+        if earlier is not None and command.request_id in earlier.request_ids:
+            # The same request again (same Idempotency-Key and content: its first answer was lost, a connection
+            # dropped): answered with what it recorded, not refused as "already exists" (issue 28's chaos run).
+            contract_id = contract_id_for(command.territory_id, latest)
+            events = [
+                e.payload
+                for e in await store.read_stream(contract_id)
+                if e.metadata.get("request_id") == command.request_id
+            ]
+            result = CommandResult(version=earlier.version, events=events, state=earlier)
+            return ProposeOutcome(contract_id=contract_id, created=True, result=result)
         check_new_attempt(earlier, business_date(command.at))
         replaces = contract_id_for(command.territory_id, latest) if latest else None
         for attempt in range(latest + 1, MAX_ATTEMPTS + 1):
