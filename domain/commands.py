@@ -12,11 +12,14 @@ from domain.messages import CommandBase
 from domain.money import Cents
 from domain.values import (
     ACTION_ID,
+    DOCUMENT_NUMBER,
     Action,
     AvenantTerms,
     Count,
     Decision,
     Deliberation,
+    EjNumber,
+    EnvelopeMovement,
     Party,
     ShortText,
     Text,
@@ -178,6 +181,36 @@ class RectifySignature(CommandBase):
     reason: str = Text
 
 
+class RecordEnvelope(CommandBase):
+    """The État's envelope for one programme year of the contract moves: notified, frozen, released or cancelled,
+    on its business date, with the text it comes from (a notification letter, a decree)."""
+
+    type: Literal["RecordEnvelope"] = "RecordEnvelope"
+    year: Year
+    movement: EnvelopeMovement
+    amount: Cents
+    reference: str = ShortText
+
+
+class RecordCommitment(CommandBase):
+    """An engagement juridique (Chorus EJ) for a programme year, within the envelope available (AE)."""
+
+    type: Literal["RecordCommitment"] = "RecordCommitment"
+    year: Year
+    ej_number: EjNumber
+    amount: Cents
+
+
+class RecordPayment(CommandBase):
+    """A versement on a recorded engagement juridique, as one of the convention's instalments (CP)."""
+
+    type: Literal["RecordPayment"] = "RecordPayment"
+    ej_number: EjNumber
+    instalment: str = Field(pattern=r"^[a-z_]{1,30}$", description="The convention's instalment (Policy.instalments)")
+    amount: Cents
+    document: str = Field(pattern=DOCUMENT_NUMBER, description="The payment document's number")
+
+
 Command = Annotated[
     ProposeContract
     | AddAction
@@ -199,7 +232,10 @@ Command = Annotated[
     | OpenProgrammeYear
     | RecordMissedDeadline
     | RectifyExecutionReport
-    | RectifySignature,
+    | RectifySignature
+    | RecordEnvelope
+    | RecordCommitment
+    | RecordPayment,
     Field(discriminator="type"),
 ]
 
@@ -228,5 +264,8 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
         RecordMissedDeadline,
         RectifyExecutionReport,
         RectifySignature,
+        RecordEnvelope,
+        RecordCommitment,
+        RecordPayment,
     )
 )

@@ -78,6 +78,26 @@ def closing_ready() -> Contract:
     return c
 
 
+def with_envelope() -> Contract:
+    c = bordeaux_in_execution()
+    c.do(
+        "RecordEnvelope",
+        PREFET_33,
+        at(2024, 4, 2),
+        year=2024,
+        movement="notification",
+        amount=1_400_000 * EUR,
+        reference="Notification",
+    )
+    return c
+
+
+def with_commitment() -> Contract:
+    c = with_envelope()
+    c.do("RecordCommitment", PREFET_33, at(2024, 4, 3), year=2024, ej_number="2103456789", amount=1_000 * EUR)
+    return c
+
+
 Scenario = tuple[Callable[[], Contract], Any, Callable[[Role], dict[str, Any]]]
 REVIEW = {"year": 2024, "review_date": date(2024, 5, 30), "findings": "x", "decision": "CONTINUE"}
 
@@ -150,6 +170,21 @@ SCENARIOS: dict[str, Scenario] = {
         bordeaux_in_execution,
         at(2024, 4, 1),
         lambda r: {"party": party(r), "signed_on": date(2024, 2, 28), "reason": "date de la convention"},
+    ),
+    "RecordEnvelope": (
+        bordeaux_in_execution,
+        at(2024, 4, 2),
+        lambda r: {"year": 2024, "movement": "notification", "amount": 1_000 * EUR, "reference": "Notification"},
+    ),
+    "RecordCommitment": (
+        with_envelope,
+        at(2024, 4, 3),
+        lambda r: {"year": 2024, "ej_number": "2103456789", "amount": 1_000 * EUR},
+    ),
+    "RecordPayment": (
+        with_commitment,
+        at(2024, 4, 4),
+        lambda r: {"ej_number": "2103456789", "instalment": "avance", "amount": 500 * EUR, "document": "DP1"},
     ),
 }
 
