@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request
 
 from domain.actors import Actor
 from domain.deadlines import Deadline
+from domain.money_trail import YearTrail
 from domain.state import ContractState
 from pacte.api.deps import CONTRACT_QUERY, current_actor, pacte
 from pacte.api.errors import NOT_FOUND
@@ -51,6 +52,16 @@ async def deadlines(
     contract_id: str, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
 ) -> list[Deadline]:
     return await service.deadlines(actor, contract_id)
+
+
+@router.get(
+    "/contracts/{contract_id}/money-trail", response_model=list[YearTrail], responses=NOT_FOUND, tags=["contracts"]
+)
+async def money_trail(
+    contract_id: str, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> list[YearTrail]:
+    """Per programme year: programmed, notified, committed, paid, used, recoverable (cents), and the gaps found."""
+    return await service.money_trail(actor, contract_id)
 
 
 @router.get("/reminders", tags=["contracts"])

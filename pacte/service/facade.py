@@ -29,6 +29,7 @@ from domain.commands import COMMAND_ADAPTER, Command, ProposeContract
 from domain.deadlines import Deadline
 from domain.errors import DomainError, Forbidden
 from domain.evolve import fold
+from domain.money_trail import YearTrail, trail
 from domain.policy import DEFAULT_POLICY, RULE_CHANGES, Policy
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
@@ -383,6 +384,10 @@ class Pacte:
     async def contract(self, actor: Actor, contract_id: str) -> ContractState:
         may_read(actor, contract_id)
         return await operations.current_state(self.client, contract_id)
+
+    async def money_trail(self, actor: Actor, contract_id: str) -> list[YearTrail]:
+        """The contract's money trail, year by year, and the gaps between its figures (domain/money_trail.py)."""
+        return trail(await self.contract(actor, contract_id))
 
     async def deadlines(self, actor: Actor, contract_id: str) -> list[Deadline]:
         may_read(actor, contract_id)

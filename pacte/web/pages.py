@@ -14,11 +14,13 @@ from domain.axes import Axis
 from domain.business_time import PARIS
 from domain.deadlines import Standing, deadline_standings
 from domain.lifecycle import possible_now
+from domain.money_trail import trail
 from domain.state import ContractState, Status
 from pacte.service.facade import may_do, policy_now
 from pacte.web import charts
 from pacte.web.formats import KINDS, REGIONS, STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
+from pacte.web.messages import TRAIL_GAPS
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, person
 
@@ -138,6 +140,8 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
         signatures={p.value: s for p, s in state.signatures.items()},
         deadlines=deadlines,
         changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
+        trail=trail(state),
+        trail_gaps=TRAIL_GAPS,
     )
 
 
