@@ -341,3 +341,44 @@ def test_walk_invariants_paid_committed_available_notified_programmed(moves: lis
         assert all(y.paid_on(x.ej_number) <= x.amount for x in y.commitments)
         gaps = set(trail(c.state)[0].gaps)
         assert not gaps & {"paid_above_committed", "committed_above_available", "paid_above_payable"}
+
+
+def test_a_2025_freeze_and_release_and_a_2026_envelope_held_at_its_2025_level() -> None:
+    """README, "Following the money": the 2025–2026 example, typed on its days."""
+    c = bordeaux_in_2025()
+    for day, year, movement, euros in (
+        (at(2025, 4, 10), 2025, "notification", 1_200_000),
+        (at(2025, 5, 5), 2025, "freeze", 100_000),
+        (at(2025, 11, 20), 2025, "release", 100_000),
+        (at(2026, 2, 20), 2026, "notification", 1_200_000),
+    ):
+        c.do("RecordEnvelope", PREFET_33, day, year=year, movement=movement, amount=euros * EUR, reference="LFI")
+    rows = {r.year: r for r in trail(c.state)}
+    assert (rows[2025].notified, rows[2025].frozen, rows[2025].available) == (120_000_000, 0, 120_000_000)
+    assert rows[2026].available == rows[2025].available < rows[2026].payable == PROGRAMMED
+    assert "envelope_below_programme" in rows[2026].gaps
+    assert [e.occurred_at.date().isoformat() for e in c.events if e.type == "EnvelopeRecorded"] == [
+        "2025-04-10",
+        "2025-05-05",
+        "2025-11-20",
+        "2026-02-20",
+    ]
+
+
+def test_a_payment_typed_late_is_judged_on_its_own_date() -> None:
+    """An advance of 10 December 2024 typed after 2025 opened is recorded at its business date, on 2024's
+    commitment (only the calendar's facts came after it)."""
+    c = committed(notified(bordeaux_in_execution()))
+    c.do(
+        "RecordCommitteeReview",
+        COMMISSAIRE_75,
+        at(2024, 11, 20),
+        year=2024,
+        review_date=at(2024, 11, 18).date(),
+        findings="ok",
+        decision="CONTINUE",
+    )
+    c.do("OpenProgrammeYear", SYSTEM, at(2025, 1, 1), year=2025)
+    c.do("RecordPayment", PREFET_33, at(2024, 12, 10), **_pay("avance", 700_000, document="DP-late"))
+    assert c.state.year(2024).paid == 700_000 * EUR and c.state.current_year == 2025
+    assert c.state.year(2024).payments[0].paid_on.isoformat() == "2024-12-10"
