@@ -211,6 +211,23 @@ class RecordPayment(CommandBase):
     document: str = Field(pattern=DOCUMENT_NUMBER, description="The payment document's number")
 
 
+class IssueRecoveryOrder(CommandBase):
+    """A titre de perception for a programme year: the État claims back what it paid beyond what was used."""
+
+    type: Literal["IssueRecoveryOrder"] = "IssueRecoveryOrder"
+    year: Year
+    titre_number: str = Field(pattern=DOCUMENT_NUMBER, description="The titre de perception's number")
+    amount: Cents
+
+
+class RecordRecoveryCollected(CommandBase):
+    """What the comptable collected on a titre de perception."""
+
+    type: Literal["RecordRecoveryCollected"] = "RecordRecoveryCollected"
+    titre_number: str = Field(pattern=DOCUMENT_NUMBER, description="The titre de perception's number")
+    amount: Cents
+
+
 Command = Annotated[
     ProposeContract
     | AddAction
@@ -235,7 +252,9 @@ Command = Annotated[
     | RectifySignature
     | RecordEnvelope
     | RecordCommitment
-    | RecordPayment,
+    | RecordPayment
+    | IssueRecoveryOrder
+    | RecordRecoveryCollected,
     Field(discriminator="type"),
 ]
 
@@ -267,5 +286,7 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
         RecordEnvelope,
         RecordCommitment,
         RecordPayment,
+        IssueRecoveryOrder,
+        RecordRecoveryCollected,
     )
 )

@@ -252,6 +252,24 @@ class PaymentRecorded(EventBase):
     document: str
 
 
+class RecoveryOrderIssued(EventBase):
+    """A titre de perception for a programme year's payments beyond what was used."""
+
+    type: Literal["RecoveryOrderIssued"] = "RecoveryOrderIssued"
+    year: int
+    titre_number: str
+    amount: Cents
+
+
+class RecoveryCollected(EventBase):
+    """An amount collected on a titre de perception (``year``: the titre's programme year)."""
+
+    type: Literal["RecoveryCollected"] = "RecoveryCollected"
+    year: int
+    titre_number: str
+    amount: Cents
+
+
 Event = Annotated[
     ContractProposed
     | ActionAdded
@@ -281,7 +299,9 @@ Event = Annotated[
     | SignatureRectified
     | EnvelopeRecorded
     | CommitmentRecorded
-    | PaymentRecorded,
+    | PaymentRecorded
+    | RecoveryOrderIssued
+    | RecoveryCollected,
     Field(discriminator="type"),
 ]
 

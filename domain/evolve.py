@@ -39,12 +39,23 @@ from domain.events import (
     PartySigned,
     PaymentRecorded,
     ProgrammeYearOpened,
+    RecoveryCollected,
+    RecoveryOrderIssued,
     RefactionApplied,
     SignatureRectified,
 )
 from domain.money_rules import apply_amounts
 from domain.state import INITIAL_STATE, ContractState, Status, YearRecord
-from domain.values import Avenant, AvenantKind, Commitment, EnvelopeMovement, MissedDeadline, Payment, Signature
+from domain.values import (
+    Avenant,
+    AvenantKind,
+    Commitment,
+    EnvelopeMovement,
+    MissedDeadline,
+    Payment,
+    Signature,
+    Titre,
+)
 
 # Facts that can only follow the contract's signature (a résiliation, a rectification or the calendar's facts rely on
 # nothing the signature's date decides).
@@ -228,6 +239,15 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
                 paid_on=day,
             )
             changes.update(years=_year(state, event.year, payments=(*record.payments, payment)))
+        case RecoveryOrderIssued():
+            titre = Titre(number=event.titre_number, amount=event.amount, issued_on=day)
+            changes.update(years=_year(state, event.year, titres=(*state.year(event.year).titres, titre)))
+        case RecoveryCollected():
+            titres = tuple(
+                t.model_copy(update={"collected": t.collected + event.amount}) if t.number == event.titre_number else t
+                for t in state.year(event.year).titres
+            )
+            changes.update(years=_year(state, event.year, titres=titres))
         case DeadlineMissedWithdrawn():
             changes.update(
                 missed_deadlines=tuple(m for m in state.missed_deadlines if m.version != event.withdrawn_version)

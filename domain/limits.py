@@ -21,6 +21,7 @@ MAX_REVIEWS_PER_YEAR = 12
 MAX_ENVELOPE_MOVEMENTS = 24
 MAX_COMMITMENTS_PER_YEAR = 12
 MAX_PAYMENTS_PER_YEAR = 24
+MAX_TITRES_PER_YEAR = 6  # titres de perception of one year (a reversement, its corrections)
 MAX_FACTS = 1500  # events in one contract's stream: the request log (in the state) stays bounded
 # Text that PostgreSQL stores: no NUL (a constrained string also refuses lone surrogates, which UTF-8 cannot encode).
 STORABLE_TEXT = r"^[^\x00]*$"

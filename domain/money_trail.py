@@ -22,6 +22,8 @@ GAPS = (
     "payments_not_recorded",  # the paid figure is derived (programmed − réfaction), not recorded
     "paid_below_used",  # the execution report proves more État spending than paid: the État owes the rest
     "paid_above_used",  # paid beyond the État spending reported: owed back (réfaction or titre de perception)
+    "owed_back_not_claimed",  # paid beyond what was used and not deducted by réfaction, no titre for it yet
+    "recovery_outstanding",  # titres de perception not collected in full
 )
 
 
@@ -44,7 +46,21 @@ class YearTrail(BaseModel):
     payments_recorded: bool
     used: int | None  # the État spending of the year's execution report, once in
     recoverable: int  # from the execution report
+    owed_back: int  # claimable by titre de perception, from what was paid (``owed_back``)
+    claimed: int  # titres de perception issued
+    recovered: int  # collected on them
     gaps: tuple[str, ...]
+
+
+def owed_back(state: ContractState, year: int) -> int:
+    """What the État may claim back of a year by titre de perception, computed from what was **paid**: the payments
+    beyond the État spending the year's report proves eligible (programmed − recoverable), less what the réfaction
+    already deducted from the next year's payment. Nothing before the report (nothing is proven spent or not)."""
+    record = state.year(year)
+    if record.report is None:
+        return 0
+    eligible = max(0, state.etat_total(year) - record.recoverable_etat)
+    return max(0, record.paid - eligible - state.year(year + 1).refaction)
 
 
 def trail(state: ContractState) -> list[YearTrail]:
@@ -75,6 +91,10 @@ def trail(state: ContractState) -> list[YearTrail]:
             gaps.append("paid_below_used")
         elif used is not None and record.paid > used:
             gaps.append("paid_above_used")
+        if record.claimed < owed_back(state, year):
+            gaps.append("owed_back_not_claimed")
+        if record.recovered < record.claimed:
+            gaps.append("recovery_outstanding")
         rows.append(
             YearTrail(
                 year=year,
@@ -91,6 +111,9 @@ def trail(state: ContractState) -> list[YearTrail]:
                 payments_recorded=recorded,
                 used=used,
                 recoverable=record.recoverable_etat,
+                owed_back=owed_back(state, year),
+                claimed=record.claimed,
+                recovered=record.recovered,
                 gaps=tuple(gaps),
             )
         )

@@ -13,6 +13,7 @@ from domain.limits import (
     MAX_ENVELOPE_MOVEMENTS,
     MAX_PAYMENTS_PER_YEAR,
     MAX_REVIEWS_PER_YEAR,
+    MAX_TITRES_PER_YEAR,
 )
 from domain.request_log import RequestIds
 from domain.status import (
@@ -35,6 +36,7 @@ from domain.values import (
     Party,
     Payment,
     Signature,
+    Titre,
 )
 
 
@@ -57,6 +59,7 @@ class YearRecord(BaseModel):
     envelope_movements: int = Field(default=0, le=MAX_ENVELOPE_MOVEMENTS)
     commitments: tuple[Commitment, ...] = Field(default=(), max_length=MAX_COMMITMENTS_PER_YEAR)
     payments: tuple[Payment, ...] = Field(default=(), max_length=MAX_PAYMENTS_PER_YEAR)
+    titres: tuple[Titre, ...] = Field(default=(), max_length=MAX_TITRES_PER_YEAR)  # titres de perception
 
     @property
     def envelope_available(self) -> int:
@@ -70,6 +73,14 @@ class YearRecord(BaseModel):
     @property
     def paid(self) -> int:
         return sum(p.amount for p in self.payments)
+
+    @property
+    def claimed(self) -> int:
+        return sum(t.amount for t in self.titres)
+
+    @property
+    def recovered(self) -> int:
+        return sum(t.collected for t in self.titres)
 
     def paid_on(self, ej_number: str) -> int:
         return sum(p.amount for p in self.payments if p.ej_number == ej_number)
@@ -132,6 +143,14 @@ class ContractState(BaseModel):
             for c in record.commitments:
                 if c.ej_number == ej_number:
                     return year, c
+        return None
+
+    def titre(self, number: str) -> tuple[int, Titre] | None:
+        """The programme year and the titre de perception of a number, if issued."""
+        for year, record in sorted(self.years.items()):
+            for t in record.titres:
+                if t.number == number:
+                    return year, t
         return None
 
     def etat_total(self, year: int, actions: dict[str, Action] | None = None) -> int:

@@ -221,6 +221,15 @@ class Payment(Frozen):
     paid_on: date
 
 
+class Titre(Frozen):
+    """A titre de perception: what the État claims back of a year's payments, and what has been collected of it."""
+
+    number: str
+    amount: int
+    issued_on: date
+    collected: int = 0
+
+
 class MissedDeadline(BaseModel):
     """A deadline recorded as missed, as the state keeps it (the fact's stream version is what a withdrawal names)."""
 

@@ -11,12 +11,26 @@ decides (they are new), so they need no rule change behind the rules in force.
 from __future__ import annotations
 
 from domain.actors import Role
-from domain.commands import RecordCommitment, RecordEnvelope, RecordPayment
+from domain.commands import (
+    IssueRecoveryOrder,
+    RecordCommitment,
+    RecordEnvelope,
+    RecordPayment,
+    RecordRecoveryCollected,
+)
 from domain.errors import LifecycleViolation, ValidationRefused
-from domain.events import CommitmentRecorded, EnvelopeRecorded, Event, PaymentRecorded
-from domain.limits import MAX_COMMITMENTS_PER_YEAR, MAX_ENVELOPE_MOVEMENTS, MAX_PAYMENTS_PER_YEAR
+from domain.events import (
+    CommitmentRecorded,
+    EnvelopeRecorded,
+    Event,
+    PaymentRecorded,
+    RecoveryCollected,
+    RecoveryOrderIssued,
+)
+from domain.limits import MAX_COMMITMENTS_PER_YEAR, MAX_ENVELOPE_MOVEMENTS, MAX_PAYMENTS_PER_YEAR, MAX_TITRES_PER_YEAR
 from domain.messages import event_fields
 from domain.money import format_euros
+from domain.money_trail import owed_back
 from domain.policy import Policy
 from domain.rules.declaration import rule
 from domain.state import ContractState, YearRecord
@@ -263,3 +277,72 @@ def _check_instalment(
             rule="payment.above_instalment",
             params={"year": year, "instalment": instalment.name, "share_cents": share},
         )
+
+
+@rule(IssueRecoveryOrder, roles={Role.PREFET}, stages=SIGNED_STATUSES, doing="issue a titre de perception")
+def issue_recovery_order(command: IssueRecoveryOrder, state: ContractState, policy: Policy) -> list[Event]:
+    _programme_year(command.year, policy)
+    _positive(command.amount)
+    known = state.titre(command.titre_number)
+    if known is not None:
+        raise ValidationRefused(
+            f"titre_number: the titre de perception {command.titre_number} is already recorded (year {known[0]})",
+            field="titre_number",
+            code="already_exists",
+            rule="recovery.titre_known",
+            params={"titre": command.titre_number, "year": known[0]},
+        )
+    record = state.year(command.year)
+    if len(record.titres) >= MAX_TITRES_PER_YEAR:
+        raise ValidationRefused(
+            f"year: {command.year} already holds {MAX_TITRES_PER_YEAR} titres de perception",
+            field="year",
+            rule="trail.too_many",
+            params={"limit": MAX_TITRES_PER_YEAR},
+        )
+    if record.report is None:
+        raise LifecycleViolation(
+            f"year: nothing of {command.year} is claimed back before its execution report",
+            field="year",
+            rule="recovery.before_report",
+            params={"year": command.year},
+        )
+    owed = owed_back(state, command.year)
+    if record.claimed + command.amount > owed:
+        raise ValidationRefused(
+            f"amount: {command.year}'s titres would reach {format_euros(record.claimed + command.amount)}, above what "
+            f"is owed back of what was paid ({format_euros(owed)})",
+            field="amount",
+            rule="recovery.above_owed",
+            params={"year": command.year, "owed_cents": owed, "claimed_cents": record.claimed},
+        )
+    return [
+        RecoveryOrderIssued(
+            **event_fields(command), year=command.year, titre_number=command.titre_number, amount=command.amount
+        )
+    ]
+
+
+@rule(RecordRecoveryCollected, roles={Role.PREFET}, stages=SIGNED_STATUSES, doing="record a recovery")
+def record_recovery(command: RecordRecoveryCollected, state: ContractState, policy: Policy) -> list[Event]:
+    _positive(command.amount)
+    known = state.titre(command.titre_number)
+    if known is None:
+        raise ValidationRefused(
+            f"titre_number: no titre de perception {command.titre_number} is recorded for this contract",
+            field="titre_number",
+            code="not_found",
+            rule="recovery.unknown_titre",
+            params={"titre": command.titre_number},
+        )
+    year, titre = known
+    if titre.collected + command.amount > titre.amount:
+        raise ValidationRefused(
+            f"amount: {format_euros(titre.amount - titre.collected)} is left to collect on {titre.number}",
+            field="amount",
+            rule="recovery.above_titre",
+            params={"titre": titre.number, "left_cents": titre.amount - titre.collected},
+        )
+    return [
+        RecoveryCollected(**event_fields(command), year=year, titre_number=command.titre_number, amount=command.amount)
+    ]

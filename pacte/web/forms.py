@@ -474,6 +474,23 @@ FORMS: dict[str, Form] = {
                 Input("document", "Numéro de la demande de paiement"),
             ],
         ),
+        Form(
+            "IssueRecoveryOrder",
+            "Titre de perception",
+            lambda s, p: [
+                Input("year", "Année du programme", "select", _years(s)),
+                Input("titre_number", "Numéro du titre de perception"),
+                Input("amount", "Montant réclamé", "euros", hint="En euros : 1 500 000,00 €"),
+            ],
+        ),
+        Form(
+            "RecordRecoveryCollected",
+            "Recouvrement",
+            lambda s, p: [
+                Input("titre_number", "Numéro du titre de perception"),
+                Input("amount", "Montant recouvré", "euros", hint="En euros : 1 500 000,00 €"),
+            ],
+        ),
     )
 }
 ENVELOPE_MOVEMENTS = {
@@ -508,6 +525,8 @@ SLUGS = {
     "RecordEnvelope": "enveloppe",
     "RecordCommitment": "engagement",
     "RecordPayment": "versement",
+    "IssueRecoveryOrder": "titre-de-perception",
+    "RecordRecoveryCollected": "recouvrement",
 }
 KIND_BY_SLUG = {slug: kind for kind, slug in SLUGS.items()}
 LIST_FIELDS = {

@@ -262,6 +262,12 @@ RULES = {
     "collectivité, à l'enveloppe.",
     "payment.above_used": "Les paiements de {year} dépasseraient les dépenses de l'État que son rapport d'exécution "
     "constate ({used_cents}).",
+    "recovery.titre_known": "Le titre de perception {titre} est déjà enregistré (année {year}).",
+    "recovery.before_report": "Rien de {year} n'est réclamé avant son rapport d'exécution.",
+    "recovery.above_owed": "Les titres de perception de {year} dépasseraient ce qui est dû sur les paiements "
+    "({owed_cents}, dont {claimed_cents} déjà réclamés).",
+    "recovery.unknown_titre": "Aucun titre de perception {titre} n'est enregistré pour ce contrat.",
+    "recovery.above_titre": "Il reste {left_cents} à recouvrer sur le titre {titre}.",
     "payment.above_instalment": "Les paiements de {year} dépasseraient la part prévue pour le {instalment} "
     "({share_cents}).",
 }
@@ -278,6 +284,8 @@ TRAIL_GAPS = {
     "payments_not_recorded": "Paiements non saisis : le montant versé est déduit du programme moins la réfaction.",
     "paid_below_used": "Le rapport d'exécution constate plus de dépenses de l'État que les paiements : le reste est dû.",
     "paid_above_used": "Les paiements dépassent les dépenses de l'État constatées : l'excédent est à récupérer.",
+    "owed_back_not_claimed": "Des paiements dépassent les dépenses constatées sans réfaction ni titre de perception.",
+    "recovery_outstanding": "Des titres de perception ne sont pas encore recouvrés en totalité.",
 }
 
 

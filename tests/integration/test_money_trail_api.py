@@ -17,10 +17,10 @@ from tests.unit.builders import BORDEAUX_ACTIONS
 
 pytestmark = pytest.mark.integration
 
-BREST, CID = "242900314", "cls-242900314"  # Brest Métropole (Finistère, Bretagne)
+TERRITORY, CID = "D16", "cls-d16"  # Département de la Charente (Nouvelle-Aquitaine): its own contract
 ACTORS = {
-    "prefet": Actor(role=Role.PREFET, identity="prefecture-finistere", scope=("29",)),
-    "collectivite": Actor(role=Role.COLLECTIVITE, identity="brest-metropole", scope=(BREST,)),
+    "prefet": Actor(role=Role.PREFET, identity="prefecture-charente", scope=("16",)),
+    "collectivite": Actor(role=Role.COLLECTIVITE, identity="departement-charente", scope=(TERRITORY,)),
     "auditor": Actor(role=Role.AUDITOR, identity="cour-des-comptes", scope=("*",)),
     "prefet_elsewhere": Actor(role=Role.PREFET, identity="prefecture-gironde", scope=("33",)),
 }
@@ -29,7 +29,7 @@ EUR = 100
 
 def _line(kind: str, day: str, actor: str, **fields: Any) -> dict[str, Any]:
     who = ACTORS[actor].model_dump(mode="json")
-    return {"contract_id": CID, "type": kind, "occurred_at": day, "actor": who, "source": "dossier CLS-29", **fields}
+    return {"contract_id": CID, "type": kind, "occurred_at": day, "actor": who, "source": "dossier CLS-16", **fields}
 
 
 def brest_history() -> list[dict[str, Any]]:
@@ -38,9 +38,9 @@ def brest_history() -> list[dict[str, Any]]:
             "ProposeContract",
             "2023-12-05",
             "prefet",
-            territory_id=BREST,
+            territory_id=TERRITORY,
             annual_ceiling=1_500_000 * EUR,
-            draft_actions=[a.model_dump(mode="json") for a in BORDEAUX_ACTIONS],
+            draft_actions=[a.model_dump(mode="json") for a in BORDEAUX_ACTIONS if a.axis != "EMPLOI"],
         ),
         _line(
             "RecordDeliberation",
@@ -48,7 +48,7 @@ def brest_history() -> list[dict[str, Any]]:
             "collectivite",
             deliberation={"body": "assemblee", "voted_on": "2024-02-09", "reference": "2024-07"},
         ),
-        _line("SignContract", "2024-03-20", "prefet", party="etat", signatory="Préfet du Finistère"),
+        _line("SignContract", "2024-03-20", "prefet", party="etat", signatory="Préfète de la Charente"),
         _line("SignContract", "2024-03-21", "collectivite", party="collectivite", signatory="Président"),
         _line(
             "RecordEnvelope",
@@ -56,17 +56,17 @@ def brest_history() -> list[dict[str, Any]]:
             "prefet",
             year=2024,
             movement="notification",
-            amount=1_400_000 * EUR,
-            reference="Notification DDETS 29 du 10 avril 2024",
+            amount=1_100_000 * EUR,
+            reference="Notification DDETS 16 du 10 avril 2024",
         ),
-        _line("RecordCommitment", "2024-04-20", "prefet", year=2024, ej_number="2104567890", amount=1_400_000 * EUR),
+        _line("RecordCommitment", "2024-04-20", "prefet", year=2024, ej_number="2104567890", amount=1_100_000 * EUR),
         _line(
             "RecordPayment",
             "2024-05-15",
             "prefet",
             ej_number="2104567890",
             instalment="avance",
-            amount=700_000 * EUR,
+            amount=550_000 * EUR,
             document="DP-2024-001",
         ),
     ]
@@ -107,7 +107,7 @@ async def test_the_money_trail_through_the_api(api, store: EventStore) -> None: 
     rows = (await http.get(f"/contracts/{CID}/money-trail", headers=auth(issued, "auditor"))).json()
     by_year = {r["year"]: r for r in rows}
     y2024 = by_year[2024]
-    assert (y2024["notified"], y2024["committed"], y2024["paid"]) == (140_000_000, 140_000_000, 70_000_000)
+    assert (y2024["notified"], y2024["committed"], y2024["paid"]) == (110_000_000, 110_000_000, 55_000_000)
     assert y2024["payments_recorded"] is True
     assert not by_year[2025]["payments_recorded"] and by_year[2025]["paid"] is None
     assert "payments_not_recorded" in by_year[2025]["gaps"] and "envelope_not_notified" in by_year[2025]["gaps"]

@@ -382,3 +382,55 @@ def test_a_payment_typed_late_is_judged_on_its_own_date() -> None:
     c.do("RecordPayment", PREFET_33, at(2024, 12, 10), **_pay("avance", 700_000, document="DP-late"))
     assert c.state.year(2024).paid == 700_000 * EUR and c.state.current_year == 2025
     assert c.state.year(2024).payments[0].paid_on.isoformat() == "2024-12-10"
+
+
+def closing_with_2027_advance(spent_euros: int) -> Contract:
+    """Bordeaux in closing: 700 000 € advanced on 2027, whose report proves ``spent_euros`` of État spending."""
+    c = bordeaux_in_execution()
+    for year in (2025, 2026, 2027):
+        c.do("OpenProgrammeYear", SYSTEM, at(year, 1, 1), year=year)
+    c.do("RecordEnvelope", PREFET_33, at(2027, 2, 1), **{**_envelope("notification", 1_400_000), "year": 2027})
+    c.do("RecordCommitment", PREFET_33, at(2027, 2, 2), year=2027, ej_number=EJ, amount=PROGRAMMED)
+    c.do("RecordPayment", PREFET_33, at(2027, 2, 3), **_pay("avance", 700_000, document="DP27"))
+    c.do("BeginClosing", SYSTEM, at(2028, 1, 1))
+    spent = {"A1": spent_euros * EUR, "A2": 0, "A3": 0, "A4": 0}
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2028, 2, 1), year=2027, etat_spent=spent, collectivite_spent=spent)
+    return c
+
+
+def test_a_titre_de_perception_claims_back_what_was_paid_beyond_what_was_used_and_its_recovery_is_recorded() -> None:
+    c = closing_with_2027_advance(400_000)  # paid 700 000 €, used 400 000 €: 300 000 € owed back
+    row = {r.year: r for r in trail(c.state)}[2027]
+    assert row.owed_back == 300_000 * EUR and "owed_back_not_claimed" in row.gaps
+    with pytest.raises(DomainError) as info:
+        c.do("IssueRecoveryOrder", PREFET_33, at(2028, 2, 2), year=2027, titre_number="T1", amount=300_000 * EUR + 1)
+    assert info.value.rule == "recovery.above_owed"
+    c.do("IssueRecoveryOrder", PREFET_33, at(2028, 2, 2), year=2027, titre_number="T1", amount=300_000 * EUR)
+    c.do("RecordRecoveryCollected", PREFET_33, at(2028, 3, 1), titre_number="T1", amount=100_000 * EUR)
+    row = {r.year: r for r in trail(c.state)}[2027]
+    assert (row.claimed, row.recovered) == (300_000 * EUR, 100_000 * EUR) and row.gaps.count("recovery_outstanding")
+    assert c.state.year(2027).titres[0].issued_on.isoformat() == "2028-02-02"
+    for fields, rule in (
+        ({"titre_number": "T1", "amount": 200_000 * EUR + 1}, "recovery.above_titre"),
+        ({"titre_number": "T9", "amount": 1}, "recovery.unknown_titre"),
+    ):
+        with pytest.raises(DomainError) as info:
+            c.do("RecordRecoveryCollected", PREFET_33, at(2028, 3, 2), **fields)
+        assert info.value.rule == rule
+    with pytest.raises(DomainError) as info:
+        c.do("IssueRecoveryOrder", PREFET_33, at(2028, 3, 2), year=2027, titre_number="T1", amount=1)
+    assert info.value.rule == "recovery.titre_known"
+    c.do("RecordRecoveryCollected", PREFET_33, at(2028, 3, 2), titre_number="T1", amount=200_000 * EUR)
+    assert "recovery_outstanding" not in {r.year: r for r in trail(c.state)}[2027].gaps
+
+
+def test_nothing_is_claimed_back_before_the_report_nor_what_the_refaction_already_deducts() -> None:
+    c = ready()  # 2024: 700 000 € advanced, no report yet
+    with pytest.raises(DomainError) as info:
+        c.do("IssueRecoveryOrder", PREFET_33, at(2024, 6, 1), year=2024, titre_number="T1", amount=1)
+    assert info.value.rule == "recovery.before_report"
+    c = reported(400_000)  # used 400 000 € of 700 000 € paid; the réfaction deducts 1 000 000 € from 2025
+    assert c.state.year(2025).refaction == 1_000_000 * EUR
+    with pytest.raises(DomainError) as info:
+        c.do("IssueRecoveryOrder", PREFET_33, at(2025, 2, 2), year=2024, titre_number="T1", amount=1)
+    assert info.value.rule == "recovery.above_owed" and info.value.params["owed_cents"] == 0

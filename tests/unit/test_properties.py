@@ -216,6 +216,8 @@ class Walk:
                 "reference": "Notification",
             },
             "RecordCommitment": {"year": year, "ej_number": f"21000000{year % 100:02d}", "amount": euros * EUR},
+            "IssueRecoveryOrder": {"year": year, "titre_number": f"T{year}", "amount": euros * EUR},
+            "RecordRecoveryCollected": {"titre_number": f"T{year}", "amount": euros * EUR},
             "RecordPayment": {
                 "ej_number": f"21000000{year % 100:02d}",
                 "instalment": draw(st.sampled_from(["avance", "solde"])),

@@ -22,7 +22,7 @@ async def test_the_contract_page_shows_the_money_trail_in_french(browser: Browse
     section = page[page.index('id="credits"') : page.index('id="avenants"')]
     assert "Suivi des crédits de l'État" in section
     row_2024 = section[section.index('<th scope="row">2024</th>') : section.index('<th scope="row">2025</th>')]
-    assert "1\u202f400\u202f000,00\u00a0€" in row_2024 and "700\u202f000,00\u00a0€" in row_2024
+    assert "1\u202f100\u202f000,00\u00a0€" in row_2024 and "550\u202f000,00\u00a0€" in row_2024
     assert "(déduit)" not in row_2024
     row_2025 = section[section.index('<th scope="row">2025</th>') :]
     assert "(déduit)" in row_2025 and "Paiements non saisis" in row_2025
