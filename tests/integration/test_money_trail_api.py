@@ -79,11 +79,17 @@ async def test_the_money_trail_through_the_api(api, store: EventStore) -> None: 
     assert response.status_code == 200, response.text
     assert response.json()["contracts"][0]["outcome"] == "imported", response.text
 
-    envelope = {"year": 2026, "movement": "notification", "amount": 1_000_000 * EUR, "reference": "Notification 2026"}
+    envelope = {
+        "year": 2026,
+        "movement": "notification",
+        "amount": 1_000_000 * EUR,
+        "reference": "Notification 2026",
+        "occurred_at": "2026-02-10",
+    }
     answer = await http.post(f"/contracts/{CID}/envelope", json=envelope, headers=auth(issued, "prefet"))
     assert answer.status_code == 200, answer.text
     assert [e["type"] for e in answer.json()["events"]][-1] == "EnvelopeRecorded"
-    commitment = {"year": 2026, "ej_number": "2104567891", "amount": 500_000 * EUR}
+    commitment = {"year": 2026, "ej_number": "2104567891", "amount": 500_000 * EUR, "occurred_at": "2026-02-20"}
     answer = await http.post(f"/contracts/{CID}/commitments", json=commitment, headers=auth(issued, "prefet"))
     assert answer.status_code == 200, answer.text
 
@@ -114,3 +120,42 @@ async def test_the_money_trail_through_the_api(api, store: EventStore) -> None: 
     assert by_year[2026]["available"] == 100_000_000 and "envelope_below_programme" in by_year[2026]["gaps"]
     elsewhere = await http.get(f"/contracts/{CID}/money-trail", headers=auth(issued, "prefet_elsewhere"))
     assert elsewhere.status_code == 403
+
+    # A Chorus extract for the contract: a dry run first records nothing, then the import; the same file twice
+    # changes nothing. A duplicate line, an unknown EJ, an overpayment and a line of another programme are reported.
+    header = "Numéro EJ;Poste EJ;Numéro pièce;Date;Montant;SIRET;Centre financier;Domaine fonctionnel"
+    rows = [
+        "2104567891;1;DP-2026-1;{today};100 000,00;22160001700011;0304-CDBU-DR16;0304-23",
+        "2104567891;1;DP-2026-1;{today};100 000,00;22160001700011;0304-CDBU-DR16;0304-23",
+        "2109999999;1;DP-2026-2;{today};1 000,00;22160001700011;0304-CDBU-DR16;0304-23",
+        "2104567891;2;DP-2026-3;{today};450 000,00;22160001700011;0304-CDBU-DR16;0304-23",
+        "2104567891;1;DP-2026-4;{today};1 000,00;22160001700011;0304-CDBU-DR16;0177-01",
+    ]
+    today = "02/03/2026"  # after the commitment, before the calendar's later facts
+    extract = "\ufeff" + "\n".join([header, *(r.format(today=today) for r in rows)]) + "\n"
+    csv_headers = auth(issued, "prefet") | {"Content-Type": "text/csv"}
+    version = await store.stream_version(CID)
+    dry = await http.post("/accounting-extracts", content=extract.encode(), headers=csv_headers)
+    assert dry.status_code == 200, dry.text
+    assert [o["outcome"] for o in dry.json()] == [
+        "would_record",
+        "unchanged",
+        "unmatched",
+        "refused",
+        "unmatched",
+    ], dry.json()
+    assert "above its commitment" in dry.json()[3]["reason"] and "2109999999" in dry.json()[2]["reason"]
+    assert await store.stream_version(CID) == version
+    for expected in (
+        ["recorded", "unchanged", "unmatched", "refused", "unmatched"],
+        ["unchanged", "unchanged", "unmatched", "refused", "unmatched"],
+    ):
+        done = await http.post(
+            "/accounting-extracts", params={"dry_run": "false"}, content=extract.encode(), headers=csv_headers
+        )
+        assert [o["outcome"] for o in done.json()] == expected, done.text
+    rows_now = (await http.get(f"/contracts/{CID}/money-trail", headers=auth(issued, "auditor"))).json()
+    assert {r["year"]: r for r in rows_now}[2026]["paid"] == 100_000 * EUR
+    assert await store.stream_version(CID) == version + 1
+    refused = await http.post("/accounting-extracts", content=extract.encode(), headers=auth(issued, "auditor"))
+    assert refused.status_code == 403
