@@ -95,7 +95,10 @@ def _day(text: str) -> date:
 
 def parse_extract(text: str) -> tuple[list[ExtractLine], list[PlannedLine]]:
     """The lines read, and those that could not be read (as ``unmatched`` with their reason)."""
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    try:
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit
+        return [], [PlannedLine(line=1, outcome="unmatched", reason=f"not a CSV file: {exc}")]
     if not rows:
         return [], [PlannedLine(line=1, outcome="unmatched", reason="empty file")]
     names = [_name(h) for h in rows[0]]

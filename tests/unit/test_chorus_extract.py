@@ -29,6 +29,7 @@ def test_lines_are_read_the_french_way_and_unreadable_ones_say_why() -> None:
     ]
     assert [p.line for p in problems] == [4, 5, 6]
     assert "0304-23" in problems[0].reason and "10 digits" in problems[1].reason
+    assert parse_extract(HEADER + "\n" + "x" * 200_000 + "\n")[1][0].reason.startswith("not a CSV file")
     _, missing = parse_extract("numero_ej;montant\n1;2\n")
     assert missing[0].outcome == "unmatched" and "date" in missing[0].reason
 
