@@ -12,11 +12,14 @@ from domain.messages import CommandBase
 from domain.money import Cents
 from domain.values import (
     ACTION_ID,
+    DOCUMENT_NUMBER,
     Action,
     AvenantTerms,
     Count,
     Decision,
     Deliberation,
+    EjNumber,
+    EnvelopeMovement,
     Party,
     ShortText,
     Text,
@@ -189,6 +192,53 @@ class RectifySignature(CommandBase):
     reason: str = Text
 
 
+class RecordEnvelope(CommandBase):
+    """The État's envelope for one programme year of the contract moves: notified, frozen, released or cancelled,
+    on its business date, with the text it comes from (a notification letter, a decree)."""
+
+    type: Literal["RecordEnvelope"] = "RecordEnvelope"
+    year: Year
+    movement: EnvelopeMovement
+    amount: Cents
+    reference: str = ShortText
+
+
+class RecordCommitment(CommandBase):
+    """An engagement juridique (Chorus EJ) for a programme year, within the envelope available (AE)."""
+
+    type: Literal["RecordCommitment"] = "RecordCommitment"
+    year: Year
+    ej_number: EjNumber
+    amount: Cents
+
+
+class RecordPayment(CommandBase):
+    """A versement on a recorded engagement juridique, as one of the convention's instalments (CP)."""
+
+    type: Literal["RecordPayment"] = "RecordPayment"
+    ej_number: EjNumber
+    instalment: str = Field(pattern=r"^[a-z_]{1,30}$", description="The convention's instalment (Policy.instalments)")
+    amount: Cents
+    document: str = Field(pattern=DOCUMENT_NUMBER, description="The payment document's number")
+
+
+class IssueRecoveryOrder(CommandBase):
+    """A titre de perception for a programme year: the État claims back what it paid beyond what was used."""
+
+    type: Literal["IssueRecoveryOrder"] = "IssueRecoveryOrder"
+    year: Year
+    titre_number: str = Field(pattern=DOCUMENT_NUMBER, description="The titre de perception's number")
+    amount: Cents
+
+
+class RecordRecoveryCollected(CommandBase):
+    """What the comptable collected on a titre de perception."""
+
+    type: Literal["RecordRecoveryCollected"] = "RecordRecoveryCollected"
+    titre_number: str = Field(pattern=DOCUMENT_NUMBER, description="The titre de perception's number")
+    amount: Cents
+
+
 Command = Annotated[
     ProposeContract
     | AddAction
@@ -211,7 +261,12 @@ Command = Annotated[
     | OpenProgrammeYear
     | RecordMissedDeadline
     | RectifyExecutionReport
-    | RectifySignature,
+    | RectifySignature
+    | RecordEnvelope
+    | RecordCommitment
+    | RecordPayment
+    | IssueRecoveryOrder
+    | RecordRecoveryCollected,
     Field(discriminator="type"),
 ]
 
@@ -241,5 +296,10 @@ COMMAND_TYPES: tuple[str, ...] = tuple(
         RecordMissedDeadline,
         RectifyExecutionReport,
         RectifySignature,
+        RecordEnvelope,
+        RecordCommitment,
+        RecordPayment,
+        IssueRecoveryOrder,
+        RecordRecoveryCollected,
     )
 )

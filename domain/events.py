@@ -17,6 +17,7 @@ from domain.values import (
     Balance,
     CommitteeReview,
     Deliberation,
+    EnvelopeMovement,
     ExecutionReport,
     Party,
     YearAmounts,
@@ -230,6 +231,54 @@ class SignatureRectified(EventBase):
     reason: str
 
 
+class EnvelopeRecorded(EventBase):
+    """The État's envelope of a programme year moved (notified, frozen, released, cancelled), by ``reference``."""
+
+    type: Literal["EnvelopeRecorded"] = "EnvelopeRecorded"
+    year: int
+    movement: EnvelopeMovement
+    amount: Cents
+    reference: str
+
+
+class CommitmentRecorded(EventBase):
+    """An engagement juridique of a programme year (its Chorus number), dated by the fact's business time."""
+
+    type: Literal["CommitmentRecorded"] = "CommitmentRecorded"
+    year: int
+    ej_number: str
+    amount: Cents
+
+
+class PaymentRecorded(EventBase):
+    """A versement on an engagement juridique; ``year`` is its commitment's programme year (even when paid later)."""
+
+    type: Literal["PaymentRecorded"] = "PaymentRecorded"
+    year: int
+    ej_number: str
+    instalment: str
+    amount: Cents
+    document: str
+
+
+class RecoveryOrderIssued(EventBase):
+    """A titre de perception for a programme year's payments beyond what was used."""
+
+    type: Literal["RecoveryOrderIssued"] = "RecoveryOrderIssued"
+    year: int
+    titre_number: str
+    amount: Cents
+
+
+class RecoveryCollected(EventBase):
+    """An amount collected on a titre de perception (``year``: the titre's programme year)."""
+
+    type: Literal["RecoveryCollected"] = "RecoveryCollected"
+    year: int
+    titre_number: str
+    amount: Cents
+
+
 Event = Annotated[
     ContractProposed
     | ActionAdded
@@ -257,7 +306,12 @@ Event = Annotated[
     | DeadlineMissedWithdrawn
     | CalendarFactWithdrawn
     | ExecutionReportRectified
-    | SignatureRectified,
+    | SignatureRectified
+    | EnvelopeRecorded
+    | CommitmentRecorded
+    | PaymentRecorded
+    | RecoveryOrderIssued
+    | RecoveryCollected,
     Field(discriminator="type"),
 ]
 

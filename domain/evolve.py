@@ -22,6 +22,7 @@ from domain.events import (
     AvenantWithdrawn,
     CalendarFactWithdrawn,
     ClosingBegun,
+    CommitmentRecorded,
     CommitteeReviewRecorded,
     ContractClosed,
     ContractProposed,
@@ -32,18 +33,32 @@ from domain.events import (
     DeadlineMissed,
     DeadlineMissedWithdrawn,
     DeliberationRecorded,
+    EnvelopeRecorded,
     Event,
     ExecutionReportRectified,
     ExecutionReportSubmitted,
     MidTermEvaluationRecorded,
     PartySigned,
+    PaymentRecorded,
     ProgrammeYearOpened,
+    RecoveryCollected,
+    RecoveryOrderIssued,
     RefactionApplied,
     SignatureRectified,
 )
 from domain.money_rules import apply_amounts
 from domain.state import INITIAL_STATE, ContractState, Status, YearRecord
-from domain.values import Avenant, AvenantKind, MissedDeadline, Party, Signature
+from domain.values import (
+    Avenant,
+    AvenantKind,
+    Commitment,
+    EnvelopeMovement,
+    MissedDeadline,
+    Party,
+    Payment,
+    Signature,
+    Titre,
+)
 
 # Facts that can only follow the contract's signature (a résiliation, a rectification or the calendar's facts rely on
 # nothing the signature's date decides).
@@ -224,11 +239,51 @@ def fold_fact(state: ContractState, event: Event, version: int) -> ContractState
         case DeadlineMissed():
             missed = MissedDeadline(deadline=event.deadline, year=event.year, due=event.due, version=version)
             changes.update(missed_deadlines=(*state.missed_deadlines, missed))
+        case EnvelopeRecorded():
+            changes.update(years=_year(state, event.year, **_envelope_moved(state.year(event.year), event)))
+        case CommitmentRecorded():
+            record = state.year(event.year)
+            commitment = Commitment(ej_number=event.ej_number, amount=event.amount, committed_on=day)
+            changes.update(years=_year(state, event.year, commitments=(*record.commitments, commitment)))
+        case PaymentRecorded():
+            record = state.year(event.year)
+            payment = Payment(
+                ej_number=event.ej_number,
+                instalment=event.instalment,
+                amount=event.amount,
+                document=event.document,
+                paid_on=day,
+            )
+            changes.update(years=_year(state, event.year, payments=(*record.payments, payment)))
+        case RecoveryOrderIssued():
+            titre = Titre(number=event.titre_number, amount=event.amount, issued_on=day)
+            changes.update(years=_year(state, event.year, titres=(*state.year(event.year).titres, titre)))
+        case RecoveryCollected():
+            titres = tuple(
+                t.model_copy(update={"collected": t.collected + event.amount}) if t.number == event.titre_number else t
+                for t in state.year(event.year).titres
+            )
+            changes.update(years=_year(state, event.year, titres=titres))
         case DeadlineMissedWithdrawn():
             changes.update(
                 missed_deadlines=tuple(m for m in state.missed_deadlines if m.version != event.withdrawn_version)
             )
     return state.model_copy(update=changes)
+
+
+def _envelope_moved(record: YearRecord, event: EnvelopeRecorded) -> dict[str, int]:
+    """A cancellation takes the frozen credits first (what the decrees cancel), then free ones."""
+    moved = {"envelope_movements": record.envelope_movements + 1}
+    if event.movement is EnvelopeMovement.NOTIFICATION:
+        moved["envelope_notified"] = record.envelope_notified + event.amount
+    elif event.movement is EnvelopeMovement.FREEZE:
+        moved["envelope_frozen"] = record.envelope_frozen + event.amount
+    elif event.movement is EnvelopeMovement.RELEASE:
+        moved["envelope_frozen"] = max(0, record.envelope_frozen - event.amount)
+    else:
+        moved["envelope_frozen"] = max(0, record.envelope_frozen - event.amount)
+        moved["envelope_cancelled"] = record.envelope_cancelled + event.amount
+    return moved
 
 
 def _same_time_on(moment: datetime, day: date) -> datetime:

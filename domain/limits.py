@@ -16,6 +16,12 @@ MAX_AVENANT_ACTIONS = 3  # fiches actions added or changed by one avenant
 # The storable bound on a year's committee reviews (monthly committees); the most a year may hold is a Policy value
 # at or under it (Policy.max_reviews_per_year): DOMAIN.md §4 asks "at least once a year", not at most four.
 MAX_REVIEWS_PER_YEAR = 12
+# The money trail of one programme year (issue 30): the envelope's movements (notification, freezes, releases,
+# cancellations), its legal commitments (Chorus EJ) and its payments. Monthly movements would stay well inside.
+MAX_ENVELOPE_MOVEMENTS = 24
+MAX_COMMITMENTS_PER_YEAR = 12
+MAX_PAYMENTS_PER_YEAR = 24
+MAX_TITRES_PER_YEAR = 6  # titres de perception of one year (a reversement, its corrections)
 MAX_FACTS = 1500  # events in one contract's stream: the request log (in the state) stays bounded
 # Text that PostgreSQL stores: no NUL (a constrained string also refuses lone surrogates, which UTF-8 cannot encode).
 STORABLE_TEXT = r"^[^\x00]*$"

@@ -9,7 +9,7 @@ by the rules in force when that programme year opened (1 January), whenever they
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -28,6 +28,18 @@ class PolicyChange(BaseModel):
     in_force_from: date
     reference: str = Field(min_length=1, max_length=300)  # the text that decided it, for auditors
     values: dict[str, Any] = Field(default_factory=dict)  # Policy field -> its value from ``in_force_from`` on
+
+
+class Instalment(BaseModel):
+    """One of the convention's instalments of a year's État payment (DOMAIN.md §8, [choix]): the payments of the year
+    up to and including it may reach ``share_percent`` of the year's payable État amount (programmed − réfaction),
+    once ``after`` has happened: the contract's signature, or the year's execution report."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z_]{1,30}$")
+    share_percent: int = Field(ge=1, le=100)
+    after: Literal["signature", "execution_report"]
 
 
 class Policy(BaseModel):
@@ -65,6 +77,12 @@ class Policy(BaseModel):
     # [choix] DOMAIN.md §4: the committee meets at least once a year; the most reviews a year may hold (4 under the
     # first rules, a code constant then; 12 from issue 24: monthly committees exist), never above what is storable.
     max_reviews_per_year: int = Field(default=4, ge=1, le=MAX_REVIEWS_PER_YEAR)
+    # [choix] DOMAIN.md §8: the convention's instalments, in order: an advance of half the year's État amount once
+    # signed, the balance after the year's execution report (never more than the État spending it reports).
+    instalments: tuple[Instalment, ...] = (
+        Instalment(name="avance", share_percent=50, after="signature"),
+        Instalment(name="solde", share_percent=100, after="execution_report"),
+    )
     # The changes of these values since the programme began, each from its date (see the module's docstring).
     changes: tuple[PolicyChange, ...] = ()
     # In a copy for one date (in_force_on), the values the changes replaced: what the other dates read.

@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.axes import AXES_BY_KIND, Axis, TerritoryKind
 from domain.late_facts import Rewind, TimerFact
-from domain.limits import MAX_REVIEWS_PER_YEAR
+from domain.limits import (
+    MAX_COMMITMENTS_PER_YEAR,
+    MAX_ENVELOPE_MOVEMENTS,
+    MAX_PAYMENTS_PER_YEAR,
+    MAX_REVIEWS_PER_YEAR,
+    MAX_TITRES_PER_YEAR,
+)
 from domain.request_log import RequestIds
 from domain.status import (
     FINAL_STATUSES,
@@ -22,12 +28,15 @@ from domain.values import (
     Action,
     Avenant,
     Balance,
+    Commitment,
     CommitteeReview,
     Deliberation,
     ExecutionReport,
     MissedDeadline,
     Party,
+    Payment,
     Signature,
+    Titre,
 )
 
 
@@ -43,6 +52,38 @@ class YearRecord(BaseModel):
     renewed_on: date | None = None  # business date of that conclusion
     report_version: int = 0  # the stream version of the report's fact (what a rectification names)
     adjusted_by: tuple[str, ...] = ()  # the amendments answering this year's ADJUST review
+    # The money trail (issue 30): the État's envelope (notified, frozen, cancelled), commitments and payments.
+    envelope_notified: int = 0
+    envelope_frozen: int = 0
+    envelope_cancelled: int = 0
+    envelope_movements: int = Field(default=0, le=MAX_ENVELOPE_MOVEMENTS)
+    commitments: tuple[Commitment, ...] = Field(default=(), max_length=MAX_COMMITMENTS_PER_YEAR)
+    payments: tuple[Payment, ...] = Field(default=(), max_length=MAX_PAYMENTS_PER_YEAR)
+    titres: tuple[Titre, ...] = Field(default=(), max_length=MAX_TITRES_PER_YEAR)  # titres de perception
+
+    @property
+    def envelope_available(self) -> int:
+        """What the État can spend this year: notified, less what is frozen or cancelled (AE)."""
+        return self.envelope_notified - self.envelope_frozen - self.envelope_cancelled
+
+    @property
+    def committed(self) -> int:
+        return sum(c.amount for c in self.commitments)
+
+    @property
+    def paid(self) -> int:
+        return sum(p.amount for p in self.payments)
+
+    @property
+    def claimed(self) -> int:
+        return sum(t.amount for t in self.titres)
+
+    @property
+    def recovered(self) -> int:
+        return sum(t.collected for t in self.titres)
+
+    def paid_on(self, ej_number: str) -> int:
+        return sum(p.amount for p in self.payments if p.ej_number == ej_number)
 
 
 class ContractState(BaseModel):
@@ -97,6 +138,22 @@ class ContractState(BaseModel):
     def first_year(self) -> int | None:
         """The first programme year the contract ran (the one its signature opened)."""
         return min((y for y, r in self.years.items() if r.opened), default=None)
+
+    def commitment(self, ej_number: str) -> tuple[int, Commitment] | None:
+        """The programme year and the commitment of a Chorus EJ number, if recorded."""
+        for year, record in sorted(self.years.items()):
+            for c in record.commitments:
+                if c.ej_number == ej_number:
+                    return year, c
+        return None
+
+    def titre(self, number: str) -> tuple[int, Titre] | None:
+        """The programme year and the titre de perception of a number, if issued."""
+        for year, record in sorted(self.years.items()):
+            for t in record.titres:
+                if t.number == number:
+                    return year, t
+        return None
 
     def etat_total(self, year: int, actions: dict[str, Action] | None = None) -> int:
         pool = self.actions if actions is None else actions

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from domain.axes import Axis
@@ -172,6 +173,63 @@ class Balance(Frozen):
     refaction_applied: int
     paid_etat: int
     reversement: int
+
+
+class EnvelopeMovement(StrEnum):
+    """What happens to the État's envelope of a contract's year (DOMAIN.md §8): notified (more credits), frozen (put
+    in reserve), released (back from the reserve), cancelled (a decree cancels them: frozen ones first)."""
+
+    NOTIFICATION = "notification"
+    FREEZE = "freeze"
+    RELEASE = "release"
+    CANCELLATION = "cancellation"
+
+
+# A Chorus engagement juridique number: 10 digits (as printed on Chorus's restitutions and on the payment notices
+# the collectivités receive; DOMAIN.md §8).
+EJ_NUMBER = re.compile(r"[0-9]{10}")
+
+
+def _ej_number(value: str) -> str:
+    if not EJ_NUMBER.fullmatch(value):
+        raise PydanticCustomError(
+            "ej.format", "ej_number: a Chorus EJ number is 10 digits, not {value}", {"value": value}
+        )
+    return value
+
+
+EjNumber = Annotated[
+    str, Field(min_length=1, max_length=40, description="A Chorus EJ number: 10 digits"), AfterValidator(_ej_number)
+]
+# A payment document (a Chorus demande de paiement number) or a titre de perception's number.
+DOCUMENT_NUMBER = r"^[0-9A-Za-z][0-9A-Za-z/_-]{0,39}$"
+
+
+class Commitment(Frozen):
+    """An engagement juridique recorded for a programme year."""
+
+    ej_number: str
+    amount: int
+    committed_on: date
+
+
+class Payment(Frozen):
+    """A versement on an engagement juridique: it counts against the programme year of its commitment."""
+
+    ej_number: str
+    instalment: str
+    amount: int
+    document: str
+    paid_on: date
+
+
+class Titre(Frozen):
+    """A titre de perception: what the État claims back of a year's payments, and what has been collected of it."""
+
+    number: str
+    amount: int
+    issued_on: date
+    collected: int = 0
 
 
 class MissedDeadline(BaseModel):

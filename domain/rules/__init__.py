@@ -6,6 +6,7 @@
     avenants.py         renewals, amendments and their signatures
     ending.py           résiliation, closing
     rectifications.py   a report's figures, a signature's date
+    money_trail.py      the État's envelope, commitments (Chorus EJ) and payments of each programme year
 
 A command's rules are declared in one place (`declaration.rule`, on its handler); the tables others read are built
 here from those declarations: ``ALLOWED_ROLES`` (who may send it: the service layer and the decider), ``WHEN`` (the
@@ -20,12 +21,12 @@ from domain.business_time import business_date
 from domain.commands import Command
 from domain.events import Event
 from domain.policy import Policy
-from domain.rules import avenants, ending, execution, negotiation, rectifications
+from domain.rules import avenants, ending, execution, money_trail, negotiation, rectifications
 from domain.rules.declaration import RULES, Rule
 from domain.state import ContractState
 from domain.status import Status
 
-PHASES = (negotiation, execution, avenants, ending, rectifications)
+PHASES = (negotiation, execution, avenants, ending, rectifications, money_trail)
 
 # Command type -> roles allowed to send it.
 ALLOWED_ROLES: dict[str, frozenset[Role]] = {kind: r.roles for kind, r in RULES.items()}

@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from domain.actors import Actor
+from domain.chorus import PlannedLine
 from domain.deadlines import Deadline
+from domain.money_trail import YearTrail
 from domain.state import ContractState
 from pacte.api.deps import CONTRACT_QUERY, current_actor, pacte
 from pacte.api.errors import NOT_FOUND
@@ -51,6 +53,39 @@ async def deadlines(
     contract_id: str, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
 ) -> list[Deadline]:
     return await service.deadlines(actor, contract_id)
+
+
+@router.get(
+    "/contracts/{contract_id}/money-trail", response_model=list[YearTrail], responses=NOT_FOUND, tags=["contracts"]
+)
+async def money_trail(
+    contract_id: str, actor: Actor = Depends(current_actor), service: Pacte = Depends(pacte)
+) -> list[YearTrail]:
+    """Per programme year: programmed, notified, committed, paid, used, recoverable (cents), and the gaps found."""
+    return await service.money_trail(actor, contract_id)
+
+
+@router.post(
+    "/accounting-extracts",
+    response_model=list[PlannedLine],
+    tags=["contracts"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A Chorus accounting extract, CSV with ';' (see the README, 'Following the money')",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def accounting_extract(
+    request: Request,
+    dry_run: bool = True,
+    actor: Actor = Depends(current_actor),
+    service: Pacte = Depends(pacte),
+) -> list[PlannedLine]:
+    """Each line matched to a contract and recorded as a commitment or a payment (``dry_run=false``), or decided
+    without recording (the default), with its outcome and reason; the same file twice changes nothing."""
+    return await service.accounting_extract(actor, await request.body(), dry_run)
 
 
 @router.get("/reminders", tags=["contracts"])

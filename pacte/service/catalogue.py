@@ -39,6 +39,11 @@ COMMAND_ROUTES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("POST", "/contracts/{contract_id}/closing", "CloseContract", ()),
     ("POST", "/contracts/{contract_id}/rectifications/execution-report", "RectifyExecutionReport", ()),
     ("POST", "/contracts/{contract_id}/rectifications/signature", "RectifySignature", ()),
+    ("POST", "/contracts/{contract_id}/envelope", "RecordEnvelope", ()),
+    ("POST", "/contracts/{contract_id}/commitments", "RecordCommitment", ()),
+    ("POST", "/contracts/{contract_id}/payments", "RecordPayment", ()),
+    ("POST", "/contracts/{contract_id}/recovery-orders", "IssueRecoveryOrder", ()),
+    ("POST", "/contracts/{contract_id}/recoveries", "RecordRecoveryCollected", ()),
 ]
 COMMAND_KINDS = tuple(kind for _, _, kind, _ in COMMAND_ROUTES)
 

@@ -25,9 +25,13 @@ from domain.authorization import check_role, check_territory_scope
 from domain.avenant_history import avenants_changes
 from domain.avenants import AvenantChanges
 from domain.business_time import PARIS, Day, When, end_of_day
+from domain.chorus import PlannedLine, instalment_for, parse_extract, plan
 from domain.commands import COMMAND_ADAPTER, Command, ProposeContract
 from domain.deadlines import Deadline
+from domain.decider import decide
 from domain.errors import DomainError, Forbidden
+from domain.evolve import fold
+from domain.money_trail import YearTrail, trail
 from domain.policy import DEFAULT_POLICY, RULE_CHANGES, Policy
 from domain.reprise import parse_line
 from domain.request_log import keyed_request_id
@@ -397,6 +401,69 @@ class Pacte:
     async def contract(self, actor: Actor, contract_id: str) -> ContractState:
         may_read(actor, contract_id)
         return await operations.current_state(self.client, contract_id)
+
+    async def accounting_extract(self, actor: Actor, data: bytes | str, dry_run: bool) -> list[PlannedLine]:
+        """A Chorus accounting extract (domain/chorus.py): each line matched to a contract of the préfet's scope and
+        recorded as a commitment or a payment by the contract's rules — or, in a dry run, decided without recording —
+        each line's outcome reported: recorded (would_record), unchanged (already recorded), refused or unmatched,
+        with its reason. Keyed by (EJ, line, document): the same file twice changes nothing."""
+        if actor.role is not Role.PREFET:
+            raise Forbidden(
+                "actor.role: an accounting extract is imported by a préfet", field="actor.role", rule="role.prefet_only"
+            )
+        text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+        lines, problems = parse_extract(text)
+        states = {
+            s.contract_id: s for s in (ContractState.model_validate(r["state"]) for r in await self.summaries(actor))
+        }
+        planned = plan(lines, states)
+        fresh: set[str] = set()
+        policy, now = policy_now(), datetime.now(UTC)
+        instalments = [(i.name, i.after) for i in DEFAULT_POLICY.instalments]
+        outcomes = list(problems)
+        for item in planned:
+            if item.outcome != "planned" or item.contract_id is None or item.kind is None or item.day is None:
+                outcomes.append(item)
+                continue
+            cid = item.contract_id
+            if cid not in fresh:  # the read model may lag: decide on the workflow's own state
+                states[cid] = await self.contract(actor, cid)
+                fresh.add(cid)
+            state, fields = states[cid], dict(item.fields)
+            if item.kind == "RecordPayment":
+                known = state.commitment(fields["ej_number"])
+                fields["instalment"] = instalment_for(state, known[0] if known else item.day.year, instalments)
+            try:
+                if dry_run:
+                    command = COMMAND_ADAPTER.validate_python(
+                        {
+                            **fields,
+                            "type": item.kind,
+                            "contract_id": cid,
+                            "actor": actor,
+                            "request_id": item.key,
+                            "at": business_time(item.day, now),
+                            "entered_at": now,
+                        }
+                    )
+                    states[cid] = fold(decide(command, state, policy), state)
+                    outcomes.append(item.model_copy(update={"outcome": "would_record", "fields": fields}))
+                else:
+                    answer = await self.command(
+                        actor, item.kind, {"contract_id": cid}, {**fields, "occurred_at": item.day}, key=item.key
+                    )
+                    states[cid] = answer.state
+                    outcomes.append(item.model_copy(update={"outcome": "recorded", "fields": fields}))
+            except DomainError as exc:
+                outcomes.append(item.model_copy(update={"outcome": "refused", "reason": exc.message, "fields": fields}))
+            except ValidationError as exc:
+                reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+                outcomes.append(item.model_copy(update={"outcome": "refused", "reason": reason, "fields": fields}))
+        return sorted(outcomes, key=lambda o: o.line)
+
+    async def money_trail(self, actor: Actor, contract_id: str) -> list[YearTrail]:
+        """The contract's money trail, year by year, and the gaps between its figures (domain/money_trail.py)."""
+        return trail(await self.contract(actor, contract_id))
 
     async def deadlines(self, actor: Actor, contract_id: str) -> list[Deadline]:
         may_read(actor, contract_id)

@@ -469,8 +469,62 @@ FORMS: dict[str, Form] = {
                 _reason("Motif de la rectification"),
             ],
         ),
+        Form(
+            "RecordEnvelope",
+            "Enveloppe de l'État",
+            lambda s, p: [
+                Input("year", "Année du programme", "select", _years(s)),
+                Input("movement", "Mouvement", "select", _choices(ENVELOPE_MOVEMENTS)),
+                Input("amount", "Montant", "euros", hint="En euros : 1 500 000,00 €"),
+                Input("reference", "Référence", hint="Le courrier de notification, le décret de gel ou d'annulation."),
+            ],
+            explanation="L'enveloppe notifiée, moins ce qui est gelé ou annulé, est ce que l'État peut engager.",
+        ),
+        Form(
+            "RecordCommitment",
+            "Engagement juridique",
+            lambda s, p: [
+                Input("year", "Année du programme", "select", _years(s)),
+                Input("ej_number", "Numéro d'engagement juridique (Chorus)", hint="10 chiffres."),
+                Input("amount", "Montant engagé", "euros", hint="En euros : 1 500 000,00 €"),
+            ],
+        ),
+        Form(
+            "RecordPayment",
+            "Versement",
+            lambda s, p: [
+                Input("ej_number", "Numéro d'engagement juridique (Chorus)", hint="10 chiffres."),
+                Input("instalment", "Tranche", "select", _choices(INSTALMENTS)),
+                Input("amount", "Montant versé", "euros", hint="En euros : 1 500 000,00 €"),
+                Input("document", "Numéro de la demande de paiement"),
+            ],
+        ),
+        Form(
+            "IssueRecoveryOrder",
+            "Titre de perception",
+            lambda s, p: [
+                Input("year", "Année du programme", "select", _years(s)),
+                Input("titre_number", "Numéro du titre de perception"),
+                Input("amount", "Montant réclamé", "euros", hint="En euros : 1 500 000,00 €"),
+            ],
+        ),
+        Form(
+            "RecordRecoveryCollected",
+            "Recouvrement",
+            lambda s, p: [
+                Input("titre_number", "Numéro du titre de perception"),
+                Input("amount", "Montant recouvré", "euros", hint="En euros : 1 500 000,00 €"),
+            ],
+        ),
     )
 }
+ENVELOPE_MOVEMENTS = {
+    "notification": "Notification",
+    "freeze": "Gel (mise en réserve)",
+    "release": "Dégel",
+    "cancellation": "Annulation",
+}
+INSTALMENTS = {i.name: i.name.capitalize() for i in DEFAULT_POLICY.instalments}
 # The web's names for the forms (its URLs are French, like its pages).
 SLUGS = {
     "AddAction": "ajouter-une-action",
@@ -494,6 +548,11 @@ SLUGS = {
     "CloseContract": "cloture",
     "RectifyExecutionReport": "rectification-rapport",
     "RectifySignature": "rectification-signature",
+    "RecordEnvelope": "enveloppe",
+    "RecordCommitment": "engagement",
+    "RecordPayment": "versement",
+    "IssueRecoveryOrder": "titre-de-perception",
+    "RecordRecoveryCollected": "recouvrement",
 }
 KIND_BY_SLUG = {slug: kind for kind, slug in SLUGS.items()}
 LIST_FIELDS = {

@@ -257,6 +257,55 @@ RULES = {
     "date_from_datetime_parsing": "Cette date n'est pas lisible : écrivez-la JJ/MM/AAAA.",
     "datetime_parsing": "Cette date n'est pas lisible : écrivez-la JJ/MM/AAAA.",
     "value_error": "Cette valeur n'est pas acceptée.",
+    # following the money (issue 30): the État's envelope, commitments, payments
+    "ej.format": "« {value} » n'est pas un numéro d'engagement juridique Chorus : il compte 10 chiffres.",
+    "trail.amount_not_positive": "Le montant doit être supérieur à 0 €.",
+    "trail.year_outside": "{year} n'est pas une année du programme.",
+    "trail.too_many": "Cette année compte déjà {limit} faits de ce genre, le maximum.",
+    "envelope.above_programme": "L'enveloppe notifiée de {year} dépasserait le montant de l'État programmé "
+    "({programmed_cents}).",
+    "envelope.freeze_above_free": "Seuls {free_cents} de l'enveloppe de {year} ne sont ni engagés ni gelés.",
+    "envelope.release_above_frozen": "Seuls {frozen_cents} de l'enveloppe de {year} sont gelés.",
+    "envelope.cancellation_above_uncommitted": "Seuls {uncommitted_cents} de l'enveloppe de {year} ne sont pas "
+    "engagés : un engagement juridique s'annule par son propre acte.",
+    "commitment.ej_known": "L'engagement juridique {ej} est déjà enregistré (année {year}).",
+    "commitment.above_envelope": "Les engagements de {year} dépasseraient l'enveloppe disponible ({available_cents}, "
+    "dont {committed_cents} déjà engagés).",
+    "payment.unknown_ej": "Aucun engagement juridique {ej} n'est enregistré pour ce contrat.",
+    "payment.document_known": "Le paiement {document} est déjà enregistré.",
+    "payment.above_commitment": "Les paiements sur l'engagement {ej} dépasseraient son montant ({committed_cents}, "
+    "dont {paid_cents} déjà payés).",
+    "payment.unknown_instalment": "« {instalment} » n'est pas une tranche de la convention ({known}).",
+    "payment.before_report": "Le {instalment} de {year} est versé une fois son rapport d'exécution remis.",
+    "payment.programme_above_envelope": "Le programme de {year} ({payable_cents} à verser) dépasse l'enveloppe "
+    "disponible ({available_cents}) : un avenant financier ramène d'abord le programme, et donc la part de la "
+    "collectivité, à l'enveloppe.",
+    "payment.above_used": "Les paiements de {year} dépasseraient les dépenses de l'État que son rapport d'exécution "
+    "constate ({used_cents}).",
+    "recovery.titre_known": "Le titre de perception {titre} est déjà enregistré (année {year}).",
+    "recovery.before_report": "Rien de {year} n'est réclamé avant son rapport d'exécution.",
+    "recovery.above_owed": "Les titres de perception de {year} dépasseraient ce qui est dû sur les paiements "
+    "({owed_cents}, dont {claimed_cents} déjà réclamés).",
+    "recovery.unknown_titre": "Aucun titre de perception {titre} n'est enregistré pour ce contrat.",
+    "recovery.above_titre": "Il reste {left_cents} à recouvrer sur le titre {titre}.",
+    "payment.above_instalment": "Les paiements de {year} dépasseraient la part prévue pour le {instalment} "
+    "({share_cents}).",
+}
+
+
+# The gaps of a contract's money trail (domain/money_trail.py), as the contract's page states them.
+TRAIL_GAPS = {
+    "envelope_not_notified": "Aucune enveloppe de l'État n'est notifiée pour cette année.",
+    "envelope_below_programme": "L'enveloppe disponible est inférieure au programme : un avenant financier doit "
+    "ramener le programme (et la part de la collectivité) à l'enveloppe avant le solde.",
+    "committed_above_available": "Les engagements dépassent l'enveloppe disponible.",
+    "paid_above_committed": "Les paiements dépassent les engagements.",
+    "paid_above_payable": "Les paiements dépassent le montant de l'État à verser (programme moins réfaction).",
+    "payments_not_recorded": "Paiements non saisis : le montant versé est déduit du programme moins la réfaction.",
+    "paid_below_used": "Le rapport d'exécution constate plus de dépenses de l'État que les paiements : le reste est dû.",
+    "paid_above_used": "Les paiements dépassent les dépenses de l'État constatées : l'excédent est à récupérer.",
+    "owed_back_not_claimed": "Des paiements dépassent les dépenses constatées sans réfaction ni titre de perception.",
+    "recovery_outstanding": "Des titres de perception ne sont pas encore recouvrés en totalité.",
 }
 
 

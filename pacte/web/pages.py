@@ -13,11 +13,13 @@ from domain.axes import Axis
 from domain.business_time import PARIS
 from domain.deadlines import avenant_signable, avenant_signature_due, deadline_standings
 from domain.lifecycle import possible_now
+from domain.money_trail import trail
 from domain.state import ContractState, Status
 from pacte.service.facade import may_do, policy_now
 from pacte.web import charts, todo
 from pacte.web.formats import STATUSES
 from pacte.web.forms import FORMS, SLUGS, YEARS
+from pacte.web.messages import TRAIL_GAPS
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, person
 
@@ -124,6 +126,8 @@ async def contract(contract_id: str, request: Request, who: Person = Depends(per
         deadlines=deadlines,
         signing=signing,
         changes_of=await pacte.avenants(who.actor, contract_id) if state.avenants else {},
+        trail=trail(state),
+        trail_gaps=TRAIL_GAPS,
     )
 
 

@@ -329,6 +329,7 @@ async def test_generated_bad_input_never_breaks_the_api_nor_writes(
 READS = [
     ("/contracts/cls-d33", "contract"),
     ("/contracts/cls-d33/deadlines", "contract"),
+    ("/contracts/cls-d33/money-trail", "contract"),
     ("/contracts/cls-d33/timeline", "contract"),
     ("/contracts/cls-d33/as-of/2026-01-01", "contract"),
     ("/contracts/cls-d33/changes?start=2023-01-01&end=2030-01-01", "contract"),

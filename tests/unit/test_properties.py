@@ -211,6 +211,21 @@ class Walk:
                 "signed_on": self.now.date() - timedelta(days=draw(st.integers(0, 60))),
                 "reason": "r",
             },
+            "RecordEnvelope": {
+                "year": year,
+                "movement": draw(st.sampled_from(["notification", "freeze", "release", "cancellation"])),
+                "amount": euros * EUR,
+                "reference": "Notification",
+            },
+            "RecordCommitment": {"year": year, "ej_number": f"21000000{year % 100:02d}", "amount": euros * EUR},
+            "IssueRecoveryOrder": {"year": year, "titre_number": f"T{year}", "amount": euros * EUR},
+            "RecordRecoveryCollected": {"titre_number": f"T{year}", "amount": euros * EUR},
+            "RecordPayment": {
+                "ej_number": f"21000000{year % 100:02d}",
+                "instalment": draw(st.sampled_from(["avance", "solde"])),
+                "amount": euros * EUR,
+                "document": f"DP{draw(st.integers(0, 3))}",
+            },
         }[kind]
         return self.cmd(kind, actor, **fields)
 

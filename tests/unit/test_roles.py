@@ -85,6 +85,62 @@ def closing_ready() -> Contract:
     return c
 
 
+def with_envelope() -> Contract:
+    c = bordeaux_in_execution()
+    c.do(
+        "RecordEnvelope",
+        PREFET_33,
+        at(2024, 4, 2),
+        year=2024,
+        movement="notification",
+        amount=1_400_000 * EUR,
+        reference="Notification",
+    )
+    return c
+
+
+def with_commitment() -> Contract:
+    c = with_envelope()
+    c.do("RecordCommitment", PREFET_33, at(2024, 4, 3), year=2024, ej_number="2103456789", amount=1_000 * EUR)
+    return c
+
+
+def with_titre() -> Contract:
+    """Closing, 2027 paid 1 000 € of advance and reported spent 0 €: 1 000 € is owed back by titre de perception."""
+    c = bordeaux_in_execution()
+    for year in (2025, 2026, 2027):
+        c.do("OpenProgrammeYear", SYSTEM, at(year, 1, 1), year=year)
+    c.do(
+        "RecordEnvelope",
+        PREFET_33,
+        at(2027, 2, 1),
+        year=2027,
+        movement="notification",
+        amount=1_000 * EUR,
+        reference="N",
+    )
+    c.do("RecordCommitment", PREFET_33, at(2027, 2, 2), year=2027, ej_number="2103456789", amount=1_000 * EUR)
+    c.do(
+        "RecordPayment",
+        PREFET_33,
+        at(2027, 2, 3),
+        ej_number="2103456789",
+        instalment="avance",
+        amount=1_000 * EUR,
+        document="DP1",
+    )
+    c.do("BeginClosing", SYSTEM, at(2028, 1, 1))
+    zero = {k: 0 for k in c.state.actions}
+    c.do("SubmitExecutionReport", BORDEAUX_COLL, at(2028, 2, 1), year=2027, etat_spent=zero, collectivite_spent=zero)
+    return c
+
+
+def with_titre_issued() -> Contract:
+    c = with_titre()
+    c.do("IssueRecoveryOrder", PREFET_33, at(2028, 2, 2), year=2027, titre_number="T1", amount=1_000 * EUR)
+    return c
+
+
 Scenario = tuple[Callable[[], Contract], Any, Callable[[Role], dict[str, Any]]]
 REVIEW = {"year": 2024, "review_date": date(2024, 5, 30), "findings": "x", "decision": "CONTINUE"}
 
@@ -162,6 +218,31 @@ SCENARIOS: dict[str, Scenario] = {
         bordeaux_in_execution,
         at(2024, 4, 1),
         lambda r: {"party": party(r), "signed_on": date(2024, 2, 28), "reason": "date de la convention"},
+    ),
+    "RecordEnvelope": (
+        bordeaux_in_execution,
+        at(2024, 4, 2),
+        lambda r: {"year": 2024, "movement": "notification", "amount": 1_000 * EUR, "reference": "Notification"},
+    ),
+    "RecordCommitment": (
+        with_envelope,
+        at(2024, 4, 3),
+        lambda r: {"year": 2024, "ej_number": "2103456789", "amount": 1_000 * EUR},
+    ),
+    "RecordPayment": (
+        with_commitment,
+        at(2024, 4, 4),
+        lambda r: {"ej_number": "2103456789", "instalment": "avance", "amount": 500 * EUR, "document": "DP1"},
+    ),
+    "IssueRecoveryOrder": (
+        with_titre,
+        at(2028, 2, 2),
+        lambda r: {"year": 2027, "titre_number": "T1", "amount": 1_000 * EUR},
+    ),
+    "RecordRecoveryCollected": (
+        with_titre_issued,
+        at(2028, 2, 3),
+        lambda r: {"titre_number": "T1", "amount": 400 * EUR},
     ),
 }
 
