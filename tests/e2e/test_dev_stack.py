@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -108,6 +109,16 @@ def test_dev_runs_everything_stops_cleanly_and_is_durable(dev_env: dict[str, str
             page = web.post("/ui/connexion", data={"identity": "prefet", "csrf_token": csrf, "next": "/ui/contrats"})
             assert "Gironde" in page.text and "Proposé" in page.text
             assert "swagger-ui-bundle.js" in web.get("/docs").text
+        # Temporal's Web UI reads payloads through Pacte's codec endpoint (behind Pacte's sign-in), and the data
+        # directory and its keyring are private.
+        ui = f"http://127.0.0.1:{dev_env['PACTE_DEV_UI_PORT']}"
+        codec = httpx.get(timeout=HTTP_TIMEOUT_S, url=f"{ui}/api/v1/settings").json()["Codec"]
+        assert codec["Endpoint"] == f"{api}/ui/codec", codec
+        preflight = httpx.options(timeout=HTTP_TIMEOUT_S, url=f"{api}/ui/codec/decode", headers={"origin": ui})
+        assert preflight.headers["access-control-allow-origin"] == ui
+        data = Path(dev_env["PACTE_DATA_DIR"])
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        assert stat.S_IMODE((data / "keyring.json").stat().st_mode) == 0o600
     finally:
         rest = stop_dev(process)
     assert process.returncode == 0, rest
