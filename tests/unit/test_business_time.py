@@ -20,8 +20,10 @@ from domain.decider import decide
 from domain.errors import DomainError
 from domain.events import WITHDRAWALS, Event
 from domain.evolve import evolve, fold
+from domain.money_trail import owed_back
 from domain.policy import DEFAULT_POLICY, in_code
 from domain.reprise import ImportLine, LineRefused, import_history, parse_line
+from domain.rules.money_trail import payable
 from domain.state import INITIAL_STATE, ContractState, Status
 from domain.territories import REFERENCE_TERRITORIES
 from domain.timetravel import state_as_of
@@ -619,6 +621,67 @@ def extra_steps(plan: Plan, kind: str, when: datetime) -> list[Step]:
             ),
             step(later, lambda s, t: cmd("SignAvenant", a["collectivite"], t, avenant_id=kind, party="collectivite")),
         ]
+    if kind == "MoneyTrail":
+        # The État's money for 2027 (issue 30): notified, committed, half advanced, the balance paid up to the
+        # spending its report (in 2028, during the closing) proves; the report rectified downwards then leaves part
+        # of it owed back (no later year's réfaction deducts it), claimed by a titre de perception and collected —
+        # all before the contract is closed (from 10 March 2028).
+        ej = "2103456789"
+
+        def programmed(s: ContractState) -> int:
+            return sum(act.amounts[2027].etat for act in s.actions.values() if 2027 in act.amounts)
+
+        def balance(s: ContractState, t: datetime) -> Command | None:
+            report = s.year(2027).report
+            if report is None:
+                return None
+            # Up to the spending reported and the year's payable amount (the programme less the réfaction), as the
+            # balance instalment allows; what the advance already paid comes off.
+            rest = min(sum(report.etat_spent.values()), payable(s, 2027)) - s.year(2027).paid
+            return cmd("RecordPayment", a["prefet"], t, ej_number=ej, instalment="solde", amount=rest, document="DP2")
+
+        def rectified(s: ContractState, t: datetime) -> Command | None:
+            report = s.year(2027).report
+            if report is None:
+                return None
+            spent = {k: v * 8 // 10 for k, v in report.etat_spent.items()}
+            return cmd(
+                "RectifyExecutionReport",
+                a["collectivite"],
+                t,
+                year=2027,
+                etat_spent=spent,
+                collectivite_spent=spent,
+                reason="dépenses inéligibles",
+            )
+
+        def claimed(s: ContractState, t: datetime) -> Command | None:
+            owed = owed_back(s, 2027)
+            return (
+                cmd("IssueRecoveryOrder", a["prefet"], t, year=2027, titre_number="T1", amount=owed) if owed else None
+            )
+
+        def collected(s: ContractState, t: datetime) -> Command | None:
+            titres = s.year(2027).titres
+            return (
+                cmd("RecordRecoveryCollected", a["prefet"], t, titre_number="T1", amount=titres[0].amount)
+                if titres
+                else None
+            )
+
+        return [
+            step(when, lambda s, t: cmd("RecordEnvelope", a["prefet"], t, year=2027, movement="notification",
+                                        amount=programmed(s), reference="Notification du 1er février 2027")),
+            step(later, lambda s, t: cmd("RecordCommitment", a["prefet"], t, year=2027, ej_number=ej,
+                                         amount=programmed(s))),
+            step(later + timedelta(hours=1), lambda s, t: cmd("RecordPayment", a["prefet"], t, ej_number=ej,
+                                                              instalment="avance", amount=programmed(s) // 2,
+                                                              document="DP1")),
+            step(datetime(2028, 3, 5, 9, tzinfo=UTC), balance),
+            step(datetime(2028, 3, 6, 9, tzinfo=UTC), rectified),
+            step(datetime(2028, 3, 7, 9, tzinfo=UTC), claimed),
+            step(datetime(2028, 3, 8, 9, tzinfo=UTC), collected),
+        ]  # fmt: skip
     if kind == "RectifyExecutionReport":
 
         def rectify(s: ContractState, t: datetime) -> Command | None:
@@ -736,6 +799,7 @@ EVERY_ACT = [
     ("RectifyExecutionReport", datetime(2025, 4, 2, 9, tzinfo=UTC)),
     ("WithdrawRenewal", datetime(2025, 12, 1, 9, tzinfo=UTC)),
     ("Suspend", datetime(2026, 7, 3, 9, tzinfo=UTC)),
+    ("MoneyTrail", datetime(2027, 2, 1, 9, tzinfo=UTC)),
 ]
 OPERATOR_ACTS = set(COMMAND_TYPES) - {"OpenProgrammeYear", "RecordMissedDeadline", "BeginClosing"}
 
