@@ -26,10 +26,11 @@ import csv
 import io
 import unicodedata
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.errors import ValidationRefused
 from domain.money import MoneyFormatError, parse_euros
 from domain.state import ContractState
 from domain.values import EJ_NUMBER
@@ -93,18 +94,28 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def _unreadable(reason: str) -> NoReturn:
+    raise ValidationRefused(
+        f"body: not an accounting extract ({reason})",
+        field="body",
+        rule="extract.unreadable",
+        params={"reason": reason},
+    )
+
+
 def parse_extract(text: str) -> tuple[list[ExtractLine], list[PlannedLine]]:
-    """The lines read, and those that could not be read (as ``unmatched`` with their reason)."""
+    """The lines read, and those that could not be read (as ``unmatched`` with their reason). A file that is not an
+    extract at all (empty, not CSV, without the columns) is refused whole (``extract.unreadable``)."""
     try:
         rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit
-        return [], [PlannedLine(line=1, outcome="unmatched", reason=f"not a CSV file: {exc}")]
+    except csv.Error as exc:  # a field over the csv module's limit
+        _unreadable(f"not a CSV file: {exc}")
     if not rows:
-        return [], [PlannedLine(line=1, outcome="unmatched", reason="empty file")]
+        _unreadable("empty file")
     names = [_name(h) for h in rows[0]]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        return [], [PlannedLine(line=1, outcome="unmatched", reason=f"missing columns: {', '.join(missing)}")]
+        _unreadable(f"missing columns: {', '.join(missing)}")
     read, problems = [], []
     for number, row in enumerate(rows[1 : MAX_EXTRACT_LINES + 1], start=2):
         if not any(cell.strip() for cell in row):

@@ -259,6 +259,7 @@ RULES = {
     "value_error": "Cette valeur n'est pas acceptée.",
     # following the money (issue 30): the État's envelope, commitments, payments
     "ej.format": "« {value} » n'est pas un numéro d'engagement juridique Chorus : il compte 10 chiffres.",
+    "extract.unreadable": "Ce fichier n'est pas un extrait comptable lisible ({reason}).",
     "trail.amount_not_positive": "Le montant doit être supérieur à 0 €.",
     "trail.year_outside": "{year} n'est pas une année du programme.",
     "trail.too_many": "Cette année compte déjà {limit} faits de ce genre, le maximum.",

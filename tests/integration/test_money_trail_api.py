@@ -32,7 +32,7 @@ def _line(kind: str, day: str, actor: str, **fields: Any) -> dict[str, Any]:
     return {"contract_id": CID, "type": kind, "occurred_at": day, "actor": who, "source": "dossier CLS-16", **fields}
 
 
-def brest_history() -> list[dict[str, Any]]:
+def charente_history() -> list[dict[str, Any]]:
     return [
         _line(
             "ProposeContract",
@@ -75,7 +75,7 @@ def brest_history() -> list[dict[str, Any]]:
 async def test_the_money_trail_through_the_api(api, store: EventStore) -> None:  # type: ignore[no-untyped-def]
     http, issued = api
     headers = auth(issued, "prefet") | {"Content-Type": "application/x-ndjson"}
-    response = await http.post("/imports", content=dump_lines(brest_history()).encode(), headers=headers)
+    response = await http.post("/imports", content=dump_lines(charente_history()).encode(), headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["contracts"][0]["outcome"] == "imported", response.text
 

@@ -3,7 +3,10 @@ line matched to a contract by its EJ or its third party, what is already recorde
 
 from __future__ import annotations
 
+import pytest
+
 from domain.chorus import instalment_for, parse_extract, plan
+from domain.errors import ValidationRefused
 from tests.unit.builders import EUR, PREFET_33, at, bordeaux_in_execution
 
 HEADER = "Numéro EJ;Poste EJ;Numéro pièce;Date;Montant;SIRET;Centre financier;Domaine fonctionnel"
@@ -29,9 +32,15 @@ def test_lines_are_read_the_french_way_and_unreadable_ones_say_why() -> None:
     ]
     assert [p.line for p in problems] == [4, 5, 6]
     assert "0304-23" in problems[0].reason and "10 digits" in problems[1].reason
-    assert parse_extract(HEADER + "\n" + "x" * 200_000 + "\n")[1][0].reason.startswith("not a CSV file")
-    _, missing = parse_extract("numero_ej;montant\n1;2\n")
-    assert missing[0].outcome == "unmatched" and "date" in missing[0].reason
+    for unreadable, reason in (
+        (HEADER + "\n" + "x" * 200_000 + "\n", "not a CSV file"),
+        ("numero_ej;montant\n1;2\n", "missing columns: poste_ej, numero_piece, date"),
+        ("[]", "missing columns"),
+        ("", "empty file"),
+    ):
+        with pytest.raises(ValidationRefused) as info:
+            parse_extract(unreadable)
+        assert info.value.rule == "extract.unreadable" and info.value.params["reason"].startswith(reason)
 
 
 def test_lines_are_matched_to_contracts_and_what_is_recorded_is_unchanged() -> None:

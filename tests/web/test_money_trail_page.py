@@ -8,14 +8,14 @@ from html import unescape
 import pytest
 
 from pacte.reprise_file import dump_lines
-from tests.integration.test_money_trail_api import ACTORS, CID, brest_history
+from tests.integration.test_money_trail_api import ACTORS, CID, charente_history
 from tests.web.conftest import Browser, Stack
 
 pytestmark = pytest.mark.integration
 
 
 async def test_the_contract_page_shows_the_money_trail_in_french(browser: Browser, web_stack: Stack) -> None:
-    report = await web_stack.pacte.import_file(ACTORS["prefet"], dump_lines(brest_history()))
+    report = await web_stack.pacte.import_file(ACTORS["prefet"], dump_lines(charente_history()))
     assert report.contracts[0].outcome == "imported", report
     await browser.sign_in("auditor")
     page = unescape((await browser.get(f"/ui/contrats/{CID}")).text)
