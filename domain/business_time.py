@@ -38,15 +38,16 @@ def end_of_day(day: date) -> datetime:
 
 
 def occurred_at(value: date | datetime, now: datetime) -> datetime:
-    """The business time of a fact given by an operator: a date alone is that day at noon in Paris (or now, if it is
-    today and noon has not come yet); a date-time without an offset is Paris time."""
+    """The business time of a fact given by an operator: a date alone is that day at noon in Paris, or now if it is
+    today — a fact dated today is placed when it is typed, after the facts typed before it that day (at noon, a fact
+    dated today and typed in the afternoon fell before those typed that morning, and was refused as out of order);
+    a date-time without an offset is Paris time."""
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
         return moment.astimezone(UTC)
-    moment = datetime.combine(value, NOON, tzinfo=PARIS).astimezone(UTC)
-    if value == business_date(now) and moment > now:
+    if value == business_date(now):
         return now
-    return moment
+    return datetime.combine(value, NOON, tzinfo=PARIS).astimezone(UTC)
 
 
 def _iso(value: object) -> object:

@@ -67,6 +67,9 @@ def test_a_date_alone_is_that_day_in_paris() -> None:
     assert occurred_at(date(2024, 3, 28), NOW) == datetime(2024, 3, 28, 11, tzinfo=UTC)  # noon CET
     assert occurred_at(date(2024, 7, 1), NOW) == datetime(2024, 7, 1, 10, tzinfo=UTC)  # noon CEST
     assert occurred_at(date(2026, 11, 28), NOW) == NOW  # today, before noon: now
+    # Today in the afternoon too: placed when typed, after what was typed that morning (noon would fall before it).
+    afternoon = datetime(2026, 11, 28, 15, 5, tzinfo=UTC)
+    assert occurred_at(date(2026, 11, 28), afternoon) == afternoon
     assert business_date(datetime(2024, 12, 31, 23, 30, tzinfo=UTC)) == date(2025, 1, 1)
     assert start_of_day(date(2025, 1, 1)) == datetime(2024, 12, 31, 23, tzinfo=UTC)
     assert end_of_day(date(2025, 6, 30)) < datetime(2025, 6, 30, 22, tzinfo=UTC)
