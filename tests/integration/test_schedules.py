@@ -171,4 +171,4 @@ async def test_a_server_without_schedules_still_starts_the_worker(
     # The time-skipping test server answers CreateSchedule "unimplemented"; `pacte worker` runs on it in the fault
     # tests: it starts all the same (this raised before), saying the schedules are not set.
     await start_schedules(skipping_env.client, Settings(task_queue=f"ops-{uuid.uuid4().hex[:8]}"))
-    assert "this Temporal server has no schedules" in capsys.readouterr().out
+    assert "this Temporal server has no schedules" in capsys.readouterr().err  # logs go to stderr

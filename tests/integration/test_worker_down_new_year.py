@@ -43,7 +43,7 @@ pytestmark = pytest.mark.integration
 NEW_YEAR = datetime(2024, 12, 31, 23, tzinfo=UTC)  # midnight in Paris
 AFTER = NEW_YEAR + timedelta(seconds=30)  # the commands' business time, once the worker is down
 LEAD = timedelta(seconds=90)  # business time before midnight when the contracts start (their 2024 facts sent then)
-RENEWED, RESILIE = "D16", "D17"  # Charente, Charente-Maritime
+RENEWED, RESILIE = "D32", "D34"  # Gers, Hérault: départements no other test proposes
 
 
 def worker(env: WorkflowEnvironment, store: EventStore, queue: str):  # type: ignore[no-untyped-def]

@@ -132,7 +132,7 @@ async def test_a_failed_append_is_counted_by_kind(measured: tuple[Client, Faulty
     client, faulty, queue = measured
     name = "pacte_workflow_append_failures"
     before = value(await scraped(), name, kind="refused")
-    cid = await start_contract(client, queue, "D16")
+    cid = await start_contract(client, queue, "D37")  # Indre-et-Loire: no other test proposes it
     faulty.fail_next = True
     with pytest.raises(DomainError) as refused:
         await propose(client, cid)
