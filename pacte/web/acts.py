@@ -181,6 +181,7 @@ def _page(
         # an empty form that would refuse every field (found by a user walk: the button opened it so).
         key_first=form.key == "action_id",
         avenants=avenant_view.shown_with(kind, state, key_value),
+        signature_dues=avenant_view.signature_dues(kind, state, key_value),
         signing_contract=kind == "SignContract",  # nobody signs unseen: the fiches and their money
     )
 
@@ -297,6 +298,7 @@ def _confirm(
         values=values,
         action=action,
         avenants=avenant_view.shown_with(kind, state, key_value),
+        signature_dues=avenant_view.signature_dues(kind, state, key_value),
         signing_contract=kind == "SignContract",  # nobody signs unseen: the fiches and their money
     )
 

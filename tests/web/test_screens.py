@@ -581,10 +581,21 @@ async def test_an_amendment_is_proposed_shown_and_signed_by_both_parties(
             await phone.page.locator("a[href*='avenant_id=AV-W1']").first.click()
             await expect(phone.page.locator("#avenant-AV-W1")).to_be_visible()
             await expect(phone.page.locator("[name=party]")).to_have_value(party)  # opened on its party
+            due = f"À signer au plus tard le {day(date(year, 12, 31))}."  # by when, on the form and its confirmation
+            await expect(phone.page.locator("#echeance-signature-AV-W1")).to_have_text(due)
+            # Sent without its signatory: the refusal is swapped in by htmx, its tables laid out for the phone too.
+            await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator(".fr-error-text")).to_be_visible()
+            await phone.check(f"amendement-refuse-{role}")
+            await every_cell_on_the_phone(phone, f"amendement-refuse-{role}")
             await phone.page.fill("[name=signatory]", signatory)
             await phone.page.get_by_role("button", name="Continuer").click()
             await expect(phone.page.locator("main")).to_contain_text("\u221220\u202f000,00\u00a0€")
+            await expect(phone.page.locator("#echeance-signature-AV-W1")).to_have_text(due)
             await phone.check(f"confirmer-amendement-{role}")
+            # Found by a user walk: the confirmation, swapped in by htmx, showed Fiche / Année / État actuel only.
+            cells = await every_cell_on_the_phone(phone, f"confirmer-amendement-{role}")
+            assert {"État proposé", "Écart État"} <= {c["head"] for c in cells}, cells
             await phone.page.get_by_role("button", name="Je confirme").click()
             await expect(phone.page.locator(".fr-alert--success")).to_contain_text("enregistré")
             await phone.sign_out()
@@ -722,6 +733,22 @@ CELLS = """() => {
   }
   return out;
 }"""
+
+
+def day(when: date) -> str:
+    return f"{'1er' if when.day == 1 else when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+async def every_cell_on_the_phone(screen: Screen, name: str) -> list[dict[str, Any]]:
+    """At 390 px every cell of every table of the page is within the screen and preceded by its column's name —
+    whether the page was loaded or swapped in by htmx."""
+    cells: list[dict[str, Any]] = await screen.page.evaluate(CELLS)
+    assert cells, name
+    for cell in cells:
+        assert cell["left"] >= 0 and cell["right"] <= screen.size["width"] + 0.5, (name, cell)
+        if cell["head"] and cell["colspan"] == 1:
+            assert cell["head"] in cell["label"], (name, cell)
+    return cells
 
 
 async def test_every_column_of_every_table_is_readable_on_a_phone(screen: Screen) -> None:
