@@ -114,8 +114,12 @@ def _unreadable(refused: FormRefused, model: type[BaseModel], fields: list[Input
         model.model_validate(refused.partial)
     except ValidationError as error:
         for problem in _problems(error, fields):
-            if problem.at not in read and not any(r.startswith(problem.at + ".") for r in read):
-                problems.append(problem)
+            # What the schema names (the list of indicators), not where the page shows it (a list of several inputs is
+            # said in the summary): a list holding a value already refused is not refused again.
+            named = problem.detail.split(":", 1)[0]
+            if (problem.at and problem.at in read) or any(r == named or r.startswith(named + ".") for r in read):
+                continue
+            problems.append(problem)
     return problems
 
 

@@ -593,7 +593,10 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
 
 
 def where(fields: list[Input | Group], error_field: str | None) -> str | None:
-    """The input or group a refusal belongs to: the one it names, or the closest that holds it."""
+    """The input or group a refusal belongs to: the one it names, or the closest that holds it. A refusal of what
+    several inputs make together (the year's total above the ceiling: ``amounts``) belongs to none of them — it is
+    said in the form's summary (None), never at the first input it holds (a user walk read a ceiling rule at the
+    first fiche's amounts)."""
     if not error_field:
         return None
     names = [g.name for g in fields if isinstance(g, Group)] + [i.name for i in inputs_of(fields)]
@@ -602,7 +605,4 @@ def where(fields: list[Input | Group], error_field: str | None) -> str | None:
     holders = [n for n in names if error_field.startswith(n + ".")]
     if holders:
         return max(holders, key=len)
-    inside = [n for n in names if n.startswith(error_field + ".")]
-    if inside:
-        return next((g.name for g in fields if isinstance(g, Group) and g.name in inside), inside[0])
     return None
