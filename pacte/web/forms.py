@@ -49,6 +49,7 @@ class Group:
     legend: str
     inputs: tuple[Input, ...]
     hint: str = ""
+    whole: bool = False  # every input filled (each fiche's figure in a report): an empty one is refused there
 
 
 @dataclass(frozen=True)
@@ -225,14 +226,17 @@ def _count(values: dict[int, int], year: int) -> str:
     return str(values[year]) if year in values else ""
 
 
-def _per_action(state: ContractState, name: str, legend: str, kind: str = "euros") -> Group:
+def _per_action(state: ContractState, name: str, legend: str, kind: str = "euros", *, required: bool = False) -> Group:
+    """One input per fiche action; ``required`` when every fiche is to be given (the mid-term evaluation, a report's
+    figures: 0 if nothing was spent — an empty report would recover every euro)."""
     return Group(
         name,
         legend,
         tuple(
-            Input(f"{name}.{action_id}", f"{action_id} — {action.title}", kind, required=False)
+            Input(f"{name}.{action_id}", f"{action_id} — {action.title}", kind, required=required)
             for action_id, action in sorted(state.actions.items())
         ),
+        whole=required,
     )
 
 
@@ -271,8 +275,10 @@ def _spent(state: ContractState) -> list[Input | Group]:
     """An execution report's year and amounts spent (submitted, or rectified)."""
     return [
         Input("year", "Année", "select", _years(state)),
-        _per_action(state, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
-        _per_action(state, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
+        _per_action(state, "etat_spent", "Crédits de l'État dépensés, par fiche action", required=True),
+        _per_action(
+            state, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action", required=True
+        ),
     ]
 
 
@@ -428,7 +434,9 @@ FORMS: dict[str, Form] = {
         Form(
             "RecordMidTermEvaluation",
             "Évaluation à mi-parcours",
-            lambda s, p: [_per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea")],
+            lambda s, p: [
+                _per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea", required=True)
+            ],
         ),
         Form("Suspend", "Suspendre le contrat", lambda s, p: [_reason()]),
         Form("Resume", "Reprendre le contrat", lambda s, p: [_reason()]),
@@ -563,6 +571,12 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
     refusals: list[DomainError] = []
     items = inputs_of(fields)
     removed = tuple(i.name.removesuffix(REMOVE) for i in items if i.kind == "remove" and posted.get(i.name))
+    for group in (f for f in fields if isinstance(f, Group) and f.whole):
+        refusals += [
+            DomainError(f"{i.name}: required", field=i.name, code="invalid_value", rule="value.required")
+            for i in group.inputs
+            if not posted.get(i.name, "").strip()
+        ]
     for item in items:
         typed = posted.get(item.name, "")
         if typed.strip() == "" or item.kind == "remove" or item.name.startswith(removed):
@@ -578,17 +592,18 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
             node[leaf] = _convert(item, raw)
         except DomainError as refused:
             refusals.append(refused)
+    # One year (or one fiche) given partly: the unfilled parts (each labelled facultatif) count as zero, so the 50/50
+    # rule speaks — also when another value of the form could not be read (a user walk read "Ce champ est obligatoire"
+    # at "2025 — Collectivité (facultatif)").
+    for parent in {i.name.rsplit(".", 1)[0] for i in items if i.kind == "euros" and i.name.endswith(".etat")}:
+        node: Any = body
+        for part in parent.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.setdefault("etat", 0)
+            node.setdefault("collectivite", 0)
     if refusals:
         raise FormRefused(refusals, _listify(body))
-    for group in (f for f in fields if isinstance(f, Group) and f.name.endswith("amounts")):
-        # One year (or one action) given partly: the unfilled parts count as zero, so the 50/50 rule speaks.
-        node = body
-        for part in group.name.split("."):
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        for amounts in node.values() if isinstance(node, dict) else ():
-            if isinstance(amounts, dict):
-                amounts.setdefault("etat", 0)
-                amounts.setdefault("collectivite", 0)
     return _listify(body)
 
 

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domain.errors import DomainError
 from pacte.service.catalogue import COMMAND_KINDS, ProposeBody, command_body_models
+from pacte.web.acts import _problems, _unreadable
 from pacte.web.formats import day, euros, parse_day
-from pacte.web.forms import FORMS, SLUGS, FormRefused, Input, body_of, fields_for, inputs_of, propose_fields, where
+from pacte.web.forms import (
+    FORMS,
+    SLUGS,
+    FormRefused,
+    Group,
+    Input,
+    body_of,
+    fields_for,
+    inputs_of,
+    propose_fields,
+    where,
+)
+from pacte.web.messages import in_french
 from tests.unit.builders import bordeaux_in_execution
 
 STATE = bordeaux_in_execution("reviewed").state
+MISSING = in_french("missing", {}, "invalid_value")
 
 
 def test_every_command_has_a_form_and_a_french_address() -> None:
@@ -159,3 +175,39 @@ def _nested(path: str, value: str) -> dict[str, object]:
         node = child
     node[leaf] = value
     return top
+
+
+def _missing_at_optional(fields: list[Any], posted: dict[str, str], kind: str) -> list[str]:
+    """The refusals "Ce champ est obligatoire" a posted form gets at an input labelled facultatif (or at a fieldset
+    whose inputs all are)."""
+    model = command_body_models()[kind]
+    try:
+        body = body_of(fields, posted)
+    except FormRefused as unreadable:
+        problems = _unreadable(unreadable, model, fields)
+    else:
+        try:
+            model.model_validate(body)
+            return []
+        except ValidationError as error:
+            problems = _problems(error, fields)
+    optional = {i.name for i in inputs_of(fields) if not i.required}
+    optional |= {g.name for g in fields if isinstance(g, Group) and all(i.name in optional for i in g.inputs)}
+    return [f"{p.label}: {p.sentence}" for p in problems if p.sentence == MISSING and p.at in optional]
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_no_input_labelled_facultatif_is_refused_as_missing(kind: str) -> None:
+    """Found by a user walk: "2025 — Collectivité (facultatif)" refused as obligatoire once État was filled (when
+    another value of the form could not be read), and the mid-term evaluation, every fiche marked facultatif, refused
+    empty as obligatoire. Over the catalogue: the form sent empty, then each fieldset with its first amount filled
+    and another value unreadable, never says "obligatoire" at an input it calls facultatif."""
+    form = FORMS[kind]
+    fields = fields_for(form, STATE, "A1")
+    found = _missing_at_optional(fields, {}, form.sends)
+    for group in (g for g in fields if isinstance(g, Group)):
+        amounts = [i.name for i in group.inputs if i.kind == "euros"]
+        if len(amounts) >= 2:
+            found += _missing_at_optional(fields, {amounts[0]: "1 000,00 €", amounts[-1]: "beaucoup"}, form.sends)
+            found += _missing_at_optional(fields, {amounts[0]: "1 000,00 €"}, form.sends)
+    assert not found, (kind, found)
