@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.actors import Role
-from domain.avenants import avenant_effect
+from domain.avenants import avenant_effect, renewal_years
 from domain.business_time import business_date
 from domain.commands import (
     Amend,
@@ -223,7 +223,7 @@ def _check_room_for_avenant(state: ContractState) -> None:
 )
 def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
     assert state.current_year is not None
-    if command.year != state.current_year + 1 or command.year > policy.last_year:
+    if command.year not in renewal_years(state.current_year, policy.last_year):
         raise ValidationRefused(
             f"year: the renewal is for the year after the current one ({state.current_year + 1}), within "
             f"{policy.first_year}–{policy.last_year}; not {command.year}",

@@ -39,7 +39,7 @@ from pacte.web.forms import (
 )
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, flash, render, service
-from pacte.web.session import Person, check_csrf, person
+from pacte.web.session import Person, check_csrf, current, person
 
 router = APIRouter()
 KEY_LABELS = {"action_id": "Fiche action", "avenant_id": "Avenant"}
@@ -154,7 +154,8 @@ def _page(
     restored_draft: bool = False,
 ) -> HTMLResponse:
     form = FORMS[kind]
-    items = fields_for(form, state, key_value)
+    who = current(request)
+    items = fields_for(form, state, key_value, who.actor if who else None)  # a choice offers only what they may
     action = _action(kind, state, key_value)
     return render(
         request,
@@ -200,7 +201,7 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     key_value = request.query_params.get(form.key or "", "")
     prefill = avenant_view.renewal_prefill(state) if kind == "Renew" else {}  # this year's amounts, to change
     # A link may name what the form is about beyond its key (À traiter: the committee's year, the signing party).
-    names = {i.name for i in inputs_of(fields_for(form, state, key_value))} - {form.key}
+    names = {i.name for i in inputs_of(fields_for(form, state, key_value, who.actor))} - {form.key}
     prefill |= {k: v for k, v in request.query_params.items() if k in names}
     return _page(request, kind, state, key_value, draft or prefill, restored_draft=draft is not None)
 
@@ -219,7 +220,7 @@ async def submit(
     form = FORMS[kind]
     authorize(form.sends, who.actor, contract_id)
     key_value = request.query_params.get(form.key or "", "") or posted.get(form.key or "", "")
-    fields = fields_for(form, state, key_value)
+    fields = fields_for(form, state, key_value, who.actor)
     values = {k: v for k, v in posted.items() if k not in ("confirme", "modifier")}
     if "modifier" in posted:
         return _page(request, kind, state, key_value, values)

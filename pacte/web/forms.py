@@ -10,10 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.actors import Actor
+from domain.avenants import renewal_years
 from domain.errors import DomainError
 from domain.limits import MAX_INDICATORS
 from domain.money import MoneyFormatError, parse_euros
 from domain.policy import DEFAULT_POLICY
+from domain.rules.parties import party_of
 from domain.state import ContractState
 from domain.values import Action, Indicator
 from pacte.web.formats import (
@@ -100,10 +103,25 @@ def propose_fields(territories: tuple[tuple[str, str], ...]) -> list[Input | Gro
     ]
 
 
-def fields_for(form: Form, state: ContractState, key_value: str = "") -> list[Input | Group]:
+def fields_for(
+    form: Form, state: ContractState, key_value: str = "", actor: Actor | None = None
+) -> list[Input | Group]:
     """The form's inputs for this contract (its actions, its avenants), then what every fact carries: the date it
-    happened and its source."""
-    return [*form.build(state, {form.key: key_value} if form.key else {}), OCCURRED, SOURCE]
+    happened and its source. With the person who fills it, a choice offers only what they may choose (their own
+    party)."""
+    params = {form.key: key_value} if form.key else {}
+    if actor is not None:
+        params[PARTY] = party_of(actor).value
+    return [*form.build(state, params), OCCURRED, SOURCE]
+
+
+PARTY = "__party"  # the party of whoever fills the form, for the choices of a signature
+
+
+def _parties(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The parties a person may sign for: their own (``rules.parties.party_of``, what the decider checks)."""
+    own = params.get(PARTY)
+    return tuple((v, label) for v, label in PARTIES.items() if own is None or v == own)
 
 
 def _pending_amendments(state: ContractState) -> tuple[tuple[str, str], ...]:
@@ -120,6 +138,11 @@ def _choices(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 def _years(state: ContractState) -> tuple[tuple[str, str], ...]:
     return tuple((str(y), str(y)) for y in YEARS)
+
+
+def renewal_choices(state: ContractState) -> tuple[tuple[str, str], ...]:
+    """Only the year a renewal may be for (the decider's ``renewal_years``)."""
+    return tuple((str(y), str(y)) for y in renewal_years(state.current_year, DEFAULT_POLICY.last_year))
 
 
 def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "action") -> list[Input | Group]:
@@ -147,7 +170,13 @@ def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "
             hint="Lettres, chiffres, tirets : A1, ENF-01…",
             value=values.get("action_id", ""),
         ),
-        Input(f"{p}.axis", "Axe", "select", _choices(AXES), value=values.get("axis", "")),
+        Input(
+            f"{p}.axis",
+            "Axe",
+            "select",
+            tuple((v, label) for v, label in AXES.items() if v in {a.value for a in state.axes}),  # the contract's
+            value=values.get("axis", ""),
+        ),
         Input(f"{p}.title", "Intitulé", value=values.get("title", "")),
         Input(f"{p}.objective", "Objectif", value=values.get("objective", "")),
         Input(f"{p}.nature", "Nature", "select", _choices(NATURES), value=values.get("nature", "")),
@@ -326,7 +355,7 @@ FORMS: dict[str, Form] = {
             "SignContract",
             "Signer le contrat",
             lambda s, p: [
-                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("party", "Partie", "select", _parties(p)),
                 Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
             ],
             irreversible=True,
@@ -347,7 +376,7 @@ FORMS: dict[str, Form] = {
         Form(
             "Renew",
             "Avenant de renouvellement",
-            lambda s, p: [Input("year", "Année renouvelée", "select", _years(s)), *_year_amounts(s)],
+            lambda s, p: [Input("year", "Année renouvelée", "select", renewal_choices(s)), *_year_amounts(s)],
         ),
         Form(
             "Amend",
@@ -410,7 +439,7 @@ FORMS: dict[str, Form] = {
             "SignAvenant",
             "Signer un avenant",
             lambda s, p: [
-                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("party", "Partie", "select", _parties(p)),
                 Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
             ],
             irreversible=True,
@@ -472,7 +501,7 @@ FORMS: dict[str, Form] = {
             "RectifySignature",
             "Rectifier la date d'une signature",
             lambda s, p: [
-                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("party", "Partie", "select", _parties(p)),
                 Input("signed_on", "Signée le", "date"),
                 _reason("Motif de la rectification"),
             ],

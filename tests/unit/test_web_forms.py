@@ -211,3 +211,43 @@ def test_no_input_labelled_facultatif_is_refused_as_missing(kind: str) -> None:
             found += _missing_at_optional(fields, {amounts[0]: "1 000,00 €", amounts[-1]: "beaucoup"}, form.sends)
             found += _missing_at_optional(fields, {amounts[0]: "1 000,00 €"}, form.sends)
     assert not found, (kind, found)
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_a_form_offers_only_what_its_person_may_choose(kind: str) -> None:
+    """Found by a user walk: the préfet's avenant signature offered the collectivité's party, then refused it; the
+    renewal offered years it refused; a département's fiche offered the Emploi axis; a contract with no fiche offered
+    to change or remove one. Every choice of every form is what the decider takes (the same domain functions)."""
+    from domain.axes import TerritoryKind
+    from domain.rules.parties import party_of
+    from pacte.web.pages import acts_for
+    from pacte.web.session import Person
+    from tests.unit.builders import BORDEAUX_COLL, PREFET_33, Contract, at
+
+    form = FORMS[kind]
+    departement = STATE.model_copy(update={"kind": TerritoryKind.DEPARTEMENT})
+    for actor in (PREFET_33, BORDEAUX_COLL):
+        for state in (STATE, departement):
+            for item in inputs_of(fields_for(form, state, "A1", actor)):
+                offered = {v for v, _ in item.options}
+                if item.name == "party":
+                    assert offered == {party_of(actor).value}, (kind, actor.role, offered)
+                if item.name.endswith(".axis"):
+                    assert offered == {a.value for a in state.axes}, (kind, state.kind, offered)
+                if kind == "Renew" and item.name == "year":
+                    taken = set()
+                    for year in range(2023, 2029):
+                        c = Contract(STATE.contract_id)
+                        c.state = state
+                        try:
+                            c.decide("Renew", PREFET_33, at(2024, 12, 1), year=year, amounts={})
+                        except DomainError as error:
+                            if "renewal.wrong_year" in {e.rule for e in error.all}:
+                                continue
+                        taken.add(str(year))
+                    assert offered == taken, (offered, taken)
+    empty = bordeaux_in_execution("proposed", actions=()).state
+    for actor in (PREFET_33, BORDEAUX_COLL):
+        now = at(2024, 1, 1)
+        who = Person(name="x", organisation="y", actor=actor, signed_in_at=now, expires_at=now)
+        assert not any("une-action" in link and "ajouter" not in link for link, _, _ in acts_for(who, empty))
