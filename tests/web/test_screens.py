@@ -615,6 +615,11 @@ async def test_the_list_counts_the_deadlines_missed_as_the_contract_page_shows_t
     listing = Tables((await person.get("/ui/contrats")).text).tables
     (row,) = next(rows for caption, rows in listing.items() if caption.startswith("Contrats"))
     assert row[-1] == f"{missed} en retard", (row, missed)
+    # Found by a user walk: the history's state on a date said 4 where the list said 3 (it counted every deadline
+    # ever recorded missed, those met late since too). The same count, from the same standings, on the same day.
+    today = datetime.now(PARIS).date()
+    as_of = html.unescape((await person.get(f"{PAGE}/historique/etat?date={today:%d/%m/%Y}")).text)
+    assert f"Échéances manquées à cette date : {missed}" in as_of, as_of
 
 
 async def test_a_date_the_history_cannot_read_is_said_in_french_where_the_answer_goes(person: Person) -> None:
