@@ -586,12 +586,15 @@ async def test_an_amendment_is_proposed_shown_and_signed_by_both_parties(
             # Sent without its signatory: the refusal is swapped in by htmx, its tables laid out for the phone too.
             await phone.page.get_by_role("button", name="Continuer").click()
             await expect(phone.page.locator(".fr-error-text")).to_be_visible()
+            await expect(phone.page.locator("main td[data-label]").first).to_be_attached()  # once htmx has settled
             await phone.check(f"amendement-refuse-{role}")
             await every_cell_on_the_phone(phone, f"amendement-refuse-{role}")
             await phone.page.fill("[name=signatory]", signatory)
             await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator("h1")).to_contain_text("Confirmer")  # the confirmation, not the form
             await expect(phone.page.locator("main")).to_contain_text("\u221220\u202f000,00\u00a0€")
             await expect(phone.page.locator("#echeance-signature-AV-W1")).to_have_text(due)
+            await expect(phone.page.locator("main td[data-label]").first).to_be_attached()  # once htmx has settled
             await phone.check(f"confirmer-amendement-{role}")
             # Found by a user walk: the confirmation, swapped in by htmx, showed Fiche / Année / État actuel only.
             cells = await every_cell_on_the_phone(phone, f"confirmer-amendement-{role}")
