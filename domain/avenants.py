@@ -103,3 +103,11 @@ def avenant_changes(actions: Mapping[str, Action], ceiling: int, avenant: Avenan
             y: ceiling_after - sum(a.amounts[y].etat for a in after.values() if y in a.amounts) for y in years
         },
     )
+
+
+def renewal_years(current_year: int | None, last_year: int) -> tuple[int, ...]:
+    """The years a renewal may be proposed for (``rules.avenants.renew``): the one after the running year, within the
+    programme — none before the contract runs or after its last year."""
+    if current_year is None or current_year + 1 > last_year:
+        return ()
+    return (current_year + 1,)

@@ -68,17 +68,17 @@ def check_action(action: Action, axes: tuple[Axis, ...], policy: Policy, field: 
         with refusals.check():
             check_co_financing(action.action_id, year, amounts, f"{field}.amounts")
     funded_years = sorted(y for y, a in action.amounts.items() if a.etat > 0)
-    for indicator in action.indicators:
+    for position, indicator in enumerate(action.indicators):
         with refusals.check():
             years = {y: YearAmounts(etat=0, collectivite=0) for y in indicator.targets}
-            check_years(years, policy, f"{field}.indicators")
+            check_years(years, policy, f"{field}.indicators.{position}")
         missing = [y for y in funded_years if y not in indicator.targets]
         with refusals.check():
             if missing:
                 raise ValidationRefused(
                     f"{field}.indicators: {indicator.code} needs a yearly target for every year the action is funded; "
                     f"none for {', '.join(map(str, missing))}",
-                    field=f"{field}.indicators",
+                    field=f"{field}.indicators.{position}",
                     rule="indicator.target_missing",
                     params={"indicator": indicator.code, "years": ", ".join(map(str, missing))},
                 )
@@ -173,14 +173,14 @@ def check_amounts_for_year(
             if action_id not in actions:
                 raise ValidationRefused(
                     f"{field}: {action_id} is not an action of this contract",
-                    field=field,
+                    field=f"{field}.{action_id}",
                     rule="action.unknown",
                     params={"action": action_id},
                 )
             check_co_financing(action_id, year, value, f"{field}.{action_id}")  # at its fiche
         if action_id in actions and value.etat > 0 and policy.order_rules >= 2:
             with refusals.check():  # (the first rules let an avenant skip it: issue 24)
-                check_targets(actions[action_id], year, field)
+                check_targets(actions[action_id], year, f"{field}.{action_id}")  # at its fiche
     refusals.raise_found()
 
 

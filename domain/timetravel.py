@@ -7,7 +7,7 @@ replay builds on them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -70,10 +70,19 @@ class Explanation(BaseModel):
 _IGNORED = {"request_ids", "last_at", "version", "rewind"}
 
 
+def _opening(moment: date | datetime) -> datetime:
+    """A date as the first bound of a span: the start of that day in Paris (the end of the day before), so that a
+    span of days holds its first day's facts — "du 1er janvier au 2 janvier" holds what happened on 1 January."""
+    if isinstance(moment, datetime):
+        return _cutoff(moment)
+    return end_of_day(moment - timedelta(days=1))
+
+
 def explain(events: Sequence[Event], start: date | datetime, end: date | datetime) -> Explanation:
-    lo, hi = _cutoff(start), _cutoff(end)
-    if hi < lo:
-        lo, hi = hi, lo
+    """From ``start`` to ``end`` (in either order), both business days included (Paris); a date-time is an instant."""
+    if _cutoff(end) < _cutoff(start):
+        start, end = end, start
+    lo, hi = _opening(start), _cutoff(end)
     before = state_as_of(events, lo)
     after = state_as_of(events, hi)
     between = [e for e in events if lo < e.occurred_at <= hi]

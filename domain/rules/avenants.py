@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from domain.actors import Role
-from domain.avenants import avenant_effect
+from domain.avenants import avenant_effect, renewal_years
 from domain.business_time import business_date
 from domain.commands import (
     Amend,
@@ -52,6 +52,19 @@ def _as_funded(action: Action, years: list[int]) -> dict[str, Any]:
     fiche = action.model_dump(include={"axis", "objective", "title", "nature", "reinforcement", "public", "zone"})
     measured = {i.code: (i.label, i.baseline, {y: i.targets.get(y) for y in years}) for i in action.indicators}
     return fiche | {"indicators": measured}
+
+
+def _first_frozen_change(old: Action, new: Action, years: list[int]) -> str:
+    """Where a frozen fiche was changed, as the form names it: the first of its own values that differs ("title"), or
+    the indicator that does ("indicators.1"), or the indicators as a whole (one removed)."""
+    before, after = _as_funded(old, years), _as_funded(new, years)
+    for name in ("axis", "objective", "title", "nature", "reinforcement", "public", "zone"):
+        if before[name] != after[name]:
+            return name
+    for position, indicator in enumerate(new.indicators):
+        if before["indicators"].get(indicator.code) != after["indicators"][indicator.code]:
+            return f"indicators.{position}"
+    return "indicators"
 
 
 def _check_avenant(
@@ -149,7 +162,7 @@ def _check_changed(state: ContractState, ended: list[int], policy: Policy, index
             rule="action.unknown",
             params={"action": action.action_id},
         )
-    check_action(action, state.axes, policy, f"terms.changed_actions[{index}]")
+    check_action(action, state.axes, policy, f"terms.changed_actions.{index}")
     if any(old.amounts.get(y) != action.amounts.get(y) for y in ended):
         raise LifecycleViolation(
             f"terms.changed_actions[{index}]: the amounts of a year that is over are frozen",
@@ -166,7 +179,7 @@ def _check_changed(state: ContractState, ended: list[int], policy: Policy, index
             f"{', '.join(map(str, funded))}, which is reported: what was funded then is frozen whole "
             "(axis, objective, title, nature, public, zone, indicators and their targets of those years); "
             "change only the years to come, or add a new action",
-            field="terms.changed_actions",
+            field=f"terms.changed_actions.{index}.{_first_frozen_change(old, action, funded)}",
             rule="action.reported_frozen",
             params={"action": action.action_id, "years": ", ".join(map(str, funded))},
         )
@@ -181,7 +194,7 @@ def _check_added(state: ContractState, ended: list[int], policy: Policy, index: 
             rule="action.exists",
             params={"action": action.action_id},
         )
-    check_action(action, state.axes, policy, f"terms.added_actions[{index}]")
+    check_action(action, state.axes, policy, f"terms.added_actions.{index}")
     if any(y in ended and a.etat > 0 for y, a in action.amounts.items()):
         raise LifecycleViolation(
             f"terms.added_actions[{index}]: a new action is funded from {state.current_year} on",
@@ -210,7 +223,7 @@ def _check_room_for_avenant(state: ContractState) -> None:
 )
 def renew(command: Renew, state: ContractState, policy: Policy) -> list[Event]:
     assert state.current_year is not None
-    if command.year != state.current_year + 1 or command.year > policy.last_year:
+    if command.year not in renewal_years(state.current_year, policy.last_year):
         raise ValidationRefused(
             f"year: the renewal is for the year after the current one ({state.current_year + 1}), within "
             f"{policy.first_year}–{policy.last_year}; not {command.year}",

@@ -150,7 +150,7 @@ def record_review(command: RecordCommitteeReview, state: ContractState, policy: 
                 raise ValidationRefused(
                     f"spending: {action_id} reports {format_euros(spent)} of État credits spent in {command.year}, "
                     f"more than the {format_euros(programmed)} programmed",
-                    field="spending",
+                    field=f"spending.{action_id}",
                     rule="spending.above_programmed",
                     params={
                         "action": action_id,
@@ -185,7 +185,7 @@ def check_report_amounts(
                 if action_id not in state.actions:
                     raise ValidationRefused(
                         f"{field}: {action_id} is not an action of this contract",
-                        field=field,
+                        field=f"{field}.{action_id}",
                         rule="action.unknown",
                         params={"action": action_id},
                     )
@@ -199,7 +199,7 @@ def check_report_amounts(
                 raise ValidationRefused(
                     f"etat_spent: {action_id} cannot have spent {format_euros(spent_etat)} of État credits in "
                     f"{year}: {format_euros(programmed)} were programmed",
-                    field="etat_spent",
+                    field=f"etat_spent.{action_id}",
                     rule="spending.above_programmed",
                     params={
                         "action": action_id,

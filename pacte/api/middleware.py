@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from pacte.api.errors import MAX_BODY_BYTES, MAX_IMPORT_BYTES, UNAUTHORIZED, unavailable
 from pacte.service import credentials
@@ -20,6 +20,24 @@ class BodyTimeout(Exception):
 
 # Where a file of many contracts is sent: the API, and the web's preview and confirmation (with the form's fields).
 IMPORT_PATHS = frozenset({"/imports", "/ui/reprise/apercu", "/ui/reprise/confirmer"})
+
+
+WEB_PATHS = ("/ui/", "/ui?")
+
+
+def person_page(status: int, title: str, sentence: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A refusal met before any route, as a person reads it on the web (French, the DSFR's look)."""
+    return HTMLResponse(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} — Pacte</title>"
+        '<link rel="stylesheet" href="/ui/static/vendor/dsfr/dsfr.min.css"></head>'
+        f'<body><main class="fr-container fr-my-4w"><h1>{title}</h1>'
+        f'<div class="fr-alert fr-alert--error"><p>{sentence}</p></div>'
+        '<p class="fr-mt-4w"><a class="fr-link" href="/ui/contrats">Retour aux contrats</a></p></main></body></html>',
+        status,
+        headers=headers,
+    )
 
 
 class BodyLimit:
@@ -39,7 +57,13 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         limit = MAX_IMPORT_BYTES if scope["path"] in IMPORT_PATHS else MAX_BODY_BYTES  # a file of many contracts
-        too_big = JSONResponse({"code": "too_large", "message": f"request body over {limit} bytes", "field": None}, 413)
+        too_big: Any = JSONResponse(
+            {"code": "too_large", "message": f"request body over {limit} bytes", "field": None}, 413
+        )
+        if scope["path"].startswith(WEB_PATHS):  # a person's page: French, like the web's other error pages
+            too_big = person_page(
+                413, "Envoi trop volumineux", "Ce que vous avez envoyé est trop volumineux. Rien n'a été enregistré."
+            )
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_big(scope, receive, send)
             return
@@ -52,7 +76,7 @@ class BodyLimit:
             except TimeoutError:
                 raise BodyTimeout from None
 
-        slow = JSONResponse(
+        slow: Any = JSONResponse(
             {
                 "code": "timeout",
                 "message": f"request body not received within {self.body_timeout_s:g} s",
@@ -61,6 +85,13 @@ class BodyLimit:
             408,
             headers={"Connection": "close"},
         )
+        if scope["path"].startswith(WEB_PATHS):
+            slow = person_page(
+                408,
+                "Envoi interrompu",
+                "Ce que vous avez envoyé est arrivé trop lentement. Rien n'a été enregistré.",
+                headers={"Connection": "close"},
+            )
         if declared == b"0" or (declared is None and b"chunked" not in headers.get(b"transfer-encoding", b"").lower()):
             await self.app(scope, receive, send)  # no body
             return

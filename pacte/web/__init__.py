@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,7 +26,29 @@ from pacte.web.rendering import ROOT, render
 from pacte.web.session import CsrfRefused, SignInRequired
 
 STATIC = Path(__file__).parent / "static"
-ERROR_TITLES = {403: "Accès refusé", 404: "Page introuvable", 409: "Acte impossible maintenant", 422: "Demande refusée"}
+ERROR_TITLES = {
+    400: "Demande incorrecte",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Action impossible à cette adresse",
+    409: "Acte impossible maintenant",
+    413: "Envoi trop volumineux",
+    422: "Demande refusée",
+    500: "Erreur du service",
+}
+# What a person reads on an error page: French only (the framework's own words, "Not Found", "Method Not Allowed",
+# are for the logs). A user walk found "Page introuvable / Not Found".
+ERROR_MESSAGES = {
+    400: "Cette demande n'a pas pu être lue. Rien n'a été enregistré ; revenez à la page précédente et recommencez.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Cette adresse ne correspond à aucune page de Pacte. Vérifiez-la, ou repartez de la liste des contrats.",
+    405: "Cette adresse ne prend pas ce type de demande (un formulaire s'envoie depuis sa page). Rien n'a été "
+    "enregistré.",
+    413: "Ce que vous avez envoyé est trop volumineux. Rien n'a été enregistré.",
+    422: "Cette adresse contient une valeur que Pacte ne sait pas lire. Rien n'a été enregistré.",
+    500: "Une erreur inattendue est survenue de notre côté. Rien n'a été enregistré ; réessayez dans un instant. Si "
+    "elle se reproduit, signalez-la avec l'heure de votre demande.",
+}
 
 
 def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
@@ -109,6 +132,21 @@ def create_web(settings: Settings, service: Callable[[], Pacte]) -> FastAPI:
     @web.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> HTMLResponse:
         status = error.status_code
-        return render(request, "error.html", ERROR_TITLES.get(status, "Erreur"), status, message=str(error.detail))
+        message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500 if status >= 500 else 400])
+        return render(request, "error.html", ERROR_TITLES.get(status, "Erreur"), status, message=message)
+
+    @web.exception_handler(RequestValidationError)
+    async def unreadable(request: Request, _: RequestValidationError) -> HTMLResponse:
+        return render(request, "error.html", ERROR_TITLES[422], 422, message=ERROR_MESSAGES[422])
+
+    @web.exception_handler(ValueError)
+    async def bad_value(request: Request, error: ValueError) -> HTMLResponse:
+        status = 413 if "too large" in str(error) else 400  # the body's bound (pacte.api.middleware), or unreadable
+        return render(request, "error.html", ERROR_TITLES[status], status, message=ERROR_MESSAGES[status])
+
+    @web.exception_handler(Exception)
+    async def failed(request: Request, _: Exception) -> HTMLResponse:
+        # Logged with its traceback by the server (in English); the person reads French.
+        return render(request, "error.html", ERROR_TITLES[500], 500, message=ERROR_MESSAGES[500])
 
     return web

@@ -39,7 +39,7 @@ from pacte.web.forms import (
 )
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, flash, render, service
-from pacte.web.session import Person, check_csrf, person
+from pacte.web.session import Person, check_csrf, current, person
 
 router = APIRouter()
 KEY_LABELS = {"action_id": "Fiche action", "avenant_id": "Avenant"}
@@ -114,8 +114,12 @@ def _unreadable(refused: FormRefused, model: type[BaseModel], fields: list[Input
         model.model_validate(refused.partial)
     except ValidationError as error:
         for problem in _problems(error, fields):
-            if problem.at not in read and not any(r.startswith(problem.at + ".") for r in read):
-                problems.append(problem)
+            # What the schema names (the list of indicators), not where the page shows it (a list of several inputs is
+            # said in the summary): a list holding a value already refused is not refused again.
+            named = problem.detail.split(":", 1)[0]
+            if (problem.at and problem.at in read) or any(r == named or r.startswith(named + ".") for r in read):
+                continue
+            problems.append(problem)
     return problems
 
 
@@ -150,7 +154,8 @@ def _page(
     restored_draft: bool = False,
 ) -> HTMLResponse:
     form = FORMS[kind]
-    items = fields_for(form, state, key_value)
+    who = current(request)
+    items = fields_for(form, state, key_value, who.actor if who else None)  # a choice offers only what they may
     action = _action(kind, state, key_value)
     return render(
         request,
@@ -181,6 +186,7 @@ def _page(
         # an empty form that would refuse every field (found by a user walk: the button opened it so).
         key_first=form.key == "action_id",
         avenants=avenant_view.shown_with(kind, state, key_value),
+        signature_dues=avenant_view.signature_dues(kind, state, key_value),
         signing_contract=kind == "SignContract",  # nobody signs unseen: the fiches and their money
     )
 
@@ -195,7 +201,7 @@ async def show_form(contract_id: str, slug: str, request: Request, who: Person =
     key_value = request.query_params.get(form.key or "", "")
     prefill = avenant_view.renewal_prefill(state) if kind == "Renew" else {}  # this year's amounts, to change
     # A link may name what the form is about beyond its key (À traiter: the committee's year, the signing party).
-    names = {i.name for i in inputs_of(fields_for(form, state, key_value))} - {form.key}
+    names = {i.name for i in inputs_of(fields_for(form, state, key_value, who.actor))} - {form.key}
     prefill |= {k: v for k, v in request.query_params.items() if k in names}
     return _page(request, kind, state, key_value, draft or prefill, restored_draft=draft is not None)
 
@@ -214,7 +220,7 @@ async def submit(
     form = FORMS[kind]
     authorize(form.sends, who.actor, contract_id)
     key_value = request.query_params.get(form.key or "", "") or posted.get(form.key or "", "")
-    fields = fields_for(form, state, key_value)
+    fields = fields_for(form, state, key_value, who.actor)
     values = {k: v for k, v in posted.items() if k not in ("confirme", "modifier")}
     if "modifier" in posted:
         return _page(request, kind, state, key_value, values)
@@ -297,6 +303,7 @@ def _confirm(
         values=values,
         action=action,
         avenants=avenant_view.shown_with(kind, state, key_value),
+        signature_dues=avenant_view.signature_dues(kind, state, key_value),
         signing_contract=kind == "SignContract",  # nobody signs unseen: the fiches and their money
     )
 

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from domain.business_time import PARIS
+from domain.deadlines import Standing, deadline_standings
 from domain.errors import DomainError
 from pacte.service.exports import csv_lines, jsonl_lines
+from pacte.service.facade import policy_now
 from pacte.web.formats import typed_date
 from pacte.web.messages import in_french
 from pacte.web.rendering import ROOT, render, service
@@ -68,7 +70,21 @@ async def as_of(contract_id: str, request: Request, who: Person = Depends(person
         state = await service(request).as_of(who.actor, contract_id, on, known)
     except DomainError as error:
         return render(request, "_as_of.html", "État à date", _refused(request), error=_said(error), on=None, state=None)
-    return render(request, "_as_of.html", "État à date", on=on, known=known, state=state, error=None)
+    # Counted as every page counts them: the domain's standings on that day (missed and not met; met late apart).
+    standings = deadline_standings(state, policy_now(), on)
+    missed = sum(1 for d in standings if d.standing is Standing.MISSED)
+    met_late = sum(1 for d in standings if d.standing is Standing.MET_LATE)
+    return render(
+        request,
+        "_as_of.html",
+        "État à date",
+        on=on,
+        known=known,
+        state=state,
+        missed=missed,
+        met_late=met_late,
+        error=None,
+    )
 
 
 @router.get("/contrats/{contract_id}/historique/changements", response_class=HTMLResponse)

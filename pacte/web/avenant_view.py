@@ -4,9 +4,13 @@ amounts, so a préfet proposes next year's by changing only what changes."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.avenants import AvenantChanges, avenant_changes
+from domain.deadlines import avenant_signature_due
 from domain.state import ContractState
 from domain.values import Avenant
+from pacte.service.facade import policy_now
 from pacte.web.formats import euros
 
 
@@ -23,6 +27,15 @@ def shown_with(kind: str, state: ContractState, avenant_id: str) -> list[tuple[A
     """What a form shows above its fields: an avenant's signature shows what is signed, its withdrawal what is
     withdrawn."""
     return pending(state, avenant_id) if kind in ("SignAvenant", "WithdrawAvenant") else []
+
+
+def signature_dues(kind: str, state: ContractState, avenant_id: str) -> dict[str, date]:
+    """The last day each avenant a signature form shows may be signed (the decider's own date), said on the form and
+    on its confirmation page: who signs sees by when."""
+    if kind != "SignAvenant":
+        return {}
+    policy = policy_now()
+    return {avenant.avenant_id: avenant_signature_due(avenant, policy) for avenant, _ in pending(state, avenant_id)}
 
 
 def renewal_prefill(state: ContractState) -> dict[str, str]:

@@ -10,10 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.actors import Actor
+from domain.avenants import renewal_years
 from domain.errors import DomainError
 from domain.limits import MAX_INDICATORS
 from domain.money import MoneyFormatError, parse_euros
 from domain.policy import DEFAULT_POLICY
+from domain.rules.parties import party_of
 from domain.state import ContractState
 from domain.values import Action, Indicator
 from pacte.web.formats import (
@@ -49,6 +52,7 @@ class Group:
     legend: str
     inputs: tuple[Input, ...]
     hint: str = ""
+    whole: bool = False  # every input filled (each fiche's figure in a report): an empty one is refused there
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,25 @@ def propose_fields(territories: tuple[tuple[str, str], ...]) -> list[Input | Gro
     ]
 
 
-def fields_for(form: Form, state: ContractState, key_value: str = "") -> list[Input | Group]:
+def fields_for(
+    form: Form, state: ContractState, key_value: str = "", actor: Actor | None = None
+) -> list[Input | Group]:
     """The form's inputs for this contract (its actions, its avenants), then what every fact carries: the date it
-    happened and its source."""
-    return [*form.build(state, {form.key: key_value} if form.key else {}), OCCURRED, SOURCE]
+    happened and its source. With the person who fills it, a choice offers only what they may choose (their own
+    party)."""
+    params = {form.key: key_value} if form.key else {}
+    if actor is not None:
+        params[PARTY] = party_of(actor).value
+    return [*form.build(state, params), OCCURRED, SOURCE]
+
+
+PARTY = "__party"  # the party of whoever fills the form, for the choices of a signature
+
+
+def _parties(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The parties a person may sign for: their own (``rules.parties.party_of``, what the decider checks)."""
+    own = params.get(PARTY)
+    return tuple((v, label) for v, label in PARTIES.items() if own is None or v == own)
 
 
 def _pending_amendments(state: ContractState) -> tuple[tuple[str, str], ...]:
@@ -119,6 +138,11 @@ def _choices(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 def _years(state: ContractState) -> tuple[tuple[str, str], ...]:
     return tuple((str(y), str(y)) for y in YEARS)
+
+
+def renewal_choices(state: ContractState) -> tuple[tuple[str, str], ...]:
+    """Only the year a renewal may be for (the decider's ``renewal_years``)."""
+    return tuple((str(y), str(y)) for y in renewal_years(state.current_year, DEFAULT_POLICY.last_year))
 
 
 def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "action") -> list[Input | Group]:
@@ -146,7 +170,13 @@ def _action_fields(state: ContractState, params: dict[str, str], prefix: str = "
             hint="Lettres, chiffres, tirets : A1, ENF-01…",
             value=values.get("action_id", ""),
         ),
-        Input(f"{p}.axis", "Axe", "select", _choices(AXES), value=values.get("axis", "")),
+        Input(
+            f"{p}.axis",
+            "Axe",
+            "select",
+            tuple((v, label) for v, label in AXES.items() if v in {a.value for a in state.axes}),  # the contract's
+            value=values.get("axis", ""),
+        ),
         Input(f"{p}.title", "Intitulé", value=values.get("title", "")),
         Input(f"{p}.objective", "Objectif", value=values.get("objective", "")),
         Input(f"{p}.nature", "Nature", "select", _choices(NATURES), value=values.get("nature", "")),
@@ -225,14 +255,17 @@ def _count(values: dict[int, int], year: int) -> str:
     return str(values[year]) if year in values else ""
 
 
-def _per_action(state: ContractState, name: str, legend: str, kind: str = "euros") -> Group:
+def _per_action(state: ContractState, name: str, legend: str, kind: str = "euros", *, required: bool = False) -> Group:
+    """One input per fiche action; ``required`` when every fiche is to be given (the mid-term evaluation, a report's
+    figures: 0 if nothing was spent — an empty report would recover every euro)."""
     return Group(
         name,
         legend,
         tuple(
-            Input(f"{name}.{action_id}", f"{action_id} — {action.title}", kind, required=False)
+            Input(f"{name}.{action_id}", f"{action_id} — {action.title}", kind, required=required)
             for action_id, action in sorted(state.actions.items())
         ),
+        whole=required,
     )
 
 
@@ -271,8 +304,10 @@ def _spent(state: ContractState) -> list[Input | Group]:
     """An execution report's year and amounts spent (submitted, or rectified)."""
     return [
         Input("year", "Année", "select", _years(state)),
-        _per_action(state, "etat_spent", "Crédits de l'État dépensés, par fiche action"),
-        _per_action(state, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action"),
+        _per_action(state, "etat_spent", "Crédits de l'État dépensés, par fiche action", required=True),
+        _per_action(
+            state, "collectivite_spent", "Crédits de la collectivité dépensés, par fiche action", required=True
+        ),
     ]
 
 
@@ -320,7 +355,7 @@ FORMS: dict[str, Form] = {
             "SignContract",
             "Signer le contrat",
             lambda s, p: [
-                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("party", "Partie", "select", _parties(p)),
                 Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
             ],
             irreversible=True,
@@ -341,7 +376,7 @@ FORMS: dict[str, Form] = {
         Form(
             "Renew",
             "Avenant de renouvellement",
-            lambda s, p: [Input("year", "Année renouvelée", "select", _years(s)), *_year_amounts(s)],
+            lambda s, p: [Input("year", "Année renouvelée", "select", renewal_choices(s)), *_year_amounts(s)],
         ),
         Form(
             "Amend",
@@ -404,7 +439,7 @@ FORMS: dict[str, Form] = {
             "SignAvenant",
             "Signer un avenant",
             lambda s, p: [
-                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("party", "Partie", "select", _parties(p)),
                 Input("signatory", "Signataire", hint="Nom et qualité de la personne qui signe."),
             ],
             irreversible=True,
@@ -428,7 +463,9 @@ FORMS: dict[str, Form] = {
         Form(
             "RecordMidTermEvaluation",
             "Évaluation à mi-parcours",
-            lambda s, p: [_per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea")],
+            lambda s, p: [
+                _per_action(s, "evaluations", "Évaluation de chaque fiche action", "textarea", required=True)
+            ],
         ),
         Form("Suspend", "Suspendre le contrat", lambda s, p: [_reason()]),
         Form("Resume", "Reprendre le contrat", lambda s, p: [_reason()]),
@@ -464,7 +501,7 @@ FORMS: dict[str, Form] = {
             "RectifySignature",
             "Rectifier la date d'une signature",
             lambda s, p: [
-                Input("party", "Partie", "select", _choices(PARTIES)),
+                Input("party", "Partie", "select", _parties(p)),
                 Input("signed_on", "Signée le", "date"),
                 _reason("Motif de la rectification"),
             ],
@@ -622,6 +659,12 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
     refusals: list[DomainError] = []
     items = inputs_of(fields)
     removed = tuple(i.name.removesuffix(REMOVE) for i in items if i.kind == "remove" and posted.get(i.name))
+    for group in (f for f in fields if isinstance(f, Group) and f.whole):
+        refusals += [
+            DomainError(f"{i.name}: required", field=i.name, code="invalid_value", rule="value.required")
+            for i in group.inputs
+            if not posted.get(i.name, "").strip()
+        ]
     for item in items:
         typed = posted.get(item.name, "")
         if typed.strip() == "" or item.kind == "remove" or item.name.startswith(removed):
@@ -637,22 +680,26 @@ def body_of(fields: list[Input | Group], posted: dict[str, str]) -> dict[str, An
             node[leaf] = _convert(item, raw)
         except DomainError as refused:
             refusals.append(refused)
+    # One year (or one fiche) given partly: the unfilled parts (each labelled facultatif) count as zero, so the 50/50
+    # rule speaks — also when another value of the form could not be read (a user walk read "Ce champ est obligatoire"
+    # at "2025 — Collectivité (facultatif)").
+    for parent in {i.name.rsplit(".", 1)[0] for i in items if i.kind == "euros" and i.name.endswith(".etat")}:
+        node: Any = body
+        for part in parent.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.setdefault("etat", 0)
+            node.setdefault("collectivite", 0)
     if refusals:
         raise FormRefused(refusals, _listify(body))
-    for group in (f for f in fields if isinstance(f, Group) and f.name.endswith("amounts")):
-        # One year (or one action) given partly: the unfilled parts count as zero, so the 50/50 rule speaks.
-        node = body
-        for part in group.name.split("."):
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        for amounts in node.values() if isinstance(node, dict) else ():
-            if isinstance(amounts, dict):
-                amounts.setdefault("etat", 0)
-                amounts.setdefault("collectivite", 0)
     return _listify(body)
 
 
 def where(fields: list[Input | Group], error_field: str | None) -> str | None:
-    """The input or group a refusal belongs to: the one it names, or the closest that holds it."""
+    """The input or group a refusal belongs to: the one it names, or the closest that holds it. A refusal of what
+    several inputs make together (the year's total above the ceiling: ``amounts``) belongs to none of them — it is
+    said in the form's summary (None), never at the first input it holds (a user walk read a ceiling rule at the
+    first fiche's amounts)."""
     if not error_field:
         return None
     names = [g.name for g in fields if isinstance(g, Group)] + [i.name for i in inputs_of(fields)]
@@ -661,7 +708,4 @@ def where(fields: list[Input | Group], error_field: str | None) -> str | None:
     holders = [n for n in names if error_field.startswith(n + ".")]
     if holders:
         return max(holders, key=len)
-    inside = [n for n in names if n.startswith(error_field + ".")]
-    if inside:
-        return next((g.name for g in fields if isinstance(g, Group) and g.name in inside), inside[0])
     return None

@@ -18,7 +18,7 @@ from domain.state import ContractState, Status
 from pacte.service.facade import may_do, policy_now
 from pacte.web import charts, todo
 from pacte.web.formats import STATUSES
-from pacte.web.forms import FORMS, SLUGS, YEARS
+from pacte.web.forms import FORMS, SLUGS, YEARS, renewal_choices
 from pacte.web.messages import TRAIL_GAPS
 from pacte.web.rendering import ROOT, render, service
 from pacte.web.session import Person, person
@@ -80,6 +80,10 @@ def acts_for(who: Person, state: ContractState) -> list[tuple[str, str, bool]]:
             continue
         if kind in ("SignAvenant", "WithdrawAvenant") and all(a.concluded for a in state.avenants.values()):
             continue  # nothing to sign or withdraw
+        if form.key == "action_id" and not state.actions:
+            continue  # no fiche to change or remove (the form would offer an empty choice, then refuse it)
+        if kind == "Renew" and not renewal_choices(state):
+            continue  # no year left to renew
         acts.append(
             (
                 f"{ROOT}/contrats/{state.contract_id}/actes/{SLUGS[kind]}",

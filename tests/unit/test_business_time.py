@@ -351,7 +351,7 @@ def test_a_mistyped_report_is_rectified_and_the_refaction_follows() -> None:
             BORDEAUX_COLL,
             {"etat_spent": {"A1": 500_000 * EUR}},
             "invalid_value",
-            "etat_spent",
+            "etat_spent.A1",  # at the fiche's input
         ),  # over what was programmed
     ],
 )

@@ -401,7 +401,8 @@ def test_an_avenant_cannot_fund_a_year_an_indicator_has_no_target_for(kind: str)
     before = c.state
     with pytest.raises(DomainError) as info:
         c.do(kind, PREFET_33, at(2024, 11, 1), **fields)
-    assert info.value.field == "amounts" and "beneficiaires" in info.value.message and "2025" in info.value.message
+    assert info.value.field == f"amounts.{only_2024.action_id}"  # at the fiche whose money it is
+    assert "beneficiaires" in info.value.message and "2025" in info.value.message
     assert c.state == before
     # With a target for 2025, the same money is accepted.
     with_target = only_2024.model_copy(
@@ -443,6 +444,7 @@ def reported_2024() -> Contract:
     ids=["public", "axis", "title", "target-2024"],
 )
 def test_an_avenant_cannot_change_what_was_funded_in_a_reported_year(change: dict[str, Any]) -> None:
+    """Refused at the value changed (the form's input), not at the fiche's first indicator."""
     c = reported_2024()
     changed = BORDEAUX_ACTIONS[0].model_copy(update=change)
     before = c.state
@@ -456,7 +458,8 @@ def test_an_avenant_cannot_change_what_was_funded_in_a_reported_year(change: dic
             terms={"changed_actions": [changed]},
             reason="r",
         )
-    assert (info.value.code, info.value.field) == ("lifecycle_violation", "terms.changed_actions")
+    at_value = {"indicators": "indicators.0"}.get(next(iter(change)), next(iter(change)))
+    assert (info.value.code, info.value.field) == ("lifecycle_violation", f"terms.changed_actions.0.{at_value}")
     assert "frozen whole" in info.value.message
     assert c.state == before
 

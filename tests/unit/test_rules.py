@@ -371,7 +371,7 @@ row(
     at(2025, 2, 1),
     {"year": 2024, "etat_spent": {"A1": 400_000 * EUR + 1}, "collectivite_spent": {}},
     "invalid_value",
-    "etat_spent",
+    "etat_spent.A1",
 )
 row(
     "report before the year is over",

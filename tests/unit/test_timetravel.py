@@ -38,6 +38,16 @@ def test_explain_names_the_events_and_the_fields_that_changed() -> None:
     assert explain(c.events, date(2024, 6, 30), date(2024, 2, 1)).events == why.events  # order of dates is free
 
 
+def test_a_span_of_days_holds_its_first_and_last_days_facts() -> None:
+    """Found by a user walk: "du 01/01/2026 au 02/01/2026" gave 0 fait though the year opened on 1 January. Both
+    bounds are whole business days in Paris; a date-time stays an instant."""
+    c = bordeaux_in_execution("in_execution")  # the État signs on 1 March 2024, the collectivité on 5 March
+    assert [e.type for e in explain(c.events, date(2024, 3, 1), date(2024, 3, 1)).events] == ["PartySigned"]
+    span = [e.type for e in explain(c.events, date(2024, 3, 5), date(2024, 3, 1)).events]  # in either order
+    assert span[:2] == ["PartySigned", "PartySigned"] and "ContractSigned" in span
+    assert explain(c.events, datetime(2024, 3, 1, 12, tzinfo=UTC), date(2024, 3, 1)).events == []  # after 10:00
+
+
 def test_old_event_versions_are_upcast_by_the_registry() -> None:
     c = bordeaux_in_execution("proposed")
     current = c.events[0].model_dump(mode="json")

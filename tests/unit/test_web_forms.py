@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domain.errors import DomainError
 from pacte.service.catalogue import COMMAND_KINDS, ProposeBody, command_body_models
+from pacte.web.acts import _problems, _unreadable
 from pacte.web.formats import day, euros, parse_day
-from pacte.web.forms import FORMS, SLUGS, FormRefused, Input, body_of, fields_for, inputs_of, propose_fields, where
+from pacte.web.forms import (
+    FORMS,
+    SLUGS,
+    FormRefused,
+    Group,
+    Input,
+    body_of,
+    fields_for,
+    inputs_of,
+    propose_fields,
+    where,
+)
+from pacte.web.messages import in_french
 from tests.unit.builders import bordeaux_in_execution
 
 STATE = bordeaux_in_execution("reviewed").state
+MISSING = in_french("missing", {}, "invalid_value")
 
 
 def test_every_command_has_a_form_and_a_french_address() -> None:
@@ -41,9 +57,11 @@ def test_the_forms_of_a_command_cover_its_body_and_place_each_refusal(kind: str)
         for name in (i.name for i in inputs_of(fields)):
             # a refusal deeper than an input (an amount's year, a map's key) goes to that input
             assert where(fields, f"{name}.detail") == name, (form_kind, name)
+        named = {g.name for g in fields if not isinstance(g, Input)} | {i.name for i in inputs_of(fields)}
         for field_name in model.model_fields:
-            if any(i.name == field_name or i.name.startswith(field_name + ".") for i in inputs_of(fields)):
-                assert where(fields, field_name) is not None, (form_kind, field_name)
+            # A part with its own input (or fieldset) is refused there; a part made of several inputs (the year's
+            # amounts: a total above the ceiling) is refused in the form's summary, never at one of its inputs.
+            assert where(fields, field_name) == (field_name if field_name in named else None), (form_kind, field_name)
 
 
 def test_an_avenant_changes_a_fiche_from_its_prefilled_form() -> None:
@@ -157,3 +175,79 @@ def _nested(path: str, value: str) -> dict[str, object]:
         node = child
     node[leaf] = value
     return top
+
+
+def _missing_at_optional(fields: list[Any], posted: dict[str, str], kind: str) -> list[str]:
+    """The refusals "Ce champ est obligatoire" a posted form gets at an input labelled facultatif (or at a fieldset
+    whose inputs all are)."""
+    model = command_body_models()[kind]
+    try:
+        body = body_of(fields, posted)
+    except FormRefused as unreadable:
+        problems = _unreadable(unreadable, model, fields)
+    else:
+        try:
+            model.model_validate(body)
+            return []
+        except ValidationError as error:
+            problems = _problems(error, fields)
+    optional = {i.name for i in inputs_of(fields) if not i.required}
+    optional |= {g.name for g in fields if isinstance(g, Group) and all(i.name in optional for i in g.inputs)}
+    return [f"{p.label}: {p.sentence}" for p in problems if p.sentence == MISSING and p.at in optional]
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_no_input_labelled_facultatif_is_refused_as_missing(kind: str) -> None:
+    """Found by a user walk: "2025 — Collectivité (facultatif)" refused as obligatoire once État was filled (when
+    another value of the form could not be read), and the mid-term evaluation, every fiche marked facultatif, refused
+    empty as obligatoire. Over the catalogue: the form sent empty, then each fieldset with its first amount filled
+    and another value unreadable, never says "obligatoire" at an input it calls facultatif."""
+    form = FORMS[kind]
+    fields = fields_for(form, STATE, "A1")
+    found = _missing_at_optional(fields, {}, form.sends)
+    for group in (g for g in fields if isinstance(g, Group)):
+        amounts = [i.name for i in group.inputs if i.kind == "euros"]
+        if len(amounts) >= 2:
+            found += _missing_at_optional(fields, {amounts[0]: "1 000,00 €", amounts[-1]: "beaucoup"}, form.sends)
+            found += _missing_at_optional(fields, {amounts[0]: "1 000,00 €"}, form.sends)
+    assert not found, (kind, found)
+
+
+@pytest.mark.parametrize("kind", sorted(FORMS))
+def test_a_form_offers_only_what_its_person_may_choose(kind: str) -> None:
+    """Found by a user walk: the préfet's avenant signature offered the collectivité's party, then refused it; the
+    renewal offered years it refused; a département's fiche offered the Emploi axis; a contract with no fiche offered
+    to change or remove one. Every choice of every form is what the decider takes (the same domain functions)."""
+    from domain.axes import TerritoryKind
+    from domain.rules.parties import party_of
+    from pacte.web.pages import acts_for
+    from pacte.web.session import Person
+    from tests.unit.builders import BORDEAUX_COLL, PREFET_33, Contract, at
+
+    form = FORMS[kind]
+    departement = STATE.model_copy(update={"kind": TerritoryKind.DEPARTEMENT})
+    for actor in (PREFET_33, BORDEAUX_COLL):
+        for state in (STATE, departement):
+            for item in inputs_of(fields_for(form, state, "A1", actor)):
+                offered = {v for v, _ in item.options}
+                if item.name == "party":
+                    assert offered == {party_of(actor).value}, (kind, actor.role, offered)
+                if item.name.endswith(".axis"):
+                    assert offered == {a.value for a in state.axes}, (kind, state.kind, offered)
+                if kind == "Renew" and item.name == "year":
+                    taken = set()
+                    for year in range(2023, 2029):
+                        c = Contract(STATE.contract_id)
+                        c.state = state
+                        try:
+                            c.decide("Renew", PREFET_33, at(2024, 12, 1), year=year, amounts={})
+                        except DomainError as error:
+                            if "renewal.wrong_year" in {e.rule for e in error.all}:
+                                continue
+                        taken.add(str(year))
+                    assert offered == taken, (offered, taken)
+    empty = bordeaux_in_execution("proposed", actions=()).state
+    for actor in (PREFET_33, BORDEAUX_COLL):
+        now = at(2024, 1, 1)
+        who = Person(name="x", organisation="y", actor=actor, signed_in_at=now, expires_at=now)
+        assert not any("une-action" in link and "ajouter" not in link for link, _, _ in acts_for(who, empty))

@@ -280,3 +280,51 @@ async def test_a_person_creates_lists_and_revokes_their_own_api_tokens(browser: 
     await browser.get("/ui/jetons")
     await browser.post(f"/ui/jetons/{entry.token_id}/revocation", {})
     assert (await browser.http.get("/contracts", headers=api)).status_code == 401
+
+
+ENGLISH = re.compile(
+    r"Not Found|Method Not Allowed|Internal Server Error|Bad Request|Unprocessable|Too Large|Field required"
+)
+
+
+async def test_every_error_page_is_in_french_only(browser: Browser, web_stack: Stack) -> None:
+    """Found by a user walk: the 404 page read "Page introuvable / Not Found". Every error page a person may meet
+    (400, 403, 404, 405, 413, 422, 500) is the French page: its title, its sentence, nothing in English."""
+    from fastapi import FastAPI
+
+    from pacte.web import create_web
+
+    await browser.sign_in("prefet")
+    pages = {
+        404: await browser.get("/ui/nulle-part"),
+        405: await browser.http.delete("/ui/contrats"),
+        403: await browser.get("/ui/administration/jetons"),  # a préfet administers no token
+        413: await browser.post("/ui/contrats/proposer", {"territory": "x" * (300 * 1024)}),
+    }
+    # What the service never answers on its own pages, on a web app of its own: an unreadable request, a query value
+    # it cannot read, a failure.
+    web = create_web(web_stack.settings, lambda: web_stack.pacte)
+    host = FastAPI()
+    host.mount("/ui", web)
+
+    @web.get("/panne")
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    @web.get("/entier")
+    async def integer(n: int) -> None:
+        return None
+
+    @web.get("/illisible")
+    async def unreadable() -> None:
+        raise ValueError("not a date")
+
+    transport = httpx.ASGITransport(app=host, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pacte") as own:
+        pages[500] = await own.get("/ui/panne")
+        pages[422] = await own.get("/ui/entier?n=deux")
+        pages[400] = await own.get("/ui/illisible")
+    for status, page in pages.items():
+        assert page.status_code == status, (status, page.status_code, page.text[:300])
+        assert 'lang="fr"' in page.text and "fr-alert--error" in page.text, (status, page.text[:300])
+        assert not ENGLISH.search(page.text), (status, ENGLISH.search(page.text))

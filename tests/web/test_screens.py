@@ -581,10 +581,24 @@ async def test_an_amendment_is_proposed_shown_and_signed_by_both_parties(
             await phone.page.locator("a[href*='avenant_id=AV-W1']").first.click()
             await expect(phone.page.locator("#avenant-AV-W1")).to_be_visible()
             await expect(phone.page.locator("[name=party]")).to_have_value(party)  # opened on its party
+            due = f"À signer au plus tard le {day(date(year, 12, 31))}."  # by when, on the form and its confirmation
+            await expect(phone.page.locator("#echeance-signature-AV-W1")).to_have_text(due)
+            # Sent without its signatory: the refusal is swapped in by htmx, its tables laid out for the phone too.
+            await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator(".fr-error-text")).to_be_visible()
+            await expect(phone.page.locator("main td[data-label]").first).to_be_attached()  # once htmx has settled
+            await phone.check(f"amendement-refuse-{role}")
+            await every_cell_on_the_phone(phone, f"amendement-refuse-{role}")
             await phone.page.fill("[name=signatory]", signatory)
             await phone.page.get_by_role("button", name="Continuer").click()
+            await expect(phone.page.locator("h1")).to_contain_text("Confirmer")  # the confirmation, not the form
             await expect(phone.page.locator("main")).to_contain_text("\u221220\u202f000,00\u00a0€")
+            await expect(phone.page.locator("#echeance-signature-AV-W1")).to_have_text(due)
+            await expect(phone.page.locator("main td[data-label]").first).to_be_attached()  # once htmx has settled
             await phone.check(f"confirmer-amendement-{role}")
+            # Found by a user walk: the confirmation, swapped in by htmx, showed Fiche / Année / État actuel only.
+            cells = await every_cell_on_the_phone(phone, f"confirmer-amendement-{role}")
+            assert {"État proposé", "Écart État"} <= {c["head"] for c in cells}, cells
             await phone.page.get_by_role("button", name="Je confirme").click()
             await expect(phone.page.locator(".fr-alert--success")).to_contain_text("enregistré")
             await phone.sign_out()
@@ -604,6 +618,11 @@ async def test_the_list_counts_the_deadlines_missed_as_the_contract_page_shows_t
     listing = Tables((await person.get("/ui/contrats")).text).tables
     (row,) = next(rows for caption, rows in listing.items() if caption.startswith("Contrats"))
     assert row[-1] == f"{missed} en retard", (row, missed)
+    # Found by a user walk: the history's state on a date said 4 where the list said 3 (it counted every deadline
+    # ever recorded missed, those met late since too). The same count, from the same standings, on the same day.
+    today = datetime.now(PARIS).date()
+    as_of = html.unescape((await person.get(f"{PAGE}/historique/etat?date={today:%d/%m/%Y}")).text)
+    assert f"Échéances manquées à cette date : {missed}" in as_of, as_of
 
 
 async def test_a_date_the_history_cannot_read_is_said_in_french_where_the_answer_goes(person: Person) -> None:
@@ -722,6 +741,22 @@ CELLS = """() => {
   }
   return out;
 }"""
+
+
+def day(when: date) -> str:
+    return f"{'1er' if when.day == 1 else when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+async def every_cell_on_the_phone(screen: Screen, name: str) -> list[dict[str, Any]]:
+    """At 390 px every cell of every table of the page is within the screen and preceded by its column's name —
+    whether the page was loaded or swapped in by htmx."""
+    cells: list[dict[str, Any]] = await screen.page.evaluate(CELLS)
+    assert cells, name
+    for cell in cells:
+        assert cell["left"] >= 0 and cell["right"] <= screen.size["width"] + 0.5, (name, cell)
+        if cell["head"] and cell["colspan"] == 1:
+            assert cell["head"] in cell["label"], (name, cell)
+    return cells
 
 
 async def test_every_column_of_every_table_is_readable_on_a_phone(screen: Screen) -> None:

@@ -20,7 +20,9 @@ document.addEventListener("DOMContentLoaded", function () {
 // explicit roles keep the table's meaning for screen readers when its display is no longer a table's; on a desktop
 // nothing changes (th scope, caption).
 function pacteLabelTables(root) {
-  root.querySelectorAll(".fr-table table").forEach(function (table) {
+  var tables = Array.prototype.slice.call(root.querySelectorAll(".fr-table table"));
+  if (root.matches && root.matches(".fr-table table")) { tables.push(root); }
+  tables.forEach(function (table) {
     var heads = [];
     table.querySelectorAll("thead th").forEach(function (th) {
       for (var n = 0; n < th.colSpan; n++) { heads.push(th.textContent.trim()); }
@@ -45,5 +47,11 @@ function pacteLabelTables(root) {
     });
   });
 }
-document.addEventListener("DOMContentLoaded", function () { pacteLabelTables(document); });
-document.addEventListener("htmx:afterSwap", function (event) { pacteLabelTables(event.detail.target); });
+// Every content htmx brings in, not only the page first loaded: a form answered in place (a confirmation page, a
+// refusal) replaces its region whole (outerHTML), so the swap's target is the old, detached element — htmx.onLoad
+// hands over the new one (and the page's body once, when htmx starts).
+if (window.htmx) {
+  htmx.onLoad(function (content) { pacteLabelTables(content); });
+} else {
+  document.addEventListener("DOMContentLoaded", function () { pacteLabelTables(document); });
+}
