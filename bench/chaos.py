@@ -304,7 +304,9 @@ async def _retrying(what: Callable[[], Awaitable[T]]) -> T:
     while True:
         try:
             return await what()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError):
+        # InternalClientError: "cannot switch to state 12; another operation (2) is in progress", seen once on a
+        # pooled connection right after PostgreSQL's restart (seed 2024, all territories): the read is tried again.
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, ConnectionError):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.3)
