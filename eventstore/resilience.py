@@ -21,6 +21,7 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.InterfaceError,  # "connection is closed" and friends
+    asyncpg.InternalClientError,  # a pooled connection's protocol state after a PostgreSQL restart (the chaos run)
     asyncpg.SerializationError,  # a concurrent transaction won: the same statement again will do
     asyncpg.DeadlockDetectedError,
     asyncpg.QueryCanceledError,  # statement_timeout (or a lock wait cut short): the same statement later may pass

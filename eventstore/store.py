@@ -79,6 +79,11 @@ class EventStore:
         self.projector = ContractProjector()
         self._notifier: asyncio.Task[None] | None = None
         self._notify_again = False
+        # A guard holds a connection for its whole block, and the work inside it needs connections of its own: with
+        # as many guards as the pool has connections, every guard waited for a connection only a guard could free
+        # (the chaos run's lock-up: ten proposals at once, ten connections idle in transaction). At most half the
+        # pool holds guards; the rest wait here, holding nothing.
+        self._guards = asyncio.Semaphore(max(1, pool.get_max_size() // 2))
 
     @classmethod
     async def connect(
@@ -386,7 +391,7 @@ class EventStore:
         transaction-scoped advisory lock on a connection of its own: PostgreSQL releases it when the block ends, when
         it raises, and when the connection is lost, so no guard outlives its holder; it writes nothing and takes no
         transaction id (readers following the global position are not held back)."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._guards, self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"pacte.territory:{territory_key}"
             )
