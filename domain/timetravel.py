@@ -75,6 +75,8 @@ def _opening(moment: date | datetime) -> datetime:
     span of days holds its first day's facts — "du 1er janvier au 2 janvier" holds what happened on 1 January."""
     if isinstance(moment, datetime):
         return _cutoff(moment)
+    if moment == date.min:  # no day before it (the API's schema test sent 0001-01-01: an overflow, a 500)
+        return datetime.min.replace(tzinfo=UTC)
     return end_of_day(moment - timedelta(days=1))
 
 

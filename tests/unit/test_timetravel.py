@@ -46,6 +46,8 @@ def test_a_span_of_days_holds_its_first_and_last_days_facts() -> None:
     span = [e.type for e in explain(c.events, date(2024, 3, 5), date(2024, 3, 1)).events]  # in either order
     assert span[:2] == ["PartySigned", "PartySigned"] and "ContractSigned" in span
     assert explain(c.events, datetime(2024, 3, 1, 12, tzinfo=UTC), date(2024, 3, 1)).events == []  # after 10:00
+    # The first and last days there are (the API's schema test sent 0001-01-01: the day before it overflowed).
+    assert len(explain(c.events, date.min, date.max).events) == len(c.events)
 
 
 def test_old_event_versions_are_upcast_by_the_registry() -> None:
