@@ -384,6 +384,15 @@ def parse_french_day(text: str) -> date:
     return date(int(year), MONTHS.index(month) + 1, int(day))
 
 
+async def test_the_history_says_when_the_committee_met_and_the_assembly_voted(person: Person) -> None:
+    """Found by a user walk: the history showed a committee review at the day it was typed (its date métier) while
+    the contract page showed the day it met. Each row keeps its business date and says the day the fact names."""
+    await person.sign_in("auditor")
+    page = html.unescape((await person.get(f"{PAGE}/historique")).text)
+    assert "comité 2024 tenu le 18 novembre 2024" in page and "20 novembre 2024" in page
+    assert "votée le 14 février 2024" in page
+
+
 async def test_each_person_lands_on_the_acts_waiting_for_them(person: Person) -> None:
     # Taken over with one committee (2024) and nothing since, Bordeaux waits, in the current year Y, for: a committee
     # for each year from 2025 to Y and the mid-term evaluation (the commissaire), an execution report for each year
