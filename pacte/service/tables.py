@@ -23,7 +23,8 @@ from domain.policy import Policy
 from domain.state import ContractState
 from pacte.service.exports import neutralised
 
-# The pages' words (pacte/web/formats.py; the service layer may not import the web's: a test holds them equal).
+# The words of the pages and of the exports alike: written here, since the service may not import the web, and
+# taken by pacte/web/formats.py as they are.
 STATUSES = {
     "NONE": "—",
     "PROPOSED": "Proposé",

@@ -10,6 +10,10 @@ from domain.business_time import PARIS
 from domain.errors import DomainError
 from domain.money import format_euros
 
+# The words an export and a page share (statuses, axes, kinds, decisions, deadlines) are written once, in the service
+# layer, which may not import the web's; the pages take the very same ones.
+from pacte.service.tables import AXES, DEADLINES, DECISIONS, KINDS, STATUSES
+
 MONTHS = (
     "janvier",
     "février",
@@ -25,18 +29,6 @@ MONTHS = (
     "décembre",
 )
 
-STATUSES = {
-    "NONE": "—",
-    "PROPOSED": "Proposé",
-    "NEGOTIATING": "En négociation",
-    "DELIBERATED": "Délibéré",
-    "SIGNED": "Signé",
-    "IN_EXECUTION": "En exécution",
-    "SUSPENDED": "Suspendu",
-    "CLOSING": "En clôture",
-    "CLOSED": "Clôturé",
-    "TERMINATED": "Résilié",
-}
 # DSFR badge colours: a status reads at a glance (and its word says it, colour is never alone).
 STATUS_BADGES = {
     "PROPOSED": "fr-badge--info",
@@ -49,13 +41,6 @@ STATUS_BADGES = {
     "CLOSED": "",
     "TERMINATED": "fr-badge--error",
 }
-AXES = {
-    "ENFANCE": "Enfance",
-    "EMPLOI": "Emploi",
-    "GRANDE_EXCLUSION": "Grande exclusion",
-    "TRANSITION_ECOLOGIQUE": "Transition écologique",
-}
-KINDS = {"metropole": "Métropole", "departement": "Département"}
 ROLES = {
     "prefet": "Préfet",
     "collectivite": "Collectivité",
@@ -65,7 +50,6 @@ ROLES = {
     "system": "Calendrier",
 }
 PARTIES = {"etat": "État", "collectivite": "Collectivité"}
-DECISIONS = {"CONTINUE": "Poursuivre", "ADJUST": "Ajuster", "SUSPEND": "Suspendre"}
 NATURES = {"new": "Nouvelle action", "reinforced": "Action renforcée"}
 REINFORCEMENTS = {
     "larger_file_active": "File active élargie",
@@ -73,14 +57,6 @@ REINFORCEMENTS = {
     "new_areas": "Nouveaux territoires",
 }
 DELIBERATING_BODIES = {"assemblee": "Assemblée", "commission_permanente": "Commission permanente"}
-DEADLINES = {
-    "signature": "Signature",
-    "committee_review": "Comité de suivi",
-    "execution_report": "Rapport d'exécution",
-    "renewal": "Avenant de renouvellement",
-    "mid_term_evaluation": "Évaluation à mi-parcours",
-    "final_report": "Rapport final",
-}
 EVENTS = {
     "ContractProposed": "Contrat proposé",
     "ActionAdded": "Fiche action ajoutée",
