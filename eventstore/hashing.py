@@ -74,6 +74,12 @@ def content_digest(
         metadata=metadata,
         occurred_at=occurred_at,
     )
+    return text_digest(text)
+
+
+def text_digest(text: str) -> bytes:
+    """The content digest of an event's canonical text (``content_text``, ``content_text_of_text``): what
+    pacte_append computes in SQL from the text it is sent, and what the verifier recomputes."""
     return hashlib.sha256(text.encode()).digest()
 
 
@@ -96,31 +102,6 @@ def content_text_of_text(
         f'"occurred_at":"{canonical_time(occurred_at)}","payload":{payload_json},'
         f'"schema_version":{int(schema_version)},"stream_id":{_text(stream_id)},"version":{int(version)}}}'
     )
-
-
-def content_digest_of_text(
-    *,
-    stream_id: str,
-    version: int,
-    event_id: uuid.UUID,
-    event_type: str,
-    schema_version: int,
-    payload_json: str,
-    metadata_json: str,
-    occurred_at: datetime,
-) -> bytes:
-    """``content_digest`` of ``content_text_of_text`` (what pacte_append computes in SQL from the text it is sent)."""
-    text = content_text_of_text(
-        stream_id=stream_id,
-        version=version,
-        event_id=event_id,
-        event_type=event_type,
-        schema_version=schema_version,
-        payload_json=payload_json,
-        metadata_json=metadata_json,
-        occurred_at=occurred_at,
-    )
-    return hashlib.sha256(text.encode()).digest()
 
 
 def _text(value: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from eventstore.hashing import GENESIS, chain, content_text
+from eventstore.hashing import GENESIS, chain, content_text, text_digest
 from eventstore.migrate import Conn
 
 
@@ -154,7 +154,7 @@ async def verify(conn: Conn, anchor: Anchor | None = None, key: bytes | None = N
                 metadata=row["metadata"],
                 occurred_at=row["occurred_at"],
             )
-            digest = chain(prev, hashlib.sha256(text.encode()).digest(), row["recorded_at"])
+            digest = chain(prev, text_digest(text), row["recorded_at"])
             if digest != bytes(row["hash"]):
                 return bad(
                     stream, row["version"], "content altered: the stored hash does not match the event's content"
